@@ -1,0 +1,73 @@
+// Host half of shaders/elementwise.wgsl: out = f(a[, b]) over n f32 values.
+// Buffers hold n floats padded to a multiple of 4 (the pool guarantees it).
+// CPU references in f64 define correctness. Test: npm test -- elementwise. Bench: npm run bench -- --filter elementwise
+import { packParams } from '../src/gpu/index.ts';
+import { grid1d, launch } from './launch.ts';
+
+export const ELEMENTWISE_WG = 256;
+export const ELEMENTWISE_PER_THREAD = 4;
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'lincomb';
+export type UnaryOp = 'relu' | 'affine' | 'square' | 'broadcast';
+const binaryCode: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, lincomb: 3 };
+const unaryCode: Record<UnaryOp, number> = { relu: 0, affine: 1, square: 3, broadcast: 4 };
+
+function geometry(n: number, alpha: number, beta: number) {
+  const n4 = Math.ceil(n / 4);
+  const threads = Math.max(1, Math.ceil(n4 / ELEMENTWISE_PER_THREAD));
+  return {
+    params: packParams([['u32', n4], ['u32', threads], ['f32', alpha], ['f32', beta]]),
+    grid: grid1d(threads, ELEMENTWISE_WG),
+  };
+}
+
+const constants = (op: number) => ({ WG: ELEMENTWISE_WG, PER_THREAD: ELEMENTWISE_PER_THREAD, OP: op });
+
+export function binaryKernel(op: BinaryOp, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, n: number, label: string, alpha = 1, beta = 1): void {
+  const { params, grid } = geometry(n, alpha, beta);
+  launch({ shader: 'elementwise', entry: 'elementwise_binary', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(binaryCode[op]) },
+    [a, b, out], params, grid, label);
+}
+
+export function unaryKernel(op: UnaryOp, a: GPUBuffer, out: GPUBuffer, n: number, label: string, alpha = 1, beta = 0): void {
+  const { params, grid } = geometry(n, alpha, beta);
+  launch({ shader: 'elementwise', entry: 'elementwise_unary', bindings: ['read', 'write', 'uniform'], constants: constants(unaryCode[op]) },
+    [a, out], params, grid, label);
+}
+
+export function reluBwdKernel(x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, n: number, label: string): void {
+  const { params, grid } = geometry(n, 1, 0);
+  launch({ shader: 'elementwise', entry: 'relu_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(0) },
+    [x, dy, dx], params, grid, label);
+}
+
+export function fillKernel(out: GPUBuffer, n: number, value: number, label: string): void {
+  const { params, grid } = geometry(n, value, 0);
+  launch({ shader: 'elementwise', entry: 'fill', bindings: ['write', 'uniform'], constants: constants(0) }, [out], params, grid, label);
+}
+
+/** y += alpha * x */
+export function axpyKernel(x: GPUBuffer, y: GPUBuffer, n: number, alpha: number, label: string): void {
+  const { params, grid } = geometry(n, alpha, 0);
+  launch({ shader: 'elementwise', entry: 'axpy_inplace', bindings: ['read', 'write', 'uniform'], constants: constants(0) },
+    [x, y], params, grid, label);
+}
+
+// ---- f64 CPU references ----
+type Arr = ArrayLike<number>;
+
+export function binaryCpu(op: BinaryOp, a: Arr, b: Arr, alpha = 1, beta = 1): Float64Array {
+  const f = { add: (x: number, y: number) => x + y, sub: (x: number, y: number) => x - y,
+    mul: (x: number, y: number) => x * y, lincomb: (x: number, y: number) => alpha * x + beta * y }[op];
+  return Float64Array.from({ length: a.length }, (_, i) => f(a[i], b[i]));
+}
+
+export function unaryCpu(op: UnaryOp, a: Arr, alpha = 1, beta = 0): Float64Array {
+  const f = { relu: (x: number) => Math.max(x, 0), affine: (x: number) => alpha * x + beta,
+    square: (x: number) => x * x, broadcast: () => alpha * a[0] }[op];
+  return Float64Array.from({ length: a.length }, (_, i) => f(a[i]));
+}
+
+export function reluBwdCpu(x: Arr, dy: Arr): Float64Array {
+  return Float64Array.from({ length: x.length }, (_, i) => (x[i] > 0 ? dy[i] : 0));
+}

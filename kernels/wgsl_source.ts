@@ -1,0 +1,7 @@
+// Node: WGSL files are read from shaders/ beside this folder. The browser bundle replaces
+// this module with one that embeds every shaders/*.wgsl file (scripts/build.ts).
+import { readFileSync } from 'node:fs';
+
+export function readShader(name: string): string {
+  return readFileSync(new URL(`../shaders/${name}.wgsl`, import.meta.url), 'utf8');
+}

@@ -1,0 +1,3 @@
+// `F`: the differentiable functional API (PyTorch's torch.nn.functional names, camelCase).
+export { add, sub, mul, scale, relu, reshape } from './ops/elementwise.ts';
+export { sum, mean } from './ops/reduce.ts';

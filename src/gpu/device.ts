@@ -1,0 +1,102 @@
+// The one device of the process: acquired once (Dawn in Node, navigator.gpu in the browser),
+// with the adapter's own limits and the optional features the kernels can use.
+import { BufferPool } from './buffer_pool.ts';
+import { PipelineCache } from './pipeline_cache.ts';
+import { CommandRecorder } from './recorder.ts';
+import { UniformCache } from './uniforms.ts';
+import type { GpuProvider } from './provider.ts';
+import { defaultProvider } from './provider_node.ts';
+
+export interface Gpu {
+  device: GPUDevice;
+  adapterInfo: { vendor: string; architecture: string; device: string; description: string; backend: string };
+  limits: GPUSupportedLimits;
+  features: ReadonlySet<string>;
+  pool: BufferPool;
+  pipelines: PipelineCache;
+  recorder: CommandRecorder;
+  uniforms: UniformCache;
+  provider: GpuProvider;
+}
+
+const WANTED_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
+const WANTED_LIMITS = [
+  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxUniformBufferBindingSize', 'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage', 'maxBindGroups',
+] as const;
+
+let current: Gpu | null = null;
+let pendingInit: Promise<Gpu> | null = null;
+
+export interface InitOptions {
+  provider?: GpuProvider;
+  powerPreference?: GPUPowerPreference;
+  /** Features to leave off even when present, e.g. to test fallbacks. */
+  disableFeatures?: string[];
+}
+
+export function initGpu(opts: InitOptions = {}): Promise<Gpu> {
+  if (current) return Promise.resolve(current);
+  pendingInit ??= acquire(opts).finally(() => { pendingInit = null; });
+  return pendingInit;
+}
+
+async function acquire(opts: InitOptions): Promise<Gpu> {
+  const provider = opts.provider ?? defaultProvider;
+  const gpuApi = provider.gpu();
+  if (!gpuApi) throw new Error('WebGPU is not available here (no navigator.gpu); use a browser with WebGPU enabled');
+  const adapter = await gpuApi.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new Error('No WebGPU adapter found. On Linux without a GPU install Mesa >= 24 lavapipe ' +
+      '(Debian bookworm: apt-get install -t bookworm-backports mesa-vulkan-drivers), or run scripts/setup.sh');
+  }
+  const skip = new Set(opts.disableFeatures ?? []);
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f) && !skip.has(f)) as GPUFeatureName[];
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name] as number;
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'resnest-webgpu' });
+  device.lost.then((info) => {
+    if (current?.device === device) current = null;
+    if (info.reason !== 'destroyed') console.error(`GPU device lost: ${info.message}`);
+  });
+  const info = adapter.info;
+  const recorder = new CommandRecorder(device, provider.wait);
+  current = {
+    device,
+    adapterInfo: {
+      vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '',
+      description: info?.description ?? '', backend: provider.name,
+    },
+    limits: device.limits,
+    features: new Set(requiredFeatures),
+    pool: new BufferPool(device, device.limits.maxBufferSize),
+    pipelines: new PipelineCache(device),
+    recorder,
+    uniforms: new UniformCache(device, (b) => recorder.retire(b)),
+    provider,
+  };
+  return current;
+}
+
+/** The initialised device; ops are synchronous, so `await initGpu()` must have run first. */
+export function gpu(): Gpu {
+  if (!current) throw new Error('GPU not initialised: call `await initGpu()` before creating tensors or running ops');
+  return current;
+}
+
+export function hasGpu(): boolean {
+  return current !== null;
+}
+
+/** Finishes pending work and destroys the device (tests, process exit). */
+export async function releaseDevice(): Promise<void> {
+  if (!current) return;
+  const g = current;
+  try {
+    await g.recorder.sync();
+  } finally {
+    current = null;
+    g.device.destroy();
+  }
+}

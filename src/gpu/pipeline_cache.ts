@@ -1,0 +1,64 @@
+// Compute pipelines keyed by (shader name, entry point, override constants), with explicit
+// bind group layouts: read-only storage inputs, then storage outputs, then one uniform.
+export type BindingKind = 'read' | 'write' | 'uniform';
+
+export interface PipelineKey {
+  shader: string;              // family name, for the cache key and labels
+  code: () => string;          // WGSL text, fetched only on a cache miss
+  entry: string;
+  bindings: readonly BindingKind[];
+  constants?: Record<string, number>;
+}
+
+export interface CachedPipeline {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  label: string;
+}
+
+const bufferType: Record<BindingKind, GPUBufferBindingType> = {
+  read: 'read-only-storage',
+  write: 'storage',
+  uniform: 'uniform',
+};
+
+export class PipelineCache {
+  private pipelines = new Map<string, CachedPipeline>();
+  private modules = new Map<string, GPUShaderModule>();
+  private layouts = new Map<string, GPUBindGroupLayout>();
+  compiled = 0;
+
+  constructor(private device: GPUDevice) {}
+
+  get(key: PipelineKey): CachedPipeline {
+    const constants = key.constants ?? {};
+    const id = `${key.shader}:${key.entry}:${JSON.stringify(constants)}`;
+    let cached = this.pipelines.get(id);
+    if (cached) return cached;
+    let module = this.modules.get(key.shader);
+    if (!module) {
+      module = this.device.createShaderModule({ code: key.code(), label: key.shader });
+      this.modules.set(key.shader, module);
+    }
+    const layoutId = key.bindings.join(',');
+    let layout = this.layouts.get(layoutId);
+    if (!layout) {
+      layout = this.device.createBindGroupLayout({
+        label: layoutId,
+        entries: key.bindings.map((kind, binding) => ({
+          binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: bufferType[kind] },
+        })),
+      });
+      this.layouts.set(layoutId, layout);
+    }
+    const pipeline = this.device.createComputePipeline({
+      label: id,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: key.entry, constants },
+    });
+    this.compiled++;
+    cached = { pipeline, layout, label: id };
+    this.pipelines.set(id, cached);
+    return cached;
+  }
+}

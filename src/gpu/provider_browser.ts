@@ -1,0 +1,2 @@
+import { browserProvider } from './provider.ts';
+export const defaultProvider = browserProvider;

@@ -1,0 +1,184 @@
+// One command encoder and one compute pass collect every dispatch until flush(): a training
+// step is one submission. Validation and out-of-memory errors are caught by error scopes
+// around each batch and thrown from the next sync(), with Dawn's message, which names the
+// labelled pipeline and bind group (kernel and shapes).
+import type { CachedPipeline } from './pipeline_cache.ts';
+
+export interface BufferRange { buffer: GPUBuffer; offset?: number; size?: number }
+export type Binding = GPUBuffer | BufferRange;
+
+export interface RecorderStats { submissions: number; dispatches: number; bindGroupsCreated: number }
+
+export class CommandRecorder {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private nextPassTimestamps: GPUComputePassTimestampWrites | undefined;
+  private pendingChecks: Promise<string | null>[] = [];
+  private retired: GPUBuffer[] = [];
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private ids = new WeakMap<GPUBuffer | GPUBindGroupLayout, number>();
+  private nextId = 1;
+  private uncaptured: string[] = [];
+  private batchLabels: string[] = [];
+  readonly stats: RecorderStats = { submissions: 0, dispatches: 0, bindGroupsCreated: 0 };
+
+  constructor(private device: GPUDevice, private wait: <T>(p: Promise<T>) => Promise<T>) {
+    device.addEventListener('uncapturederror', (e) => {
+      this.uncaptured.push((e as GPUUncapturedErrorEvent).error.message);
+    });
+  }
+
+  get pending(): boolean {
+    return this.encoder !== null;
+  }
+
+  /** Opens the batch (and its error scopes) if none is open; call before creating pipelines. */
+  open(): GPUCommandEncoder {
+    if (!this.encoder) {
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+      this.encoder = this.device.createCommandEncoder();
+      this.batchLabels = [];
+    }
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) {
+      this.pass = this.open().beginComputePass({ timestampWrites: this.nextPassTimestamps });
+      this.nextPassTimestamps = undefined;
+    }
+    return this.pass;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private id(o: GPUBuffer | GPUBindGroupLayout): number {
+    let id = this.ids.get(o);
+    if (id === undefined) this.ids.set(o, (id = this.nextId++));
+    return id;
+  }
+
+  dispatch(p: CachedPipeline, bindings: Binding[], workgroups: readonly [number, number, number], label: string): void {
+    const ranges = bindings.map((b) => ('buffer' in b && !('mapState' in b) ? b : { buffer: b as GPUBuffer }));
+    const key = `${this.id(p.layout)}|` + ranges.map((r) => `${this.id(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`).join('|');
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      if (this.bindGroups.size > 8192) this.bindGroups.clear();
+      group = this.device.createBindGroup({
+        label, layout: p.layout,
+        entries: ranges.map((r, binding) => ({ binding, resource: { buffer: r.buffer, offset: r.offset ?? 0, size: r.size } })),
+      });
+      this.bindGroups.set(key, group);
+      this.stats.bindGroupsCreated++;
+    }
+    const pass = this.computePass();
+    pass.setPipeline(p.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+    this.stats.dispatches++;
+    if (this.batchLabels.length < 64) this.batchLabels.push(label);
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    this.endPass();
+    this.open().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+  }
+
+  clear(buffer: GPUBuffer, offset = 0, size?: number): void {
+    this.endPass();
+    this.open().clearBuffer(buffer, offset, size);
+  }
+
+  /** The next compute pass writes these timestamps (benchmarks). Closes the current pass. */
+  timestampNextPass(writes: GPUComputePassTimestampWrites): void {
+    this.endPass();
+    this.nextPassTimestamps = writes;
+  }
+
+  endTimedPass(): void {
+    this.endPass();
+  }
+
+  resolveQuery(set: GPUQuerySet, count: number, dst: GPUBuffer): void {
+    this.endPass();
+    this.open().resolveQuerySet(set, 0, count, dst, 0);
+  }
+
+  /**
+   * Writes host data into a buffer in order with the recorded commands: with a batch open, a
+   * queue.writeBuffer would land before commands recorded earlier, so the data goes through
+   * a staging buffer copied inside the batch instead.
+   */
+  upload(buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const size = Math.ceil(bytes.byteLength / 4) * 4;
+    if (size === 0) return;
+    if (!this.encoder) {
+      if (size === bytes.byteLength) this.device.queue.writeBuffer(buffer, offset, bytes as Uint8Array<ArrayBuffer>);
+      else { const padded = new Uint8Array(size); padded.set(bytes); this.device.queue.writeBuffer(buffer, offset, padded); }
+      return;
+    }
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true, label: 'upload' });
+    new Uint8Array(staging.getMappedRange()).set(bytes);
+    staging.unmap();
+    this.copy(staging, 0, buffer, offset, size);
+    this.retire(staging);
+  }
+
+  /** Destroys the buffer once the batch that may use it has been submitted. */
+  retire(buffer: GPUBuffer): void {
+    this.retired.push(buffer);
+  }
+
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.stats.submissions++;
+    const labels = this.batchLabels.join(', ');
+    const check = Promise.all([this.device.popErrorScope(), this.device.popErrorScope()]).then(([validation, oom]) => {
+      const err = validation ?? oom;
+      return err ? `${err.message}\n  (batch of kernels: ${labels})` : null;
+    });
+    this.pendingChecks.push(check);
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
+  }
+
+  /** Submits pending work, waits for the queue and throws any GPU error of the batches since the last sync. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.wait(this.device.queue.onSubmittedWorkDone());
+    await this.throwErrors();
+  }
+
+  async throwErrors(): Promise<void> {
+    const checks = this.pendingChecks;
+    this.pendingChecks = [];
+    const messages = (await Promise.all(checks)).filter((m): m is string => m !== null);
+    messages.push(...this.uncaptured.splice(0));
+    if (messages.length) throw new Error(`GPU error: ${messages.join('\n')}`);
+  }
+
+  /** Copies [offset, offset+size) of a storage buffer to the host. */
+  async read(buffer: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
+    const aligned = Math.ceil(size / 4) * 4;
+    const staging = this.device.createBuffer({ size: aligned, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    this.copy(buffer, offset, staging, 0, aligned);
+    this.flush();
+    try {
+      await this.wait(staging.mapAsync(GPUMapMode.READ));
+      const out = staging.getMappedRange().slice(0, size);
+      staging.unmap();
+      await this.throwErrors();
+      return out;
+    } finally {
+      staging.destroy();
+    }
+  }
+}

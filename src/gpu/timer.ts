@@ -1,0 +1,40 @@
+// GPU timing for benchmarks: timestamp queries around one compute pass per repeat when the
+// adapter has them, else wall clock around submit + queue drain (which then includes the
+// fixed submission cost; benchmarks measure and state it).
+import { gpu } from './device.ts';
+
+export interface Timing { ms: number[]; method: 'timestamp' | 'wall' }
+
+/** `record` must only record dispatches (no copies), so that each repeat stays one pass. */
+export async function timeGpu(record: () => void, repeats: number, opts: { forceWall?: boolean } = {}): Promise<Timing> {
+  const g = gpu();
+  const rec = g.recorder;
+  if (!g.features.has('timestamp-query') || opts.forceWall) {
+    const ms: number[] = [];
+    await rec.sync();
+    for (let i = 0; i < repeats; i++) {
+      const t0 = performance.now();
+      record();
+      await rec.sync();
+      ms.push(performance.now() - t0);
+    }
+    return { ms, method: 'wall' };
+  }
+  const querySet = g.device.createQuerySet({ type: 'timestamp', count: 2 * repeats });
+  const resolved = g.device.createBuffer({ size: 16 * repeats, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  try {
+    for (let i = 0; i < repeats; i++) {
+      rec.timestampNextPass({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
+      record();
+      rec.endTimedPass();
+    }
+    rec.resolveQuery(querySet, 2 * repeats, resolved);
+    const stamps = new BigInt64Array(await rec.read(resolved, 0, 16 * repeats));
+    const ms: number[] = [];
+    for (let i = 0; i < repeats; i++) ms.push(Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6);
+    return { ms, method: 'timestamp' };
+  } finally {
+    querySet.destroy();
+    resolved.destroy();
+  }
+}

@@ -1,0 +1,9 @@
+// resnest-webgpu: public API.
+export { initGpu, gpu, hasGpu, releaseDevice } from './gpu/index.ts';
+export type { Gpu, InitOptions } from './gpu/index.ts';
+export { Tensor } from './tensor.ts';
+export type { TensorOptions } from './tensor.ts';
+export { noGrad, isGradEnabled, clearTape } from './autograd/tape.ts';
+export { tidy } from './autograd/scope.ts';
+export { Rng, manualSeed } from './rng.ts';
+export * as F from './functional.ts';

@@ -1,0 +1,141 @@
+// Tensor: an f32 array on the device, contiguous, shape in PyTorch order (NCHW for images).
+// Storage is shared by views (reshape) and returned to the buffer pool when the last user
+// disposes it. Ownership: tensors made by ops inside `tidy()` are freed at the end of the
+// scope unless returned, or handed to the tape when a backward closure still needs them;
+// the tape frees those as soon as their backward has run.
+import { gpu } from './gpu/index.ts';
+import { Rng, defaultRng } from './rng.ts';
+import { tensorBackward, type TapeRecord } from './autograd/tape.ts';
+import { registerInScope } from './autograd/scope.ts';
+import { fillKernel } from '../kernels/elementwise.ts';
+
+class Storage {
+  refs = 1;
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+}
+
+export interface TensorOptions { requiresGrad?: boolean; label?: string }
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function checkShape(shape: readonly number[], what: string): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${what}: invalid shape [${shape}] (dimensions must be non-negative integers)`);
+  }
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly label: string;
+  requiresGrad: boolean;
+  grad: Tensor | null = null;
+  /** @internal the record that produced this tensor */
+  node: TapeRecord | null = null;
+  /** @internal number of live tape records that reference this tensor */
+  tapeRefs = 0;
+  /** @internal freed by the tape once no record needs it */
+  tapeOwned = false;
+  private storage: Storage | null;
+
+  /** @internal use the static constructors or an op */
+  constructor(shape: readonly number[], storage: Storage | null, opts: TensorOptions = {}) {
+    checkShape(shape, opts.label ?? 'Tensor');
+    this.shape = Object.freeze([...shape]);
+    this.size = numel(shape);
+    this.label = opts.label ?? 'tensor';
+    this.requiresGrad = opts.requiresGrad ?? false;
+    this.storage = storage ?? new Storage(gpu().pool.acquire(Math.ceil(this.size / 4) * 16, this.label), this.size * 4);
+    registerInScope(this);
+  }
+
+  /** @internal an uninitialised tensor from the pool (op outputs). */
+  static empty(shape: readonly number[], label: string): Tensor {
+    return new Tensor(shape, null, { label });
+  }
+
+  static fromArray(data: ArrayLike<number>, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+    checkShape(shape, 'Tensor.fromArray');
+    const n = numel(shape);
+    if (data.length !== n) {
+      throw new Error(`Tensor.fromArray: data has ${data.length} values but shape [${shape}] needs ${n}`);
+    }
+    const t = new Tensor(shape, null, { label: 'fromArray', ...opts });
+    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    gpu().recorder.upload(t.buffer, 0, f32);
+    return t;
+  }
+
+  static full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+    const t = new Tensor(shape, null, { label: 'full', ...opts });
+    if (t.size > 0) fillKernel(t.buffer, t.size, value, `full [${shape}]`);
+    return t;
+  }
+
+  static zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+    return Tensor.full(shape, 0, { label: 'zeros', ...opts });
+  }
+
+  static ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+    return Tensor.full(shape, 1, { label: 'ones', ...opts });
+  }
+
+  /** Normal(mean, std) from a seeded generator (the library's default one unless given). */
+  static randn(shape: readonly number[], opts: TensorOptions & { mean?: number; std?: number; rng?: Rng } = {}): Tensor {
+    checkShape(shape, 'Tensor.randn');
+    const rng = opts.rng ?? defaultRng();
+    const data = new Float32Array(numel(shape));
+    for (let i = 0; i < data.length; i++) data[i] = rng.normal(opts.mean ?? 0, opts.std ?? 1);
+    return Tensor.fromArray(data, shape, { label: 'randn', ...opts });
+  }
+
+  get buffer(): GPUBuffer {
+    if (!this.storage) throw new Error(`${this.label} tensor of shape [${this.shape}] used after dispose()`);
+    return this.storage.buffer;
+  }
+
+  get disposed(): boolean {
+    return this.storage === null;
+  }
+
+  /** @internal a tensor sharing this one's storage under another shape. */
+  view(shape: readonly number[], label: string): Tensor {
+    if (numel(shape) !== this.size) {
+      throw new Error(`${label}: cannot view [${this.shape}] (${this.size} values) as [${shape}]`);
+    }
+    const storage = this.storage;
+    if (!storage) throw new Error(`${label}: ${this.label} tensor of shape [${this.shape}] used after dispose()`);
+    storage.refs++;
+    return new Tensor(shape, storage, { label });
+  }
+
+  async toArray(): Promise<Float32Array> {
+    const buffer = this.buffer;
+    if (this.size === 0) return new Float32Array(0);
+    return new Float32Array(await gpu().recorder.read(buffer, 0, this.size * 4));
+  }
+
+  /** The value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item(): tensor of shape [${this.shape}] has ${this.size} values, not 1`);
+    return (await this.toArray())[0];
+  }
+
+  dispose(): void {
+    const storage = this.storage;
+    if (!storage) return;
+    this.storage = null;
+    if (--storage.refs === 0) gpu().pool.release(storage.buffer);
+  }
+
+  /** Gradients of this tensor w.r.t. every leaf that requires them (PyTorch semantics). */
+  backward(grad?: Tensor): void {
+    tensorBackward(this, grad);
+  }
+
+  toString(): string {
+    return `Tensor(${this.label}, [${this.shape}]${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
