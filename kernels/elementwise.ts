@@ -1,7 +1,7 @@
 // Host half of shaders/elementwise.wgsl: out = f(a[, b]) over n f32 values.
 // Buffers hold n floats padded to a multiple of 4 (the pool guarantees it).
 // CPU references in f64 define correctness. Test: npm test -- elementwise. Bench: npm run bench -- --filter elementwise
-import { packParams } from '../src/gpu/index.ts';
+import { packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 
 export const ELEMENTWISE_WG = 256;
@@ -23,31 +23,31 @@ function geometry(n: number, alpha: number, beta: number) {
 
 const constants = (op: number) => ({ WG: ELEMENTWISE_WG, PER_THREAD: ELEMENTWISE_PER_THREAD, OP: op });
 
-export function binaryKernel(op: BinaryOp, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, n: number, label: string, alpha = 1, beta = 1): void {
+export function binaryKernel(op: BinaryOp, a: Binding, b: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 1): void {
   const { params, grid } = geometry(n, alpha, beta);
   launch({ shader: 'elementwise', entry: 'elementwise_binary', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(binaryCode[op]) },
     [a, b, out], params, grid, label);
 }
 
-export function unaryKernel(op: UnaryOp, a: GPUBuffer, out: GPUBuffer, n: number, label: string, alpha = 1, beta = 0): void {
+export function unaryKernel(op: UnaryOp, a: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 0): void {
   const { params, grid } = geometry(n, alpha, beta);
   launch({ shader: 'elementwise', entry: 'elementwise_unary', bindings: ['read', 'write', 'uniform'], constants: constants(unaryCode[op]) },
     [a, out], params, grid, label);
 }
 
-export function reluBwdKernel(x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, n: number, label: string): void {
+export function reluBwdKernel(x: Binding, dy: Binding, dx: Binding, n: number, label: string): void {
   const { params, grid } = geometry(n, 1, 0);
   launch({ shader: 'elementwise', entry: 'relu_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(0) },
     [x, dy, dx], params, grid, label);
 }
 
-export function fillKernel(out: GPUBuffer, n: number, value: number, label: string): void {
+export function fillKernel(out: Binding, n: number, value: number, label: string): void {
   const { params, grid } = geometry(n, value, 0);
   launch({ shader: 'elementwise', entry: 'fill', bindings: ['write', 'uniform'], constants: constants(0) }, [out], params, grid, label);
 }
 
 /** y += alpha * x */
-export function axpyKernel(x: GPUBuffer, y: GPUBuffer, n: number, alpha: number, label: string): void {
+export function axpyKernel(x: Binding, y: Binding, n: number, alpha: number, label: string): void {
   const { params, grid } = geometry(n, alpha, 0);
   launch({ shader: 'elementwise', entry: 'axpy_inplace', bindings: ['read', 'write', 'uniform'], constants: constants(0) },
     [x, y], params, grid, label);

@@ -3,16 +3,21 @@
 // disposes it. Ownership: tensors made by ops inside `tidy()` are freed at the end of the
 // scope unless returned, or handed to the tape when a backward closure still needs them;
 // the tape frees those as soon as their backward has run.
-import { gpu } from './gpu/index.ts';
+import { gpu, type BufferRange } from './gpu/index.ts';
 import { Rng, defaultRng } from './rng.ts';
 import { tensorBackward, type TapeRecord } from './autograd/tape.ts';
 import { registerInScope } from './autograd/scope.ts';
 import { fillKernel } from '../kernels/elementwise.ts';
 
+// A region of a GPU buffer: a whole pooled buffer, or a slice of a larger one (a flat
+// parameter arena). `pooled` storage returns to the pool when the last tensor lets go.
 class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+  constructor(readonly buffer: GPUBuffer, readonly offset: number, readonly bytes: number, readonly pooled: boolean) {}
 }
+
+/** Bytes a tensor of n values occupies: padded to whole vec4s, which the vec4 kernels rely on. */
+export const paddedBytes = (n: number): number => Math.max(16, Math.ceil(n / 4) * 16);
 
 export interface TensorOptions { requiresGrad?: boolean; label?: string }
 
@@ -47,7 +52,7 @@ export class Tensor {
     this.size = numel(shape);
     this.label = opts.label ?? 'tensor';
     this.requiresGrad = opts.requiresGrad ?? false;
-    this.storage = storage ?? new Storage(gpu().pool.acquire(Math.ceil(this.size / 4) * 16, this.label), this.size * 4);
+    this.storage = storage ?? new Storage(gpu().pool.acquire(paddedBytes(this.size), this.label), 0, paddedBytes(this.size), true);
     registerInScope(this);
   }
 
@@ -64,13 +69,14 @@ export class Tensor {
     }
     const t = new Tensor(shape, null, { label: 'fromArray', ...opts });
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
-    gpu().recorder.upload(t.buffer, 0, f32);
+    const { buffer, offset } = t.binding;
+    gpu().recorder.upload(buffer, offset, f32);
     return t;
   }
 
   static full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
     const t = new Tensor(shape, null, { label: 'full', ...opts });
-    if (t.size > 0) fillKernel(t.buffer, t.size, value, `full [${shape}]`);
+    if (t.size > 0) fillKernel(t.binding, t.size, value, `full [${shape}]`);
     return t;
   }
 
@@ -91,9 +97,29 @@ export class Tensor {
     return Tensor.fromArray(data, shape, { label: 'randn', ...opts });
   }
 
-  get buffer(): GPUBuffer {
-    if (!this.storage) throw new Error(`${this.label} tensor of shape [${this.shape}] used after dispose()`);
-    return this.storage.buffer;
+  /** The buffer region holding the values (padded to 16 bytes), for binding in a kernel. */
+  get binding(): Required<BufferRange> {
+    const s = this.storage;
+    if (!s) throw new Error(`${this.label} tensor of shape [${this.shape}] used after dispose()`);
+    return { buffer: s.buffer, offset: s.offset, size: s.bytes };
+  }
+
+  /**
+   * @internal Moves the values into `region` (a slice of an arena the caller owns, at least
+   * paddedBytes(size) long, 256-byte aligned) and keeps them there from now on.
+   */
+  moveTo(region: BufferRange): void {
+    const from = this.binding;
+    const bytes = paddedBytes(this.size);
+    if ((region.size ?? bytes) < bytes) throw new Error(`moveTo: region of ${region.size} bytes for ${this.label} [${this.shape}]`);
+    gpu().recorder.copy(from.buffer, from.offset, region.buffer, region.offset ?? 0, bytes);
+    this.releaseStorage();
+    this.storage = new Storage(region.buffer, region.offset ?? 0, bytes, false);
+  }
+
+  /** @internal A tensor over a region of a buffer the caller owns (arenas); dispose() never frees it. */
+  static over(region: BufferRange, shape: readonly number[], label: string): Tensor {
+    return new Tensor(shape, new Storage(region.buffer, region.offset ?? 0, paddedBytes(numel(shape)), false), { label });
   }
 
   get disposed(): boolean {
@@ -112,9 +138,9 @@ export class Tensor {
   }
 
   async toArray(): Promise<Float32Array> {
-    const buffer = this.buffer;
+    const { buffer, offset } = this.binding;
     if (this.size === 0) return new Float32Array(0);
-    return new Float32Array(await gpu().recorder.read(buffer, 0, this.size * 4));
+    return new Float32Array(await gpu().recorder.read(buffer, offset, this.size * 4));
   }
 
   /** The value of a one-element tensor. */
@@ -124,10 +150,14 @@ export class Tensor {
   }
 
   dispose(): void {
+    this.releaseStorage();
+  }
+
+  private releaseStorage(): void {
     const storage = this.storage;
     if (!storage) return;
     this.storage = null;
-    if (--storage.refs === 0) gpu().pool.release(storage.buffer);
+    if (--storage.refs === 0 && storage.pooled) gpu().pool.release(storage.buffer);
   }
 
   /** Gradients of this tensor w.r.t. every leaf that requires them (PyTorch semantics). */

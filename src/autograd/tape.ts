@@ -40,12 +40,12 @@ export function record(op: string, inputs: Tensor[], output: Tensor, saved: Tens
 
 function copyOf(t: Tensor): Tensor {
   const c = Tensor.empty(t.shape, 'grad copy');
-  unaryKernel('affine', t.buffer, c.buffer, t.size, `grad copy [${t.shape}]`, 1, 0);
+  unaryKernel('affine', t.binding, c.binding, t.size, `grad copy [${t.shape}]`, 1, 0);
   return c;
 }
 
 function accumulate(into: Tensor, add: Tensor): void {
-  axpyKernel(add.buffer, into.buffer, into.size, 1, `grad accumulate [${into.shape}]`);
+  axpyKernel(add.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
   add.dispose();
 }
 

@@ -9,10 +9,10 @@ function reduce(op: 'sum' | 'mean', x: Tensor): Tensor {
   if (x.size === 0) throw new Error(`${op}: empty tensor of shape ${shapeStr(x.shape)}`);
   const scale = op === 'mean' ? 1 / x.size : 1;
   const out = Tensor.empty([], op);
-  sumKernel(x.buffer, out.buffer, x.size, scale, `${op} ${shapeStr(x.shape)}`);
+  sumKernel(x.binding, out.binding, x.size, scale, `${op} ${shapeStr(x.shape)}`);
   record(op, [x], out, [], (dy) => {
     const dx = Tensor.empty(x.shape, `${op} backward`);
-    unaryKernel('broadcast', dy.buffer, dx.buffer, x.size, `${op} backward ${shapeStr(x.shape)}`, scale);
+    unaryKernel('broadcast', dy.binding, dx.binding, x.size, `${op} backward ${shapeStr(x.shape)}`, scale);
     return [dx];
   });
   return out;
