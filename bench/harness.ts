@@ -1,0 +1,95 @@
+// Benchmark harness: validate, warm up, time (timestamp queries when the adapter has them,
+// wall clock otherwise), min/median, and each figure as a fraction of the adapter's own
+// measured peaks (FMA throughput for compute-bound cases, copy bandwidth for memory-bound).
+import { gpu, timeGpu } from '../src/gpu/index.ts';
+import { peakCopyKernel, peakFmaKernel, tinyDispatchKernel } from '../kernels/peak.ts';
+
+export interface BenchCase {
+  family: string;
+  name: string;
+  flops?: number;                 // per repetition
+  bytes?: number;                 // bytes moved per repetition
+  validate?: () => Promise<void>; // throws on mismatch with the reference
+  record: () => void;             // records the dispatches of one repetition (no copies, no submits)
+  dispose: () => void;
+  peer?: { name: string; run: () => Promise<number> }; // ms of one repetition, warmed up
+  peers?: { name: string; run: () => Promise<number> }[];
+}
+
+export interface Peaks { fmaGflops: number; copyGBs: number; dispatchUs: number; method: string }
+
+export interface BenchResult {
+  family: string; name: string; minMs: number; medianMs: number; method: string;
+  gflops?: number; gbs?: number; fracPeak?: number; // of FMA peak (flops) or copy bandwidth (bytes)
+  peers: { name: string; ms: number; ratio: number }[]; // ratio = peer ms / our ms (> 1: we are faster)
+  valid: boolean | null;
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export async function measurePeaks(quick: boolean): Promise<Peaks> {
+  const g = gpu();
+  const sink = g.pool.acquire(4 * 64 * 4096);
+  const repeats = quick ? 3 : 5;
+  let fmaFlops = 0;
+  const fma = await timeGpu(() => { fmaFlops = peakFmaKernel(sink, 1024, quick ? 256 : 1024); }, repeats);
+  const n = 16 * 1024 * 1024; // 64 MB each way: well past the last-level cache of CPU adapters
+  const src = g.pool.acquire(n * 4), dst = g.pool.acquire(n * 4);
+  let copyBytes = 0;
+  const copy = await timeGpu(() => { copyBytes = peakCopyKernel(src, dst, n); }, repeats);
+  // fixed cost of a dispatch in one pass (wall clock over 200 tiny dispatches)
+  await g.recorder.sync();
+  const t0 = performance.now();
+  for (let i = 0; i < 200; i++) tinyDispatchKernel(sink);
+  await g.recorder.sync();
+  const dispatchUs = ((performance.now() - t0) / 200) * 1000;
+  for (const b of [sink, src, dst]) g.pool.release(b);
+  return {
+    fmaGflops: fmaFlops / (Math.min(...fma.ms) * 1e6),
+    copyGBs: copyBytes / (Math.min(...copy.ms) * 1e6),
+    dispatchUs,
+    method: fma.method,
+  };
+}
+
+export async function runCase(c: BenchCase, peaks: Peaks, opts: { quick: boolean; repeats?: number }): Promise<BenchResult> {
+  let valid: boolean | null = null;
+  if (c.validate) {
+    try { await c.validate(); valid = true; } catch (e) {
+      valid = false;
+      console.error(`  ${c.name}: VALIDATION FAILED: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const g = gpu();
+  for (let i = 0; i < 2; i++) c.record(); // warm-up: pipeline compilation, first-use costs
+  await g.recorder.sync();
+  const timing = await timeGpu(c.record, opts.repeats ?? (opts.quick ? 3 : 7));
+  const minMs = Math.min(...timing.ms);
+  const result: BenchResult = { family: c.family, name: c.name, minMs, medianMs: median(timing.ms), method: timing.method, peers: [], valid };
+  if (c.flops) { result.gflops = c.flops / (minMs * 1e6); result.fracPeak = result.gflops / peaks.fmaGflops; }
+  if (c.bytes) { result.gbs = c.bytes / (minMs * 1e6); if (!c.flops) result.fracPeak = result.gbs / peaks.copyGBs; }
+  for (const peer of [...(c.peer ? [c.peer] : []), ...(c.peers ?? [])]) {
+    try {
+      const ms = await peer.run();
+      result.peers.push({ name: peer.name, ms, ratio: ms / minMs });
+    } catch (e) {
+      console.error(`  ${c.name}: peer ${peer.name} failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  c.dispose();
+  await g.recorder.sync();
+  return result;
+}
+
+const fmt = (x: number | undefined, digits = 2) => (x === undefined ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(digits));
+
+export function formatRow(r: BenchResult): string {
+  const rate = r.gflops !== undefined ? `${fmt(r.gflops)} GFLOP/s` : r.gbs !== undefined ? `${fmt(r.gbs)} GB/s` : '';
+  const peers = r.peers.map((p) => `${p.name} ${fmt(p.ms)} ms (x${fmt(p.ratio)})`).join(', ');
+  const frac = r.fracPeak !== undefined ? `${(r.fracPeak * 100).toFixed(1)}% of peak` : '';
+  const bad = r.valid === false ? '  INVALID' : '';
+  return `${r.name.padEnd(58)} ${fmt(r.minMs, 3).padStart(9)} ms  ${rate.padStart(16)}  ${frac.padStart(15)}  ${peers}${bad}`;
+}
