@@ -137,6 +137,15 @@ export class Tensor {
     return new Tensor(shape, storage, { label });
   }
 
+  /** Overwrites the values from host memory (ordered with the ops recorded so far). */
+  write(data: Float32Array): void {
+    if (data.length !== this.size) {
+      throw new Error(`write: ${data.length} values for ${this.label} tensor of shape [${this.shape}] (${this.size} values)`);
+    }
+    const { buffer, offset } = this.binding;
+    gpu().recorder.upload(buffer, offset, data);
+  }
+
   async toArray(): Promise<Float32Array> {
     const { buffer, offset } = this.binding;
     if (this.size === 0) return new Float32Array(0);
