@@ -1,0 +1,2 @@
+// Entry of the browser bundle: everything of the library that does not need Node.
+export * from './index.ts';
