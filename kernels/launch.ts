@@ -11,6 +11,7 @@ export interface KernelEntry {
 }
 
 function bindingBytes(b: Binding): number {
+  if ('textureView' in b) return 0; // textures are sized against maxTextureDimension2D by whoever creates them
   if ('mapState' in b) return (b as GPUBuffer).size;
   return b.size ?? b.buffer.size - (b.offset ?? 0);
 }

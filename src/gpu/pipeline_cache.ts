@@ -1,6 +1,9 @@
 // Compute pipelines keyed by (shader name, entry point, override constants), with explicit
 // bind group layouts: read-only storage inputs, then storage outputs, then one uniform.
-export type BindingKind = 'read' | 'write' | 'uniform';
+// 'texture' is a sampled rgba32float texture read with textureLoad, and 'storage-texture' a
+// write-only rgba32float storage texture: adapters where texel fetches are faster than
+// storage-buffer loads (lavapipe) keep activations in them.
+export type BindingKind = 'read' | 'write' | 'uniform' | 'texture' | 'storage-texture';
 
 export interface PipelineKey {
   shader: string;              // family name, for the cache key and labels
@@ -16,11 +19,18 @@ export interface CachedPipeline {
   label: string;
 }
 
-const bufferType: Record<BindingKind, GPUBufferBindingType> = {
+const bufferType: Record<'read' | 'write' | 'uniform', GPUBufferBindingType> = {
   read: 'read-only-storage',
   write: 'storage',
   uniform: 'uniform',
 };
+
+function layoutEntry(kind: BindingKind, binding: number): GPUBindGroupLayoutEntry {
+  const visibility = GPUShaderStage.COMPUTE;
+  if (kind === 'texture') return { binding, visibility, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+  if (kind === 'storage-texture') return { binding, visibility, storageTexture: { access: 'write-only', format: 'rgba32float' } };
+  return { binding, visibility, buffer: { type: bufferType[kind] } };
+}
 
 export class PipelineCache {
   private pipelines = new Map<string, CachedPipeline>();
@@ -45,9 +55,7 @@ export class PipelineCache {
     if (!layout) {
       layout = this.device.createBindGroupLayout({
         label: layoutId,
-        entries: key.bindings.map((kind, binding) => ({
-          binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: bufferType[kind] },
-        })),
+        entries: key.bindings.map((kind, binding) => layoutEntry(kind, binding)),
       });
       this.layouts.set(layoutId, layout);
     }

@@ -5,7 +5,9 @@
 import type { CachedPipeline } from './pipeline_cache.ts';
 
 export interface BufferRange { buffer: GPUBuffer; offset?: number; size?: number }
-export type Binding = GPUBuffer | BufferRange;
+/** A texture bound to a 'texture' or 'storage-texture' slot; `id` keys the bind group cache. */
+export interface TextureBinding { textureView: GPUTextureView; id: number }
+export type Binding = GPUBuffer | BufferRange | TextureBinding;
 
 export interface RecorderStats { submissions: number; dispatches: number; bindGroupsCreated: number }
 
@@ -63,14 +65,16 @@ export class CommandRecorder {
   }
 
   dispatch(p: CachedPipeline, bindings: Binding[], workgroups: readonly [number, number, number], label: string): void {
-    const ranges = bindings.map((b) => ('buffer' in b && !('mapState' in b) ? b : { buffer: b as GPUBuffer }));
-    const key = `${this.id(p.layout)}|` + ranges.map((r) => `${this.id(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`).join('|');
+    const ranges = bindings.map((b) => ('textureView' in b || ('buffer' in b && !('mapState' in b)) ? b : { buffer: b as GPUBuffer }));
+    const key = `${this.id(p.layout)}|` + ranges.map((r) => ('textureView' in r ? `t${r.id}`
+      : `${this.id(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`)).join('|');
     let group = this.bindGroups.get(key);
     if (!group) {
       if (this.bindGroups.size > 8192) this.bindGroups.clear();
       group = this.device.createBindGroup({
         label, layout: p.layout,
-        entries: ranges.map((r, binding) => ({ binding, resource: { buffer: r.buffer, offset: r.offset ?? 0, size: r.size } })),
+        entries: ranges.map((r, binding) => ({ binding,
+          resource: 'textureView' in r ? r.textureView : { buffer: r.buffer, offset: r.offset ?? 0, size: r.size } })),
       });
       this.bindGroups.set(key, group);
       this.stats.bindGroupsCreated++;
@@ -86,6 +90,12 @@ export class CommandRecorder {
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
     this.endPass();
     this.open().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+  }
+
+  /** Copies a linear region of a buffer into a texture, in order with the recorded dispatches. */
+  copyToTexture(src: GPUTexelCopyBufferInfo, dst: GPUTexelCopyTextureInfo, size: GPUExtent3DStrict): void {
+    this.endPass();
+    this.open().copyBufferToTexture(src, dst, size);
   }
 
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {

@@ -1,0 +1,142 @@
+// Host half of the conv2d family: version table, per-adapter version choice (autotune.ts),
+// batch chunking for tensors larger than one binding, and the bias gradient.
+//   v1  conv2d_direct.wgsl  direct loops, NCHW storage buffers (reference port, any adapter)
+// Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
+// Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
+import { gpu, packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
+import { paddedBytes } from '../src/tensor.ts';
+import { grid1d, launch } from './launch.ts';
+import { selectVersion, type TuneJob } from './autotune.ts';
+import { cig, type Conv2dGeometry } from './conv2d.ref.ts';
+import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
+import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
+
+export * from './conv2d.ref.ts';
+
+type Range = Required<BufferRange>;
+
+export interface Conv2dVersion {
+  about: string;
+  fwd(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void;
+  bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void;
+  /** dw = (accumulate ? dw : 0) + this chunk's contribution */
+  bwdWeight(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void;
+}
+
+export const versions: Record<string, Conv2dVersion> = {
+  v1: { about: 'direct loops over NCHW storage buffers, one output per invocation', fwd: fwdDirect, bwdInput: bwdInputDirect, bwdWeight: bwdWeightDirect },
+};
+
+export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
+const REVISION = 'conv2d-1';
+
+/** The version a fresh adapter runs before it is tuned. */
+function fallbackVersion(_op: Conv2dOp): string {
+  return 'v1';
+}
+
+let chunkBytesLimit: number | null = null;
+
+/** @internal Caps the bytes of one batch chunk's binding (tests force the chunking path with it). */
+export function setConv2dChunkBytes(bytes: number | null): void {
+  chunkBytesLimit = bytes;
+}
+
+/** Samples per chunk so that every batched binding fits the device's (or the forced) limit. */
+export function chunkSamples(g: Conv2dGeometry): number {
+  const limit = Math.min(gpu().limits.maxStorageBufferBindingSize, chunkBytesLimit ?? Infinity);
+  const perSample = 4 * Math.max(g.c * g.h * g.w, g.co * g.ho * g.wo);
+  const fit = Math.floor((limit - OFFSET_ALIGN - 16) / perSample);
+  if (fit < 1) {
+    throw new Error(`${convLabel('', g, '')}: one sample needs ${perSample} bytes, over the binding limit of ${limit} bytes`);
+  }
+  return Math.min(g.n, fit);
+}
+
+export function shapeKey(g: Conv2dGeometry): string {
+  return [g.n, g.c, g.h, g.w, g.co, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups].join(',');
+}
+
+function tuneJob(op: Conv2dOp, g: Conv2dGeometry): TuneJob {
+  const pool = gpu().pool;
+  const n = Math.min(g.n, chunkSamples(g));
+  const cg = { ...g, n };
+  const xBytes = paddedBytes(n * g.c * g.h * g.w), yBytes = paddedBytes(n * g.co * g.ho * g.wo);
+  const wBytes = paddedBytes(g.co * cig(g) * g.kh * g.kw);
+  const bufs = [pool.acquire(xBytes, 'tune x'), pool.acquire(wBytes, 'tune w'), pool.acquire(yBytes, 'tune y')];
+  const [x, w, y] = bufs.map((b, i) => ({ buffer: b, offset: 0, size: [xBytes, wBytes, yBytes][i] }));
+  const io = (r: Range): ChunkIO => ({ binding: r, base: 0 });
+  return {
+    record: (v) => {
+      const impl = versions[v], label = convLabel(`${op} tune`, cg, v);
+      if (op === 'fwd') impl.fwd(cg, io(x), w, null, io(y), label);
+      else if (op === 'bwd_input') impl.bwdInput(cg, io(y), w, io(x), label);
+      else impl.bwdWeight(cg, io(x), io(y), w, false, label);
+    },
+    dispose: () => { for (const b of bufs) pool.release(b); },
+  };
+}
+
+/** The version `op` runs with on this shape: forced, tuned, or the adapter's fallback. */
+export function conv2dVersion(op: Conv2dOp, g: Conv2dGeometry, forced?: string): string {
+  if (forced !== undefined) {
+    if (!(forced in versions)) throw new Error(`conv2d ${op}: no version ${forced} (have ${Object.keys(versions).join(', ')})`);
+    return forced;
+  }
+  return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: Object.keys(versions), fallback: fallbackVersion(op) },
+    shapeKey(g), () => tuneJob(op, g));
+}
+
+function checkWeight(g: Conv2dGeometry, w: Range, label: string): void {
+  const max = gpu().limits.maxStorageBufferBindingSize;
+  if (w.size > max) throw new Error(`${label}: weight of ${w.size} bytes exceeds maxStorageBufferBindingSize (${max})`);
+}
+
+/** Calls body for each batch chunk with the chunk's geometry and its range of samples. */
+function forChunks(g: Conv2dGeometry, body: (cg: Conv2dGeometry, first: number, count: number) => void): void {
+  const per = chunkSamples(g);
+  for (let first = 0; first < g.n; first += per) {
+    const count = Math.min(per, g.n - first);
+    body({ ...g, n: count }, first, count);
+  }
+}
+
+export interface KernelOptions { version?: string }
+
+export function conv2dForward(g: Conv2dGeometry, x: Range, w: Range, bias: Range | null, y: Range, opts: KernelOptions = {}): void {
+  const v = conv2dVersion('fwd', g, opts.version);
+  const label = convLabel('fwd', g, v);
+  checkWeight(g, w, label);
+  forChunks(g, (cg, first, count) => versions[v].fwd(cg, chunkOf(x, first, count, g.c * g.h * g.w), w, bias,
+    chunkOf(y, first, count, g.co * g.ho * g.wo), label));
+}
+
+export function conv2dBackwardInput(g: Conv2dGeometry, dy: Range, w: Range, dx: Range, opts: KernelOptions = {}): void {
+  const v = conv2dVersion('bwd_input', g, opts.version);
+  const label = convLabel('bwd_input', g, v);
+  checkWeight(g, w, label);
+  forChunks(g, (cg, first, count) => versions[v].bwdInput(cg, chunkOf(dy, first, count, g.co * g.ho * g.wo), w,
+    chunkOf(dx, first, count, g.c * g.h * g.w), label));
+}
+
+export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw: Range, opts: KernelOptions = {}): void {
+  const v = conv2dVersion('bwd_weight', g, opts.version);
+  const label = convLabel('bwd_weight', g, v);
+  checkWeight(g, dw, label);
+  forChunks(g, (cg, first, count) => versions[v].bwdWeight(cg, chunkOf(x, first, count, g.c * g.h * g.w),
+    chunkOf(dy, first, count, g.co * g.ho * g.wo), dw, first > 0, label));
+}
+
+const BIAS_WG = 64;
+
+/** db[o] = sum over batch and plane of dy[:, o]. */
+export function conv2dBackwardBias(g: Conv2dGeometry, dy: Range, db: Range): void {
+  const label = convLabel('bwd_bias', g, '');
+  const plane = g.ho * g.wo;
+  forChunks(g, (cg, first, count) => {
+    const c = chunkOf(dy, first, count, g.co * plane);
+    launch({ shader: 'conv2d_bias', entry: 'conv2d_bwd_bias', bindings: ['read', 'write', 'uniform'], constants: { WG: BIAS_WG } },
+      [c.binding, db], packParams([['u32', cg.n], ['u32', g.co], ['u32', plane], ['u32', c.base], ['u32', first > 0 ? 1 : 0]]),
+      grid1d(g.co, 1), label);
+  });
+}

@@ -1,0 +1,156 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Tensor } from '../../src/tensor.ts';
+import * as F from '../../src/functional.ts';
+import { clearTape } from '../../src/autograd/tape.ts';
+import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.ts';
+import {
+  conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdBiasCpu, conv2dBwdInputCpu,
+  conv2dBwdWeightCpu, conv2dForward, conv2dFwdCpu, setConv2dChunkBytes, versions, type Conv2dGeometry,
+} from '../../kernels/conv2d.ts';
+import { setKernelVersion } from '../../kernels/autotune.ts';
+import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
+
+// f32 sums of up to a few hundred products of values in [-1, 1] against f64: 1e-4 absolute
+// plus 1e-4 relative covers the rounding with margin; dW sums over batch x plane, so twice that.
+const TOL = { atol: 1e-4, rtol: 1e-4 };
+const TOL_DW = { atol: 2e-4, rtol: 2e-4 };
+
+interface Case { name: string; x: [number, number, number, number]; w: [number, number, number, number]; opts: Conv2dOptions }
+// Covers kernel 1/3/7, stride 1/2, padding 0/1/3, dilation 1/2, groups 1/2/4/depthwise,
+// odd and rectangular planes, batch 1 and 3, and padding wider than the kernel's reach.
+export const CASES: Case[] = [
+  { name: '3x3 p1 plain', x: [1, 3, 9, 11], w: [4, 3, 3, 3], opts: { padding: 1 } },
+  { name: '1x1 g2 batch 3', x: [3, 4, 7, 9], w: [6, 2, 1, 1], opts: { groups: 2 } },
+  { name: '3x3 s2 p1 g4', x: [2, 8, 11, 13], w: [8, 2, 3, 3], opts: { stride: 2, padding: 1, groups: 4 } },
+  { name: 'depthwise 3x3', x: [1, 6, 13, 9], w: [6, 1, 3, 3], opts: { padding: 1, groups: 6 } },
+  { name: 'depthwise x2 s2 d2', x: [1, 4, 9, 9], w: [8, 1, 3, 3], opts: { stride: 2, dilation: 2, groups: 4 } },
+  { name: '7x7 s2 p3 (stem)', x: [3, 3, 15, 15], w: [5, 3, 7, 7], opts: { stride: 2, padding: 3 } },
+  { name: '3x3 d2 p2 g2', x: [1, 4, 11, 9], w: [4, 2, 3, 3], opts: { padding: 2, dilation: 2, groups: 2 } },
+  { name: 'resnest-like 3x3 g2', x: [3, 8, 7, 7], w: [16, 4, 3, 3], opts: { padding: 1, groups: 2 } },
+  { name: 'mixed pairs', x: [1, 5, 10, 12], w: [3, 5, 3, 2], opts: { stride: [2, 1], padding: [0, 1], dilation: [1, 2] } },
+  { name: '7x7 p3 on 5x5 g2', x: [1, 2, 5, 5], w: [4, 1, 7, 7], opts: { padding: 3, groups: 2 } },
+  { name: '1x1 s2', x: [1, 6, 9, 7], w: [6, 6, 1, 1], opts: { stride: 2 } },
+  { name: '3x3 p3 (pad past reach)', x: [1, 2, 6, 5], w: [2, 2, 3, 3], opts: { padding: 3 } },
+  { name: '3x3 s2 p0 odd', x: [3, 4, 9, 7], w: [8, 4, 3, 3], opts: { stride: 2 } },
+];
+
+interface Data { g: Conv2dGeometry; x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array }
+
+function makeData(c: Case, seed: number): Data {
+  const g = conv2dGeometry(c.x, c.w, [c.w[0]], c.opts);
+  const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  return { g, x: randomArray(n(c.x), seed), w: randomArray(n(c.w), seed + 1), b: randomArray(c.w[0], seed + 2),
+    dy: randomArray(g.n * g.co * g.ho * g.wo, seed + 3) };
+}
+
+async function checkVersion(version: string, c: Case, d: Data): Promise<void> {
+  const { g } = d;
+  const x = Tensor.fromArray(d.x, c.x), w = Tensor.fromArray(d.w, c.w), b = Tensor.fromArray(d.b, [g.co]);
+  const dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]);
+  const y = Tensor.empty(dy.shape, 'y'), dx = Tensor.empty(x.shape, 'dx'), dw = Tensor.empty(w.shape, 'dw');
+  const db = Tensor.empty([g.co], 'db');
+  conv2dForward(g, x.binding, w.binding, b.binding, y.binding, { version });
+  conv2dBackwardInput(g, dy.binding, w.binding, dx.binding, { version });
+  conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version });
+  conv2dBackwardBias(g, dy.binding, db.binding);
+  const what = `${version} ${c.name}`;
+  assertClose(await y.toArray(), conv2dFwdCpu(g, d.x, d.w, d.b), TOL, `${what} fwd`);
+  assertClose(await dx.toArray(), conv2dBwdInputCpu(g, d.dy, d.w), TOL, `${what} dX`);
+  assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, `${what} dW`);
+  assertClose(await db.toArray(), conv2dBwdBiasCpu(g, d.dy), TOL_DW, `${what} db`);
+  for (const t of [x, w, b, dy, y, dx, dw, db]) t.dispose();
+}
+
+const s = suite('kernels: conv2d');
+s.before(setupGpu);
+
+for (const version of Object.keys(versions)) {
+  s(`${version}: fwd, dX, dW, db match the f64 reference on ${CASES.length} shapes`, async () => {
+    for (const [i, c] of CASES.entries()) await checkVersion(version, c, makeData(c, 100 * i));
+  });
+  s(`${version}: batch chunks over small bindings give the same results`, async () => {
+    // 3 samples; y holds 8x9x7 floats (2016 bytes) per sample: one sample per chunk, at offsets not 256-aligned
+    setConv2dChunkBytes(2016 + 256 + 16);
+    try {
+      const c: Case = { name: 'chunked', x: [3, 4, 9, 7], w: [8, 2, 3, 3], opts: { padding: 1, groups: 2 } };
+      await checkVersion(version, c, makeData(c, 7));
+    } finally { setConv2dChunkBytes(null); }
+  });
+}
+
+s('the reference backward matches f64 finite differences', () => {
+  for (const c of [CASES[2], CASES[4], CASES[8]]) {
+    const d = makeData(c, 3);
+    const x = Float64Array.from(d.x), w = Float64Array.from(d.w);
+    const [nx, nw] = numericGradCpu(([xi, wi]) => conv2dFwdCpu(d.g, xi, wi), [x, w], d.dy);
+    assertClose(conv2dBwdInputCpu(d.g, d.dy, w), nx, { atol: 1e-7, rtol: 1e-6 }, `${c.name} dX reference`);
+    assertClose(conv2dBwdWeightCpu(d.g, x, d.dy), nw, { atol: 1e-7, rtol: 1e-6 }, `${c.name} dW reference`);
+  }
+});
+
+s('F.conv2d: forward and tape gradients of x, weight and bias', async () => {
+  for (const version of Object.keys(versions)) {
+    setKernelVersion('conv2d', version);
+    try {
+      const c = CASES[7], d = makeData(c, 11);
+      const x = Tensor.fromArray(d.x, c.x, { requiresGrad: true }), w = Tensor.fromArray(d.w, c.w, { requiresGrad: true });
+      const b = Tensor.fromArray(d.b, [d.g.co], { requiresGrad: true });
+      const y = F.conv2d(x, w, b, c.opts);
+      assert.equal(y.shape, [d.g.n, d.g.co, d.g.ho, d.g.wo]);
+      y.backward(Tensor.fromArray(d.dy, y.shape));
+      assertClose(await y.toArray(), conv2dFwdCpu(d.g, d.x, d.w, d.b), TOL, `${version} y`);
+      assertClose(await x.grad!.toArray(), conv2dBwdInputCpu(d.g, d.dy, d.w), TOL, `${version} x.grad`);
+      assertClose(await w.grad!.toArray(), conv2dBwdWeightCpu(d.g, d.x, d.dy), TOL_DW, `${version} w.grad`);
+      assertClose(await b.grad!.toArray(), conv2dBwdBiasCpu(d.g, d.dy), TOL_DW, `${version} b.grad`);
+      for (const t of [x, w, b]) { t.grad!.dispose(); t.dispose(); }
+      y.dispose();
+    } finally { setKernelVersion('conv2d', null); }
+  }
+});
+
+s('F.conv2d passes GPU finite differences (x and weight, with bias)', async () => {
+  setKernelVersion('conv2d', 'v1');
+  try {
+    const x = randomArray(2 * 4 * 5 * 6, 21), w = randomArray(4 * 2 * 3 * 3, 22), b = randomArray(4, 23);
+    const r = await gradcheck(([xi, wi, bi]) => F.conv2d(xi, wi, bi, { padding: 1, stride: [1, 2], groups: 2 }),
+      [x, w, b], [[2, 4, 5, 6], [4, 2, 3, 3], [4]], { samples: 8 });
+    assert.ok(r.ok, r.failures.join('\n'));
+  } finally { setKernelVersion('conv2d', null); }
+});
+
+s('F.conv2d computes no gradient for inputs that do not require one', async () => {
+  const x = Tensor.randn([1, 2, 5, 5]), w = Tensor.randn([3, 2, 3, 3], { requiresGrad: true });
+  const y = F.conv2d(x, w);
+  y.backward(Tensor.ones(y.shape));
+  assert.is(x.grad, null);
+  assert.ok(w.grad);
+  for (const t of [x, w, w.grad!, y]) t.dispose();
+  clearTape();
+});
+
+s('bad arguments are refused with the argument and shapes named', () => {
+  const made: Tensor[] = [];
+  const mk = (shape: number[]) => { const t = Tensor.zeros(shape); made.push(t); return t; };
+  const x = mk([2, 4, 8, 8]), w = mk([6, 2, 3, 3]), w3 = mk([6, 3, 3, 3]), b = mk([5]);
+  assertThrowsWith(() => F.conv2d(x, w3, null, { groups: 2 }), /weight \[6,3,3,3\] with groups=2 expects 6 input channels/, /\[2,4,8,8\]/);
+  assertThrowsWith(() => F.conv2d(x, w, null, { groups: 3 }), /input channels 4 .* not divisible by groups=3/);
+  assertThrowsWith(() => F.conv2d(x, mk([5, 2, 3, 3]), null, { groups: 2 }), /output channels 5 .* not divisible by groups=2/);
+  assertThrowsWith(() => F.conv2d(x, w, b, { groups: 2 }), /bias must have shape \[6\].*got \[5\]/);
+  assertThrowsWith(() => F.conv2d(x, mk([6, 2, 9, 9]), null, { groups: 2 }), /output size 0x0 is not positive.*\[2,4,8,8\].*9x9/);
+  assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2, stride: 0 }), /stride must be an integer >= 1/);
+  assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2, padding: -1 }), /padding must be an integer >= 0/);
+  assertThrowsWith(() => F.conv2d(mk([4, 8, 8]), w), /input must be 4-D/);
+  assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2.5 }), /groups must be a positive integer/);
+  setKernelVersion('conv2d_fwd', 'v9');
+  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd: forced version v9 is not one of/); }
+  finally { setKernelVersion('conv2d_fwd', null); }
+  // a single sample over the binding limit cannot be chunked
+  setConv2dChunkBytes(1024);
+  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /one sample needs 1024 bytes, over the binding limit of 1024 bytes/); }
+  finally { setConv2dChunkBytes(null); }
+  for (const t of made) t.dispose();
+});
+
+s.run();
