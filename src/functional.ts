@@ -1,3 +1,4 @@
 // `F`: the differentiable functional API (PyTorch's torch.nn.functional names, camelCase).
 export { add, sub, mul, scale, relu, reshape } from './ops/elementwise.ts';
 export { sum, mean } from './ops/reduce.ts';
+export { conv2d } from './ops/conv2d.ts';
