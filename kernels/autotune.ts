@@ -12,7 +12,10 @@
 // name forces every op of it (conv2d:v1). The setter wins over the environment.
 import { gpu } from '../src/gpu/index.ts';
 import { timeGpu } from '../src/gpu/timer.ts';
-import { defaultStore, envVar } from './autotune_store_node.ts';
+import { envVar, fileStore, hasNodeFs } from './autotune_store_node.ts';
+import { localStore } from './autotune_store_browser.ts';
+
+const defaultStore = (): AutotuneStore => (hasNodeFs() ? fileStore() : localStore());
 
 export interface AutotuneStore {
   load(adapter: string): Record<string, string>;

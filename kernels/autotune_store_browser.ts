@@ -5,7 +5,7 @@ const KEY = 'resnest-webgpu:autotune';
 
 export function localStore(): AutotuneStore {
   const ls = (globalThis as { localStorage?: Storage }).localStorage;
-  const memory: Record<string, Record<string, string>> = {};
+  let memory: Record<string, Record<string, string>> = {};
   const readAll = (): Record<string, Record<string, string>> => {
     if (!ls) return memory;
     try { return JSON.parse(ls.getItem(KEY) ?? '{}') as Record<string, Record<string, string>>; } catch { return {}; }
@@ -15,10 +15,8 @@ export function localStore(): AutotuneStore {
     save(adapter, entries) {
       const all = readAll();
       all[adapter] = { ...(all[adapter] ?? {}), ...entries };
+      memory = all;
       if (ls) { try { ls.setItem(KEY, JSON.stringify(all)); } catch { /* quota: keep in memory only */ } }
     },
   };
 }
-
-export const defaultStore = (): AutotuneStore => localStore();
-export const envVar = (_name: string): string | undefined => undefined;

@@ -4,7 +4,6 @@
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
-import { paddedBytes } from '../src/tensor.ts';
 import { grid1d, launch } from './launch.ts';
 import { selectVersion, type TuneJob } from './autotune.ts';
 import { cig, type Conv2dGeometry } from './conv2d.ref.ts';
@@ -56,6 +55,8 @@ export function chunkSamples(g: Conv2dGeometry): number {
 export function shapeKey(g: Conv2dGeometry): string {
   return [g.n, g.c, g.h, g.w, g.co, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups].join(',');
 }
+
+const paddedBytes = (n: number): number => Math.max(16, Math.ceil(n / 4) * 16);
 
 function tuneJob(op: Conv2dOp, g: Conv2dGeometry): TuneJob {
   const pool = gpu().pool;
