@@ -2,3 +2,4 @@
 export { add, sub, mul, scale, relu, reshape } from './ops/elementwise.ts';
 export { sum, mean } from './ops/reduce.ts';
 export { conv2d } from './ops/conv2d.ts';
+export { linear } from './ops/linear.ts';
