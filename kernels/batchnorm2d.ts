@@ -1,0 +1,178 @@
+// Host half of shaders/batchnorm2d.wgsl: batch norm over NCHW with fused residual add and ReLU.
+// Forward: statistics (2 dispatches in training, 1 in eval) into a per-channel coefficient
+// block, then one elementwise pass. Backward: a reduction, a per-channel finalize, one dx pass.
+// f64 references: kernels/batchnorm2d.ref.ts. Test: npm test -- batchnorm2d. Bench: bench/batchnorm2d.bench.ts.
+//
+// Versions (docs/kernels/batchnorm2d.md). They differ in load width and in how many threads
+// share a channel's reduction (statistics, backward sums); the elementwise passes of v3 are v2's.
+//   v1  scalar loads, any H*W; elementwise passes index flat (channel = i / HW % C);
+//       ~1024 reduction threads in all
+//   v2  vec4 loads, needs H*W % 4 == 0; elementwise passes on a (chunk, C, N) grid;
+//       ~1024 reduction threads in all: long per-thread loops, best on CPU adapters
+//   v3  v2 with ~32768 reduction threads: enough parallelism for GPUs
+// Between v2 and v3 the choice is measured per adapter and shape (kernels/autotune.ts);
+// v2 runs until then.
+import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
+import { grid1d, launch } from './launch.ts';
+import { forcedVersion, selectVersion, type TuneJob } from './autotune.ts';
+
+export const BN_WG = 64;
+export const BN_PER_THREAD = 4;
+export const BN_MAX_PARTIALS = 256;
+const REDUCTION_THREADS = { 1: 1024, 2: 1024, 3: 32768 } as const;
+const REVISION = '1';
+
+export type BnVersion = 1 | 2 | 3;
+
+export interface BnGeometry {
+  N: number; C: number; HW: number;
+  version: BnVersion;
+  vec4: boolean;
+  HWu: number;   // values per plane in the version's unit (floats or vec4s)
+  T: number;     // partial reductions per channel
+}
+
+export function bnGeometry(shape: readonly number[], version: BnVersion): BnGeometry {
+  const [N, C, H, W] = shape;
+  const HW = H * W;
+  const vec4 = version >= 2;
+  if (vec4 && HW % 4 !== 0) throw new Error(`batchnorm2d v${version} needs H*W % 4 == 0, got shape [${shape}]`);
+  const HWu = vec4 ? HW / 4 : HW;
+  const T = Math.max(1, Math.min(HWu, BN_MAX_PARTIALS, Math.ceil(REDUCTION_THREADS[version] / C)));
+  return { N, C, HW, version, vec4, HWu, T };
+}
+
+function parseVersion(v: string): BnVersion {
+  if (v !== 'v1' && v !== 'v2' && v !== 'v3') throw new Error(`batchnorm2d: no version ${v} (have v1, v2, v3)`);
+  return Number(v.slice(1)) as BnVersion;
+}
+
+/**
+ * The version for this shape: forced (setKernelVersion / WG_KERNEL_VERSION, op batchnorm2d_reduce;
+ * a forced v2 or v3 applies where H*W % 4 == 0, v1 elsewhere), measured, or v2 (v1 for odd H*W).
+ */
+export function bnVersion(shape: readonly number[]): BnVersion {
+  const vec4able = (shape[2] * shape[3]) % 4 === 0;
+  const op = 'batchnorm2d_reduce';
+  const f = forcedVersion(op);
+  if (f !== undefined) { const v = parseVersion(f); return vec4able || v === 1 ? v : 1; }
+  if (!vec4able) return 1;
+  return parseVersion(selectVersion({ op, revision: REVISION, versions: ['v2', 'v3'], fallback: 'v2' },
+    shape.join(','), () => tuneJob(shape)));
+}
+
+function tuneJob(shape: readonly number[]): TuneJob {
+  const pool = gpu().pool;
+  const C = shape[1];
+  const x = pool.acquire(4 * shape.reduce((a, b) => a * b, 1), 'tune x'), coef = pool.acquire(16 * C, 'tune coef');
+  const none = { weight: null, bias: null, runningMean: null, runningVar: null };
+  return {
+    record: (v) => batchNorm2dCoefKernel(x, bnGeometry(shape, parseVersion(v)), none, coef,
+      { training: true, eps: 1e-5, momentum: 0.1 }, `batchnorm2d tune x[${shape}] ${v}`),
+    dispose: () => { pool.release(x); pool.release(coef); },
+  };
+}
+
+const FLAG = { weight: 1, bias: 2, updateRunning: 4, training: 8 } as const;
+
+const reduceParams = (g: BnGeometry) => packParams([['u32', g.C], ['u32', g.N], ['u32', g.HWu], ['u32', g.T]]);
+
+function finalizeParams(g: BnGeometry, eps: number, momentum: number, flags: number): ArrayBuffer {
+  return packParams([['u32', g.C], ['u32', g.T], ['f32', g.N * g.HW], ['f32', eps], ['f32', momentum], ['u32', flags], ['u32', 0], ['u32', 0]]);
+}
+
+/** Workgroups and parameters of the elementwise passes (apply, dx). */
+function mapGeometry(g: BnGeometry): { params: ArrayBuffer; grid: [number, number, number] } {
+  if (g.vec4) {
+    return {
+      params: packParams([['u32', g.C], ['u32', g.HWu], ['u32', 0], ['u32', 0]]),
+      grid: [Math.ceil(g.HWu / (BN_WG * BN_PER_THREAD)), g.C, g.N],
+    };
+  }
+  const total = g.N * g.C * g.HW;
+  const threads = Math.max(1, Math.ceil(total / BN_PER_THREAD));
+  return { params: packParams([['u32', g.C], ['u32', g.HW], ['u32', total], ['u32', threads]]), grid: grid1d(threads, BN_WG) };
+}
+
+const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[], constants: Record<string, number> = {}) =>
+  ({ shader: 'batchnorm2d', entry: name, bindings, constants: { WG: BN_WG, PER_THREAD: BN_PER_THREAD, ...constants } });
+
+export interface BnParamBindings {
+  weight: Binding | null;
+  bias: Binding | null;
+  runningMean: Binding | null;
+  runningVar: Binding | null;
+}
+
+/**
+ * coef[c] = (scale, shift, mean, invstd) as vec4 (C*16 bytes). Training: batch statistics,
+ * and running stats updated in place when given. Eval: from the running stats.
+ */
+export function batchNorm2dCoefKernel(x: Binding, g: BnGeometry, p: BnParamBindings, coef: Binding,
+  o: { training: boolean; eps: number; momentum: number }, label: string): void {
+  const flags = (p.weight ? FLAG.weight : 0) | (p.bias ? FLAG.bias : 0);
+  if (!o.training) {
+    if (!p.runningMean || !p.runningVar) throw new Error(`${label}: eval mode needs running statistics`);
+    launch(entry('batchnorm2d_finalize_eval', ['read', 'read', 'read', 'read', 'write', 'uniform']),
+      [p.runningMean, p.runningVar, p.weight ?? p.runningMean, p.bias ?? p.runningMean, coef],
+      finalizeParams(g, o.eps, 0, flags), [Math.ceil(g.C / BN_WG), 1, 1], `${label} (eval coefficients)`);
+    return;
+  }
+  const pool = gpu().pool;
+  const partials = pool.acquire(g.C * g.T * 16, 'batchnorm2d partials');
+  launch(entry(`batchnorm2d_stats_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'write', 'uniform']), [x, partials], reduceParams(g),
+    grid1d(g.C * g.T, BN_WG), `${label} (statistics)`);
+  const update = p.runningMean !== null && p.runningVar !== null;
+  // writable bindings may not alias, so each absent running stat gets its own stand-in
+  const dummies = update ? null : [pool.acquire(16, 'batchnorm2d unused'), pool.acquire(16, 'batchnorm2d unused')];
+  launch(entry('batchnorm2d_finalize_train', ['read', 'read', 'read', 'write', 'write', 'write', 'uniform']),
+    [partials, p.weight ?? partials, p.bias ?? partials, coef, p.runningMean ?? dummies![0], p.runningVar ?? dummies![1]],
+    finalizeParams(g, o.eps, o.momentum, flags | (update ? FLAG.updateRunning : 0)),
+    [Math.ceil(g.C / BN_WG), 1, 1], `${label} (finalize)`);
+  pool.release(partials);
+  for (const d of dummies ?? []) pool.release(d);
+}
+
+/** y = x * scale + shift (+ residual) (relu). */
+export function batchNorm2dApplyKernel(x: Binding, coef: Binding, residual: Binding | null, y: Binding, g: BnGeometry,
+  relu: boolean, label: string): void {
+  const { params, grid } = mapGeometry(g);
+  launch(entry(`batchnorm2d_apply_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'write', 'uniform'], { RELU: +relu, RESIDUAL: +(residual !== null) }),
+    [x, coef, residual ?? x, y], params, grid, label);
+}
+
+export interface BnBackwardOutputs {
+  dx: Binding | null;
+  dweight: Binding;     // C floats
+  dbias: Binding;       // C floats
+  /** dy masked by y > 0; needed when relu was fused (it is also the residual's gradient). */
+  masked: Binding | null;
+}
+
+/**
+ * Backward of the forward above. `y` (the forward output) is read only when relu was fused;
+ * then `out.masked` must be given and receives dy * (y > 0).
+ */
+export function batchNorm2dBwdKernel(x: Binding, dy: Binding, y: Binding | null, coef: Binding, weight: Binding | null,
+  g: BnGeometry, training: boolean, out: BnBackwardOutputs, label: string): void {
+  const relu = y !== null;
+  if (relu && !out.masked) throw new Error(`${label}: relu backward needs a buffer for the masked gradient`);
+  const pool = gpu().pool;
+  const partials = pool.acquire(g.C * g.T * 16, 'batchnorm2d bwd partials');
+  const dummy = relu ? null : pool.acquire(16, 'batchnorm2d unused');
+  launch(entry(`batchnorm2d_bwd_reduce_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'read', 'write', 'write', 'uniform'], { RELU: +relu }),
+    [x, dy, y ?? dy, coef, partials, relu ? out.masked! : dummy!], reduceParams(g), grid1d(g.C * g.T, BN_WG), `${label} (reduce)`);
+  const bcoef = pool.acquire(g.C * 16, 'batchnorm2d bwd coefficients');
+  const flags = (weight ? FLAG.weight : 0) | (training ? FLAG.training : 0);
+  launch(entry('batchnorm2d_bwd_finalize', ['read', 'read', 'read', 'write', 'write', 'write', 'uniform']),
+    [partials, weight ?? partials, coef, out.dweight, out.dbias, bcoef], finalizeParams(g, 0, 0, flags),
+    [Math.ceil(g.C / BN_WG), 1, 1], `${label} (finalize)`);
+  if (out.dx) {
+    const { params, grid } = mapGeometry(g);
+    launch(entry(`batchnorm2d_bwd_dx_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'write', 'uniform']),
+      [x, relu ? out.masked! : dy, bcoef, out.dx], params, grid, `${label} (dx)`);
+  }
+  pool.release(partials);
+  pool.release(bcoef);
+  if (dummy) pool.release(dummy);
+}

@@ -1,0 +1,324 @@
+// Batch norm over NCHW, per channel c, with M = N*H*W values per channel (PyTorch semantics).
+//   training: mean, var = biased batch variance (M2 / M); running stats updated in place with
+//             the unbiased variance (M2 / (M-1)) and momentum m: r = (1-m) r + m stat
+//   eval:     mean, var = running stats
+//   y = x * scale + shift (+ residual) (relu), scale = gamma * invstd, shift = beta - mean * scale
+//   (the same alpha/beta form as PyTorch's CPU kernel), invstd = 1 / sqrt(var + eps)
+// Backward, with g = dy masked by (y > 0) when relu is fused:
+//   dbeta = sum g, dgamma = invstd * sum g (x - mean)
+//   training: dx = A g + B (x - mean) + D, A = gamma invstd, B = -A invstd^2 sum g (x-mean) / M,
+//             D = -A sum g / M   (= gamma invstd / M (M g - dbeta - xhat dgamma))
+//   eval:     dx = A g
+//
+// Statistics are two-level. Thread t of T for channel c reads elements t, t+T, ... of every
+// (n, c) plane (neighbouring threads read neighbouring values) and keeps sums of (x - K), with
+// K its own first value, so that rounding error scales with the spread of the data, not its
+// magnitude; it writes (count, mean, M2). The finalize pass merges the T partials per channel
+// exactly (mean of means, then M2 = sum M2_t + n_t (m_t - mean)^2), again relative to a shift. No workgroup memory or barriers (slow on CPU adapters), and
+// all partial sums are deterministic.
+//
+// Entries (v1: scalar, any H*W, flat indexing; v2: vec4, H*W % 4 == 0, grid (plane chunk, c, n)
+// so the channel comes from the workgroup id without integer division):
+//   batchnorm2d_stats_v1|v2        x -> partials[c*T + t] = (count, mean, M2, 0)
+//   batchnorm2d_finalize_train     partials, weight, bias -> coef[c] = (scale, shift, mean, invstd), running mean/var
+//   batchnorm2d_finalize_eval      running mean/var, weight, bias -> coef
+//   batchnorm2d_apply_v1|v2        x, coef, residual -> y           (RESIDUAL, RELU constants)
+//   batchnorm2d_bwd_reduce_v1|v2   x, dy, y, coef -> partials (sum g, sum g (x-mean)), g (RELU)
+//   batchnorm2d_bwd_finalize       partials, weight, coef -> dgamma, dbeta, bcoef[c] = (A, B, mean, D)
+//   batchnorm2d_bwd_dx_v1|v2       x, g, bcoef -> dx
+override WG: u32 = 64;
+override PER_THREAD: u32 = 4;
+override RELU: bool = false;
+override RESIDUAL: bool = false;
+
+// HWu: values per plane in the entry's unit (floats for v1, vec4s for v2)
+struct ReduceParams { C: u32, N: u32, HWu: u32, T: u32 }
+struct FinalizeParams { C: u32, T: u32, count: f32, eps: f32, momentum: f32, flags: u32, _p0: u32, _p1: u32 }
+struct MapParams { C: u32, HWu: u32, total: u32, threads: u32 }
+
+const HAS_WEIGHT = 1u;
+const HAS_BIAS = 2u;
+const UPDATE_RUNNING = 4u;
+const TRAINING = 8u;
+
+fn chunk_stats(cnt: f32, shift: f32, s1: f32, s2: f32) -> vec4f {
+  if (cnt == 0.0) { return vec4f(0.0); }
+  return vec4f(cnt, shift + s1 / cnt, max(s2 - s1 * s1 / cnt, 0.0), 0.0);
+}
+
+// ---- statistics ----
+@group(0) @binding(0) var<storage, read> st_x1: array<f32>;
+@group(0) @binding(0) var<storage, read> st_x4: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> st_partials: array<vec4f>;
+@group(0) @binding(2) var<uniform> sp: ReduceParams;
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_stats_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  if (tid >= sp.C * sp.T) { return; }
+  let c = tid / sp.T;
+  let t = tid % sp.T;
+  let shift = st_x1[c * sp.HWu + t];
+  var s1 = 0.0;
+  var s2 = 0.0;
+  var cnt = 0u;
+  for (var n = 0u; n < sp.N; n++) {
+    let base = (n * sp.C + c) * sp.HWu;
+    for (var k = t; k < sp.HWu; k += sp.T) {
+      let d = st_x1[base + k] - shift;
+      s1 += d;
+      s2 = fma(d, d, s2);
+      cnt++;
+    }
+  }
+  st_partials[tid] = chunk_stats(f32(cnt), shift, s1, s2);
+}
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_stats_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  if (tid >= sp.C * sp.T) { return; }
+  let c = tid / sp.T;
+  let t = tid % sp.T;
+  let shift = vec4f(st_x4[c * sp.HWu + t].x);
+  var s1 = vec4f(0.0);
+  var s2 = vec4f(0.0);
+  var cnt = 0u;
+  for (var n = 0u; n < sp.N; n++) {
+    let base = (n * sp.C + c) * sp.HWu;
+    for (var k = t; k < sp.HWu; k += sp.T) {
+      let d = st_x4[base + k] - shift;
+      s1 += d;
+      s2 = fma(d, d, s2);
+      cnt += 4u;
+    }
+  }
+  let ones = vec4f(1.0);
+  st_partials[tid] = chunk_stats(f32(cnt), shift.x, dot(s1, ones), dot(s2, ones));
+}
+
+// ---- per-channel coefficients ----
+@group(0) @binding(0) var<storage, read> ft_partials: array<vec4f>;
+@group(0) @binding(1) var<storage, read> ft_weight: array<f32>;
+@group(0) @binding(2) var<storage, read> ft_bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ft_coef: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> ft_running_mean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> ft_running_var: array<f32>;
+@group(0) @binding(6) var<uniform> fp: FinalizeParams;
+
+fn affine_coef(mean: f32, invstd: f32, weight: f32, bias: f32) -> vec4f {
+  let scale = weight * invstd;
+  return vec4f(scale, bias - mean * scale, mean, invstd);
+}
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_finalize_train(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= fp.C) { return; }
+  // two passes over the partials: mean = K + sum n_t (m_t - K) / M with K the first partial's
+  // mean (the deltas are small, so the sum loses nothing to K's magnitude), then
+  // M2 = sum M2_t + n_t (m_t - mean)^2, the exact merge of the per-thread moments
+  let first = c * fp.T;
+  let k = ft_partials[first].y;
+  var delta = 0.0;
+  for (var t = 0u; t < fp.T; t++) {
+    let p = ft_partials[first + t];
+    delta = fma(p.x, p.y - k, delta);
+  }
+  let mean = k + delta / fp.count;
+  var m2 = 0.0;
+  for (var t = 0u; t < fp.T; t++) {
+    let p = ft_partials[first + t];
+    let d = p.y - mean;
+    m2 += fma(p.x * d, d, p.z);
+  }
+  let invstd = 1.0 / sqrt(m2 / fp.count + fp.eps);
+  let w = select(1.0, ft_weight[c], (fp.flags & HAS_WEIGHT) != 0u);
+  let b = select(0.0, ft_bias[c], (fp.flags & HAS_BIAS) != 0u);
+  ft_coef[c] = affine_coef(mean, invstd, w, b);
+  if ((fp.flags & UPDATE_RUNNING) != 0u) {
+    let m = fp.momentum;
+    ft_running_mean[c] = (1.0 - m) * ft_running_mean[c] + m * mean;
+    ft_running_var[c] = (1.0 - m) * ft_running_var[c] + m * (m2 / (fp.count - 1.0));
+  }
+}
+
+@group(0) @binding(0) var<storage, read> fe_running_mean: array<f32>;
+@group(0) @binding(1) var<storage, read> fe_running_var: array<f32>;
+@group(0) @binding(2) var<storage, read> fe_weight: array<f32>;
+@group(0) @binding(3) var<storage, read> fe_bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> fe_coef: array<vec4f>;
+@group(0) @binding(5) var<uniform> fep: FinalizeParams;
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_finalize_eval(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= fep.C) { return; }
+  let w = select(1.0, fe_weight[c], (fep.flags & HAS_WEIGHT) != 0u);
+  let b = select(0.0, fe_bias[c], (fep.flags & HAS_BIAS) != 0u);
+  fe_coef[c] = affine_coef(fe_running_mean[c], 1.0 / sqrt(fe_running_var[c] + fep.eps), w, b);
+}
+
+// ---- y = x * scale + shift (+ residual) (relu) ----
+@group(0) @binding(0) var<storage, read> ap_x1: array<f32>;
+@group(0) @binding(0) var<storage, read> ap_x4: array<vec4f>;
+@group(0) @binding(1) var<storage, read> ap_coef: array<vec4f>;
+@group(0) @binding(2) var<storage, read> ap_res1: array<f32>;
+@group(0) @binding(2) var<storage, read> ap_res4: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> ap_y1: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ap_y4: array<vec4f>;
+@group(0) @binding(4) var<uniform> mp: MapParams;
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_apply_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = flat_workgroup(wid, nwg) * WG + lid;
+  if (t >= mp.threads) { return; }
+  for (var j = 0u; j < PER_THREAD; j++) {
+    let i = t + j * mp.threads;
+    if (i >= mp.total) { return; }
+    let cf = ap_coef[(i / mp.HWu) % mp.C];
+    var v = fma(ap_x1[i], cf.x, cf.y);
+    if (RESIDUAL) { v += ap_res1[i]; }
+    if (RELU) { v = max(v, 0.0); }
+    ap_y1[i] = v;
+  }
+}
+
+// grid (ceil(HW4 / (WG * PER_THREAD)), C, N): each workgroup row walks one (n, c) plane
+@compute @workgroup_size(WG)
+fn batchnorm2d_apply_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let cf = ap_coef[wid.y];
+  let base = (wid.z * mp.C + wid.y) * mp.HWu;
+  let stride = nwg.x * WG;
+  for (var k = wid.x * WG + lid; k < mp.HWu; k += stride) {
+    var v = fma(ap_x4[base + k], vec4f(cf.x), vec4f(cf.y));
+    if (RESIDUAL) { v += ap_res4[base + k]; }
+    if (RELU) { v = max(v, vec4f(0.0)); }
+    ap_y4[base + k] = v;
+  }
+}
+
+// ---- backward: per-channel sums of g and g (x - mean); g = dy masked by y > 0 under RELU ----
+@group(0) @binding(0) var<storage, read> br_x1: array<f32>;
+@group(0) @binding(0) var<storage, read> br_x4: array<vec4f>;
+@group(0) @binding(1) var<storage, read> br_dy1: array<f32>;
+@group(0) @binding(1) var<storage, read> br_dy4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> br_y1: array<f32>;
+@group(0) @binding(2) var<storage, read> br_y4: array<vec4f>;
+@group(0) @binding(3) var<storage, read> br_coef: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> br_partials: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> br_g1: array<f32>;
+@group(0) @binding(5) var<storage, read_write> br_g4: array<vec4f>;
+@group(0) @binding(6) var<uniform> bp: ReduceParams;
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_bwd_reduce_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  if (tid >= bp.C * bp.T) { return; }
+  let c = tid / bp.T;
+  let t = tid % bp.T;
+  let mean = br_coef[c].z;
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var n = 0u; n < bp.N; n++) {
+    let base = (n * bp.C + c) * bp.HWu;
+    for (var k = t; k < bp.HWu; k += bp.T) {
+      var g = br_dy1[base + k];
+      if (RELU) {
+        g = select(0.0, g, br_y1[base + k] > 0.0);
+        br_g1[base + k] = g;
+      }
+      sg += g;
+      sgx = fma(g, br_x1[base + k] - mean, sgx);
+    }
+  }
+  br_partials[tid] = vec4f(sg, sgx, 0.0, 0.0);
+}
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_bwd_reduce_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  if (tid >= bp.C * bp.T) { return; }
+  let c = tid / bp.T;
+  let t = tid % bp.T;
+  let mean = vec4f(br_coef[c].z);
+  var sg = vec4f(0.0);
+  var sgx = vec4f(0.0);
+  for (var n = 0u; n < bp.N; n++) {
+    let base = (n * bp.C + c) * bp.HWu;
+    for (var k = t; k < bp.HWu; k += bp.T) {
+      var g = br_dy4[base + k];
+      if (RELU) {
+        g = select(vec4f(0.0), g, br_y4[base + k] > vec4f(0.0));
+        br_g4[base + k] = g;
+      }
+      sg += g;
+      sgx = fma(g, br_x4[base + k] - mean, sgx);
+    }
+  }
+  let ones = vec4f(1.0);
+  br_partials[tid] = vec4f(dot(sg, ones), dot(sgx, ones), 0.0, 0.0);
+}
+
+@group(0) @binding(0) var<storage, read> bf_partials: array<vec4f>;
+@group(0) @binding(1) var<storage, read> bf_weight: array<f32>;
+@group(0) @binding(2) var<storage, read> bf_coef: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> bf_dgamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> bf_dbeta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> bf_bcoef: array<vec4f>;
+@group(0) @binding(6) var<uniform> bfp: FinalizeParams;
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_bwd_finalize(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= bfp.C) { return; }
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var t = 0u; t < bfp.T; t++) {
+    let p = bf_partials[c * bfp.T + t];
+    sg += p.x;
+    sgx += p.y;
+  }
+  let cf = bf_coef[c];
+  let invstd = cf.w;
+  bf_dgamma[c] = sgx * invstd;
+  bf_dbeta[c] = sg;
+  let a = select(1.0, bf_weight[c], (bfp.flags & HAS_WEIGHT) != 0u) * invstd;
+  if ((bfp.flags & TRAINING) != 0u) {
+    bf_bcoef[c] = vec4f(a, -a * invstd * invstd * sgx / bfp.count, cf.z, -a * sg / bfp.count);
+  } else {
+    bf_bcoef[c] = vec4f(a, 0.0, cf.z, 0.0);
+  }
+}
+
+// ---- dx = A g + B (x - mean) + D ----
+@group(0) @binding(0) var<storage, read> dx_x1: array<f32>;
+@group(0) @binding(0) var<storage, read> dx_x4: array<vec4f>;
+@group(0) @binding(1) var<storage, read> dx_g1: array<f32>;
+@group(0) @binding(1) var<storage, read> dx_g4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> dx_bcoef: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> dx_out1: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx_out4: array<vec4f>;
+@group(0) @binding(4) var<uniform> dp: MapParams;
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_bwd_dx_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = flat_workgroup(wid, nwg) * WG + lid;
+  if (t >= dp.threads) { return; }
+  for (var j = 0u; j < PER_THREAD; j++) {
+    let i = t + j * dp.threads;
+    if (i >= dp.total) { return; }
+    let cf = dx_bcoef[(i / dp.HWu) % dp.C];
+    dx_out1[i] = cf.x * dx_g1[i] + cf.y * (dx_x1[i] - cf.z) + cf.w;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn batchnorm2d_bwd_dx_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let cf = dx_bcoef[wid.y];
+  let base = (wid.z * dp.C + wid.y) * dp.HWu;
+  let stride = nwg.x * WG;
+  for (var k = wid.x * WG + lid; k < dp.HWu; k += stride) {
+    dx_out4[base + k] = cf.x * dx_g4[base + k] + cf.y * (dx_x4[base + k] - vec4f(cf.z)) + vec4f(cf.w);
+  }
+}

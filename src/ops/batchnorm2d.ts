@@ -1,0 +1,104 @@
+// Differentiable batch norm over NCHW (PyTorch's F.batch_norm), with ReLU and a residual add
+// fusable into the same pass (the end of a bottleneck: relu(bn(x) + shortcut)).
+import { Tensor } from '../tensor.ts';
+import { record } from '../autograd/tape.ts';
+import { shapeStr } from '../../kernels/launch.ts';
+import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+
+export interface BatchNorm2dOptions {
+  /** Batch statistics (and running-stat updates) when true, running statistics when false. */
+  training: boolean;
+  momentum?: number;   // 0.1
+  eps?: number;        // 1e-5
+  /** Apply ReLU to the result (after the residual add). */
+  relu?: boolean;
+  /** Added to the normalised values before the ReLU; same shape as x. */
+  residual?: Tensor | null;
+}
+
+function checkVector(name: string, t: Tensor | null, C: number, x: Tensor): void {
+  if (t && (t.shape.length !== 1 || t.shape[0] !== C)) {
+    throw new Error(`batchNorm2d: ${name} of shape ${shapeStr(t.shape)} does not match the ${C} channels of x ${shapeStr(x.shape)} (want [${C}])`);
+  }
+}
+
+function validate(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null,
+  bias: Tensor | null, o: BatchNorm2dOptions): void {
+  if (typeof o?.training !== 'boolean') throw new Error('batchNorm2d: options.training must be true or false');
+  if (x.shape.length !== 4) throw new Error(`batchNorm2d: x must be 4-D [N, C, H, W], got ${shapeStr(x.shape)}`);
+  const [N, C, H, W] = x.shape;
+  if (x.size === 0) throw new Error(`batchNorm2d: x of shape ${shapeStr(x.shape)} is empty`);
+  checkVector('weight', weight, C, x);
+  checkVector('bias', bias, C, x);
+  checkVector('runningMean', runningMean, C, x);
+  checkVector('runningVar', runningVar, C, x);
+  if ((runningMean === null) !== (runningVar === null)) {
+    throw new Error('batchNorm2d: runningMean and runningVar must both be given or both be null');
+  }
+  if (!o.training && !runningMean) throw new Error(`batchNorm2d: eval mode (training: false) needs runningMean and runningVar, x ${shapeStr(x.shape)}`);
+  if (o.training && N * H * W < 2) {
+    throw new Error(`batchNorm2d: expected more than 1 value per channel when training, got x of shape ${shapeStr(x.shape)} ` +
+      '(on 1x1 maps the statistics run over the batch only, so the batch must be >= 2)');
+  }
+  const momentum = o.momentum ?? 0.1, eps = o.eps ?? 1e-5;
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`batchNorm2d: momentum must be in [0, 1], got ${momentum}`);
+  if (!(eps > 0)) throw new Error(`batchNorm2d: eps must be > 0, got ${eps}`);
+  const r = o.residual;
+  if (r && (r.shape.length !== 4 || r.shape.some((d, i) => d !== x.shape[i]))) {
+    throw new Error(`batchNorm2d: residual of shape ${shapeStr(r.shape)} does not match x ${shapeStr(x.shape)}`);
+  }
+  if (o.training && runningMean && runningVar) {
+    // written in place: a buffer bound for writing may not also be bound for reading in one dispatch
+    const written = new Set([runningMean.binding.buffer, runningVar.binding.buffer]);
+    for (const [name, t] of [['x', x], ['weight', weight], ['bias', bias]] as const) {
+      if (t && written.has(t.binding.buffer)) {
+        throw new Error(`batchNorm2d: ${name} shares a GPU buffer with the running statistics, which are updated in place`);
+      }
+    }
+  }
+}
+
+/**
+ * y = relu?(batchnorm(x) + residual?). In training mode the running statistics, when given,
+ * are updated in place on the GPU (unbiased variance, momentum); the caller counts
+ * num_batches_tracked. Gradients flow to x, weight, bias and residual.
+ */
+export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null,
+  bias: Tensor | null, opts: BatchNorm2dOptions): Tensor {
+  validate(x, runningMean, runningVar, weight, bias, opts);
+  const { training, momentum = 0.1, eps = 1e-5, relu = false } = opts;
+  const residual = opts.residual ?? null;
+  const C = x.shape[1];
+  const g = bnGeometry(x.shape, bnVersion(x.shape));
+  const fused = `${relu ? '+relu' : ''}${residual ? '+residual' : ''}`;
+  const label = `batchnorm2d${fused} ${training ? 'train' : 'eval'} x${shapeStr(x.shape)}`;
+  const coef = Tensor.empty([C, 4], 'batchnorm2d coefficients');
+  batchNorm2dCoefKernel(x.binding, g, {
+    weight: weight?.binding ?? null, bias: bias?.binding ?? null,
+    runningMean: runningMean?.binding ?? null, runningVar: runningVar?.binding ?? null,
+  }, coef.binding, { training, eps, momentum }, `${label} fwd`);
+  const out = Tensor.empty(x.shape, 'batchNorm2d');
+  batchNorm2dApplyKernel(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
+
+  const inputs = [x, weight, bias, residual].filter((t): t is Tensor => t !== null);
+  record('batchNorm2d', inputs, out, [x, coef], (dy) => {
+    const dx = x.requiresGrad ? Tensor.empty(x.shape, 'batchNorm2d backward') : null;
+    const dweight = Tensor.empty([C], 'batchNorm2d dweight');
+    const dbias = Tensor.empty([C], 'batchNorm2d dbias');
+    const masked = relu ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
+    batchNorm2dBwdKernel(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training,
+      { dx: dx?.binding ?? null, dweight: dweight.binding, dbias: dbias.binding, masked: masked?.binding ?? null }, `${label} bwd`);
+    const dresidual = residual?.requiresGrad ? (masked ?? dy) : null;
+    if (masked && dresidual !== masked) masked.dispose();
+    const grads: (Tensor | null)[] = [dx];
+    if (weight) grads.push(weight.requiresGrad ? dweight : (dweight.dispose(), null));
+    else dweight.dispose();
+    if (bias) grads.push(bias.requiresGrad ? dbias : (dbias.dispose(), null));
+    else dbias.dispose();
+    if (residual) grads.push(dresidual);
+    return grads;
+  });
+  if (out.node) coef.tapeOwned = true;
+  else coef.dispose();
+  return out;
+}

@@ -1,0 +1,174 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Tensor } from '../../src/tensor.ts';
+import * as F from '../../src/functional.ts';
+import { noGrad, clearTape } from '../../src/autograd/tape.ts';
+import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { batchNorm2dFwdCpu, batchNorm2dBwdCpu } from '../../kernels/batchnorm2d.ref.ts';
+import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry } from '../../kernels/batchnorm2d.ts';
+import { loadFixtureCases } from '../fixtures/norm_pool/load.ts';
+import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
+
+const tol = { atol: 1e-4, rtol: 1e-3 };
+const s = suite('kernels: batchnorm2d');
+s.before(setupGpu);
+
+interface Case { shape: number[]; training: boolean; relu: boolean; residual: boolean; affine: boolean; gradX?: boolean }
+
+async function checkCase(c: Case, seed: number): Promise<void> {
+  const { shape } = c;
+  const C = shape[1], n = shape.reduce((a, b) => a * b, 1);
+  const what = `${JSON.stringify(c)}`;
+  const x = randomArray(n, seed, -2, 3), dy = randomArray(n, seed + 1);
+  const w = c.affine ? randomArray(C, seed + 2, 0.5, 1.5) : null, b = c.affine ? randomArray(C, seed + 3) : null;
+  const rm = randomArray(C, seed + 4, -0.3, 0.3), rv = randomArray(C, seed + 5, 0.5, 1.5);
+  const res = c.residual ? randomArray(n, seed + 6) : null;
+  const tx = Tensor.fromArray(x, shape, { requiresGrad: c.gradX ?? true });
+  const tw = w && Tensor.fromArray(w, [C], { requiresGrad: true }), tb = b && Tensor.fromArray(b, [C], { requiresGrad: true });
+  const trm = Tensor.fromArray(rm, [C]), trv = Tensor.fromArray(rv, [C]);
+  const tres = res && Tensor.fromArray(res, shape, { requiresGrad: true });
+  const y = F.batchNorm2d(tx, trm, trv, tw, tb, { training: c.training, relu: c.relu, residual: tres });
+  const ref = batchNorm2dFwdCpu(x, shape, { training: c.training, relu: c.relu, runningMean: rm, runningVar: rv, weight: w, bias: b, residual: res });
+  assertClose(await y.toArray(), ref.y, tol, `y ${what}`);
+  assertClose(await trm.toArray(), ref.runningMean!, { atol: 1e-6, rtol: 1e-5 }, `running mean ${what}`);
+  assertClose(await trv.toArray(), ref.runningVar!, { atol: 1e-6, rtol: 1e-5 }, `running var ${what}`);
+  y.backward(Tensor.fromArray(dy, shape));
+  const g = batchNorm2dBwdCpu(x, dy, shape, ref, { training: c.training, weight: w, relu: c.relu });
+  if (c.gradX ?? true) assertClose(await tx.grad!.toArray(), g.dx, tol, `dx ${what}`);
+  else assert.is(tx.grad, null);
+  if (tw) assertClose(await tw.grad!.toArray(), g.dweight, tol, `dweight ${what}`);
+  if (tb) assertClose(await tb.grad!.toArray(), g.dbias, tol, `dbias ${what}`);
+  if (tres) assertClose(await tres.grad!.toArray(), g.dresidual, tol, `dresidual ${what}`);
+  for (const t of [tx, tw, tb, tres]) { t?.grad?.dispose(); t?.dispose(); }
+  for (const t of [trm, trv, y]) t.dispose();
+}
+
+// v1: H*W odd or 1x1; v2: H*W % 4 == 0; C = 70 spans two finalize workgroups; 40x44 gives 256 partials per channel
+const shapes = [[3, 5, 7, 9], [2, 6, 8, 12], [5, 4, 1, 1], [2, 70, 3, 3], [2, 3, 40, 44], [1, 3, 5, 3]];
+const fusions = [[false, false], [true, false], [true, true], [false, true]] as const;
+
+shapes.forEach((shape, i) => {
+  s(`training forward, running stats and backward match the f64 reference, x[${shape}]`, async () => {
+    for (const [k, [relu, residual]] of fusions.entries()) {
+      await checkCase({ shape, training: true, relu, residual, affine: (i + k) % 3 !== 2, gradX: k !== 3 }, 100 * i + 10 * k);
+    }
+  });
+});
+
+s('eval forward and backward (affine backward) match the f64 reference', async () => {
+  for (const [k, [relu, residual]] of fusions.entries()) {
+    await checkCase({ shape: [3, 5, 7, 9], training: false, relu, residual, affine: k !== 1 }, 7 + k);
+    await checkCase({ shape: [1, 4, 6, 6], training: false, relu, residual, affine: true }, 17 + k);
+  }
+});
+
+s('v1 (scalar), v2 (vec4) and v3 (vec4, wide reduction) agree on a shape all accept', async () => {
+  const shape = [3, 7, 6, 10], C = 7, n = 3 * 7 * 60;
+  const x = Tensor.fromArray(randomArray(n, 3, -1, 4), shape), dy = Tensor.fromArray(randomArray(n, 4), shape);
+  const results: Float32Array[][] = [];
+  for (const version of [1, 2, 3] as const) {
+    const g = bnGeometry(shape, version);
+    const coef = Tensor.empty([C, 4], 'coef'), y = Tensor.empty(shape, 'y'), dx = Tensor.empty(shape, 'dx');
+    const dw = Tensor.empty([C], 'dw'), db = Tensor.empty([C], 'db'), masked = Tensor.empty(shape, 'masked');
+    batchNorm2dCoefKernel(x.binding, g, { weight: null, bias: null, runningMean: null, runningVar: null }, coef.binding,
+      { training: true, eps: 1e-5, momentum: 0.1 }, 'test');
+    batchNorm2dApplyKernel(x.binding, coef.binding, null, y.binding, g, true, 'test');
+    batchNorm2dBwdKernel(x.binding, dy.binding, y.binding, coef.binding, null, g, true,
+      { dx: dx.binding, dweight: dw.binding, dbias: db.binding, masked: masked.binding }, 'test');
+    results.push(await Promise.all([y, dx, dw, db, masked].map((t) => t.toArray())));
+    for (const t of [coef, y, dx, dw, db, masked]) t.dispose();
+  }
+  for (const k of [1, 2]) results[0].forEach((v, i) => assertClose(v, results[k][i], { atol: 1e-5, rtol: 1e-4 }, `v${k + 1} output ${i}`));
+  x.dispose(); dy.dispose();
+});
+
+s('statistics stay accurate on data far from zero (mean 1000, std 0.1, 65536 values per channel)', async () => {
+  const shape = [4, 2, 64, 128], n = 4 * 2 * 64 * 128;
+  const x = randomArray(n, 9, -0.17, 0.17).map((v) => 1000 + v);
+  const tx = Tensor.fromArray(x, shape), rm = Tensor.zeros([2]), rv = Tensor.zeros([2]);
+  const y = F.batchNorm2d(tx, rm, rv, null, null, { training: true, momentum: 1 });
+  const ref = batchNorm2dFwdCpu(x, shape, { training: true, momentum: 1, runningMean: [0, 0], runningVar: [0, 0] });
+  assertClose(await rv.toArray(), ref.runningVar!, { atol: 0, rtol: 1e-4 }, 'variance');
+  assertClose(await rm.toArray(), ref.runningMean!, { atol: 0, rtol: 1.2e-7 }, 'mean');
+  // inputs near 1000 carry f32 rounding of 3e-5, i.e. 3e-4 of one standard deviation
+  assertClose(await y.toArray(), ref.y, { atol: 2e-3, rtol: 1e-3 }, 'normalised values');
+  for (const t of [tx, rm, rv, y]) t.dispose();
+});
+
+s('the reference backward matches f64 finite differences (training, relu + residual)', () => {
+  const shape = [2, 3, 2, 3], n = 36, C = 3;
+  const x = Float64Array.from(randomArray(n, 21, -2, 2)), res = Float64Array.from(randomArray(n, 22));
+  const w = Float64Array.from(randomArray(C, 23, 0.5, 1.5)), b = Float64Array.from(randomArray(C, 24));
+  const dy = randomArray(n, 25);
+  const fwd = (v: Float64Array[]) => batchNorm2dFwdCpu(v[0], shape, { training: true, relu: true, weight: v[1], bias: v[2], residual: v[3] }).y;
+  const numeric = numericGradCpu(fwd, [x, w, b, res], dy);
+  const f = batchNorm2dFwdCpu(x, shape, { training: true, relu: true, weight: w, bias: b, residual: res });
+  assert.ok(f.y.every((v) => v === 0 || v > 1e-3), 'inputs keep away from the relu kink');
+  const g = batchNorm2dBwdCpu(x, dy, shape, f, { training: true, weight: w, relu: true });
+  [g.dx, g.dweight, g.dbias, g.dresidual].forEach((v, i) => assertClose(v, numeric[i], { atol: 1e-7, rtol: 1e-6 }, `input ${i}`));
+});
+
+s('GPU gradients pass finite differences (training, and the 1x1 attention case)', async () => {
+  const r1 = await gradcheck(([x, w, b]) => F.batchNorm2d(x, null, null, w, b, { training: true }),
+    [randomArray(2 * 3 * 3 * 5, 31, -2, 2), randomArray(3, 32, 0.5, 1.5), randomArray(3, 33)], [[2, 3, 3, 5], [3], [3]],
+    { samples: 8, eps: 1e-2, atol: 2e-2, rtol: 2e-2 });
+  assert.ok(r1.ok, r1.failures.join('\n'));
+  const r2 = await gradcheck(([x, res]) => F.batchNorm2d(x, null, null, null, null, { training: true, residual: res }),
+    [randomArray(4 * 3, 34, -2, 2), randomArray(4 * 3, 35)], [[4, 3, 1, 1], [4, 3, 1, 1]], { samples: 6, atol: 2e-2, rtol: 2e-2 });
+  assert.ok(r2.ok, r2.failures.join('\n'));
+});
+
+s('PyTorch fixtures: outputs, gradients and running-stat updates', async () => {
+  for (const fx of loadFixtureCases('batchnorm2d')) {
+    const a = fx.args as { shape: number[]; training: boolean; relu: boolean; residual: boolean; affine: boolean; momentum: number; eps: number };
+    const C = a.shape[1];
+    const x = Tensor.fromArray(fx.get('x'), a.shape, { requiresGrad: true });
+    const w = a.affine ? Tensor.fromArray(fx.get('weight'), [C], { requiresGrad: true }) : null;
+    const b = a.affine ? Tensor.fromArray(fx.get('bias'), [C], { requiresGrad: true }) : null;
+    const res = a.residual ? Tensor.fromArray(fx.get('residual'), a.shape, { requiresGrad: true }) : null;
+    const rm = Tensor.fromArray(fx.get('running_mean'), [C]), rv = Tensor.fromArray(fx.get('running_var'), [C]);
+    const y = F.batchNorm2d(x, rm, rv, w, b, { training: a.training, momentum: a.momentum, eps: a.eps, relu: a.relu, residual: res });
+    y.backward(Tensor.fromArray(fx.get('dy'), a.shape));
+    const atol = fx.name.startsWith('offset') ? 2e-3 : tol.atol; // inputs near 300 carry f32 rounding of 3e-5
+    assertClose(await y.toArray(), fx.get('y'), { atol, rtol: tol.rtol }, `${fx.name} y`);
+    assertClose(await x.grad!.toArray(), fx.get('dx'), { atol, rtol: tol.rtol }, `${fx.name} dx`);
+    assertClose(await rm.toArray(), fx.get('running_mean_after'), { atol: 1e-5, rtol: 1e-5 }, `${fx.name} running_mean`);
+    assertClose(await rv.toArray(), fx.get('running_var_after'), { atol: 1e-5, rtol: 1e-4 }, `${fx.name} running_var`);
+    if (w) assertClose(await w.grad!.toArray(), fx.get('dweight'), tol, `${fx.name} dweight`);
+    if (b) assertClose(await b.grad!.toArray(), fx.get('dbias'), tol, `${fx.name} dbias`);
+    if (res) assertClose(await res.grad!.toArray(), fx.get('dresidual'), tol, `${fx.name} dresidual`);
+    for (const t of [x, w, b, res]) { t?.grad?.dispose(); t?.dispose(); }
+    for (const t of [rm, rv, y]) t.dispose();
+  }
+});
+
+s('no tape, no leaks: forward under noGrad frees its coefficients', async () => {
+  const x = Tensor.fromArray(randomArray(2 * 3 * 4 * 4, 41), [2, 3, 4, 4]);
+  const rm = Tensor.zeros([3]), rv = Tensor.ones([3]);
+  const before = (await import('../../src/gpu/index.ts')).gpu().pool.stats.liveBuffers;
+  const y = noGrad(() => F.batchNorm2d(x, rm, rv, null, null, { training: true, relu: true }));
+  const after = (await import('../../src/gpu/index.ts')).gpu().pool.stats.liveBuffers;
+  assert.is(after, before + 1, 'only the output stays allocated');
+  for (const t of [x, rm, rv, y]) t.dispose();
+  clearTape();
+});
+
+s('bad input: shapes, missing running stats, batch-1 training on 1x1 maps, options', () => {
+  const x = Tensor.zeros([2, 3, 4, 4]), one = Tensor.zeros([1, 8, 1, 1]);
+  const c3 = Tensor.ones([3]), c4 = Tensor.ones([4]), c8 = Tensor.ones([8]);
+  const train = { training: true };
+  assertThrowsWith(() => F.batchNorm2d(Tensor.zeros([2, 3]), null, null, null, null, train), /batchNorm2d/, /4-D/, /\[2,3\]/);
+  assertThrowsWith(() => F.batchNorm2d(x, null, null, c4, null, train), /batchNorm2d/, /weight/, /\[4\]/, /\[2,3,4,4\]/);
+  assertThrowsWith(() => F.batchNorm2d(x, c3, null, null, null, train), /runningMean and runningVar/);
+  assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, { training: false }), /eval mode/, /running/);
+  assertThrowsWith(() => F.batchNorm2d(one, c8, c8, null, null, train), /more than 1 value per channel/, /\[1,8,1,1\]/, /batch/);
+  assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, { training: true, residual: one }), /residual/, /\[1,8,1,1\]/, /\[2,3,4,4\]/);
+  assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, { training: true, momentum: 2 }), /momentum/);
+  assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, {} as never), /training/);
+  const rm = Tensor.zeros([3]);
+  assertThrowsWith(() => F.batchNorm2d(x, rm, rm.view([3], 'alias'), rm, null, train), /weight/, /running statistics/);
+  const ok = noGrad(() => F.batchNorm2d(one, c8, c8, null, null, { training: false })); // eval at batch 1 is fine
+  for (const t of [x, one, c3, c4, c8, rm, ok]) t.dispose();
+});
+
+s.run();
