@@ -9,6 +9,7 @@ import { selectVersion, type TuneJob } from './autotune.ts';
 import { cig, type Conv2dGeometry } from './conv2d.ref.ts';
 import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
+import { bwdInputTex, fwdTex, texMaxSamples, texSupported } from './conv2d_tex.ts';
 
 export * from './conv2d.ref.ts';
 
@@ -20,10 +21,16 @@ export interface Conv2dVersion {
   bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void;
   /** dw = (accumulate ? dw : 0) + this chunk's contribution */
   bwdWeight(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void;
+  /** false where the version cannot run the shape (it is then neither forced nor tuned) */
+  supports?(g: Conv2dGeometry): boolean;
+  /** a cap on the samples of one chunk beyond the binding limit (texture sizes) */
+  maxSamples?(g: Conv2dGeometry): number;
 }
 
 export const versions: Record<string, Conv2dVersion> = {
   v1: { about: 'direct loops over NCHW storage buffers, one output per invocation', fwd: fwdDirect, bwdInput: bwdInputDirect, bwdWeight: bwdWeightDirect },
+  v3: { about: 'implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)',
+    fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightDirect, supports: texSupported, maxSamples: texMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
@@ -42,14 +49,15 @@ export function setConv2dChunkBytes(bytes: number | null): void {
 }
 
 /** Samples per chunk so that every batched binding fits the device's (or the forced) limit. */
-export function chunkSamples(g: Conv2dGeometry): number {
+export function chunkSamples(g: Conv2dGeometry, version?: string): number {
   const limit = Math.min(gpu().limits.maxStorageBufferBindingSize, chunkBytesLimit ?? Infinity);
   const perSample = 4 * Math.max(g.c * g.h * g.w, g.co * g.ho * g.wo);
   const fit = Math.floor((limit - OFFSET_ALIGN - 16) / perSample);
   if (fit < 1) {
     throw new Error(`${convLabel('', g, '')}: one sample needs ${perSample} bytes, over the binding limit of ${limit} bytes`);
   }
-  return Math.min(g.n, fit);
+  const cap = version ? versions[version].maxSamples?.(g) ?? Infinity : Infinity;
+  return Math.max(1, Math.min(g.n, fit, cap));
 }
 
 export function shapeKey(g: Conv2dGeometry): string {
@@ -60,7 +68,7 @@ const paddedBytes = (n: number): number => Math.max(16, Math.ceil(n / 4) * 16);
 
 function tuneJob(op: Conv2dOp, g: Conv2dGeometry): TuneJob {
   const pool = gpu().pool;
-  const n = Math.min(g.n, chunkSamples(g));
+  const n = Math.min(...usable(g).map((v) => chunkSamples(g, v)));
   const cg = { ...g, n };
   const xBytes = paddedBytes(n * g.c * g.h * g.w), yBytes = paddedBytes(n * g.co * g.ho * g.wo);
   const wBytes = paddedBytes(g.co * cig(g) * g.kh * g.kw);
@@ -78,13 +86,18 @@ function tuneJob(op: Conv2dOp, g: Conv2dGeometry): TuneJob {
   };
 }
 
+const usable = (g: Conv2dGeometry): string[] => Object.keys(versions).filter((v) => versions[v].supports?.(g) ?? true);
+
 /** The version `op` runs with on this shape: forced, tuned, or the adapter's fallback. */
 export function conv2dVersion(op: Conv2dOp, g: Conv2dGeometry, forced?: string): string {
   if (forced !== undefined) {
     if (!(forced in versions)) throw new Error(`conv2d ${op}: no version ${forced} (have ${Object.keys(versions).join(', ')})`);
+    if (versions[forced].supports?.(g) === false) throw new Error(`${convLabel(op, g, forced)}: version ${forced} cannot run this shape`);
     return forced;
   }
-  return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: Object.keys(versions), fallback: fallbackVersion(op) },
+  const ok = usable(g);
+  const fallback = fallbackVersion(op);
+  return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: ok, fallback: ok.includes(fallback) ? fallback : 'v1' },
     shapeKey(g), () => tuneJob(op, g));
 }
 
@@ -94,8 +107,8 @@ function checkWeight(g: Conv2dGeometry, w: Range, label: string): void {
 }
 
 /** Calls body for each batch chunk with the chunk's geometry and its range of samples. */
-function forChunks(g: Conv2dGeometry, body: (cg: Conv2dGeometry, first: number, count: number) => void): void {
-  const per = chunkSamples(g);
+function forChunks(g: Conv2dGeometry, version: string, body: (cg: Conv2dGeometry, first: number, count: number) => void): void {
+  const per = chunkSamples(g, version);
   for (let first = 0; first < g.n; first += per) {
     const count = Math.min(per, g.n - first);
     body({ ...g, n: count }, first, count);
@@ -108,7 +121,7 @@ export function conv2dForward(g: Conv2dGeometry, x: Range, w: Range, bias: Range
   const v = conv2dVersion('fwd', g, opts.version);
   const label = convLabel('fwd', g, v);
   checkWeight(g, w, label);
-  forChunks(g, (cg, first, count) => versions[v].fwd(cg, chunkOf(x, first, count, g.c * g.h * g.w), w, bias,
+  forChunks(g, v, (cg, first, count) => versions[v].fwd(cg, chunkOf(x, first, count, g.c * g.h * g.w), w, bias,
     chunkOf(y, first, count, g.co * g.ho * g.wo), label));
 }
 
@@ -116,7 +129,7 @@ export function conv2dBackwardInput(g: Conv2dGeometry, dy: Range, w: Range, dx: 
   const v = conv2dVersion('bwd_input', g, opts.version);
   const label = convLabel('bwd_input', g, v);
   checkWeight(g, w, label);
-  forChunks(g, (cg, first, count) => versions[v].bwdInput(cg, chunkOf(dy, first, count, g.co * g.ho * g.wo), w,
+  forChunks(g, v, (cg, first, count) => versions[v].bwdInput(cg, chunkOf(dy, first, count, g.co * g.ho * g.wo), w,
     chunkOf(dx, first, count, g.c * g.h * g.w), label));
 }
 
@@ -124,7 +137,7 @@ export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw:
   const v = conv2dVersion('bwd_weight', g, opts.version);
   const label = convLabel('bwd_weight', g, v);
   checkWeight(g, dw, label);
-  forChunks(g, (cg, first, count) => versions[v].bwdWeight(cg, chunkOf(x, first, count, g.c * g.h * g.w),
+  forChunks(g, v, (cg, first, count) => versions[v].bwdWeight(cg, chunkOf(x, first, count, g.c * g.h * g.w),
     chunkOf(dy, first, count, g.co * g.ho * g.wo), dw, first > 0, label));
 }
 
@@ -134,7 +147,7 @@ const BIAS_WG = 64;
 export function conv2dBackwardBias(g: Conv2dGeometry, dy: Range, db: Range): void {
   const label = convLabel('bwd_bias', g, '');
   const plane = g.ho * g.wo;
-  forChunks(g, (cg, first, count) => {
+  forChunks(g, 'v1', (cg, first, count) => {
     const c = chunkOf(dy, first, count, g.co * plane);
     launch({ shader: 'conv2d_bias', entry: 'conv2d_bwd_bias', bindings: ['read', 'write', 'uniform'], constants: { WG: BIAS_WG } },
       [c.binding, db], packParams([['u32', cg.n], ['u32', g.co], ['u32', plane], ['u32', c.base], ['u32', first > 0 ? 1 : 0]]),

@@ -1,0 +1,137 @@
+// conv2d version 3 (shaders/conv2d_tex*.wgsl): activations in padded NHWC rgba32float
+// textures, weights in <= 64 KB uniform-buffer slices, no workgroup memory or barriers.
+// Made for adapters whose storage-buffer loads are slow (lavapipe); see docs/kernels/conv2d.md.
+import { packParams, type Binding } from '../src/gpu/index.ts';
+import { grid1d, launch } from './launch.ts';
+import type { Conv2dGeometry } from './conv2d.ref.ts';
+import { cig, cog, type ChunkIO } from './conv2d_common.ts';
+import { acquireGrid, acquireUniformBuffer, maxGridTexels, releaseGrid, releaseUniformBuffer,
+  type GridTexture } from './conv2d_scratch.ts';
+
+const WG = 64;
+const SLICE_VEC4 = 4096;   // 64 KB: the uniform binding size every device supports
+const PX = 4, CO = 8;      // output pixels x output channels per invocation (fixed by the WGSL)
+
+/** How a conv's weights are cut into uniform slices: (group, output block, input block). */
+export interface SlicePlan { a4: number; kc: number; nkb: number; cob: number; ncb: number; sliceFloats: number; slices: number }
+
+/** a: channels the kernel reads per group, b: channels it writes per group. Null if a slice cannot hold one block. */
+export function planSlices(taps: number, a: number, b: number, groups: number): SlicePlan | null {
+  const a4 = Math.ceil(a / 4);
+  const b8 = Math.ceil(b / CO) * CO;
+  let kc = a4;
+  let cob = Math.floor(SLICE_VEC4 / (taps * kc) / CO) * CO;
+  if (cob < CO) {
+    cob = CO;
+    kc = Math.floor(SLICE_VEC4 / (taps * CO));
+    if (kc < 1) return null;
+  }
+  cob = Math.min(cob, b8);
+  const ncb = Math.ceil(b / cob);
+  cob = Math.ceil(b / ncb / CO) * CO;     // even blocks
+  const nkb = Math.ceil(a4 / kc);
+  kc = Math.ceil(a4 / nkb);
+  const sliceFloats = Math.ceil((taps * kc * 4 * cob) / 64) * 64;
+  return { a4, kc, nkb, cob, ncb, sliceFloats, slices: groups * ncb * nkb };
+}
+
+export function texSupported(g: Conv2dGeometry): boolean {
+  return planSlices(g.kh * g.kw, cig(g), cog(g), g.groups) !== null && planSlices(g.kh * g.kw, cog(g), cig(g), g.groups) !== null;
+}
+
+interface GridSpec { c: number; h: number; w: number; hp: number; wp: number; offh: number; offw: number; uh: number; uw: number }
+
+function gridTexels(n: number, s: GridSpec, groups: number): number {
+  return n * s.hp * s.wp * groups * Math.ceil(s.c / groups / 4);
+}
+
+/** Samples per chunk so that each grid fits one texture. */
+export function texMaxSamples(g: Conv2dGeometry): number {
+  const per = Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups), gridTexels(1, dyGrid(g), g.groups));
+  return Math.max(1, Math.floor(maxGridTexels() / per));
+}
+
+const fwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.c, h: g.h, w: g.w, offh: g.ph, offw: g.pw, uh: 1, uw: 1,
+  hp: (g.ho - 1) * g.sh + (g.kh - 1) * g.dh + 1, wp: (g.wo - 1) * g.sw + (g.kw - 1) * g.dw + 1 });
+const bwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, uh: g.sh, uw: g.sw,
+  offh: (g.kh - 1) * g.dh - g.ph, offw: (g.kw - 1) * g.dw - g.pw, hp: g.h + (g.kh - 1) * g.dh, wp: g.w + (g.kw - 1) * g.dw });
+export const dyGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: g.wo });
+
+/** Lays a batch of NCHW activations out as a padded NHWC texel grid. */
+export function packGrid(src: ChunkIO, n: number, s: GridSpec, groups: number, label: string): GridTexture {
+  const cg = s.c / groups, c4g = Math.ceil(cg / 4);
+  const total = gridTexels(n, s, groups);
+  const tex = acquireGrid(total, label);
+  launch({ shader: 'conv2d_tex_pack', entry: 'conv2d_pack_v3', bindings: ['read', 'storage-texture', 'uniform'], constants: { WG } },
+    [src.binding, tex.binding], packParams([
+      ['u32', n], ['u32', s.c], ['u32', s.h], ['u32', s.w], ['u32', s.hp], ['u32', s.wp], ['u32', cg], ['u32', c4g],
+      ['u32', groups * c4g], ['i32', s.offh], ['i32', s.offw], ['u32', s.uh], ['u32', s.uw], ['u32', src.base], ['u32', total], ['u32', 0],
+    ]), grid1d(total, WG), `${label} pack`);
+  return tex;
+}
+
+function packWeights(w: Binding, g: Conv2dGeometry, plan: SlicePlan, transposed: boolean, label: string): GPUBuffer {
+  const taps = g.kh * g.kw;
+  const bytes = (plan.slices - 1) * plan.sliceFloats * 4 + SLICE_VEC4 * 16;
+  const buf = acquireUniformBuffer(bytes, 'conv2d weight slices');
+  const perSlice = taps * plan.kc * 4 * plan.cob;
+  const total = plan.slices * perSlice;
+  const [a, b] = transposed ? [cog(g), cig(g)] : [cig(g), cog(g)];
+  launch({ shader: 'conv2d_tex_pack', entry: 'conv2d_pack_weight_v3', bindings: ['read', 'write', 'uniform'], constants: { WG } },
+    [w, buf], packParams([
+      ['u32', transposed ? 1 : 0], ['u32', cig(g)], ['u32', cog(g)], ['u32', taps], ['u32', plan.cob], ['u32', plan.kc * 4],
+      ['u32', plan.ncb], ['u32', plan.nkb], ['u32', plan.sliceFloats], ['u32', total], ['u32', a], ['u32', b],
+    ]), grid1d(total, WG), `${label} pack weights`);
+  return buf;
+}
+
+interface TexConvRun { n: number; oh: number; ow: number; sh: number; sw: number; dh: number; dw: number; dstC: number; bias: Binding | null }
+
+/** One dispatch per weight slice of the implicit GEMM over a packed grid. */
+function runTexConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wbuf: GPUBuffer, plan: SlicePlan,
+  r: TexConvRun, y: ChunkIO, label: string): void {
+  const tiles = Math.ceil(r.ow / PX);
+  const cbs = plan.cob / CO;
+  const b = r.dstC / g.groups;
+  const total = tiles * cbs * r.n * r.oh;
+  let s = 0;
+  for (let grp = 0; grp < g.groups; grp++) {
+    for (let cb = 0; cb < plan.ncb; cb++) {
+      for (let kb = 0; kb < plan.nkb; kb++, s++) {
+        const co0 = grp * b + cb * plan.cob;
+        launch({ shader: 'conv2d_tex', entry, bindings: ['texture', 'uniform', 'read', 'write', 'uniform'], constants: { WG, HAS_BIAS: r.bias ? 1 : 0 } },
+          [grid.binding, { buffer: wbuf, offset: s * plan.sliceFloats * 4, size: SLICE_VEC4 * 16 }, r.bias ?? { buffer: wbuf, offset: 0, size: 16 }, y.binding],
+          packParams([
+            ['u32', r.n], ['u32', r.oh], ['u32', r.ow], ['u32', tiles],
+            ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * plan.a4], ['u32', cbs],
+            ['u32', g.kh], ['u32', g.kw], ['u32', r.sh], ['u32', r.sw],
+            ['u32', r.dh], ['u32', r.dw], ['u32', grp * plan.a4 + kb * plan.kc], ['u32', Math.min(plan.kc, plan.a4 - kb * plan.kc)],
+            ['u32', co0], ['u32', Math.min(grp * b + b, co0 + plan.cob)], ['u32', r.dstC], ['u32', y.base],
+            ['u32', kb > 0 ? 1 : 0], ['u32', total], ['u32', plan.cob / 4], ['u32', plan.kc],
+          ]), grid1d(total, WG), label);
+      }
+    }
+  }
+}
+
+export function fwdTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void {
+  const plan = planSlices(g.kh * g.kw, cig(g), cog(g), g.groups)!;
+  const spec = fwdGrid(g);
+  const grid = packGrid(x, g.n, spec, g.groups, label);
+  const wbuf = packWeights(w, g, plan, false, label);
+  runTexConv('conv2d_fwd_v3', g, grid, spec, wbuf, plan,
+    { n: g.n, oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, dstC: g.co, bias }, y, label);
+  releaseGrid(grid);
+  releaseUniformBuffer(wbuf);
+}
+
+export function bwdInputTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
+  const plan = planSlices(g.kh * g.kw, cog(g), cig(g), g.groups)!;
+  const spec = bwdGrid(g);
+  const grid = packGrid(dy, g.n, spec, g.groups, label);
+  const wbuf = packWeights(w, g, plan, true, label);
+  runTexConv('conv2d_bwd_input_v3', g, grid, spec, wbuf, plan,
+    { n: g.n, oh: g.h, ow: g.w, sh: 1, sw: 1, dh: g.dh, dw: g.dw, dstC: g.c, bias: null }, dx, label);
+  releaseGrid(grid);
+  releaseUniformBuffer(wbuf);
+}
