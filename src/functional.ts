@@ -5,3 +5,5 @@ export { conv2d } from './ops/conv2d.ts';
 export { linear } from './ops/linear.ts';
 export { batchNorm2d } from './ops/batchnorm2d.ts';
 export type { BatchNorm2dOptions } from './ops/batchnorm2d.ts';
+export { sigmoidFocalLoss, binaryCrossEntropyWithLogits, readLoss, lossIsFinite } from './ops/loss.ts';
+export type { SigmoidFocalLossOptions, LossReduction } from './ops/loss.ts';
