@@ -5,7 +5,7 @@
 // order torchvision's Compose would draw them (crop, flip, jitter).
 import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './color.ts';
 import type { PlanarImage, RgbImage } from './image.ts';
-import type { Rng } from './prng.ts';
+import { Rng } from './prng.ts';
 import {
   centerCropBox, crop, IMAGENET_MEAN, IMAGENET_STD, normalize, resize, resizeOutputSize, roundHalfEven,
 } from './transforms.ts';
@@ -162,4 +162,17 @@ export function transformImage(img: RgbImage, cfg: TransformConfig, rng: Rng | n
   if (cfg.kind === 'eval') return applyEval(img, cfg, out);
   if (!rng) throw new Error('train transform needs an Rng');
   return applyTrainParams(img, sampleTrainParams(rng, img.height, img.width, cfg), cfg, out);
+}
+
+const AUGMENT_STREAM = 2;
+const SHUFFLE_STREAM = 1;
+
+/** The Rng the loader gives image `index` in `epoch`: independent of batch, worker and order. */
+export function imageRng(seed: number, epoch: number, index: number): Rng {
+  return new Rng(seed, AUGMENT_STREAM, epoch, index);
+}
+
+/** The loader's visiting order of `n` items in `epoch` (a permutation of 0..n-1). */
+export function epochOrder(seed: number, epoch: number, n: number): Int32Array {
+  return new Rng(seed, SHUFFLE_STREAM, epoch).permutation(n);
 }
