@@ -172,21 +172,30 @@ export function intersects(a: Rect, b: Rect): boolean {
 }
 
 /**
- * First plot corner (top-right, top-left, bottom-right, bottom-left) where a legend of this size
- * touches none of the obstacles (data marks), or null: the caller then puts it above the plot.
+ * The plot corner where a legend of this size touches none of the obstacles (data marks) and sits
+ * farthest from them, or null when every corner is taken: the caller then puts it above the plot.
  */
 export function findLegendSpot(plot: Rect, size: { width: number; height: number }, obstacles: readonly Rect[]): Rect | null {
   const inset = 8, margin = 4;
   if (size.width + 2 * inset > plot.width || size.height + 2 * inset > plot.height) return null;
-  const xs = [plot.x + plot.width - inset - size.width, plot.x + inset];
-  const ys = [plot.y + inset, plot.y + plot.height - inset - size.height];
-  for (const y of ys) {
-    for (const x of xs) {
+  let best: Rect | null = null, bestGap = -1;
+  for (const y of [plot.y + inset, plot.y + plot.height - inset - size.height]) {
+    for (const x of [plot.x + plot.width - inset - size.width, plot.x + inset]) {
+      const spot = { x, y, ...size };
       const probe = { x: x - margin, y: y - margin, width: size.width + 2 * margin, height: size.height + 2 * margin };
-      if (!obstacles.some((o) => intersects(o, probe))) return { x, y, ...size };
+      if (obstacles.some((o) => intersects(o, probe))) continue;
+      // Ties (no obstacles at all) keep the conventional top-right.
+      const gap = Math.min(1e9, ...obstacles.map((o) => rectGap(o, spot)));
+      if (gap > bestGap + 0.5) { best = spot; bestGap = gap; }
     }
   }
-  return null;
+  return best;
+}
+
+function rectGap(a: Rect, b: Rect): number {
+  const dx = Math.max(0, a.x - (b.x + b.width), b.x - (a.x + a.width));
+  const dy = Math.max(0, a.y - (b.y + b.height), b.y - (a.y + a.height));
+  return Math.hypot(dx, dy);
 }
 
 /** Splits `rect` into a rows x cols grid of panels (e.g. loss and accuracy side by side). */
