@@ -7,3 +7,4 @@ export { noGrad, isGradEnabled, clearTape } from './autograd/tape.ts';
 export { tidy } from './autograd/scope.ts';
 export { Rng, manualSeed } from './rng.ts';
 export * as F from './functional.ts';
+export * as optim from './optim/index.ts';

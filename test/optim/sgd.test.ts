@@ -1,0 +1,150 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Tensor } from '../../src/tensor.ts';
+import * as F from '../../src/functional.ts';
+import { gpu } from '../../src/gpu/index.ts';
+import { tidy } from '../../src/autograd/scope.ts';
+import { SGD, splitWeightDecayGroups, ReduceLROnPlateau, type SGDOptions } from '../../src/optim/index.ts';
+import { sgdStepCpu } from '../../kernels/sgd.ts';
+import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
+import { loadHeadFixture } from '../fixtures/head/load.ts';
+
+const s = suite('optim: SGD');
+s.before(setupGpu);
+
+const tol = { atol: 1e-6, rtol: 1e-5 };
+
+/** Gradient G for p through the tape: d/dp sum(p * G) = G, accumulated into p.grad. */
+function backwardWith(p: Tensor, g: Float32Array): void {
+  const G = Tensor.fromArray(g, p.shape);
+  const loss = tidy(() => F.sum(F.mul(p, G)));
+  loss.backward();
+  loss.dispose(); G.dispose();
+}
+
+interface TorchConfig { lr: number; momentum: number; dampening: number; weight_decay: number; nesterov: boolean }
+
+s('matches torch.optim.SGD over 4 steps (first momentum step, lr halved before step 3, bias group without weight decay)', async () => {
+  const fx = loadHeadFixture('sgd');
+  const cfg = fx.config as { configs: Record<string, TorchConfig>; steps: number; lr_scale_from_step3: number };
+  for (const [name, c] of Object.entries(cfg.configs)) {
+    for (const chunkBytes of [undefined, 512]) { // 512: every parameter in its own arena chunk
+      const ps = Object.fromEntries(['p0', 'p1', 'p2'].map((k) => [k, Tensor.fromArray(fx.get(`init.${k}`), fx.shape(`init.${k}`), { requiresGrad: true })]));
+      const opts: SGDOptions = { lr: c.lr, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weight_decay, nesterov: c.nesterov, arenaChunkBytes: chunkBytes };
+      const opt = new SGD([{ params: [ps.p0, ps.p2] }, { params: [ps.p1], weightDecay: 0 }], opts);
+      for (let step = 1; step <= cfg.steps; step++) {
+        if (step === 3) for (const g of opt.paramGroups) g.lr *= cfg.lr_scale_from_step3;
+        opt.zeroGrad();
+        for (const k of ['p0', 'p1', 'p2']) backwardWith(ps[k], fx.get(`grad${step}.${k}`));
+        opt.step();
+        for (const k of ['p0', 'p1', 'p2']) assertClose(await ps[k].toArray(), fx.get(`${name}.step${step}.${k}`), tol, `${name} step ${step} ${k} (chunk ${chunkBytes ?? 'default'})`);
+      }
+      const state = await opt.stateDict();
+      assert.is(state.step, cfg.steps);
+      if (c.momentum !== 0) {
+        ['p0', 'p2', 'p1'].forEach((k, i) => assertClose(state.momentumBuffers[i], fx.get(`${name}.momentum.${k}`), tol, `${name} momentum ${k}`));
+      } else {
+        assert.is(state.momentumBuffers.length, 0);
+      }
+      for (const p of Object.values(ps)) p.dispose();
+    }
+  }
+});
+
+s('one dispatch per group per step, one clear for zeroGrad, and the tape accumulates into the gradient arena', async () => {
+  const shapes = [[7, 3], [5], [2, 2, 3], [1]];
+  const ps = shapes.map((shape, i) => Tensor.fromArray(randomArray(shape.reduce((a, b) => a * b, 1), i), shape, { requiresGrad: true }));
+  const opt = new SGD(splitWeightDecayGroups(ps, 0.1), { lr: 0.5, momentum: 0.9 });
+  assert.equal(opt.paramGroups.map((g) => g.params.length), [2, 2]);
+  const grad0 = ps[0].grad!;
+  const g1 = randomArray(21, 9), g2 = randomArray(21, 10);
+  backwardWith(ps[0], g1);
+  backwardWith(ps[0], g2);
+  assert.ok(ps[0].grad === grad0, 'the gradient stays the arena tensor');
+  assertClose(await ps[0].grad!.toArray(), g1.map((v, i) => v + g2[i]), { atol: 1e-6, rtol: 1e-6 }, 'accumulated gradient');
+  const stats = gpu().recorder.stats;
+  const before = stats.dispatches;
+  opt.step();
+  assert.is(stats.dispatches - before, 2, 'two groups: two dispatches');
+  opt.zeroGrad();
+  assert.is(stats.dispatches - before, 2, 'zeroGrad is a clear, not a dispatch');
+  for (const p of ps) assert.ok((await p.grad!.toArray()).every((v) => v === 0), 'zeroed');
+  for (const p of ps) p.dispose();
+});
+
+s('lr set on the optimizer takes effect at the next step; ReduceLROnPlateau drives it', async () => {
+  const x = randomArray(6, 1), g = randomArray(6, 2);
+  const p = Tensor.fromArray(x, [6], { requiresGrad: true });
+  const opt = new SGD([p], { lr: 1 });
+  const sched = new ReduceLROnPlateau(opt, { mode: 'max', patience: 0, factor: 0.1 });
+  sched.step(0.5);
+  sched.step(0.4); // no improvement, patience 0: lr drops now
+  assertClose([opt.lr, opt.paramGroups[0].lr], [0.1, 0.1], { atol: 0, rtol: 1e-12 }, 'lr after plateau');
+  backwardWith(p, g);
+  opt.step();
+  const want = Float64Array.from(x);
+  sgdStepCpu(want, g, null, { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false });
+  assertClose(await p.toArray(), want, tol, 'step with the new lr');
+  opt.lr = 0.25;
+  assert.is(opt.paramGroups[0].lr, 0.25);
+  p.dispose();
+});
+
+s('stateDict / loadStateDict round trip continues exactly as an uninterrupted run', async () => {
+  const x = randomArray(30, 3), grads = [4, 5, 6, 7].map((seed) => randomArray(30, seed));
+  const run = async (split: boolean) => {
+    const p = Tensor.fromArray(x, [5, 6], { requiresGrad: true });
+    let opt = new SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 });
+    for (let i = 0; i < 4; i++) {
+      if (split && i === 2) {
+        const state = JSON.parse(JSON.stringify({ ...(await opt.stateDict()), momentumBuffers: [] }));
+        const buffers = (await opt.stateDict()).momentumBuffers;
+        opt = new SGD([p], { lr: 1, momentum: 0.9, nesterov: true }); // a fresh optimizer takes the parameter over
+        opt.loadStateDict({ ...state, momentumBuffers: buffers });
+        assert.is(opt.stepCount, 2);
+        assert.is(opt.paramGroups[0].weightDecay, 0.01);
+      }
+      opt.zeroGrad();
+      backwardWith(p, grads[i]);
+      opt.step();
+    }
+    const out = await p.toArray();
+    p.dispose();
+    return out;
+  };
+  assertClose(await run(true), await run(false), { atol: 0, rtol: 0 }, 'resumed run');
+});
+
+s('a gradient the tape put elsewhere (disposed or replaced .grad) is taken back into the arena', async () => {
+  const x = randomArray(8, 1), g = randomArray(8, 2);
+  const p = Tensor.fromArray(x, [8], { requiresGrad: true });
+  const opt = new SGD([p], { lr: 1 });
+  p.grad!.dispose();
+  backwardWith(p, g); // the tape now makes a fresh .grad
+  opt.step();
+  const want = Float64Array.from(x, (v, i) => v - g[i]);
+  assertClose(await p.toArray(), want, tol, 'stepped with the replacement gradient');
+  assert.ok(!p.grad!.disposed);
+  p.dispose();
+});
+
+s('clear errors for bad parameters and hyper-parameters', () => {
+  const p = Tensor.zeros([3], { requiresGrad: true }), q = Tensor.zeros([3]);
+  assertThrowsWith(() => new SGD([p], { lr: 0.1, nesterov: true }), /Nesterov momentum requires a momentum > 0 and zero dampening/);
+  assertThrowsWith(() => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }), /Nesterov/);
+  assertThrowsWith(() => new SGD([p], { lr: -1 }), /lr must be/);
+  assertThrowsWith(() => new SGD([p, p], { lr: 0.1 }), /appears more than once/);
+  assertThrowsWith(() => new SGD([q], { lr: 0.1 }), /does not require grad/);
+  assertThrowsWith(() => new SGD([], { lr: 0.1 }), /empty parameter list/);
+  const opt = new SGD([p], { lr: 0.1 });
+  assertThrowsWith(() => { opt.lr = NaN; }, /lr must be/);
+  assertThrowsWith(() => opt.loadStateDict({ step: 1, paramGroups: [], momentumBuffers: [] }), /0 parameter groups for an optimizer with 1/);
+  assertThrowsWith(() => opt.loadStateDict({ step: 1, paramGroups: [{ lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, params: [0] }], momentumBuffers: [new Float32Array(3)] }),
+    /without momentum buffers/);
+  const taken = new SGD([p], { lr: 0.1 });
+  assertThrowsWith(() => opt.step(), /now belongs to a newer optimizer/);
+  taken.step();
+  p.dispose(); q.dispose();
+});
+
+s.run();
