@@ -9,7 +9,7 @@ import { selectVersion, type TuneJob } from './autotune.ts';
 import { cig, type Conv2dGeometry } from './conv2d.ref.ts';
 import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
-import { bwdInputTex, fwdTex, texMaxSamples, texSupported } from './conv2d_tex.ts';
+import { bwdInputTex, bwdWeightTex, fwdTex, texMaxSamples, texSupported } from './conv2d_tex.ts';
 
 export * from './conv2d.ref.ts';
 
@@ -30,7 +30,7 @@ export interface Conv2dVersion {
 export const versions: Record<string, Conv2dVersion> = {
   v1: { about: 'direct loops over NCHW storage buffers, one output per invocation', fwd: fwdDirect, bwdInput: bwdInputDirect, bwdWeight: bwdWeightDirect },
   v3: { about: 'implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)',
-    fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightDirect, supports: texSupported, maxSamples: texMaxSamples },
+    fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightTex, supports: texSupported, maxSamples: texMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';

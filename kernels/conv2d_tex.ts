@@ -1,7 +1,7 @@
 // conv2d version 3 (shaders/conv2d_tex*.wgsl): activations in padded NHWC rgba32float
 // textures, weights in <= 64 KB uniform-buffer slices, no workgroup memory or barriers.
 // Made for adapters whose storage-buffer loads are slow (lavapipe); see docs/kernels/conv2d.md.
-import { packParams, type Binding } from '../src/gpu/index.ts';
+import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, type ChunkIO } from './conv2d_common.ts';
@@ -10,7 +10,8 @@ import { acquireGrid, acquireUniformBuffer, maxGridTexels, releaseGrid, releaseU
 
 const WG = 64;
 const SLICE_VEC4 = 4096;   // 64 KB: the uniform binding size every device supports
-const PX = 4, CO = 8;      // output pixels x output channels per invocation (fixed by the WGSL)
+const PX = 4, CO = 16;          // output pixels x output channels per invocation (fixed by the WGSL)
+const DW_INVOCATIONS = 16384; // the weight gradient splits its reduction until it has about this many
 
 /** How a conv's weights are cut into uniform slices: (group, output block, input block). */
 export interface SlicePlan { a4: number; kc: number; nkb: number; cob: number; ncb: number; sliceFloats: number; slices: number }
@@ -41,13 +42,18 @@ export function texSupported(g: Conv2dGeometry): boolean {
 
 interface GridSpec { c: number; h: number; w: number; hp: number; wp: number; offh: number; offw: number; uh: number; uw: number }
 
-function gridTexels(n: number, s: GridSpec, groups: number): number {
-  return n * s.hp * s.wp * groups * Math.ceil(s.c / groups / 4);
+function gridTexels(n: number, s: GridSpec, groups: number, c4g = Math.ceil(s.c / groups / 4)): number {
+  return n * s.hp * s.wp * groups * c4g;
 }
+
+/** Texels per group of x and dY for the weight gradient: whole blocks of 8 channels. */
+const dyTexelsPerGroup = (g: Conv2dGeometry): number => 2 * Math.ceil(cog(g) / 8);
+const xTexelsPerGroupDw = (g: Conv2dGeometry): number => 2 * Math.ceil(cig(g) / 8);
 
 /** Samples per chunk so that each grid fits one texture. */
 export function texMaxSamples(g: Conv2dGeometry): number {
-  const per = Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups), gridTexels(1, dyGrid(g), g.groups));
+  const per = Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups),
+    gridTexels(1, dyGrid(g), g.groups, dyTexelsPerGroup(g)), gridTexels(1, fwdGrid(g), g.groups, xTexelsPerGroupDw(g)));
   return Math.max(1, Math.floor(maxGridTexels() / per));
 }
 
@@ -58,15 +64,16 @@ const bwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, u
 export const dyGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: g.wo });
 
 /** Lays a batch of NCHW activations out as a padded NHWC texel grid. */
-export function packGrid(src: ChunkIO, n: number, s: GridSpec, groups: number, label: string): GridTexture {
-  const cg = s.c / groups, c4g = Math.ceil(cg / 4);
-  const total = gridTexels(n, s, groups);
+export function packGrid(src: ChunkIO, n: number, s: GridSpec, groups: number, label: string,
+  c4g = Math.ceil(s.c / groups / 4)): GridTexture {
+  const cg = s.c / groups;
+  const total = gridTexels(n, s, groups, c4g);
   const tex = acquireGrid(total, label);
   launch({ shader: 'conv2d_tex_pack', entry: 'conv2d_pack_v3', bindings: ['read', 'storage-texture', 'uniform'], constants: { WG } },
     [src.binding, tex.binding], packParams([
       ['u32', n], ['u32', s.c], ['u32', s.h], ['u32', s.w], ['u32', s.hp], ['u32', s.wp], ['u32', cg], ['u32', c4g],
-      ['u32', groups * c4g], ['i32', s.offh], ['i32', s.offw], ['u32', s.uh], ['u32', s.uw], ['u32', src.base], ['u32', total], ['u32', 0],
-    ]), grid1d(total, WG), `${label} pack`);
+      ['u32', groups * c4g], ['i32', s.offh], ['i32', s.offw], ['u32', s.uh], ['u32', s.uw], ['u32', src.base], ['u32', total / s.wp], ['u32', 0],
+    ]), grid1d(total / s.wp, WG), `${label} pack`);
   return tex;
 }
 
@@ -134,4 +141,35 @@ export function bwdInputTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: Chun
     { n: g.n, oh: g.h, ow: g.w, sh: 1, sw: 1, dh: g.dh, dw: g.dw, dstC: g.c, bias: null }, dx, label);
   releaseGrid(grid);
   releaseUniformBuffer(wbuf);
+}
+
+/** Partial weight gradients over ranges of output rows, then their sum. */
+export function bwdWeightTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
+  const xs = fwdGrid(g), ys = dyGrid(g);
+  const c4g = xTexelsPerGroupDw(g), o4g = dyTexelsPerGroup(g), obs = o4g / 2, taps = g.kh * g.kw;
+  const xgrid = packGrid(x, g.n, xs, g.groups, label, c4g);
+  const ygrid = packGrid(dy, g.n, ys, g.groups, label, o4g);
+  const rows = g.n * g.ho;
+  const base = taps * (c4g / 2) * obs * g.groups;
+  const wanted = Math.min(rows, Math.max(1, Math.ceil(DW_INVOCATIONS / base)));
+  const rowsPerSplit = Math.ceil(rows / wanted);
+  const splits = Math.ceil(rows / rowsPerSplit);
+  const wsize = g.co * cig(g) * taps;
+  const pool = gpu().pool;
+  const partial = pool.acquire(splits * wsize * 4, 'conv2d dw partials');
+  const total = base * splits;
+  launch({ shader: 'conv2d_tex_dw', entry: 'conv2d_bwd_weight_v3', bindings: ['texture', 'texture', 'write', 'uniform'], constants: { WG } },
+    [xgrid.binding, ygrid.binding, partial], packParams([
+      ['u32', rows], ['u32', g.ho], ['u32', g.wo], ['u32', rowsPerSplit],
+      ['u32', xs.hp], ['u32', xs.wp], ['u32', g.groups * c4g], ['u32', g.groups * o4g],
+      ['u32', g.kw], ['u32', taps], ['u32', g.sh], ['u32', g.sw],
+      ['u32', g.dh], ['u32', g.dw], ['u32', c4g], ['u32', o4g],
+      ['u32', cig(g)], ['u32', cog(g)], ['u32', g.groups], ['u32', obs],
+      ['u32', total], ['u32', wsize], ['u32', 0], ['u32', 0],
+    ]), grid1d(total, WG), label);
+  releaseGrid(xgrid);
+  releaseGrid(ygrid);
+  launch({ shader: 'conv2d_tex_dw', entry: 'conv2d_bwd_weight_reduce_v3', bindings: ['read', 'write', 'uniform'], constants: { WG } },
+    [partial, dw], packParams([['u32', wsize], ['u32', splits], ['u32', accumulate ? 1 : 0]]), grid1d(wsize, WG), `${label} reduce`);
+  pool.release(partial);
 }

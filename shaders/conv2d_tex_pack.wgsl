@@ -15,7 +15,8 @@
 //   slice[(tap*KCI + ci)*COB + co] = w[g*Cog + cb*COB + co, kb*KCI + ci, tap]          (forward)
 //                                  = w[g*Cog + kb*KCI + ci, cb*COB + co, K-1-tap]     (backward-data:
 //                                    transposed and flipped, dX = conv(dY, that))
-// zero past the real channels.
+// zero past the real channels. A group may own more texels than its channels need (C4g >
+// Cg/4: the weight gradient pads dY's groups to whole blocks of 8); those texels are zero.
 override WG: u32 = 64;
 const LOG_TW: u32 = 12u; // texture width 4096 texels (kernels/conv2d_scratch.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
@@ -44,28 +45,34 @@ fn conv2d_pack_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let p = pp;
   let t = flat_workgroup(wid, nwg) * WG + lid;
   if (t >= p.total) { return; }
-  // qw fastest: neighbouring invocations read neighbouring source values
-  let qw = t % p.wp;
-  let c4 = (t / p.wp) % p.ct;
-  let rest = t / (p.wp * p.ct);
+  // one texel row (n, qh, c4) per invocation: the index arithmetic, integer divisions
+  // included (scalar on CPUs), is paid once per row instead of once per texel
+  let c4 = t % p.ct;
+  let rest = t / p.ct;
   let qh = rest % p.hp;
   let n = rest / p.hp;
   let g = c4 / p.c4g;
   let cl = (c4 % p.c4g) * 4u;
-  var v = vec4f(0.0);
   let ih = source_coord(qh, p.offh, p.uh, p.h);
-  let iw = source_coord(qw, p.offw, p.uw, p.w);
-  if (ih >= 0 && iw >= 0) {
-    let plane = p.h * p.w;
-    let at = p.base + (n * p.c + g * p.cg + cl) * plane + u32(ih) * p.w + u32(iw);
-    let left = p.cg - cl;
-    v.x = src[at];
-    if (left > 1u) { v.y = src[at + plane]; }
-    if (left > 2u) { v.z = src[at + 2u * plane]; }
-    if (left > 3u) { v.w = src[at + 3u * plane]; }
+  let live = ih >= 0 && cl < p.cg;
+  let plane = p.h * p.w;
+  let left = p.cg - min(cl, p.cg);
+  let row = p.base + (n * p.c + g * p.cg + cl) * plane + u32(max(ih, 0)) * p.w;
+  var texel = ((n * p.hp + qh) * p.wp) * p.ct + c4;
+  for (var qw = 0u; qw < p.wp; qw++) {
+    var v = vec4f(0.0);
+    var iw = i32(qw) - p.offw;
+    if (p.uw != 1u) { iw = source_coord(qw, p.offw, p.uw, p.w); } else if (iw >= i32(p.w)) { iw = -1; }
+    if (live && iw >= 0) {
+      let at = row + u32(iw);
+      v.x = src[at];
+      if (left > 1u) { v.y = src[at + plane]; }
+      if (left > 2u) { v.z = src[at + 2u * plane]; }
+      if (left > 3u) { v.w = src[at + 3u * plane]; }
+    }
+    textureStore(grid, vec2u(texel & TW_MASK, texel >> LOG_TW), v);
+    texel += p.ct;
   }
-  let texel = ((n * p.hp + qh) * p.wp + qw) * p.ct + c4;
-  textureStore(grid, vec2u(texel & TW_MASK, texel >> LOG_TW), v);
 }
 
 struct WPack {
