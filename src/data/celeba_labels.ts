@@ -55,6 +55,8 @@ export interface AttributeList {
   /** 1-based line of each entry, for error messages downstream. */
   lines: Int32Array;
   problems: DataProblem[];
+  /** Names on lines left out in lenient mode (so the other file does not report them again). */
+  rejected: Set<string>;
 }
 
 export interface PartitionList {
@@ -62,6 +64,7 @@ export interface PartitionList {
   splits: Uint8Array;
   lines: Int32Array;
   problems: DataProblem[];
+  rejected: Set<string>;
 }
 
 function reporter(file: string, lenient: boolean, problems: DataProblem[]) {
@@ -88,6 +91,7 @@ export function parseAttributeList(text: string, opts: ParseOptions = {}): Attri
   const lineNos: number[] = [];
   const labels: number[] = [];
   const seen = new Set<string>();
+  const rejected = new Set<string>();
   let imageLines = 0;
   for (let i = 2; i < lines.length; i++) {
     const raw = lines[i].trim();
@@ -98,11 +102,13 @@ export function parseAttributeList(text: string, opts: ParseOptions = {}): Attri
     const name = tokens[0];
     if (tokens.length - 1 !== k) {
       bad(lineNo, `${name}: expected ${k} values, found ${tokens.length - 1}`);
+      rejected.add(name);
       continue;
     }
     const badValue = tokens.findIndex((t, j) => j > 0 && t !== '1' && t !== '-1');
     if (badValue > 0) {
       bad(lineNo, `${name}: value "${tokens[badValue]}" for ${attributes[badValue - 1]} is not 1 or -1`);
+      rejected.add(name);
       continue;
     }
     if (seen.has(name)) {
@@ -116,7 +122,7 @@ export function parseAttributeList(text: string, opts: ParseOptions = {}): Attri
   }
   const declared = Number(countText);
   if (declared !== imageLines) bad(1, `count line says ${declared} images but ${imageLines} image lines follow`);
-  return { attributes, files, labels: Uint8Array.from(labels), lines: Int32Array.from(lineNos), problems };
+  return { attributes, files, labels: Uint8Array.from(labels), lines: Int32Array.from(lineNos), problems, rejected };
 }
 
 /** Parse list_eval_partition.txt: `<file> <0|1|2>` per line, no header. */
@@ -128,10 +134,12 @@ export function parsePartitionList(text: string, opts: ParseOptions = {}): Parti
   const splits: number[] = [];
   const lineNos: number[] = [];
   const seen = new Set<string>();
+  const rejected = new Set<string>();
   textLines(text).forEach((rawLine, i) => {
     const raw = rawLine.trim();
     if (raw === '') return;
     const tokens = raw.split(/\s+/);
+    if (tokens.length !== 2 || !/^[012]$/.test(tokens[1])) rejected.add(tokens[0]);
     if (tokens.length !== 2) return bad(i + 1, `expected "<file> <0|1|2>", found ${tokens.length} fields`);
     if (!/^[012]$/.test(tokens[1])) return bad(i + 1, `${tokens[0]}: split "${tokens[1]}" is not 0, 1 or 2`);
     if (seen.has(tokens[0])) return bad(i + 1, `${tokens[0]} is listed twice`);
@@ -140,7 +148,7 @@ export function parsePartitionList(text: string, opts: ParseOptions = {}): Parti
     splits.push(Number(tokens[1]));
     lineNos.push(i + 1);
   });
-  return { files, splits: Uint8Array.from(splits), lines: Int32Array.from(lineNos), problems };
+  return { files, splits: Uint8Array.from(splits), lines: Int32Array.from(lineNos), problems, rejected };
 }
 
 export interface CelebALabels {
@@ -164,13 +172,14 @@ export function joinLabels(attr: AttributeList, part: PartitionList, opts: { len
   part.files.forEach((f, i) => {
     const at = index.get(f);
     if (at === undefined) {
+      if (attr.rejected.has(f)) return;
       reporter(PARTITION_FILE, lenient, problems)(part.lines[i], `unknown image ${f} (not in ${ATTR_FILE})`);
     } else split[at] = part.splits[i];
   });
   const keep: number[] = [];
   split.forEach((sp, i) => {
     if (sp >= 0) keep.push(i);
-    else reporter(ATTR_FILE, lenient, problems)(attr.lines[i], `${attr.files[i]} has no split in ${PARTITION_FILE}`);
+    else if (!part.rejected.has(attr.files[i])) reporter(ATTR_FILE, lenient, problems)(attr.lines[i], `${attr.files[i]} has no split in ${PARTITION_FILE}`);
   });
   const k = attr.attributes.length;
   const labels = new Uint8Array(keep.length * k);

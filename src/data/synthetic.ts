@@ -123,7 +123,7 @@ export function renderSyntheticFace(labels: Uint8Array, rng: Rng): Canvas {
     const fringeY = has('Bangs') ? cy - 0.42 * fh : cy - 0.8 * fh;
     cv.fill(intersect(ellipse(cx, cy, fw + 1, fh + 1), above(fringeY)), hair);
   } else {
-    cv.fill(ellipse(cx - 0.25 * fw, cy - 0.8 * fh, 12 * s, 6 * s), scaleRgb(skin, 1.12), 0.6);
+    cv.fill(ellipse(cx - 0.25 * fw, cy - 0.8 * fh, 16 * s, 8 * s), scaleRgb(skin, 1.2), 0.8);
   }
 
   const brow = mix(beard, skin, 0.15);
@@ -138,7 +138,7 @@ export function renderSyntheticFace(labels: Uint8Array, rng: Rng): Canvas {
   }
   cv.fill(convexPolygon([cx, eyeY + 2, cx + 6 * s, cy + 0.2 * fh, cx - 6 * s, cy + 0.2 * fh]), scaleRgb(skin, 0.84));
 
-  if (has('Goatee')) cv.fill(roundBox(cx, cy + 0.78 * fh, 13 * s, 0.15 * fh, 6), beard);
+  if (has('Goatee')) cv.fill(roundBox(cx, cy + 0.78 * fh, 15 * s, 0.17 * fh, 6), beard);
   if (has('Smiling')) {
     for (const side of [-1, 1]) cv.fill(ellipse(cx + side * 27 * s, cy + 0.25 * fh, 8 * s, 6 * s), mix(skin, [196, 64, 72], 0.4));
   }

@@ -1,7 +1,10 @@
 // Shared by test/data/*.test.ts: fixture loading and tolerance checks.
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
+import { makeSyntheticCelebA } from '../../src/data/node.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/data/', import.meta.url));
 
@@ -51,4 +54,35 @@ export function assertClose(
   let maxAbs = 0;
   for (let i = 0; i < expected.length; i++) maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
   return maxAbs;
+}
+
+
+const temps: string[] = [];
+process.on('exit', () => {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the process exits. */
+export function tempDir(tag: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `resnest-data-${tag}-`));
+  temps.push(dir);
+  return dir;
+}
+
+const sets = new Map<string, Promise<string>>();
+
+/** A synthetic set made once per process; copy it (copySet) before damaging it. */
+export function syntheticSet(count = 40, seed = 1): Promise<string> {
+  const key = `${count}:${seed}`;
+  if (!sets.has(key)) {
+    const dir = tempDir(`set${count}`);
+    sets.set(key, makeSyntheticCelebA({ dir, count, seed, workers: 0 }).then(() => dir));
+  }
+  return sets.get(key)!;
+}
+
+export async function copySet(tag: string, count = 40, seed = 1): Promise<string> {
+  const dir = tempDir(tag);
+  cpSync(await syntheticSet(count, seed), dir, { recursive: true });
+  return dir;
 }
