@@ -1,6 +1,8 @@
 // Host half of the conv2d family: version table, per-adapter version choice (autotune.ts),
 // batch chunking for tensors larger than one binding, and the bias gradient.
 //   v1  conv2d_direct.wgsl  direct loops, NCHW storage buffers (reference port, any adapter)
+//   v2  conv2d_tiled.wgsl   implicit GEMM, workgroup-memory tiles, NCHW storage buffers (GPUs)
+//   v3  conv2d_tex*.wgsl    implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
@@ -9,6 +11,7 @@ import { selectVersion, type TuneJob } from './autotune.ts';
 import { cig, type Conv2dGeometry } from './conv2d.ref.ts';
 import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
+import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputTex, bwdWeightTex, fwdTex, texMaxSamples, texSupported } from './conv2d_tex.ts';
 
 export * from './conv2d.ref.ts';
@@ -29,6 +32,8 @@ export interface Conv2dVersion {
 
 export const versions: Record<string, Conv2dVersion> = {
   v1: { about: 'direct loops over NCHW storage buffers, one output per invocation', fwd: fwdDirect, bwdInput: bwdInputDirect, bwdWeight: bwdWeightDirect },
+  v2: { about: 'implicit GEMM, 64x64x16 workgroup-memory tiles over NCHW storage buffers (GPUs)',
+    fwd: fwdTiled, bwdInput: bwdInputTiled, bwdWeight: bwdWeightTiled },
   v3: { about: 'implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)',
     fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightTex, supports: texSupported, maxSamples: texMaxSamples },
 };

@@ -1,6 +1,7 @@
 // Pieces every conv2d version shares: the uniform block of shaders/conv2d_*.wgsl, the batch
 // chunks (sub-ranges of a tensor's buffer bound at 256-byte aligned offsets), and labels.
-import { packParams, type BufferRange } from '../src/gpu/index.ts';
+import { packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
+import { grid1d, launch } from './launch.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 
 /** A batched tensor as one chunk sees it: the bound range and the element offset of sample 0 in it. */
@@ -39,3 +40,9 @@ export function convLabel(op: string, g: Conv2dGeometry, version: string): strin
 }
 
 export { cig, cog };
+
+/** dw = (accumulate ? dw : 0) + the sum of `splits` partial weight gradients of `wsize` values each. */
+export function reduceSplits(partial: Binding, splits: number, wsize: number, dw: Binding, accumulate: boolean, label: string): void {
+  launch({ shader: 'conv2d_reduce', entry: 'conv2d_bwd_weight_reduce', bindings: ['read', 'write', 'uniform'], constants: { WG: 64 } },
+    [partial, dw], packParams([['u32', wsize], ['u32', splits], ['u32', accumulate ? 1 : 0]]), grid1d(wsize, 64), `${label} reduce`);
+}

@@ -4,7 +4,7 @@
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
-import { cig, cog, type ChunkIO } from './conv2d_common.ts';
+import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
 import { acquireGrid, acquireUniformBuffer, maxGridTexels, releaseGrid, releaseUniformBuffer,
   type GridTexture } from './conv2d_scratch.ts';
 
@@ -169,7 +169,6 @@ export function bwdWeightTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Bin
     ]), grid1d(total, WG), label);
   releaseGrid(xgrid);
   releaseGrid(ygrid);
-  launch({ shader: 'conv2d_tex_dw', entry: 'conv2d_bwd_weight_reduce_v3', bindings: ['read', 'write', 'uniform'], constants: { WG } },
-    [partial, dw], packParams([['u32', wsize], ['u32', splits], ['u32', accumulate ? 1 : 0]]), grid1d(wsize, WG), `${label} reduce`);
+  reduceSplits(partial, splits, wsize, dw, accumulate, label);
   pool.release(partial);
 }

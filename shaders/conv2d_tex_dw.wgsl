@@ -6,7 +6,7 @@
 // into ranges of output rows: conv2d_bwd_weight_v3 writes one partial dW per range, each
 // invocation an outer product of 8 input x 8 output channels for one tap (2 + 2 texel
 // loads per 64 FMAs; measured 7.1 GFLOP/s at layer1 against 6.0 for 4 x 8);
-// conv2d_bwd_weight_reduce_v3 sums the partials. x's groups are padded to whole blocks of 8
+// conv2d_reduce.wgsl sums the partials. x's groups are padded to whole blocks of 8
 // channels like dy's.
 override WG: u32 = 64;
 const LOG_TW: u32 = 12u; // texture width 4096 texels (kernels/conv2d_scratch.ts)
@@ -92,21 +92,3 @@ fn conv2d_bwd_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   put(p, at, o, c + 6u, d2l); put(p, at, o + 4u, c + 6u, d2h);
   put(p, at, o, c + 7u, d3l); put(p, at, o + 4u, c + 7u, d3h);
 }
-
-struct Reduce { wsize: u32, splits: u32, accumulate: u32, _pad: u32 }
-
-@group(0) @binding(0) var<storage, read> parts: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dw_out: array<f32>;
-@group(0) @binding(2) var<uniform> rp: Reduce;
-
-@compute @workgroup_size(WG)
-fn conv2d_bwd_weight_reduce_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                               @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
-  if (t >= rp.wsize) { return; }
-  var s = 0.0;
-  for (var k = 0u; k < rp.splits; k++) { s += parts[k * rp.wsize + t]; }
-  if (rp.accumulate != 0u) { s += dw_out[t]; }
-  dw_out[t] = s;
-}
-
