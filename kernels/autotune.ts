@@ -39,11 +39,12 @@ const chosen = new Map<string, string>();
 const pending = new Map<string, { op: TunableOp; key: string; prepare: () => TuneJob }>();
 let store: AutotuneStore | null = null;
 let loadedFor: string | null = null;
-let envForced: Map<string, string> | null = null;
+let envForced = new Map<string, string>();
+let envRaw: string | undefined;
 
-function parseEnv(): Map<string, string> {
+function parseEnv(raw: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const item of (envVar('WG_KERNEL_VERSION') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [op, version] = item.split(':');
     if (!op || !version) throw new Error(`WG_KERNEL_VERSION: "${item}" is not op:version (e.g. conv2d_fwd:v2)`);
     out.set(op, version);
@@ -58,7 +59,8 @@ export function setKernelVersion(op: string, version: string | null): void {
 }
 
 export function forcedVersion(op: string): string | undefined {
-  envForced ??= parseEnv();
+  const raw = envVar('WG_KERNEL_VERSION') ?? '';
+  if (raw !== envRaw) { envForced = parseEnv(raw); envRaw = raw; }
   const family = op.split('_')[0];
   return forced.get(op) ?? forced.get(family) ?? envForced.get(op) ?? envForced.get(family);
 }

@@ -8,7 +8,7 @@
 import { gpu, packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import { selectVersion, type TuneJob } from './autotune.ts';
-import { cig, type Conv2dGeometry } from './conv2d.ref.ts';
+import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
@@ -41,9 +41,20 @@ export const versions: Record<string, Conv2dVersion> = {
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
 const REVISION = 'conv2d-1';
 
-/** The version a fresh adapter runs before it is tuned. */
-function fallbackVersion(_op: Conv2dOp): string {
-  return 'v1';
+/** CPU adapters (lavapipe, SwiftShader): slow storage loads and barriers, fast texel fetches. */
+export function isSoftwareAdapter(): boolean {
+  const i = gpu().adapterInfo;
+  return i.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${i.device} ${i.description}`);
+}
+
+/**
+ * The version a shape runs with before it is tuned: v3 on CPU adapters unless its channel
+ * padding (whole texels of 4 inputs, blocks of 16 outputs) wastes most of the work, as in
+ * depthwise convolutions; v2 on GPUs.
+ */
+function fallbackVersion(g: Conv2dGeometry, usableVersions: string[]): string {
+  const preferred = isSoftwareAdapter() ? (cig(g) * cog(g) >= 32 ? 'v3' : 'v1') : 'v2';
+  return usableVersions.includes(preferred) ? preferred : 'v1';
 }
 
 let chunkBytesLimit: number | null = null;
@@ -101,8 +112,7 @@ export function conv2dVersion(op: Conv2dOp, g: Conv2dGeometry, forced?: string):
     return forced;
   }
   const ok = usable(g);
-  const fallback = fallbackVersion(op);
-  return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: ok, fallback: ok.includes(fallback) ? fallback : 'v1' },
+  return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: ok, fallback: fallbackVersion(g, ok) },
     shapeKey(g), () => tuneJob(op, g));
 }
 
