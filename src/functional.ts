@@ -7,3 +7,5 @@ export { batchNorm2d } from './ops/batchnorm2d.ts';
 export type { BatchNorm2dOptions } from './ops/batchnorm2d.ts';
 export { sigmoidFocalLoss, binaryCrossEntropyWithLogits, readLoss, lossIsFinite } from './ops/loss.ts';
 export type { SigmoidFocalLossOptions, LossReduction } from './ops/loss.ts';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool2d.ts';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool2d.ts';

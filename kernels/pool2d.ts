@@ -1,0 +1,130 @@
+// Host half of shaders/pool2d.wgsl: max / average pooling with PyTorch's windows, adaptive and
+// global average pooling; forward and backward. f64 references: kernels/pool2d.ref.ts.
+// Test: npm test -- pool2d. Bench: bench/pool2d.bench.ts.
+//
+// Versions (docs/kernels/pool2d.md):
+//   v1  scalar: one output (forward) or input element (backward) per thread, any shape
+//   v2  W % 4 == 0: 4 outputs per thread sharing aligned vec4 loads of each window row;
+//       backward: 4 input columns per thread and a vec4 store. Chosen whenever it applies.
+// The window (kernel, stride, padding, dilation) is compiled into the pipeline as override
+// constants; a model uses a handful of windows, so a handful of pipelines.
+import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
+import { grid1d, launch } from './launch.ts';
+import type { AvgPoolMode, Pool2dGeometry } from './pool2d.ref.ts';
+
+export * from './pool2d.ref.ts';
+
+export const POOL_WG = 64;
+const MAX_SPAN_VEC4 = 8; // MAXV in the shader
+
+export type PoolVersion = 1 | 2;
+
+const floorDiv = (a: number, b: number) => Math.floor(a / b);
+
+/** vec4s one window row spans for 4 neighbouring outputs (NV in the shader). */
+function spanVec4(g: Pool2dGeometry): number {
+  const off = (4 - (g.pw % 4)) % 4;
+  return floorDiv(off + 3 * g.sw + (g.kw - 1) * g.dw, 4) + 1;
+}
+
+/** Block geometry of the v2 backward (FH ... NVO in the shader). */
+function bwdBlock(g: Pool2dGeometry): Record<string, number> {
+  const FH = -floorDiv(-(g.ph - (g.kh - 1) * g.dh), g.sh);
+  const FW = -floorDiv(-(g.pw - (g.kw - 1) * g.dw), g.sw);
+  const NOWC = floorDiv(4 * g.sw - 1 + g.pw, g.sw) - FW + 1;
+  const QOFF = floorDiv(FW, 4), OFFO = FW - 4 * QOFF;
+  return { FH, FW, NOHB: floorDiv(g.sh - 1 + g.ph, g.sh) - FH + 1, NOWC, QOFF, OFFO, NVO: floorDiv(OFFO + NOWC - 1, 4) + 1 };
+}
+
+/** v2 where it applies: W % 4 == 0, and for the backward strides of at most 2 (its block registers). */
+export function poolVersion(g: Pool2dGeometry, pass: 'fwd' | 'bwd' = 'fwd'): PoolVersion {
+  if (g.W % 4 !== 0) return 1;
+  if (pass === 'fwd') return spanVec4(g) <= MAX_SPAN_VEC4 ? 2 : 1;
+  return g.sh <= 2 && g.sw <= 2 && bwdBlock(g).NVO <= 4 ? 2 : 1;
+}
+
+function windowConstants(g: Pool2dGeometry, pass: 'fwd' | 'bwd' = 'fwd'): Record<string, number> {
+  const c = { WG: POOL_WG, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw };
+  return pass === 'bwd' && poolVersion(g, 'bwd') === 2 ? { ...c, ...bwdBlock(g) } : c;
+}
+
+function params(g: Pool2dGeometry, threads: number, mode: AvgPoolMode | null, units = 0): ArrayBuffer {
+  return packParams([['i32', g.H], ['i32', g.W], ['i32', g.OH], ['i32', g.OW], ['i32', g.N * g.C], ['u32', threads],
+    ['u32', mode?.countIncludePad ? 1 : 0], ['f32', mode?.divisorOverride ?? 0], ['f32', -Infinity], ['i32', units], ['u32', 0], ['u32', 0]]);
+}
+
+function checkVersion(g: Pool2dGeometry, version: PoolVersion, pass: 'fwd' | 'bwd', label: string): void {
+  if (version === 2 && poolVersion(g, pass) !== 2) {
+    throw new Error(`${label}: v2 needs W % 4 == 0 and a window row of at most ${4 * MAX_SPAN_VEC4} columns (backward: strides <= 2)`);
+  }
+}
+
+function forward(kind: 'max' | 'avg', x: Binding, y: Binding, arg: Binding, g: Pool2dGeometry, mode: AvgPoolMode | null,
+  version: PoolVersion, label: string): void {
+  checkVersion(g, version, 'fwd', label);
+  const units = version === 2 ? Math.ceil(g.OW / 4) : g.OW, threads = g.N * g.C * g.OH * units;
+  launch({ shader: 'pool2d', entry: `pool2d_${kind}_fwd_v${version}`, bindings: ['read', 'write', 'write', 'uniform'], constants: windowConstants(g) },
+    [x, y, arg], params(g, threads, mode, units), grid1d(threads, POOL_WG), label);
+}
+
+function backward(kind: 'max' | 'avg', dy: Binding, arg: Binding, dx: Binding, g: Pool2dGeometry, mode: AvgPoolMode | null,
+  version: PoolVersion, label: string): void {
+  checkVersion(g, version, 'bwd', label);
+  const threads = version === 2 ? g.N * g.C * Math.ceil(g.H / g.sh) * Math.ceil(g.W / (4 * g.sw)) : g.N * g.C * g.H * g.W;
+  launch({ shader: 'pool2d', entry: `pool2d_${kind}_bwd_v${version}`, bindings: ['read', 'read', 'write', 'uniform'], constants: windowConstants(g, 'bwd') },
+    [dy, arg, dx], params(g, threads, mode), grid1d(threads, POOL_WG), label);
+}
+
+/** y and argmax (i32 index ih*W + iw within the plane, one per output). */
+export function maxPool2dFwdKernel(x: Binding, y: Binding, argmax: Binding, g: Pool2dGeometry, version: PoolVersion, label: string): void {
+  forward('max', x, y, argmax, g, null, version, label);
+}
+
+export function maxPool2dBwdKernel(dy: Binding, argmax: Binding, dx: Binding, g: Pool2dGeometry, version: PoolVersion, label: string): void {
+  backward('max', dy, argmax, dx, g, null, version, label);
+}
+
+/** `scratch`: any writable buffer not bound elsewhere (the max entries' index output, unused here). */
+export function avgPool2dFwdKernel(x: Binding, y: Binding, scratch: Binding, g: Pool2dGeometry, mode: AvgPoolMode,
+  version: PoolVersion, label: string): void {
+  forward('avg', x, y, scratch, g, mode, version, label);
+}
+
+export function avgPool2dBwdKernel(dy: Binding, dx: Binding, g: Pool2dGeometry, mode: AvgPoolMode, version: PoolVersion, label: string): void {
+  backward('avg', dy, dy, dx, g, mode, version, label);
+}
+
+function adaptiveGeometry(shape: readonly number[], OH: number, OW: number): Pool2dGeometry {
+  const [N, C, H, W] = shape;
+  return { N, C, H, W, OH, OW, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 };
+}
+
+/** x [N,C,H,W] -> y [N,C,OH,OW]; a 1x1 output takes the global path (one thread per plane, vec4 when H*W % 4 == 0). */
+export function adaptiveAvgPool2dFwdKernel(x: Binding, y: Binding, shape: readonly number[], OH: number, OW: number, label: string): void {
+  const g = adaptiveGeometry(shape, OH, OW);
+  const constants = { WG: POOL_WG };
+  if (OH === 1 && OW === 1) {
+    const planes = g.N * g.C, v = (g.H * g.W) % 4 === 0 ? 2 : 1;
+    launch({ shader: 'pool2d', entry: `pool2d_global_avg_fwd_v${v}`, bindings: ['read', 'write', 'uniform'], constants },
+      [x, y], params(g, planes, null), grid1d(planes, POOL_WG), label);
+    return;
+  }
+  const threads = g.N * g.C * OH * OW;
+  launch({ shader: 'pool2d', entry: 'pool2d_adaptive_avg_fwd', bindings: ['read', 'write', 'uniform'], constants },
+    [x, y], params(g, threads, null), grid1d(threads, POOL_WG), label);
+}
+
+export function adaptiveAvgPool2dBwdKernel(dy: Binding, dx: Binding, shape: readonly number[], OH: number, OW: number, label: string): void {
+  const g = adaptiveGeometry(shape, OH, OW);
+  const constants = { WG: POOL_WG };
+  const n = g.N * g.C * g.H * g.W;
+  if (OH === 1 && OW === 1) {
+    const v = (g.H * g.W) % 4 === 0 ? 2 : 1, perPlane = v === 2 ? (g.H * g.W) / 4 : g.H * g.W;
+    const planes = g.N * g.C, maxDim = gpu().limits.maxComputeWorkgroupsPerDimension;
+    launch({ shader: 'pool2d', entry: `pool2d_global_avg_bwd_v${v}`, bindings: ['read', 'write', 'uniform'], constants },
+      [dy, dx], params(g, 0, null), [Math.ceil(perPlane / (4 * POOL_WG)), Math.min(planes, maxDim), Math.ceil(planes / maxDim)], label);
+    return;
+  }
+  launch({ shader: 'pool2d', entry: 'pool2d_adaptive_avg_bwd', bindings: ['read', 'write', 'uniform'], constants },
+    [dy, dx], params(g, n, null), grid1d(n, POOL_WG), label);
+}
