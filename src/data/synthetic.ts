@@ -15,7 +15,7 @@ import {
 export const SYNTHETIC_WIDTH = 178;
 export const SYNTHETIC_HEIGHT = 218;
 /** Bumped whenever rendering or sampling changes, so cached sets are regenerated. */
-export const SYNTHETIC_VERSION = 1;
+export const SYNTHETIC_VERSION = 2;
 
 export const RENDERED_ATTRIBUTES = [
   'Bald', 'Bangs', 'Black_Hair', 'Blond_Hair', 'Brown_Hair', 'Eyeglasses', 'Goatee', 'Gray_Hair', 'Male',
@@ -41,7 +41,7 @@ export function sampleSyntheticLabels(rng: Rng): Uint8Array {
     if (!RENDERED.has(j)) y[j] = rng.bernoulli(CELEBA_POSITIVE_COUNTS[j] / CELEBA_IMAGE_COUNT) ? 1 : 0;
   }
   const male = rng.bernoulli(0.42);
-  const bald = male && rng.bernoulli(0.2);
+  const bald = male && rng.bernoulli(0.3);
   y[A.Male] = +male;
   y[A.Bald] = +bald;
   if (!bald) {
@@ -120,10 +120,19 @@ export function renderSyntheticFace(labels: Uint8Array, rng: Rng): Canvas {
     : ellipse(cx, cy, fw, fh);
   cv.fill(face, skin);
   if (hair) {
-    const fringeY = has('Bangs') ? cy - 0.42 * fh : cy - 0.8 * fh;
-    cv.fill(intersect(ellipse(cx, cy, fw + 1, fh + 1), above(fringeY)), hair);
+    const head = ellipse(cx, cy, fw + 1, fh + 1);
+    if (has('Bangs')) {
+      // A fringe to the eyebrows with a jagged edge of strands: a texture, not only a colour.
+      const y = cy - 0.46 * fh;
+      const strands: Shape[] = [above(y)];
+      for (let x = cx - fw; x < cx + fw; x += 9 * s) strands.push(convexPolygon([x, y - 1, x + 9 * s, y - 1, x + 4.5 * s, y + 7 * s]));
+      cv.fill(intersect(head, union(...strands)), hair);
+    } else {
+      cv.fill(intersect(head, above(cy - 0.8 * fh)), hair);
+    }
   } else {
-    cv.fill(ellipse(cx - 0.25 * fw, cy - 0.8 * fh, 16 * s, 8 * s), scaleRgb(skin, 1.2), 0.8);
+    // Bald scalps get a large specular highlight: something to detect, not just missing hair.
+    cv.fill(ellipse(cx - 0.2 * fw, cy - 0.78 * fh, 20 * s, 10 * s), mix(skin, [255, 255, 255], 0.6));
   }
 
   const brow = mix(beard, skin, 0.15);
@@ -140,7 +149,7 @@ export function renderSyntheticFace(labels: Uint8Array, rng: Rng): Canvas {
 
   if (has('Goatee')) cv.fill(roundBox(cx, cy + 0.78 * fh, 15 * s, 0.17 * fh, 6), beard);
   if (has('Smiling')) {
-    for (const side of [-1, 1]) cv.fill(ellipse(cx + side * 27 * s, cy + 0.25 * fh, 8 * s, 6 * s), mix(skin, [196, 64, 72], 0.4));
+    for (const side of [-1, 1]) cv.fill(ellipse(cx + side * 27 * s, cy + 0.25 * fh, 10 * s, 7 * s), mix(skin, [196, 64, 72], 0.5));
   }
   drawMouth(cv, cx, cy + 0.46 * fh, s, has('Smiling'), has('Mouth_Slightly_Open'), mix(skin, [150, 46, 58], 0.55));
   if (has('Mustache')) {
@@ -175,12 +184,14 @@ function drawMouth(cv: Canvas, cx: number, y: number, s: number, smiling: boolea
   const hw = (smiling ? 25 : 14) * s;
   if (!open) {
     if (!smiling) return cv.fill(capsule(cx - hw, y, cx + hw, y, 2.8), lip);
-    const pts: number[] = [];
+    // Closed smile: a filled crescent, thick in the middle, corners turned up.
+    const lower: number[] = [], upper: number[] = [];
     for (let k = 0; k <= 8; k++) {
       const u = k / 4 - 1;
-      pts.push(cx + u * hw, y - 8 + 15 * (1 - u * u));
+      lower.push(cx + u * hw, y - 8 + 15 * (1 - u * u) + 3);
+      upper.push(cx + u * hw, y - 8 + 8 * (1 - u * u) - 1);
     }
-    return cv.fill(stroke(pts, 3.5), lip);
+    return cv.fill(union(stroke(lower, 3), stroke(upper, 2.5), crescent(lower, upper)), lip);
   }
   const inside: Rgb = [48, 14, 20];
   if (!smiling) {
@@ -197,6 +208,15 @@ function drawMouth(cv: Canvas, cx: number, y: number, s: number, smiling: boolea
   cv.fill(d, inside);
   cv.fill(intersect(d, above(y)), [244, 242, 236]);
   cv.fill(outline(d, 2.5), lip);
+}
+
+/** Region between two polylines with the same x samples (upper above lower), as vertical strips. */
+function crescent(lower: number[], upper: number[]): Shape {
+  const strips: Shape[] = [];
+  for (let i = 0; i + 3 < lower.length; i += 2) {
+    strips.push(convexPolygon([upper[i], upper[i + 1], upper[i + 2], upper[i + 3], lower[i + 2], lower[i + 3], lower[i], lower[i + 1]]));
+  }
+  return union(...strips);
 }
 
 /** CelebA-like contiguous split: the official 162770 / 19867 / 19962 proportions (~80/10/10). */

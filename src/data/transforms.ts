@@ -126,31 +126,7 @@ export function resize(img: RgbImage | PlanarImage, outH: number, outW: number, 
   const hy = axisTaps(inH, outH, opts.antialias ?? false);
   const planeIn = inH * outW;
   const tmp = new Float32Array(3 * planeIn);
-  const interleaved = img.data instanceof Uint8Array;
-  const src = img.data;
-  const inPlane = inW * inH;
-  for (let y = 0; y < inH; y++) {
-    for (let ox = 0; ox < outW; ox++) {
-      const dx = opts.flip ? outW - 1 - ox : ox;
-      const s0 = hx.start[ox], n = hx.count[ox], wBase = ox * hx.taps;
-      let r = 0, g = 0, b = 0;
-      for (let k = 0; k < n; k++) {
-        const w = hx.weights[wBase + k];
-        if (interleaved) {
-          const i = (y * inW + s0 + k) * 3;
-          r += w * src[i]; g += w * src[i + 1]; b += w * src[i + 2];
-        } else {
-          const i = y * inW + s0 + k;
-          r += w * src[i]; g += w * src[inPlane + i]; b += w * src[2 * inPlane + i];
-        }
-      }
-      const scale = interleaved ? 1 / 255 : 1;
-      const t = y * outW + dx;
-      tmp[t] = r * scale;
-      tmp[planeIn + t] = g * scale;
-      tmp[2 * planeIn + t] = b * scale;
-    }
-  }
+  horizontalPass(img, hx, outW, opts.flip ?? false, tmp);
   const res = planarImage(outW, outH, opts.out);
   const dst = res.data;
   const planeOut = outH * outW;
@@ -159,6 +135,13 @@ export function resize(img: RgbImage | PlanarImage, outH: number, outW: number, 
     for (let oy = 0; oy < outH; oy++) {
       const s0 = hy.start[oy], n = hy.count[oy], wBase = oy * hy.taps;
       const row = ob + oy * outW;
+      if (n === 2) {
+        // The common bilinear case, unrolled: two source rows.
+        const w0 = hy.weights[wBase], w1 = hy.weights[wBase + 1];
+        const r0 = tb + s0 * outW, r1 = r0 + outW;
+        for (let x = 0; x < outW; x++) dst[row + x] = w0 * tmp[r0 + x] + w1 * tmp[r1 + x];
+        continue;
+      }
       for (let x = 0; x < outW; x++) {
         let acc = 0;
         for (let k = 0; k < n; k++) acc += hy.weights[wBase + k] * tmp[tb + (s0 + k) * outW + x];
@@ -167,6 +150,46 @@ export function resize(img: RgbImage | PlanarImage, outH: number, outW: number, 
     }
   }
   return res;
+}
+
+/** Resize along x into CHW `tmp` (inH rows of outW), reading uint8 HWC (scaled by 1/255) or float CHW. */
+function horizontalPass(img: RgbImage | PlanarImage, hx: AxisTaps, outW: number, flip: boolean, tmp: Float32Array): void {
+  const { width: inW, height: inH } = img;
+  const planeIn = inH * outW;
+  const { start, count, weights, taps } = hx;
+  if (img.data instanceof Uint8Array) {
+    const src = img.data;
+    for (let y = 0; y < inH; y++) {
+      const rowIn = y * inW;
+      for (let ox = 0; ox < outW; ox++) {
+        const t = y * outW + (flip ? outW - 1 - ox : ox);
+        const n = count[ox], wBase = ox * taps;
+        let i = (rowIn + start[ox]) * 3;
+        let r = 0, g = 0, b = 0;
+        for (let k = 0; k < n; k++, i += 3) {
+          const w = weights[wBase + k];
+          r += w * src[i]; g += w * src[i + 1]; b += w * src[i + 2];
+        }
+        tmp[t] = r / 255;
+        tmp[planeIn + t] = g / 255;
+        tmp[2 * planeIn + t] = b / 255;
+      }
+    }
+    return;
+  }
+  const src = img.data;
+  const inPlane = inW * inH;
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < inH; y++) {
+      const rowIn = c * inPlane + y * inW, rowOut = c * planeIn + y * outW;
+      for (let ox = 0; ox < outW; ox++) {
+        const n = count[ox], wBase = ox * taps, s0 = rowIn + start[ox];
+        let acc = 0;
+        for (let k = 0; k < n; k++) acc += weights[wBase + k] * src[s0 + k];
+        tmp[rowOut + (flip ? outW - 1 - ox : ox)] = acc;
+      }
+    }
+  }
 }
 
 /** torchvision F.resized_crop: crop (top, left, height, width) then resize to `size` ([h, w] or square). */
