@@ -9,3 +9,4 @@ export { sigmoidFocalLoss, binaryCrossEntropyWithLogits, readLoss, lossIsFinite 
 export type { SigmoidFocalLossOptions, LossReduction } from './ops/loss.ts';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool2d.ts';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool2d.ts';
+export { radixSum, splitAttentionPool, rSoftmax, splitAttentionCombine } from './ops/split_attention.ts';
