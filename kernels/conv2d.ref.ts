@@ -83,3 +83,56 @@ export function conv2dBwdBiasCpu(g: Conv2dGeometry, dy: Arr): Float64Array {
   for (let i = 0; i < g.n * g.co * plane; i++) db[Math.floor(i / plane) % g.co] += dy[i];
   return db;
 }
+
+// Single values of the same sums, for sampled checks of shapes too big for the full reference.
+export function conv2dFwdAt(g: Conv2dGeometry, x: Arr, w: Arr, yi: number): number {
+  const j = yi % g.wo, i = Math.floor(yi / g.wo) % g.ho, o = Math.floor(yi / (g.wo * g.ho)) % g.co;
+  const n = Math.floor(yi / (g.wo * g.ho * g.co)), ci = cig(g), grp = Math.floor(o / cog(g));
+  let s = 0;
+  for (let c = 0; c < ci; c++) {
+    for (let a = 0; a < g.kh; a++) {
+      const ih = i * g.sh - g.ph + a * g.dh;
+      if (ih < 0 || ih >= g.h) continue;
+      for (let b = 0; b < g.kw; b++) {
+        const iw = j * g.sw - g.pw + b * g.dw;
+        if (iw >= 0 && iw < g.w) s += x[((n * g.c + grp * ci + c) * g.h + ih) * g.w + iw] * w[((o * ci + c) * g.kh + a) * g.kw + b];
+      }
+    }
+  }
+  return s;
+}
+
+export function conv2dBwdInputAt(g: Conv2dGeometry, dy: Arr, w: Arr, xi: number): number {
+  const iw = xi % g.w, ih = Math.floor(xi / g.w) % g.h, cc = Math.floor(xi / (g.w * g.h)) % g.c;
+  const n = Math.floor(xi / (g.w * g.h * g.c)), ci = cig(g), co = cog(g), grp = Math.floor(cc / ci), c = cc % ci;
+  let s = 0;
+  for (let o = grp * co; o < (grp + 1) * co; o++) {
+    for (let a = 0; a < g.kh; a++) {
+      const th = ih + g.ph - a * g.dh;
+      if (th < 0 || th % g.sh !== 0 || th / g.sh >= g.ho) continue;
+      for (let b = 0; b < g.kw; b++) {
+        const tw = iw + g.pw - b * g.dw;
+        if (tw < 0 || tw % g.sw !== 0 || tw / g.sw >= g.wo) continue;
+        s += dy[((n * g.co + o) * g.ho + th / g.sh) * g.wo + tw / g.sw] * w[((o * ci + c) * g.kh + a) * g.kw + b];
+      }
+    }
+  }
+  return s;
+}
+
+export function conv2dBwdWeightAt(g: Conv2dGeometry, x: Arr, dy: Arr, wi: number): number {
+  const b = wi % g.kw, a = Math.floor(wi / g.kw) % g.kh, ci = cig(g), c = Math.floor(wi / (g.kw * g.kh)) % ci;
+  const o = Math.floor(wi / (g.kw * g.kh * ci)), grp = Math.floor(o / cog(g));
+  let s = 0;
+  for (let n = 0; n < g.n; n++) {
+    for (let i = 0; i < g.ho; i++) {
+      const ih = i * g.sh - g.ph + a * g.dh;
+      if (ih < 0 || ih >= g.h) continue;
+      for (let j = 0; j < g.wo; j++) {
+        const iw = j * g.sw - g.pw + b * g.dw;
+        if (iw >= 0 && iw < g.w) s += dy[((n * g.co + o) * g.ho + i) * g.wo + j] * x[((n * g.c + grp * ci + c) * g.h + ih) * g.w + iw];
+      }
+    }
+  }
+  return s;
+}

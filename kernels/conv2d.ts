@@ -47,14 +47,33 @@ export function isSoftwareAdapter(): boolean {
   return i.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${i.device} ${i.description}`);
 }
 
+const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);
+
+/** Share of a version's arithmetic that is real work, the rest being padding to its blocks. */
+export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry): number {
+  if (version === 'v3') { // channels in whole texels of 4 (read) and blocks of 16 (written); dW 8 x 8
+    if (op === 'fwd') return used(cig(g), 4) * used(cog(g), 16);
+    if (op === 'bwd_input') return (used(cog(g), 4) * used(cig(g), 16)) / (g.sh * g.sw); // zero-inserted dY
+    return used(cig(g), 8) * used(cog(g), 8);
+  }
+  if (version === 'v2') { // 64-wide tiles of channels
+    if (op === 'fwd') return used(cog(g), 64);
+    if (op === 'bwd_input') return used(cig(g), 64);
+    return used(cog(g), 64) * used(cig(g) * g.kh * g.kw, 64);
+  }
+  return 1;
+}
+
 /**
- * The version a shape runs with before it is tuned: v3 on CPU adapters unless its channel
- * padding (whole texels of 4 inputs, blocks of 16 outputs) wastes most of the work, as in
- * depthwise convolutions; v2 on GPUs.
+ * The version a shape runs with before it is tuned: v3 on CPU adapters, v2 on GPUs, unless
+ * padding to their blocks leaves under 1/32 of the work real (depthwise convolutions), where
+ * v1's direct loops were measured faster (4-25x on lavapipe); the stem's dX, at 1/21, is
+ * still 3x faster on v3.
  */
-function fallbackVersion(g: Conv2dGeometry, usableVersions: string[]): string {
-  const preferred = isSoftwareAdapter() ? (cig(g) * cog(g) >= 32 ? 'v3' : 'v1') : 'v2';
-  return usableVersions.includes(preferred) ? preferred : 'v1';
+function fallbackVersion(op: Conv2dOp, g: Conv2dGeometry, usableVersions: string[]): string {
+  const preferred = isSoftwareAdapter() ? 'v3' : 'v2';
+  if (!usableVersions.includes(preferred) || blockEfficiency(preferred, op, g) < 1 / 32) return 'v1';
+  return preferred;
 }
 
 let chunkBytesLimit: number | null = null;
@@ -112,7 +131,7 @@ export function conv2dVersion(op: Conv2dOp, g: Conv2dGeometry, forced?: string):
     return forced;
   }
   const ok = usable(g);
-  return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: ok, fallback: fallbackVersion(g, ok) },
+  return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: ok, fallback: fallbackVersion(op, g, ok) },
     shapeKey(g), () => tuneJob(op, g));
 }
 

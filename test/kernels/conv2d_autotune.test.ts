@@ -26,6 +26,8 @@ s('untuned shapes run the adapter fallback and are queued, not measured', () => 
   assert.is(pendingTunes(), 1);
   conv2dVersion('fwd', tiny);
   assert.is(pendingTunes(), 1, 'queued once');
+  const depthwise = conv2dGeometry([1, 8, 6, 6], [8, 1, 3, 3], null, { padding: 1, groups: 8 });
+  assert.is(conv2dVersion('fwd', depthwise), 'v1', 'blocks of channels would be mostly padding');
   resetAutotune();
 });
 
