@@ -48,8 +48,13 @@ function validate(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | nu
     throw new Error(`batchNorm2d: residual of shape ${shapeStr(r.shape)} does not match x ${shapeStr(x.shape)}`);
   }
   if (o.training && runningMean && runningVar) {
-    // written in place: a buffer bound for writing may not also be bound for reading in one dispatch
-    const written = new Set([runningMean.binding.buffer, runningVar.binding.buffer]);
+    // written in place: a buffer bound for writing may not also be bound for reading, nor
+    // twice over overlapping bytes, in one dispatch
+    const m = runningMean.binding, v = runningVar.binding;
+    if (m.buffer === v.buffer && m.offset < v.offset + v.size && v.offset < m.offset + m.size) {
+      throw new Error('batchNorm2d: runningMean and runningVar overlap in GPU memory; they are updated in place');
+    }
+    const written = new Set([m.buffer, v.buffer]);
     for (const [name, t] of [['x', x], ['weight', weight], ['bias', bias]] as const) {
       if (t && written.has(t.binding.buffer)) {
         throw new Error(`batchNorm2d: ${name} shares a GPU buffer with the running statistics, which are updated in place`);

@@ -166,9 +166,11 @@ s('bad input: shapes, missing running stats, batch-1 training on 1x1 maps, optio
   assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, { training: true, momentum: 2 }), /momentum/);
   assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, {} as never), /training/);
   const rm = Tensor.zeros([3]);
-  assertThrowsWith(() => F.batchNorm2d(x, rm, rm.view([3], 'alias'), rm, null, train), /weight/, /running statistics/);
+  const alias = rm.view([3], 'alias');
+  assertThrowsWith(() => F.batchNorm2d(x, rm, alias, null, null, train), /runningMean and runningVar overlap/);
+  assertThrowsWith(() => F.batchNorm2d(x, c3, rm, rm, null, train), /weight/, /running statistics/);
   const ok = noGrad(() => F.batchNorm2d(one, c8, c8, null, null, { training: false })); // eval at batch 1 is fine
-  for (const t of [x, one, c3, c4, c8, rm, ok]) t.dispose();
+  for (const t of [x, one, c3, c4, c8, rm, alias, ok]) t.dispose();
 });
 
 s.run();
