@@ -5,13 +5,15 @@ import * as F from '../../src/functional.ts';
 import { noGrad, clearTape } from '../../src/autograd/tape.ts';
 import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
 import { batchNorm2dFwdCpu, batchNorm2dBwdCpu } from '../../kernels/batchnorm2d.ref.ts';
-import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry } from '../../kernels/batchnorm2d.ts';
+import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+import { memoryStore, pendingTunes, resetAutotune, setAutotuneStore, setKernelVersion, tunePending } from '../../kernels/autotune.ts';
 import { loadFixtureCases } from '../fixtures/norm_pool/load.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
 const tol = { atol: 1e-4, rtol: 1e-3 };
 const s = suite('kernels: batchnorm2d');
 s.before(setupGpu);
+s.after(() => { setKernelVersion('batchnorm2d_reduce', null); setAutotuneStore(memoryStore()); resetAutotune(); });
 
 interface Case { shape: number[]; training: boolean; relu: boolean; residual: boolean; affine: boolean; gradX?: boolean }
 
@@ -171,6 +173,26 @@ s('bad input: shapes, missing running stats, batch-1 training on 1x1 maps, optio
   assertThrowsWith(() => F.batchNorm2d(x, c3, rm, rm, null, train), /weight/, /running statistics/);
   const ok = noGrad(() => F.batchNorm2d(one, c8, c8, null, null, { training: false })); // eval at batch 1 is fine
   for (const t of [x, one, c3, c4, c8, rm, alias, ok]) t.dispose();
+});
+
+s('autotune: a vec4 shape runs v2 until measured once against v3, then the faster; odd planes run v1; forcing', async () => {
+  setAutotuneStore(memoryStore());
+  resetAutotune();
+  const shape = [2, 8, 4, 8], odd = [2, 8, 3, 3];
+  assert.is(bnVersion(shape), 2);
+  assert.is(bnVersion(odd), 1);
+  assert.is(pendingTunes(), 1, 'only the vec4 shape is queued');
+  const results = await tunePending({ repeats: 1 });
+  assert.equal(results.map((r) => [r.op, r.key]), [['batchnorm2d_reduce', '2,8,4,8']]);
+  assert.is(bnVersion(shape), Number(results[0].best.slice(1)));
+  assert.is(pendingTunes(), 0);
+  setKernelVersion('batchnorm2d_reduce', 'v3');
+  assert.is(bnVersion(shape), 3);
+  assert.is(bnVersion(odd), 1, 'a forced vec4 version falls back to v1 where H*W % 4 != 0');
+  setKernelVersion('batchnorm2d_reduce', 'v9');
+  assertThrowsWith(() => bnVersion(shape), /batchnorm2d/, /no version v9/);
+  setKernelVersion('batchnorm2d_reduce', null);
+  resetAutotune();
 });
 
 s.run();
