@@ -1,0 +1,121 @@
+// ResNeSt against PyTorch: architecture (parameter counts, the official state_dict keys and
+// shapes), and the committed fixtures of small configurations: eval and train logits, the
+// focal-loss gradient of every parameter, and BN running stats after one training forward.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { Tensor } from '../../src/tensor.ts';
+import * as F from '../../src/functional.ts';
+import { noGrad, tidy, clearTape } from '../../src/index.ts';
+import { ResNeSt, resnest50, type StateArray } from '../../src/nn/index.ts';
+import { parseSafetensors, type SafetensorsFile } from '../../src/io/safetensors.ts';
+import { assertClose, setupGpu } from '../helpers.ts';
+
+const fixtureDir = new URL('../fixtures/model/', import.meta.url);
+const load = (name: string): SafetensorsFile => parseSafetensors(new Uint8Array(readFileSync(new URL(name, fixtureDir))), name);
+const f32 = (file: SafetensorsFile, key: string) => file.tensors.get(key)!.data as Float32Array;
+
+function modelFor(file: SafetensorsFile): ResNeSt {
+  const c = JSON.parse(file.metadata.config);
+  const model = new ResNeSt({
+    layers: c.layers, radix: c.radix, cardinality: c.cardinality, bottleneckWidth: c.bottleneck_width, stemWidth: c.stem_width,
+    deepStem: c.deep_stem, avgDown: c.avg_down, avd: c.avd, avdFirst: c.avd_first, numClasses: c.num_classes, planes: c.planes, seed: 99,
+  });
+  const weights = new Map([...file.tensors].filter(([k]) => !/^(input|targets|alpha|logits|loss|grad\.|after\.)/.test(k))) as Map<string, StateArray>;
+  model.loadStateDict(weights, { source: 'fixture' });
+  return model;
+}
+
+const s = suite('nn: resnest');
+s.before(setupGpu);
+
+s('resnest50 has the official parameter counts, keys and shapes', () => {
+  const reference = readFileSync(new URL('resnest50_state_dict_keys.txt', fixtureDir), 'utf8').trim().split('\n')
+    .map((l) => l.trim().split(/\s+(?=\[)|\]\s+/)).map(([k, shape]) => `${k} [${shape.replace(/^\[/, '').replace(/\]$/, '').replace(/\s/g, '')}]`);
+  const model = resnest50({ numClasses: 1000 });
+  assert.is(model.numParameters(), 27_483_240);
+  const ours = [...model.stateDict()].map(([k, v]) => `${k} [${v instanceof Tensor ? v.shape.join(',') : ''}]`);
+  assert.equal(ours, reference);
+  model.dispose();
+  const forty = resnest50({ numClasses: 40 });
+  assert.is(forty.numParameters(), 25_516_200);
+  forty.dispose();
+});
+
+for (const name of ['resnest_tiny_r2k1.safetensors', 'resnest_tiny_r2k2.safetensors', 'resnest_tiny_r1k2.safetensors']) {
+  s(`${name}: eval and train logits, every gradient and running stat match PyTorch`, async () => {
+    const file = load(name);
+    const model = modelFor(file);
+    const inputShape = file.tensors.get('input')!.shape;
+    const x = Tensor.fromArray(f32(file, 'input'), inputShape);
+    const y = Tensor.fromArray(f32(file, 'targets'), [2, 40]);
+    const logitTol = { atol: 1e-4, rtol: 1e-3 };
+    model.eval();
+    const evalLogits = noGrad(() => tidy(() => model.forward(x)));
+    assertClose(await evalLogits.toArray(), f32(file, 'logits.eval'), logitTol, `${name} eval logits`);
+    model.train();
+    const [loss, logits] = tidy(() => {
+      const out = model.forward(x);
+      return [F.sigmoidFocalLoss(out, y, { alpha: f32(file, 'alpha'), gamma: 2 }), out] as const;
+    });
+    assertClose(await logits.toArray(), f32(file, 'logits.train'), logitTol, `${name} train logits`);
+    assertClose([await loss.item()], f32(file, 'loss'), logitTol, `${name} loss`);
+    loss.backward();
+    for (const [key, p] of model.namedParameters()) {
+      const ref = f32(file, `grad.${key}`);
+      const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      // conv2.fc1.bias feeds a train-mode BN, so its gradient is zero in exact arithmetic; in f32 it is
+      // the sum of large cancelling terms (PyTorch's own f32 gives the same ~1e-5), hence an absolute bound
+      const atol = key.endsWith('conv2.fc1.bias') ? 1e-4 : 1e-2 * scale + 1e-7;
+      assertClose(await p.grad!.toArray(), ref, { atol, rtol: 0 }, `${name} grad.${key}`);
+    }
+    for (const [key, v] of model.stateDict()) {
+      if (!key.includes('running_') && !key.endsWith('num_batches_tracked')) continue;
+      const after = file.tensors.get(`after.${key}`)!;
+      if (v instanceof Tensor) assertClose(await v.toArray(), after.data as Float32Array, logitTol, `${name} after.${key}`);
+      else assert.is(v.value, Number((after.data as BigInt64Array)[0]), `${name} ${key}`);
+    }
+    for (const t of [x, y, evalLogits, loss, logits]) t.dispose();
+    model.dispose();
+  });
+}
+
+s('r2k1 at an odd input size (33x33) matches too', async () => {
+  const file = load('resnest_tiny_r2k1.safetensors');
+  const model = modelFor(file).eval();
+  const x = Tensor.fromArray(f32(file, 'input_33'), [2, 3, 33, 33]);
+  const out = noGrad(() => tidy(() => model.forward(x)));
+  assertClose(await out.toArray(), f32(file, 'logits_33.eval'), { atol: 1e-4, rtol: 1e-3 }, 'logits_33.eval');
+  for (const t of [x, out]) t.dispose();
+  model.dispose();
+});
+
+s('loadStateDict reports every problem at once and loads nothing', async () => {
+  const file = load('resnest_tiny_r2k1.safetensors');
+  const model = modelFor(file);
+  const before = await model.fc.weight.toArray();
+  const state = new Map(model.stateDict().size ? [...(await model.stateArrays())] : []);
+  state.delete('layer1.0.conv1.weight');
+  state.set('bogus.weight', { dtype: 'F32', shape: [1], data: new Float32Array(1) });
+  state.set('fc.weight', { dtype: 'F32', shape: [3, 3], data: new Float32Array(9) });
+  state.set('bn1.weight', { dtype: 'F32', shape: [16], data: new Float32Array(16).fill(7) });
+  let message = '';
+  try { model.loadStateDict(state, { source: 'broken.safetensors' }); } catch (e) { message = (e as Error).message; }
+  assert.match(message, /broken\.safetensors/);
+  assert.match(message, /missing keys \(1\): layer1\.0\.conv1\.weight/);
+  assert.match(message, /unexpected keys \(1\): bogus\.weight/);
+  assert.match(message, /fc\.weight: checkpoint \[3,3\] vs model \[40,96\]/);
+  assertClose(await model.bn1.weight.toArray(), f32(file, 'bn1.weight'), { atol: 0, rtol: 0 }, 'bn1 untouched');
+  assertClose(await model.fc.weight.toArray(), before, { atol: 0, rtol: 0 }, 'fc untouched');
+  // skipping the head loads the backbone into a model with another number of classes
+  const c = JSON.parse(file.metadata.config);
+  const other = new ResNeSt({ layers: c.layers, stemWidth: c.stem_width, planes: c.planes, numClasses: 7 });
+  const good = await model.stateArrays();
+  other.loadStateDict(good, { skip: ['fc.'] });
+  assertClose(await other.bn1.weight.toArray(), f32(file, 'bn1.weight'), { atol: 0, rtol: 0 }, 'backbone loaded');
+  assert.equal(other.fc.weight.shape, [7, 96]);
+  model.dispose(); other.dispose();
+  clearTape();
+});
+
+s.run();
