@@ -1,0 +1,66 @@
+// Checkpoints: one safetensors file holding the model's state_dict (`model.` keys, official
+// names), the SGD momentum buffers (`optim.momentum.N`), and in its metadata everything else
+// a resumed run needs to continue bit-for-bit: epoch, optimizer and scheduler state, loader
+// position, metric history, the partial sums of an interrupted epoch, and the options.
+// Writes are atomic (temp file + rename), so a crash leaves the previous file intact.
+import type { ResNeSt } from '../../src/nn/index.ts';
+import type { SGD, SGDStateDict, ReduceLROnPlateau, ReduceLROnPlateauState } from '../../src/optim/index.ts';
+import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors_fs.ts';
+import type { TensorToWrite } from '../../src/io/safetensors.ts';
+import type { StateArray } from '../../src/nn/module.ts';
+import type { LoaderState } from '../../src/data/node.ts';
+import type { TrainOptions } from './options.ts';
+
+export interface EpochMetrics {
+  epoch: number; lr: number;
+  trainLoss: number; trainAcc: number; valLoss: number; valAcc: number;
+  trainAttrAcc: number[]; valAttrAcc: number[];
+  seconds: number; imagesPerSec: number; skipped: number;
+}
+
+/** Sums of an epoch in progress (saved on SIGINT, so the resumed epoch ends with the same figures). */
+export interface PartialEpoch { lossSum: number; steps: number; images: number; correct: number[]; seconds: number }
+
+export interface RunState {
+  format: 'celeba-train/1';
+  completedEpochs: number;
+  globalStep: number;
+  options: TrainOptions;
+  alpha: number[];
+  optimizer: Omit<SGDStateDict, 'momentumBuffers'>;
+  scheduler: ReduceLROnPlateauState;
+  loader: LoaderState;
+  history: EpochMetrics[];
+  partial: PartialEpoch | null;
+}
+
+export async function saveCheckpoint(path: string, model: ResNeSt, optimizer: SGD, state: RunState): Promise<void> {
+  const tensors = new Map<string, TensorToWrite>();
+  for (const [k, v] of await model.stateArrays()) tensors.set(`model.${k}`, v as TensorToWrite);
+  const { momentumBuffers, ...optim } = await optimizer.stateDict();
+  momentumBuffers.forEach((b, i) => tensors.set(`optim.momentum.${i}`, { dtype: 'F32', shape: [b.length], data: b }));
+  await saveSafetensors(path, tensors, { run: JSON.stringify({ ...state, optimizer: optim }) });
+}
+
+export interface LoadedCheckpoint { model: Map<string, StateArray>; momentum: Float32Array[]; state: RunState }
+
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  const file = await loadSafetensors(path);
+  const model = new Map<string, StateArray>();
+  const momentum: Float32Array[] = [];
+  for (const [k, t] of file.tensors) {
+    if (k.startsWith('model.')) model.set(k.slice(6), t as StateArray);
+    else if (k.startsWith('optim.momentum.')) momentum[Number(k.slice(15))] = t.data as Float32Array;
+  }
+  const raw = file.metadata.run;
+  if (!raw) throw new Error(`${path}: not a celeba-train checkpoint (no "run" metadata)`);
+  const state = JSON.parse(raw) as RunState;
+  if (state.format !== 'celeba-train/1') throw new Error(`${path}: unknown checkpoint format ${state.format}`);
+  return { model, momentum, state };
+}
+
+export function restoreTraining(ckpt: LoadedCheckpoint, model: ResNeSt, optimizer: SGD, scheduler: ReduceLROnPlateau, source: string): void {
+  model.loadStateDict(ckpt.model, { source });
+  optimizer.loadStateDict({ ...ckpt.state.optimizer, momentumBuffers: ckpt.momentum });
+  scheduler.loadStateDict(ckpt.state.scheduler);
+}

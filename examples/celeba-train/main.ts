@@ -1,0 +1,96 @@
+// celeba-train: train | eval | predict | sweep | demo. See --help.
+import { DEFAULTS, DEMO, flagHelp, parseTrainArgs } from './options.ts';
+import { train, evaluateCheckpoint } from './train.ts';
+import { predict } from './predict.ts';
+import { sweep } from './sweep.ts';
+import { NonFiniteLossError } from './steps.ts';
+import { datasetRoot, loadDataset } from './setup.ts';
+import { loadCheckpoint } from './checkpoint.ts';
+import { releaseDevice } from '../../src/gpu/index.ts';
+
+const HELP = `celeba-train: ResNeSt on CelebA's 40 face attributes, the report's recipe by default.
+
+usage:
+  celeba-train train [options]            train; writes metrics.jsonl, epoch-NN.safetensors, last.safetensors,
+                                          selected.safetensors, best-val.safetensors, report.md and curves.png to --out
+  celeba-train eval --checkpoint FILE [--data DIR] [--split val|test|both]
+  celeba-train predict --checkpoint FILE [--json] [--celeba-crop] IMAGE|FOLDER...
+  celeba-train sweep [--sweep-epochs N] [train options]   alpha [0.1,0.25,0.5,1] x gamma [5,2,1,0.5]
+  celeba-train demo                       a small ResNeSt on the synthetic set (what npm run demo runs)
+
+train options (defaults = the report's recipe):
+${flagHelp()}
+
+Without --data the synthetic CelebA-format set is generated on first use (${DEFAULTS.syntheticCount} images) and cached.
+SIGINT saves a checkpoint after the current step; --resume continues from it bit-for-bit.`;
+
+function takeFlag(argv: string[], name: string): boolean {
+  const i = argv.indexOf(name);
+  if (i < 0) return false;
+  argv.splice(i, 1);
+  return true;
+}
+
+function takeValue(argv: string[], name: string): string | null {
+  const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return null;
+  const [, inline] = argv[i].split('=', 2);
+  const value = inline ?? argv[i + 1];
+  argv.splice(i, inline === undefined ? 2 : 1);
+  if (value === undefined) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || rest.includes('--help')) { console.log(HELP); return 0; }
+  try {
+    switch (command) {
+      case 'train': { const r = await train(parseTrainArgs(rest)); return r.interrupted ? 130 : 0; }
+      case 'demo': { const r = await train(parseTrainArgs(rest, DEMO)); return r.interrupted ? 130 : 0; }
+      case 'eval': {
+        const checkpoint = takeValue(rest, '--checkpoint');
+        if (!checkpoint) throw new Error('eval needs --checkpoint FILE');
+        const split = takeValue(rest, '--split') ?? 'both';
+        const saved = (await loadCheckpoint(checkpoint)).state.options;
+        const opts = parseTrainArgs(rest, { ...saved, resume: false });
+        const ds = loadDataset(await datasetRoot(opts, (s) => console.error(s)), opts);
+        const spec = { kind: opts.loss, alpha: (await loadCheckpoint(checkpoint)).state.alpha, gamma: opts.gamma };
+        const splits = split === 'both' ? ['val', 'test'] as const : [split as 'val' | 'test'];
+        const res = await evaluateCheckpoint(checkpoint, ds, opts, spec, [...splits]);
+        for (const [name, r] of Object.entries(res)) {
+          console.log(`\n${name}: mean accuracy ${(100 * r.meanAccuracy).toFixed(2)}% over ${r.images} images, loss ${r.loss.toFixed(4)}`);
+          ds.attributes.forEach((a, j) => console.log(`  ${a.padEnd(22)} ${(100 * r.accuracy[j]).toFixed(2)}%`));
+        }
+        return 0;
+      }
+      case 'predict': {
+        const checkpoint = takeValue(rest, '--checkpoint');
+        if (!checkpoint) throw new Error('predict needs --checkpoint FILE');
+        const json = takeFlag(rest, '--json'), celebaCrop = takeFlag(rest, '--celeba-crop');
+        await predict(checkpoint, rest, { json, celebaCrop });
+        return 0;
+      }
+      case 'sweep': {
+        const epochs = Number(takeValue(rest, '--sweep-epochs') ?? 20);
+        await sweep(parseTrainArgs(rest, { out: 'runs/sweep' }), epochs);
+        return 0;
+      }
+      default:
+        console.error(`unknown command '${command}'\n\n${HELP}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) { console.error(`error: ${e.message}`); return 3; }
+    console.error(`error: ${(e as Error).message}`);
+    if (process.env.WG_DEBUG) console.error((e as Error).stack);
+    return 1;
+  } finally {
+    await releaseDevice().catch(() => undefined);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('celeba-train/main.ts')) {
+  process.exitCode = await main(process.argv.slice(2));
+  process.exit(); // loader worker threads and the GPU device must not keep the process alive
+}

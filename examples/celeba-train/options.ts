@@ -1,0 +1,94 @@
+// Command-line options of celeba-train. Every default is the report's recipe: ResNeSt-50,
+// 320x320, batch 32, 30 epochs, SGD lr 0.1, focal loss gamma 2 with alpha 0.25/0.75 by the
+// train split's positive rate, ReduceLROnPlateau(factor 0.1, patience 1, min lr 1e-6).
+export interface TrainOptions {
+  data: string | null;         // CelebA root; null = the synthetic CelebA-format set
+  syntheticCount: number;
+  arch: string;
+  pretrained: string | null;
+  imageSize: number;
+  batch: number;
+  epochs: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  gamma: number;
+  alphaRule: string;           // 'report' | 'none' | a number
+  loss: 'focal' | 'bce';
+  seed: number;
+  workers: number | null;
+  out: string;
+  resume: boolean;
+  limitTrain: number | null;
+  limitVal: number | null;
+  skipBadImages: boolean;
+  minLr: number;
+  patience: number;
+  factor: number;
+}
+
+export const DEFAULTS: TrainOptions = {
+  data: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
+  lr: 0.1, momentum: 0.9, weightDecay: 1e-4, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
+  out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1,
+};
+
+/** The `npm run demo` job: a small ResNeSt on the synthetic set, a few minutes on a CPU adapter. */
+export const DEMO: Partial<TrainOptions> = {
+  arch: 'resnest-tiny', imageSize: 64, batch: 32, epochs: 6, lr: 0.1, out: 'runs/demo',
+};
+
+const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number' | 'bool' | 'numberOrNull'; help: string }> = {
+  '--data': { key: 'data', kind: 'string', help: 'CelebA root (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt); default: the synthetic set' },
+  '--synthetic-count': { key: 'syntheticCount', kind: 'number', help: `images in the generated synthetic set (default ${DEFAULTS.syntheticCount})` },
+  '--arch': { key: 'arch', kind: 'string', help: 'resnest50 | resnest101 | resnest26 | resnest14 | resnest-tiny (default resnest50)' },
+  '--pretrained': { key: 'pretrained', kind: 'string', help: 'backbone weights (.safetensors, official keys); the fc head is replaced' },
+  '--image-size': { key: 'imageSize', kind: 'number', help: 'train crop / eval resize size (default 320)' },
+  '--batch': { key: 'batch', kind: 'number', help: 'batch size (default 32)' },
+  '--epochs': { key: 'epochs', kind: 'number', help: 'epochs (default 30)' },
+  '--lr': { key: 'lr', kind: 'number', help: 'initial learning rate (default 0.1)' },
+  '--momentum': { key: 'momentum', kind: 'number', help: 'SGD momentum (default 0.9)' },
+  '--weight-decay': { key: 'weightDecay', kind: 'number', help: 'SGD weight decay, not applied to BN and biases (default 1e-4)' },
+  '--gamma': { key: 'gamma', kind: 'number', help: 'focal loss gamma (default 2)' },
+  '--alpha-rule': { key: 'alphaRule', kind: 'string', help: "'report' (0.25 if the train positive rate > 25%, else 0.75), 'none', or a number" },
+  '--loss': { key: 'loss', kind: 'string', help: 'focal | bce (default focal)' },
+  '--seed': { key: 'seed', kind: 'number', help: 'seed of initialisation, shuffling and augmentation (default 0)' },
+  '--workers': { key: 'workers', kind: 'numberOrNull', help: 'data loader threads (default: cores)' },
+  '--out': { key: 'out', kind: 'string', help: 'run directory (default runs/celeba)' },
+  '--resume': { key: 'resume', kind: 'bool', help: 'continue from the last complete checkpoint in --out' },
+  '--limit-train': { key: 'limitTrain', kind: 'numberOrNull', help: 'use only the first N training images' },
+  '--limit-val': { key: 'limitVal', kind: 'numberOrNull', help: 'use only the first N validation/test images' },
+  '--skip-bad-images': { key: 'skipBadImages', kind: 'bool', help: 'skip and count unreadable images instead of failing' },
+  '--min-lr': { key: 'minLr', kind: 'number', help: 'ReduceLROnPlateau min lr (default 1e-6)' },
+  '--patience': { key: 'patience', kind: 'number', help: 'ReduceLROnPlateau patience (default 1)' },
+  '--factor': { key: 'factor', kind: 'number', help: 'ReduceLROnPlateau factor (default 0.1)' },
+};
+
+export function parseTrainArgs(argv: string[], base: Partial<TrainOptions> = {}): TrainOptions {
+  const opts: TrainOptions = { ...DEFAULTS, ...base };
+  const rec = opts as unknown as Record<string, unknown>;
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].split('=', 2);
+    const spec = FLAGS[name];
+    if (!spec) throw new Error(`unknown option ${argv[i]} (see --help)`);
+    if (spec.kind === 'bool') { rec[spec.key] = inline === undefined ? true : inline !== 'false'; continue; }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`${name} needs a value`);
+    if (spec.kind === 'string') rec[spec.key] = value;
+    else {
+      const n = Number(value);
+      if (!Number.isFinite(n)) throw new Error(`${name}: '${value}' is not a number`);
+      rec[spec.key] = n;
+    }
+  }
+  if (opts.loss !== 'focal' && opts.loss !== 'bce') throw new Error(`--loss must be focal or bce, got ${opts.loss}`);
+  for (const k of ['batch', 'epochs', 'imageSize'] as const) {
+    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be a positive integer`);
+  }
+  if (opts.imageSize < 32) throw new Error(`--image-size must be at least 32 (ResNeSt's five stride-2 stages), got ${opts.imageSize}`);
+  return opts;
+}
+
+export function flagHelp(): string {
+  return Object.entries(FLAGS).map(([f, s]) => `  ${(f + (s.kind === 'bool' ? '' : ' X')).padEnd(22)} ${s.help}`).join('\n');
+}

@@ -1,0 +1,46 @@
+// predict: image files or folders -> the 40 attributes with probabilities, from a checkpoint.
+// CelebA-aligned images (--celeba-crop) get the val/test transform (CenterCrop 178, Resize);
+// any other image the report's evaluation-set transform (Resize to the training size).
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { initGpu } from '../../src/gpu/index.ts';
+import { Tensor } from '../../src/tensor.ts';
+import { noGrad, tidy } from '../../src/index.ts';
+import { CELEBA_ATTRIBUTES, applyEval, celebaEvalTransform, decodeImage, normalize, resize, resizeOutputSize } from '../../src/data/node.ts';
+import { loadCheckpoint } from './checkpoint.ts';
+import { buildModel } from './setup.ts';
+
+const IMAGE = /\.(jpe?g|png)$/i;
+
+function expand(paths: string[]): string[] {
+  return paths.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => IMAGE.test(f)).sort().map((f) => join(p, f)) : [p]));
+}
+
+export async function predict(checkpoint: string, inputs: string[], opts: { json: boolean; celebaCrop: boolean }): Promise<void> {
+  if (inputs.length === 0) throw new Error('predict: give image files or folders');
+  await initGpu();
+  const ckpt = await loadCheckpoint(checkpoint);
+  const { arch, imageSize, seed } = ckpt.state.options;
+  const model = await buildModel(arch, CELEBA_ATTRIBUTES.length, seed, null, () => undefined);
+  model.loadStateDict(ckpt.model, { source: checkpoint });
+  model.eval();
+  const results: { file: string; ms: number; attributes: Record<string, number> }[] = [];
+  for (const file of expand(inputs)) {
+    const img = decodeImage(new Uint8Array(readFileSync(file)), file);
+    const planar = opts.celebaCrop ? applyEval(img, celebaEvalTransform(imageSize))
+      : normalize(resize(img, ...resizeOutputSize(img.height, img.width, imageSize)));
+    const t0 = performance.now();
+    const x = Tensor.fromArray(planar.data, [1, 3, planar.height, planar.width]);
+    const logits = noGrad(() => tidy(() => model.forward(x)));
+    const values = await logits.toArray();
+    const ms = performance.now() - t0;
+    x.dispose(); logits.dispose();
+    results.push({ file, ms, attributes: Object.fromEntries(CELEBA_ATTRIBUTES.map((a, j) => [a, 1 / (1 + Math.exp(-values[j]))])) });
+  }
+  model.dispose();
+  if (opts.json) { console.log(JSON.stringify(results, null, 2)); return; }
+  for (const r of results) {
+    console.log(`\n${r.file} (${r.ms.toFixed(1)} ms)`);
+    for (const [a, p] of Object.entries(r.attributes)) console.log(`  ${a.padEnd(22)} ${p >= 0.5 ? 'yes' : 'no '} ${p.toFixed(3)}`);
+  }
+}

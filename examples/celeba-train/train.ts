@@ -1,0 +1,174 @@
+// ========================= celeba-train: the training run =========================
+// Epoch loop with the report's recipe, atomic per-epoch checkpoints, resume, SIGINT handling,
+// the report's checkpoint rule (least |train acc - val acc|), final val/test evaluation.
+import { existsSync, mkdirSync, writeFileSync, unlinkSync, copyFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { initGpu, gpu } from '../../src/gpu/index.ts';
+import { SGD, ReduceLROnPlateau, splitWeightDecayGroups } from '../../src/optim/index.ts';
+import { AttributeAccuracy } from '../../src/metrics.ts';
+import { createLoader, celebaTrainTransform, celebaEvalTransform, type CelebADataset, type CelebALoader } from '../../src/data/node.ts';
+import type { ResNeSt } from '../../src/nn/index.ts';
+import type { TrainOptions } from './options.ts';
+import { alphaVector, buildModel, datasetRoot, loadDataset } from './setup.ts';
+import { evaluate, trainStep, type EvalResult, type LossSpec } from './steps.ts';
+import { loadCheckpoint, restoreTraining, saveCheckpoint, type EpochMetrics, type PartialEpoch, type RunState } from './checkpoint.ts';
+import { Progress } from './progress.ts';
+import { writeReport } from './report.ts';
+
+export interface RunSummary { out: string; history: EpochMetrics[]; selectedEpoch: number; bestValEpoch: number; val: EvalResult; test: EvalResult | null; interrupted: boolean }
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const epochFile = (out: string, epoch: number) => join(out, `epoch-${String(epoch).padStart(2, '0')}.safetensors`);
+
+function checkWritable(out: string): void {
+  try {
+    mkdirSync(out, { recursive: true });
+    const probe = join(out, `.write-test-${process.pid}`);
+    writeFileSync(probe, Buffer.alloc(1 << 20)); // 1 MiB: a nearly full disk fails here, not after an epoch
+    unlinkSync(probe);
+  } catch (e) {
+    throw new Error(`--out ${out} is not writable (${(e as Error).message}); nothing was trained`);
+  }
+}
+
+function atomicWrite(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+export async function train(opts: TrainOptions): Promise<RunSummary> {
+  checkWritable(opts.out);
+  await initGpu();
+  const root = await datasetRoot(opts, log);
+  const ds = loadDataset(root, opts);
+  const A = ds.attributes.length;
+  const lastPath = join(opts.out, 'last.safetensors');
+  const resumed = opts.resume && existsSync(lastPath) ? await loadCheckpoint(lastPath) : null;
+  if (opts.resume && !resumed) log(`--resume: no checkpoint in ${opts.out}, starting from scratch`);
+  const alpha = resumed?.state.alpha ?? alphaVector(ds, opts.alphaRule);
+  const spec: LossSpec = { kind: opts.loss, alpha, gamma: opts.gamma };
+
+  const model = await buildModel(opts.arch, A, opts.seed, resumed ? null : opts.pretrained, log);
+  log(`${opts.arch}: ${model.numParameters().toLocaleString('en-US')} parameters; ${ds.files.length} images in ${root}`);
+  const optimizer = new SGD(splitWeightDecayGroups(model.parameters(), opts.weightDecay), { lr: opts.lr, momentum: opts.momentum });
+  const scheduler = new ReduceLROnPlateau(optimizer, { mode: 'min', factor: opts.factor, patience: opts.patience, minLr: opts.minLr });
+  if (resumed) restoreTraining(resumed, model, optimizer, scheduler, lastPath);
+  const history: EpochMetrics[] = resumed?.state.history ?? [];
+  let partial: PartialEpoch | null = resumed?.state.partial ?? null;
+  let globalStep = resumed?.state.globalStep ?? 0;
+  if (resumed) log(`resumed from ${lastPath}: ${history.length} epochs done${partial ? `, ${partial.steps} steps into the next` : ''}`);
+  atomicWrite(join(opts.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h) + '\n').join(''));
+
+  const workers = opts.workers ?? undefined;
+  const trainLoader = createLoader({ dataset: ds, split: 'train', batchSize: opts.batch, transform: celebaTrainTransform(opts.imageSize),
+    seed: opts.seed, workers, skipBadImages: opts.skipBadImages, state: resumed?.state.loader, dropLast: false });
+  const valLoader = createLoader({ dataset: ds, split: 'val', batchSize: opts.batch, transform: celebaEvalTransform(opts.imageSize), workers, skipBadImages: opts.skipBadImages });
+
+  let interrupt = 0;
+  const onSigint = () => { if (++interrupt > 1) process.exit(130); log('\ninterrupt: saving a checkpoint after this step (again to quit now)'); };
+  process.on('SIGINT', onSigint);
+  const runState = (): RunState => ({
+    format: 'celeba-train/1', completedEpochs: history.length, globalStep, options: opts, alpha,
+    optimizer: { step: 0, paramGroups: [] }, scheduler: scheduler.stateDict(), loader: trainLoader.state(), history, partial,
+  });
+  const accuracy = new AttributeAccuracy(A);
+  try {
+    model.train();
+    for (let epoch = history.length + 1; epoch <= opts.epochs; epoch++) {
+      const sums: PartialEpoch = partial ?? { lossSum: 0, steps: 0, images: 0, correct: new Array(A).fill(0), seconds: 0 };
+      partial = null;
+      accuracy.reset();
+      const t0 = performance.now() - sums.seconds * 1000;
+      const progress = new Progress(`epoch ${epoch}/${opts.epochs} train`, trainLoader.batchesPerEpoch);
+      let skipped = 0;
+      for await (const batch of trainLoader.epoch()) {
+        const loss = await trainStep(model, optimizer, batch, spec, accuracy, ++globalStep);
+        sums.lossSum += loss; sums.steps++; sums.images += batch.size; skipped += batch.skipped.length;
+        progress.update(sums.steps, sums.images, sums.lossSum / sums.steps);
+        if (interrupt) {
+          const counts = await accuracy.read();
+          partial = { ...sums, correct: sums.correct.map((c, j) => c + counts.correct[j]), seconds: (performance.now() - t0) / 1000 };
+          await saveCheckpoint(lastPath, model, optimizer, runState());
+          log(`checkpoint saved to ${lastPath} (epoch ${epoch}, step ${sums.steps}); resume with --resume`);
+          return await summarize(opts, history, ds, spec, true);
+        }
+      }
+      const trainCounts = await accuracy.read();
+      const trainAttrAcc = sums.correct.map((c, j) => (c + trainCounts.correct[j]) / sums.images);
+      const val = await evaluate(model, valLoader, spec, `epoch ${epoch}/${opts.epochs} val`, A);
+      const lr = optimizer.lr;
+      scheduler.step(val.loss);
+      const seconds = (performance.now() - t0) / 1000;
+      const metrics: EpochMetrics = {
+        epoch, lr, trainLoss: sums.lossSum / sums.steps, trainAcc: mean(trainAttrAcc), valLoss: val.loss, valAcc: val.meanAccuracy,
+        trainAttrAcc, valAttrAcc: val.accuracy, seconds, imagesPerSec: sums.images / seconds, skipped,
+      };
+      history.push(metrics);
+      await saveCheckpoint(epochFile(opts.out, epoch), model, optimizer, runState());
+      copyAtomic(epochFile(opts.out, epoch), lastPath);
+      atomicWrite(join(opts.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h) + '\n').join(''));
+      log(`epoch ${epoch}: train loss ${metrics.trainLoss.toFixed(4)} acc ${(100 * metrics.trainAcc).toFixed(2)}% | ` +
+        `val loss ${metrics.valLoss.toFixed(4)} acc ${(100 * metrics.valAcc).toFixed(2)}% | lr ${lr} | ${seconds.toFixed(1)} s, ` +
+        `${metrics.imagesPerSec.toFixed(1)} img/s${skipped ? ` | ${skipped} unreadable images skipped` : ''}`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    accuracy.dispose();
+    await Promise.all([trainLoader.close(), valLoader.close()]);
+    model.dispose();
+    await gpu().recorder.sync();
+  }
+  return summarize(opts, history, ds, spec, false);
+}
+
+function copyAtomic(from: string, to: string): void {
+  copyFileSync(from, `${to}.tmp`);
+  renameSync(`${to}.tmp`, to);
+}
+
+const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+
+/** The report's rule: the epoch whose train and val accuracies are closest. */
+export function selectEpochs(history: EpochMetrics[]): { selected: number; bestVal: number } {
+  let selected = history[0], bestVal = history[0];
+  for (const h of history) {
+    if (Math.abs(h.trainAcc - h.valAcc) < Math.abs(selected.trainAcc - selected.valAcc)) selected = h;
+    if (h.valAcc > bestVal.valAcc) bestVal = h;
+  }
+  return { selected: selected.epoch, bestVal: bestVal.epoch };
+}
+
+async function summarize(opts: TrainOptions, history: EpochMetrics[], ds: CelebADataset, spec: LossSpec, interrupted: boolean): Promise<RunSummary> {
+  if (interrupted || history.length === 0) {
+    return { out: opts.out, history, selectedEpoch: 0, bestValEpoch: 0, val: { loss: NaN, accuracy: [], meanAccuracy: NaN, images: 0 }, test: null, interrupted };
+  }
+  const { selected, bestVal } = selectEpochs(history);
+  copyAtomic(epochFile(opts.out, selected), join(opts.out, 'selected.safetensors'));
+  copyAtomic(epochFile(opts.out, bestVal), join(opts.out, 'best-val.safetensors'));
+  const results = await evaluateCheckpoint(join(opts.out, 'selected.safetensors'), ds, opts, spec, ['val', 'test']);
+  await writeReport(opts, ds, history, selected, bestVal, results.val!, results.test ?? null);
+  log(`selected epoch ${selected} (least train/val accuracy gap); val ${(100 * results.val!.meanAccuracy).toFixed(2)}%` +
+    (results.test ? `, test ${(100 * results.test.meanAccuracy).toFixed(2)}%` : '') + `; report: ${join(opts.out, 'report.md')}`);
+  return { out: opts.out, history, selectedEpoch: selected, bestValEpoch: bestVal, val: results.val!, test: results.test ?? null, interrupted };
+}
+
+export async function evaluateCheckpoint(path: string, ds: CelebADataset, opts: Pick<TrainOptions, 'arch' | 'imageSize' | 'batch' | 'workers' | 'skipBadImages' | 'seed'>,
+  spec: LossSpec, splits: ('val' | 'test')[]): Promise<Partial<Record<'val' | 'test', EvalResult>>> {
+  await initGpu();
+  const ckpt = await loadCheckpoint(path);
+  const model = await buildModel(opts.arch, ds.attributes.length, opts.seed, null, log);
+  model.loadStateDict(ckpt.model, { source: path });
+  const out: Partial<Record<'val' | 'test', EvalResult>> = {};
+  try {
+    for (const split of splits) {
+      let loader: CelebALoader;
+      try {
+        loader = createLoader({ dataset: ds, split, batchSize: opts.batch, transform: celebaEvalTransform(opts.imageSize), workers: opts.workers ?? undefined, skipBadImages: opts.skipBadImages });
+      } catch { continue; } // an empty split (e.g. limited away)
+      try { out[split] = await evaluate(model, loader, spec, `eval ${split}`, ds.attributes.length); } finally { await loader.close(); }
+    }
+  } finally {
+    model.dispose();
+  }
+  return out;
+}
