@@ -8,3 +8,7 @@ export { tidy } from './autograd/scope.ts';
 export { Rng, manualSeed } from './rng.ts';
 export * as F from './functional.ts';
 export * as optim from './optim/index.ts';
+export * as nn from './nn/index.ts';
+export { parseSafetensors, serializeSafetensors, SafetensorsError } from './io/safetensors.ts';
+export { AttributeAccuracy } from './metrics.ts';
+export * as plot from './plot/index.ts';

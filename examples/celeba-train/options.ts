@@ -1,6 +1,7 @@
 // Command-line options of celeba-train. Every default is the report's recipe: ResNeSt-50,
 // 320x320, batch 32, 30 epochs, SGD lr 0.1, focal loss gamma 2 with alpha 0.25/0.75 by the
-// train split's positive rate, ReduceLROnPlateau(factor 0.1, patience 1, min lr 1e-6).
+// train split's positive rate, ReduceLROnPlateau(factor 0.1, patience 1, min lr 1e-6). The report
+// names no momentum or weight decay, so those are torch.optim.SGD's defaults (0 and 0).
 export interface TrainOptions {
   data: string | null;         // CelebA root; null = the synthetic CelebA-format set
   syntheticCount: number;
@@ -29,13 +30,13 @@ export interface TrainOptions {
 
 export const DEFAULTS: TrainOptions = {
   data: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
-  lr: 0.1, momentum: 0.9, weightDecay: 1e-4, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
+  lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
   out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1,
 };
 
 /** The `npm run demo` job: a small ResNeSt on the synthetic set, a few minutes on a CPU adapter. */
 export const DEMO: Partial<TrainOptions> = {
-  arch: 'resnest-tiny', imageSize: 64, batch: 32, epochs: 6, lr: 0.1, out: 'runs/demo',
+  arch: 'resnest-tiny', imageSize: 64, batch: 32, epochs: 6, lr: 0.1, momentum: 0.9, weightDecay: 1e-4, out: 'runs/demo',
 };
 
 const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number' | 'bool' | 'numberOrNull'; help: string }> = {
@@ -47,8 +48,8 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number'
   '--batch': { key: 'batch', kind: 'number', help: 'batch size (default 32)' },
   '--epochs': { key: 'epochs', kind: 'number', help: 'epochs (default 30)' },
   '--lr': { key: 'lr', kind: 'number', help: 'initial learning rate (default 0.1)' },
-  '--momentum': { key: 'momentum', kind: 'number', help: 'SGD momentum (default 0.9)' },
-  '--weight-decay': { key: 'weightDecay', kind: 'number', help: 'SGD weight decay, not applied to BN and biases (default 1e-4)' },
+  '--momentum': { key: 'momentum', kind: 'number', help: 'SGD momentum (default 0, as torch.optim.SGD: the report names none)' },
+  '--weight-decay': { key: 'weightDecay', kind: 'number', help: 'SGD weight decay, not applied to BN and biases (default 0)' },
   '--gamma': { key: 'gamma', kind: 'number', help: 'focal loss gamma (default 2)' },
   '--alpha-rule': { key: 'alphaRule', kind: 'string', help: "'report' (0.25 if the train positive rate > 25%, else 0.75), 'none', or a number" },
   '--loss': { key: 'loss', kind: 'string', help: 'focal | bce (default focal)' },
