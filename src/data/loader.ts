@@ -53,8 +53,8 @@ export interface Batch {
   index: number;
   /** Dataset rows in this batch, in order. */
   indices: Int32Array;
-  /** Paths skipped in this batch (skipBadImages). */
-  skipped: string[];
+  /** Images skipped in this batch (skipBadImages), with the reason. */
+  skipped: { path: string; reason: string }[];
 }
 
 export interface EpochReport {
@@ -188,7 +188,7 @@ export class CelebALoader {
     const [c, h, w] = this.imageShape;
     return {
       images: r.images, labels, size: n, shape: [n, c, h, w], epoch, index, indices: r.kept,
-      skipped: r.skipped.map((s) => s.path),
+      skipped: r.skipped,
     };
   }
 

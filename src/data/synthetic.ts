@@ -15,7 +15,7 @@ import {
 export const SYNTHETIC_WIDTH = 178;
 export const SYNTHETIC_HEIGHT = 218;
 /** Bumped whenever rendering or sampling changes, so cached sets are regenerated. */
-export const SYNTHETIC_VERSION = 2;
+export const SYNTHETIC_VERSION = 3;
 
 export const RENDERED_ATTRIBUTES = [
   'Bald', 'Bangs', 'Black_Hair', 'Blond_Hair', 'Brown_Hair', 'Eyeglasses', 'Goatee', 'Gray_Hair', 'Male',
@@ -122,8 +122,8 @@ export function renderSyntheticFace(labels: Uint8Array, rng: Rng): Canvas {
   if (hair) {
     const head = ellipse(cx, cy, fw + 1, fh + 1);
     if (has('Bangs')) {
-      // A fringe to the eyebrows with a jagged edge of strands: a texture, not only a colour.
-      const y = cy - 0.46 * fh;
+      // A fringe over the eyebrows with a jagged edge of strands: a texture, not only a colour.
+      const y = cy - 0.36 * fh;
       const strands: Shape[] = [above(y)];
       for (let x = cx - fw; x < cx + fw; x += 9 * s) strands.push(convexPolygon([x, y - 1, x + 9 * s, y - 1, x + 4.5 * s, y + 7 * s]));
       cv.fill(intersect(head, union(...strands)), hair);
@@ -140,9 +140,11 @@ export function renderSyntheticFace(labels: Uint8Array, rng: Rng): Canvas {
   const iris = hsv(rng.uniform(), rng.uniform(0.3, 0.8), rng.uniform(0.2, 0.45));
   for (const side of [-1, 1]) {
     const ex = cx + side * 17 * s;
-    cv.fill(roundBox(ex, cy - 0.33 * fh, 11 * s, male ? 3.4 : 2.3, 2), brow);
-    cv.fill(ellipse(ex, eyeY, 8.5 * s, 4.8 * s), [242, 240, 236]);
-    cv.fill(circle(ex, eyeY, 4 * s), iris);
+    if (!has('Bangs')) cv.fill(roundBox(ex, cy - 0.33 * fh, 11 * s, male ? 3.4 : 2.3, 2), brow);
+    // Smiling eyes narrow: a second cue away from the mouth.
+    const white = ellipse(ex, eyeY, 8.5 * s, (has('Smiling') ? 2.8 : 4.8) * s);
+    cv.fill(white, [242, 240, 236]);
+    cv.fill(intersect(circle(ex, eyeY, 4 * s), white), iris);
     cv.fill(circle(ex, eyeY, 1.8 * s), [12, 10, 10]);
   }
   cv.fill(convexPolygon([cx, eyeY + 2, cx + 6 * s, cy + 0.2 * fh, cx - 6 * s, cy + 0.2 * fh]), scaleRgb(skin, 0.84));
