@@ -8,3 +8,5 @@ export { CommandRecorder } from './recorder.ts';
 export type { Binding, BufferRange } from './recorder.ts';
 export { packParams } from './uniforms.ts';
 export { timeGpu } from './timer.ts';
+export { Profiler, kernelName } from './profiler.ts';
+export type { ProfileEntry } from './profiler.ts';

@@ -3,6 +3,7 @@
 // around each batch and thrown from the next sync(), with Dawn's message, which names the
 // labelled pipeline and bind group (kernel and shapes).
 import type { CachedPipeline } from './pipeline_cache.ts';
+import { Profiler } from './profiler.ts';
 
 export interface BufferRange { buffer: GPUBuffer; offset?: number; size?: number }
 /** A texture bound to a 'texture' or 'storage-texture' slot; `id` keys the bind group cache. */
@@ -22,6 +23,7 @@ export class CommandRecorder {
   private nextId = 1;
   private uncaptured: string[] = [];
   private batchLabels: string[] = [];
+  private profiler: Profiler | null = null;
   readonly stats: RecorderStats = { submissions: 0, dispatches: 0, bindGroupsCreated: 0 };
 
   constructor(private device: GPUDevice, private wait: <T>(p: Promise<T>) => Promise<T>) {
@@ -79,11 +81,13 @@ export class CommandRecorder {
       this.bindGroups.set(key, group);
       this.stats.bindGroupsCreated++;
     }
+    if (this.profiler) { this.endPass(); this.nextPassTimestamps = this.profiler.next(label); }
     const pass = this.computePass();
     pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
     this.stats.dispatches++;
+    if (this.profiler) this.endPass();
     if (this.batchLabels.length < 64) this.batchLabels.push(label);
   }
 
@@ -144,9 +148,16 @@ export class CommandRecorder {
     this.retired.push(buffer);
   }
 
+  /** Times every dispatch from now on (see profiler.ts); needs the timestamp-query feature. */
+  startProfiling(): Profiler {
+    this.profiler ??= new Profiler(this.device);
+    return this.profiler;
+  }
+
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
+    this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.stats.submissions++;

@@ -82,6 +82,28 @@ export class Bottleneck extends Module {
     return F.avgPool2d(x, { kernelSize: 3, stride: this.avdStride, padding: 1, ceilMode: false, countIncludePad: true });
   }
 
+  /** Conv and linear multiply-accumulates per image for an h x w input, and the output size. */
+  macs(h: number, w: number): { macs: number; h: number; w: number } {
+    const pool = (s: { h: number; w: number }) => (this.avdStride
+      ? { h: Math.floor((s.h - 1) / this.avdStride) + 1, w: Math.floor((s.w - 1) / this.avdStride) + 1 } : s);
+    let total = 0;
+    let cur = this.conv1.macs(h, w);
+    total += cur.macs;
+    if (this.avdFirst) cur = { ...cur, ...pool(cur) };
+    const c2 = this.conv2.conv.macs(cur.h, cur.w);
+    total += c2.macs + this.conv2.fc1.macs(1, 1).macs + this.conv2.fc2.macs(1, 1).macs;
+    let out = { h: c2.h, w: c2.w };
+    if (!this.avdFirst) out = pool(out);
+    total += this.conv3.macs(out.h, out.w).macs;
+    if (this.downsample) {
+      const conv = this.downsample.namedModules().find(([, m]) => m instanceof Conv2d)![1] as Conv2d;
+      const stride = shortcutPools.get(this.downsample) ?? 1;
+      const ph = stride > 1 ? Math.ceil(h / stride) : h, pw = stride > 1 ? Math.ceil(w / stride) : w;
+      total += conv.macs(ph, pw).macs;
+    }
+    return { macs: total, h: out.h, w: out.w };
+  }
+
   forward(x: Tensor): Tensor {
     let out = this.bn1.forward(this.conv1.forward(x), { relu: true });
     if (this.avdStride && this.avdFirst) out = this.avdPool(out);
@@ -185,6 +207,23 @@ export class ResNeSt extends Module {
 
   forward(x: Tensor): Tensor {
     return this.fc.forward(this.features(x));
+  }
+
+  /** Multiply-accumulates of convolutions and the classifier for one h x w image (BN, pooling, softmax excluded). */
+  macs(h: number, w: number): number {
+    let total = 0;
+    let cur = { h, w };
+    for (const conv of this.stemConvs) { const r = conv.macs(cur.h, cur.w); total += r.macs; cur = r; }
+    cur = { h: Math.floor((cur.h - 1) / 2) + 1, w: Math.floor((cur.w - 1) / 2) + 1 }; // max pool 3/2/1
+    for (const stage of this.stages) {
+      for (const [name, block] of stage.namedModules()) {
+        if (name === '' || name.includes('.')) continue;
+        const r = (block as Bottleneck).macs(cur.h, cur.w);
+        total += r.macs;
+        cur = r;
+      }
+    }
+    return total + this.fc.inFeatures * this.fc.outFeatures;
   }
 }
 

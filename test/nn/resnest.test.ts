@@ -34,11 +34,13 @@ s('resnest50 has the official parameter counts, keys and shapes', () => {
     .map((l) => l.trim().split(/\s+(?=\[)|\]\s+/)).map(([k, shape]) => `${k} [${shape.replace(/^\[/, '').replace(/\]$/, '').replace(/\s/g, '')}]`);
   const model = resnest50({ numClasses: 1000 });
   assert.is(model.numParameters(), 27_483_240);
+  assert.is((model.macs(224, 224) / 1e9).toFixed(3), '5.371', 'MACs at 224x224 (spec 1.10)');
   const ours = [...model.stateDict()].map(([k, v]) => `${k} [${v instanceof Tensor ? v.shape.join(',') : ''}]`);
   assert.equal(ours, reference);
   model.dispose();
   const forty = resnest50({ numClasses: 40 });
   assert.is(forty.numParameters(), 25_516_200);
+  assert.is((forty.macs(320, 320) / 1e9).toFixed(3), '10.955', 'MACs at 320x320, 40 classes (spec 1.10)');
   forty.dispose();
 });
 

@@ -1,0 +1,62 @@
+// Per-dispatch GPU time by kernel, for finding where a training step goes (WG_PROFILE=1 in the
+// trainer, or `startProfiling()`). Each dispatch gets a compute pass of its own with timestamp
+// writes, which adds the per-pass cost: use it to compare kernels, not to time the whole step.
+export interface ProfileEntry { name: string; ms: number; count: number }
+
+const CAPACITY = 2048; // dispatches per query set
+
+export class Profiler {
+  private sets: { set: GPUQuerySet; labels: string[] }[] = [];
+  private pending: { buffer: GPUBuffer; labels: string[] }[] = [];
+  private totals = new Map<string, { ms: number; count: number }>();
+
+  constructor(private device: GPUDevice) {}
+
+  /** Timestamp writes for the next dispatch's pass. */
+  next(label: string): GPUComputePassTimestampWrites {
+    let cur = this.sets[this.sets.length - 1];
+    if (!cur || cur.labels.length === CAPACITY) {
+      cur = { set: this.device.createQuerySet({ type: 'timestamp', count: 2 * CAPACITY }), labels: [] };
+      this.sets.push(cur);
+    }
+    const i = cur.labels.length;
+    cur.labels.push(label);
+    return { querySet: cur.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+  }
+
+  /** Called before the batch is finished: resolves this batch's timestamps into a readable buffer. */
+  resolve(encoder: GPUCommandEncoder): void {
+    for (const { set, labels } of this.sets) {
+      if (!labels.length) continue;
+      const bytes = 16 * labels.length;
+      const resolved = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const readable = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      encoder.resolveQuerySet(set, 0, 2 * labels.length, resolved, 0);
+      encoder.copyBufferToBuffer(resolved, 0, readable, 0, bytes);
+      this.pending.push({ buffer: readable, labels: [...labels] });
+      labels.length = 0;
+    }
+  }
+
+  /** Maps the resolved timestamps of submitted batches and adds them to the totals. */
+  async collect(): Promise<ProfileEntry[]> {
+    for (const { buffer, labels } of this.pending.splice(0)) {
+      await buffer.mapAsync(GPUMapMode.READ);
+      const t = new BigInt64Array(buffer.getMappedRange());
+      labels.forEach((label, i) => {
+        const name = kernelName(label);
+        const entry = this.totals.get(name) ?? { ms: 0, count: 0 };
+        entry.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+        entry.count++;
+        this.totals.set(name, entry);
+      });
+      buffer.destroy();
+    }
+    return [...this.totals].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.ms - a.ms);
+  }
+}
+
+/** "conv2d fwd x[8,64,56,56] ..." -> "conv2d fwd": the words before the first shape. */
+export function kernelName(label: string): string {
+  return label.split(' ').filter((w) => !/[\[\d]/.test(w[0] ?? '')).slice(0, 3).join(' ');
+}
