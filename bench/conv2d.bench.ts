@@ -5,6 +5,7 @@
 // and the matmul kernel for 1x1 convolutions.
 // Scale: input 224 x 224 (ResNeSt's native size, scale 1: layer1 at 56 x 56); --quick: 112
 // and only a few shapes. At scale 1 each case takes 0.02-0.6 s per repetition here.
+// CONV2D_BENCH_SHAPES=layer1.0.conv2.conv,conv1.0 limits the run to those layers.
 import { execFileSync } from 'node:child_process';
 import type { BenchCase } from './harness.ts';
 import { gpu, timeGpu } from '../src/gpu/index.ts';
@@ -177,7 +178,9 @@ function convCase(sh: Shape, g: Conv2dGeometry, op: Op, forced?: string): BenchC
 export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   const size = opts.quick ? 112 : 224, batch = 8;
   let shapes = resnest50Convs(size);
-  if (opts.quick) shapes = shapes.filter((s) => ['conv1.0', 'layer1.0.conv1', 'layer1.0.conv2.conv', 'layer1.0.conv3', 'layer3.1.conv2.conv'].includes(s.name));
+  const only = process.env.CONV2D_BENCH_SHAPES?.split(',');
+  if (only) shapes = shapes.filter((s) => only.includes(s.name));
+  else if (opts.quick) shapes = shapes.filter((s) => ['conv1.0', 'layer1.0.conv1', 'layer1.0.conv2.conv', 'layer1.0.conv3', 'layer3.1.conv2.conv'].includes(s.name));
   const list: BenchCase[] = [];
   const geometry = (s: Shape) => conv2dGeometry([batch, s.c, s.h, s.h], [s.co, s.c / s.groups, s.k, s.k], null,
     { stride: s.s, padding: s.p, groups: s.groups });
@@ -186,7 +189,8 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     for (const op of ['fwd', 'dX', 'dW', 'fwd+dX+dW'] as const) list.push(convCase(s, g, op));
   }
   // every version at layer1's split-attention conv (v1 takes seconds per repetition: full runs only)
-  const l1 = shapes.find((s) => s.name === 'layer1.0.conv2.conv')!;
+  const l1 = shapes.find((s) => s.name === 'layer1.0.conv2.conv');
+  if (!l1) return list;
   for (const version of Object.keys(versions)) {
     if (opts.quick && version === 'v1') continue;
     for (const op of ['fwd', 'dX', 'dW'] as const) list.push(convCase(l1, geometry(l1), op, version));
