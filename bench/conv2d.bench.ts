@@ -12,7 +12,7 @@ import { gpu, timeGpu } from '../src/gpu/index.ts';
 import { Tensor } from '../src/tensor.ts';
 import { conv2dGeometry } from '../src/ops/conv2d.ts';
 import {
-  conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
+  conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
   conv2dMacs, conv2dVersion, versions, type Conv2dGeometry,
 } from '../kernels/conv2d.ts';
 import { matmulKernel, chooseMatmulVersion, type MatmulOptions } from '../kernels/matmul.ts';
@@ -145,8 +145,11 @@ function convCase(sh: Shape, g: Conv2dGeometry, op: Op, forced?: string): BenchC
   const record = () => {
     const [x, w, dy, y, dx, dw] = d().t;
     if (op === 'fwd' || op === 'fwd+dX+dW') conv2dForward(g, x.binding, w.binding, null, y.binding, { version: v('fwd') });
-    if (op === 'dX' || op === 'fwd+dX+dW') conv2dBackwardInput(g, dy.binding, w.binding, dx.binding, { version: v('bwd_input') });
-    if (op === 'dW' || op === 'fwd+dX+dW') conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: v('bwd_weight') });
+    if (op === 'dX') conv2dBackwardInput(g, dy.binding, w.binding, dx.binding, { version: v('bwd_input') });
+    if (op === 'dW') conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: v('bwd_weight') });
+    if (op === 'fwd+dX+dW') { // as F.conv2d's backward runs them
+      conv2dBackward(g, x.binding, w.binding, dy.binding, dx.binding, dw.binding, { inputVersion: v('bwd_input'), weightVersion: v('bwd_weight') });
+    }
   };
   const peers: { name: string; run: () => Promise<number> }[] = [];
   const torchOp = ({ fwd: 'fwd', dX: 'dx', dW: 'dw', 'fwd+dX+dW': 'train' } as const)[op];

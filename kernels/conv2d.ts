@@ -12,7 +12,7 @@ import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
-import { bwdInputTex, bwdWeightTex, fwdTex, texMaxSamples, texSupported } from './conv2d_tex.ts';
+import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
 
 export * from './conv2d.ref.ts';
 
@@ -28,6 +28,9 @@ export interface Conv2dVersion {
   supports?(g: Conv2dGeometry): boolean;
   /** a cap on the samples of one chunk beyond the binding limit (texture sizes) */
   maxSamples?(g: Conv2dGeometry): number;
+  /** dX and dW together, sharing work, where canFuseBackward(g) holds */
+  bwdBoth?(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, w: Binding, dx: ChunkIO, dw: Binding, accumulate: boolean, label: string): void;
+  canFuseBackward?(g: Conv2dGeometry): boolean;
 }
 
 export const versions: Record<string, Conv2dVersion> = {
@@ -35,7 +38,8 @@ export const versions: Record<string, Conv2dVersion> = {
   v2: { about: 'implicit GEMM, 64x64x16 workgroup-memory tiles over NCHW storage buffers (GPUs)',
     fwd: fwdTiled, bwdInput: bwdInputTiled, bwdWeight: bwdWeightTiled },
   v3: { about: 'implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)',
-    fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightTex, supports: texSupported, maxSamples: texMaxSamples },
+    fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightTex, supports: texSupported, maxSamples: texMaxSamples,
+    bwdBoth: bwdBothTex, canFuseBackward: sharedDyGrid },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
@@ -173,6 +177,27 @@ export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw:
   checkWeight(g, dw, label);
   forChunks(g, v, (cg, first, count) => versions[v].bwdWeight(cg, chunkOf(x, first, count, g.c * g.h * g.w),
     chunkOf(dy, first, count, g.co * g.ho * g.wo), dw, first > 0, label));
+}
+
+/**
+ * dX and/or dW (null: not wanted). When both run on one version that can share work between
+ * them (v3 at stride 1 packs dY once), they do; otherwise this is the two calls above.
+ */
+export function conv2dBackward(g: Conv2dGeometry, x: Range, w: Range, dy: Range, dx: Range | null, dw: Range | null,
+  opts: { inputVersion?: string; weightVersion?: string } = {}): void {
+  const vi = dx ? conv2dVersion('bwd_input', g, opts.inputVersion) : null;
+  const vw = dw ? conv2dVersion('bwd_weight', g, opts.weightVersion) : null;
+  const impl = vi !== null ? versions[vi] : null;
+  const both = impl?.bwdBoth;
+  if (!dx || !dw || vi === null || vi !== vw || !both || !impl.canFuseBackward?.(g)) {
+    if (dx && vi !== null) conv2dBackwardInput(g, dy, w, dx, { version: vi });
+    if (dw && vw !== null) conv2dBackwardWeight(g, x, dy, dw, { version: vw });
+    return;
+  }
+  const label = convLabel('bwd_input+bwd_weight', g, vi);
+  checkWeight(g, w, label);
+  forChunks(g, vi, (cg, first, count) => both(cg, chunkOf(x, first, count, g.c * g.h * g.w),
+    chunkOf(dy, first, count, g.co * g.ho * g.wo), w, chunkOf(dx, first, count, g.c * g.h * g.w), dw, first > 0, label));
 }
 
 const BIAS_WG = 64;

@@ -52,7 +52,7 @@ const xTexelsPerGroupDw = (g: Conv2dGeometry): number => 2 * Math.ceil(cig(g) / 
 
 /** Samples per chunk so that each grid fits one texture. */
 export function texMaxSamples(g: Conv2dGeometry): number {
-  const per = Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups),
+  const per = Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups, dyTexelsPerGroup(g)),
     gridTexels(1, dyGrid(g), g.groups, dyTexelsPerGroup(g)), gridTexels(1, fwdGrid(g), g.groups, xTexelsPerGroupDw(g)));
   return Math.max(1, Math.floor(maxGridTexels() / per));
 }
@@ -95,8 +95,8 @@ function packWeights(w: Binding, g: Conv2dGeometry, plan: SlicePlan, transposed:
 interface TexConvRun { n: number; oh: number; ow: number; sh: number; sw: number; dh: number; dw: number; dstC: number; bias: Binding | null }
 
 /** One dispatch per weight slice of the implicit GEMM over a packed grid. */
-function runTexConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wbuf: GPUBuffer, plan: SlicePlan,
-  r: TexConvRun, y: ChunkIO, label: string): void {
+function runTexConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, gridC4g: number, wbuf: GPUBuffer,
+  plan: SlicePlan, r: TexConvRun, y: ChunkIO, label: string): void {
   const tiles = Math.ceil(r.ow / PX);
   const cbs = plan.cob / CO;
   const b = r.dstC / g.groups;
@@ -110,9 +110,9 @@ function runTexConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: G
           [grid.binding, { buffer: wbuf, offset: s * plan.sliceFloats * 4, size: SLICE_VEC4 * 16 }, r.bias ?? { buffer: wbuf, offset: 0, size: 16 }, y.binding],
           packParams([
             ['u32', r.n], ['u32', r.oh], ['u32', r.ow], ['u32', tiles],
-            ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * plan.a4], ['u32', cbs],
+            ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * gridC4g], ['u32', cbs],
             ['u32', g.kh], ['u32', g.kw], ['u32', r.sh], ['u32', r.sw],
-            ['u32', r.dh], ['u32', r.dw], ['u32', grp * plan.a4 + kb * plan.kc], ['u32', Math.min(plan.kc, plan.a4 - kb * plan.kc)],
+            ['u32', r.dh], ['u32', r.dw], ['u32', grp * gridC4g + kb * plan.kc], ['u32', Math.min(plan.kc, plan.a4 - kb * plan.kc)],
             ['u32', co0], ['u32', Math.min(grp * b + b, co0 + plan.cob)], ['u32', r.dstC], ['u32', y.base],
             ['u32', kb > 0 ? 1 : 0], ['u32', total], ['u32', plan.cob / 4], ['u32', plan.kc],
           ]), grid1d(total, WG), label);
@@ -126,29 +126,51 @@ export function fwdTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding 
   const spec = fwdGrid(g);
   const grid = packGrid(x, g.n, spec, g.groups, label);
   const wbuf = packWeights(w, g, plan, false, label);
-  runTexConv('conv2d_fwd_v3', g, grid, spec, wbuf, plan,
+  runTexConv('conv2d_fwd_v3', g, grid, spec, plan.a4, wbuf, plan,
     { n: g.n, oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, dstC: g.co, bias }, y, label);
   releaseGrid(grid);
   releaseUniformBuffer(wbuf);
 }
 
 export function bwdInputTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
-  const plan = planSlices(g.kh * g.kw, cog(g), cig(g), g.groups)!;
   const spec = bwdGrid(g);
   const grid = packGrid(dy, g.n, spec, g.groups, label);
-  const wbuf = packWeights(w, g, plan, true, label);
-  runTexConv('conv2d_bwd_input_v3', g, grid, spec, wbuf, plan,
-    { n: g.n, oh: g.h, ow: g.w, sh: 1, sw: 1, dh: g.dh, dw: g.dw, dstC: g.c, bias: null }, dx, label);
+  bwdInputFromGrid(g, grid, spec, Math.ceil(cog(g) / 4), w, dx, label);
   releaseGrid(grid);
+}
+
+function bwdInputFromGrid(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, gridC4g: number, w: Binding, dx: ChunkIO, label: string): void {
+  const plan = planSlices(g.kh * g.kw, cog(g), cig(g), g.groups)!;
+  const wbuf = packWeights(w, g, plan, true, label);
+  runTexConv('conv2d_bwd_input_v3', g, grid, spec, gridC4g, wbuf, plan,
+    { n: g.n, oh: g.h, ow: g.w, sh: 1, sw: 1, dh: g.dh, dw: g.dw, dstC: g.c, bias: null }, dx, label);
   releaseUniformBuffer(wbuf);
 }
 
+/** At stride 1 with padding within the kernel's reach, dX's padded dY grid also serves dW. */
+export function sharedDyGrid(g: Conv2dGeometry): boolean {
+  const s = bwdGrid(g);
+  return g.sh === 1 && g.sw === 1 && s.offh >= 0 && s.offw >= 0;
+}
+
+/** dX and dW from one packing of dY (sharedDyGrid(g) must hold). */
+export function bwdBothTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, w: Binding, dx: ChunkIO, dw: Binding, accumulate: boolean,
+  label: string): void {
+  const spec = bwdGrid(g);
+  const o4g = dyTexelsPerGroup(g);
+  const grid = packGrid(dy, g.n, spec, g.groups, label, o4g);
+  bwdInputFromGrid(g, grid, spec, o4g, w, dx, label);
+  bwdWeightTex(g, x, dy, dw, accumulate, label, { grid, spec });
+  releaseGrid(grid);
+}
+
 /** Partial weight gradients over ranges of output rows, then their sum. */
-export function bwdWeightTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
-  const xs = fwdGrid(g), ys = dyGrid(g);
+export function bwdWeightTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string,
+  packedDy?: { grid: GridTexture; spec: GridSpec }): void {
+  const xs = fwdGrid(g), ys = packedDy?.spec ?? dyGrid(g);
   const c4g = xTexelsPerGroupDw(g), o4g = dyTexelsPerGroup(g), obs = o4g / 2, taps = g.kh * g.kw;
   const xgrid = packGrid(x, g.n, xs, g.groups, label, c4g);
-  const ygrid = packGrid(dy, g.n, ys, g.groups, label, o4g);
+  const ygrid = packedDy?.grid ?? packGrid(dy, g.n, ys, g.groups, label, o4g);
   const rows = g.n * g.ho;
   const base = taps * (c4g / 2) * obs * g.groups;
   const wanted = Math.min(rows, Math.max(1, Math.ceil(DW_INVOCATIONS / base)));
@@ -166,9 +188,10 @@ export function bwdWeightTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Bin
       ['u32', g.dh], ['u32', g.dw], ['u32', c4g], ['u32', o4g],
       ['u32', cig(g)], ['u32', cog(g)], ['u32', g.groups], ['u32', obs],
       ['u32', total], ['u32', wsize], ['u32', 0], ['u32', 0],
+      ['u32', ys.hp], ['u32', ys.wp], ['u32', ys.offh], ['u32', ys.offw],
     ]), grid1d(total, WG), label);
   releaseGrid(xgrid);
-  releaseGrid(ygrid);
+  if (!packedDy) releaseGrid(ygrid);
   reduceSplits(partial, splits, wsize, dw, accumulate, label);
   pool.release(partial);
 }

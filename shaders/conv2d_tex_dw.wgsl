@@ -1,6 +1,7 @@
 // conv2d version 3, weight gradient: both operands are texel grids (conv2d_tex_pack.wgsl):
-// x as the forward pass pads it, dy unpadded with each group's channels padded to whole
-// blocks of 8. No workgroup memory, no barriers.
+// x as the forward pass pads it, dy with each group's channels padded to whole blocks of 8,
+// either unpadded or the padded grid the backward-data pass reads (stride 1: then dy is packed
+// once for both, dy[i, j] at (i + y_offh, j + y_offw)). No workgroup memory, no barriers.
 //   dw[o, c, tap] = sum_{n,i,j} dy[n, o, i, j] * xgrid[n, i*sh + a*dh, j*sw + b*dw, c],  tap = a*KW + b
 // The reduction over the batch and the plane (long: 25k terms at ResNeSt's layer1) is split
 // into ranges of output rows: conv2d_bwd_weight_v3 writes one partial dW per range, each
@@ -19,6 +20,7 @@ struct TexDw {
   dh: u32, dw: u32, c4g: u32, o4g: u32,
   cig: u32, cog: u32, groups: u32, obs: u32,
   total: u32, wsize: u32, _pad0: u32, _pad1: u32,
+  y_hp: u32, y_wp: u32, y_offh: u32, y_offw: u32,
 }
 
 @group(0) @binding(0) var xgrid: texture_2d<f32>;
@@ -62,7 +64,7 @@ fn conv2d_bwd_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
     let n = row / p.ho;
     let i = row % p.ho;
     var xi = ((n * p.hp + i * p.sh + a * p.dh) * p.wp + b * p.dw) * p.ctx + g * p.c4g + c8 * 2u;
-    var yi = row * p.ow * p.cty + g * p.o4g + ob * 2u;
+    var yi = ((n * p.y_hp + i + p.y_offh) * p.y_wp + p.y_offw) * p.cty + g * p.o4g + ob * 2u;
     for (var j = 0u; j < p.ow; j++) {
       let x = xt(xi);
       let z = xt(xi + 1u);

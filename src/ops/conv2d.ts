@@ -1,7 +1,7 @@
 // F.conv2d: 2D convolution with PyTorch's arguments and layouts, differentiable through the tape.
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd/tape.ts';
-import { conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward,
+import { conv2dBackward, conv2dBackwardBias, conv2dForward,
   convOutSize, type Conv2dGeometry } from '../../kernels/conv2d.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 
@@ -65,14 +65,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const inputs = bias ? [x, weight, bias] : [x, weight];
   record('conv2d', inputs, out, [x, weight], (dy) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = Tensor.empty(x.shape, 'conv2d dx');
-      conv2dBackwardInput(g, dy.binding, weight.binding, dx.binding);
-    }
-    if (weight.requiresGrad) {
-      dw = Tensor.empty(weight.shape, 'conv2d dw');
-      conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding);
-    }
+    if (x.requiresGrad) dx = Tensor.empty(x.shape, 'conv2d dx');
+    if (weight.requiresGrad) dw = Tensor.empty(weight.shape, 'conv2d dw');
+    if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null);
     if (bias?.requiresGrad) {
       db = Tensor.empty(bias.shape, 'conv2d db');
       conv2dBackwardBias(g, dy.binding, db.binding);

@@ -6,7 +6,7 @@ import { clearTape } from '../../src/autograd/tape.ts';
 import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
 import { conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.ts';
 import {
-  conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdBiasCpu, conv2dBwdInputCpu,
+  conv2dBackward, conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdBiasCpu, conv2dBwdInputCpu,
   conv2dBwdWeightCpu, conv2dForward, conv2dFwdCpu, setConv2dChunkBytes, versions, type Conv2dGeometry,
 } from '../../kernels/conv2d.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
@@ -60,6 +60,10 @@ async function checkVersion(version: string, c: Case, d: Data): Promise<void> {
   assertClose(await dx.toArray(), conv2dBwdInputCpu(g, d.dy, d.w), TOL, `${what} dX`);
   assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, `${what} dW`);
   assertClose(await db.toArray(), conv2dBwdBiasCpu(g, d.dy), TOL_DW, `${what} db`);
+  // dX and dW together, as the op runs them (v3 shares one packing of dY where it can)
+  conv2dBackward(g, x.binding, w.binding, dy.binding, dx.binding, dw.binding, { inputVersion: version, weightVersion: version });
+  assertClose(await dx.toArray(), conv2dBwdInputCpu(g, d.dy, d.w), TOL, `${what} dX with dW`);
+  assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, `${what} dW with dX`);
   for (const t of [x, w, b, dy, y, dx, dw, db]) t.dispose();
 }
 
