@@ -36,11 +36,20 @@ export function planSlices(taps: number, a: number, b: number, groups: number): 
   return { a4, kc, nkb, cob, ncb, sliceFloats, slices: groups * ncb * nkb };
 }
 
+/** v3 runs a shape if a weight slice holds one block and one sample's grids fit a texture. */
 export function texSupported(g: Conv2dGeometry): boolean {
-  return planSlices(g.kh * g.kw, cig(g), cog(g), g.groups) !== null && planSlices(g.kh * g.kw, cog(g), cig(g), g.groups) !== null;
+  return planSlices(g.kh * g.kw, cig(g), cog(g), g.groups) !== null && planSlices(g.kh * g.kw, cog(g), cig(g), g.groups) !== null
+    && texelsPerSample(g) <= maxGridTexels();
 }
 
 interface GridSpec { c: number; h: number; w: number; hp: number; wp: number; offh: number; offw: number; uh: number; uw: number }
+
+// The grids of x (forward, dW), of dY zero-inserted and padded for dX, and of dY as it is.
+const fwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.c, h: g.h, w: g.w, offh: g.ph, offw: g.pw, uh: 1, uw: 1,
+  hp: (g.ho - 1) * g.sh + (g.kh - 1) * g.dh + 1, wp: (g.wo - 1) * g.sw + (g.kw - 1) * g.dw + 1 });
+const bwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, uh: g.sh, uw: g.sw,
+  offh: (g.kh - 1) * g.dh - g.ph, offw: (g.kw - 1) * g.dw - g.pw, hp: g.h + (g.kh - 1) * g.dh, wp: g.w + (g.kw - 1) * g.dw });
+export const dyGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: g.wo });
 
 function gridTexels(n: number, s: GridSpec, groups: number, c4g = Math.ceil(s.c / groups / 4)): number {
   return n * s.hp * s.wp * groups * c4g;
@@ -50,18 +59,16 @@ function gridTexels(n: number, s: GridSpec, groups: number, c4g = Math.ceil(s.c 
 const dyTexelsPerGroup = (g: Conv2dGeometry): number => 2 * Math.ceil(cog(g) / 8);
 const xTexelsPerGroupDw = (g: Conv2dGeometry): number => 2 * Math.ceil(cig(g) / 8);
 
-/** Samples per chunk so that each grid fits one texture. */
-export function texMaxSamples(g: Conv2dGeometry): number {
-  const per = Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups, dyTexelsPerGroup(g)),
+function texelsPerSample(g: Conv2dGeometry): number {
+  return Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups, dyTexelsPerGroup(g)),
     gridTexels(1, dyGrid(g), g.groups, dyTexelsPerGroup(g)), gridTexels(1, fwdGrid(g), g.groups, xTexelsPerGroupDw(g)));
-  return Math.max(1, Math.floor(maxGridTexels() / per));
 }
 
-const fwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.c, h: g.h, w: g.w, offh: g.ph, offw: g.pw, uh: 1, uw: 1,
-  hp: (g.ho - 1) * g.sh + (g.kh - 1) * g.dh + 1, wp: (g.wo - 1) * g.sw + (g.kw - 1) * g.dw + 1 });
-const bwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, uh: g.sh, uw: g.sw,
-  offh: (g.kh - 1) * g.dh - g.ph, offw: (g.kw - 1) * g.dw - g.pw, hp: g.h + (g.kh - 1) * g.dh, wp: g.w + (g.kw - 1) * g.dw });
-export const dyGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: g.wo });
+/** Samples per chunk so that each grid fits one texture. */
+export function texMaxSamples(g: Conv2dGeometry): number {
+  return Math.max(1, Math.floor(maxGridTexels() / texelsPerSample(g)));
+}
+
 
 /** Lays a batch of NCHW activations out as a padded NHWC texel grid. */
 export function packGrid(src: ChunkIO, n: number, s: GridSpec, groups: number, label: string,
