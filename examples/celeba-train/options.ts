@@ -26,12 +26,14 @@ export interface TrainOptions {
   minLr: number;
   patience: number;
   factor: number;
+  /** --lr was given: on --resume it replaces the saved learning rate. */
+  lrGiven: boolean;
 }
 
 export const DEFAULTS: TrainOptions = {
   data: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
   lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
-  out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1,
+  out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1, lrGiven: false,
 };
 
 /** The `npm run demo` job: a small ResNeSt on the synthetic set, a few minutes on a CPU adapter. */
@@ -47,7 +49,7 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number'
   '--image-size': { key: 'imageSize', kind: 'number', help: 'train crop / eval resize size (default 320)' },
   '--batch': { key: 'batch', kind: 'number', help: 'batch size (default 32)' },
   '--epochs': { key: 'epochs', kind: 'number', help: 'epochs (default 30)' },
-  '--lr': { key: 'lr', kind: 'number', help: 'initial learning rate (default 0.1)' },
+  '--lr': { key: 'lr', kind: 'number', help: 'initial learning rate (default 0.1); with --resume, the learning rate from then on' },
   '--momentum': { key: 'momentum', kind: 'number', help: 'SGD momentum (default 0, as torch.optim.SGD: the report names none)' },
   '--weight-decay': { key: 'weightDecay', kind: 'number', help: 'SGD weight decay, not applied to BN and biases (default 0)' },
   '--gamma': { key: 'gamma', kind: 'number', help: 'focal loss gamma (default 2)' },
@@ -75,6 +77,7 @@ export function parseTrainArgs(argv: string[], base: Partial<TrainOptions> = {})
     if (spec.kind === 'bool') { rec[spec.key] = inline === undefined ? true : inline !== 'false'; continue; }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`${name} needs a value`);
+    if (spec.key === 'lr') opts.lrGiven = true;
     if (spec.kind === 'string') rec[spec.key] = value;
     else {
       const n = Number(value);

@@ -53,6 +53,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   const optimizer = new SGD(splitWeightDecayGroups(model.parameters(), opts.weightDecay), { lr: opts.lr, momentum: opts.momentum });
   const scheduler = new ReduceLROnPlateau(optimizer, { mode: 'min', factor: opts.factor, patience: opts.patience, minLr: opts.minLr });
   if (resumed) restoreTraining(resumed, model, optimizer, scheduler, lastPath);
+  if (resumed && opts.lrGiven) optimizer.lr = opts.lr;
   const history: EpochMetrics[] = resumed?.state.history ?? [];
   let partial: PartialEpoch | null = resumed?.state.partial ?? null;
   let globalStep = resumed?.state.globalStep ?? 0;
