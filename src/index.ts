@@ -12,3 +12,4 @@ export * as nn from './nn/index.ts';
 export { parseSafetensors, serializeSafetensors, SafetensorsError } from './io/safetensors.ts';
 export { AttributeAccuracy } from './metrics.ts';
 export * as plot from './plot/index.ts';
+export { tunePending, setKernelVersion } from '../kernels/autotune.ts';

@@ -26,6 +26,7 @@ export interface TrainOptions {
   minLr: number;
   patience: number;
   factor: number;
+  autotune: boolean;
   /** --lr was given: on --resume it replaces the saved learning rate. */
   lrGiven: boolean;
 }
@@ -33,7 +34,7 @@ export interface TrainOptions {
 export const DEFAULTS: TrainOptions = {
   data: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
   lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
-  out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1, lrGiven: false,
+  out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1, lrGiven: false, autotune: false,
 };
 
 /** The `npm run demo` job: a small ResNeSt on the synthetic set, a few minutes on a CPU adapter. */
@@ -62,6 +63,7 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number'
   '--limit-train': { key: 'limitTrain', kind: 'numberOrNull', help: 'use only the first N training images' },
   '--limit-val': { key: 'limitVal', kind: 'numberOrNull', help: 'use only the first N validation/test images' },
   '--skip-bad-images': { key: 'skipBadImages', kind: 'bool', help: 'skip and count unreadable images instead of failing' },
+  '--autotune': { key: 'autotune', kind: 'bool', help: 'after the first step, time every kernel version on this adapter and keep the fastest (cached)' },
   '--min-lr': { key: 'minLr', kind: 'number', help: 'ReduceLROnPlateau min lr (default 1e-6)' },
   '--patience': { key: 'patience', kind: 'number', help: 'ReduceLROnPlateau patience (default 1)' },
   '--factor': { key: 'factor', kind: 'number', help: 'ReduceLROnPlateau factor (default 0.1)' },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { initGpu, gpu } from '../../src/gpu/index.ts';
 import { SGD, ReduceLROnPlateau, splitWeightDecayGroups } from '../../src/optim/index.ts';
 import { AttributeAccuracy } from '../../src/metrics.ts';
+import { tunePending } from '../../src/index.ts';
 import { createLoader, celebaTrainTransform, celebaEvalTransform, type CelebADataset, type CelebALoader } from '../../src/data/node.ts';
 import type { ResNeSt } from '../../src/nn/index.ts';
 import type { TrainOptions } from './options.ts';
@@ -84,6 +85,10 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       let skipped = 0;
       for await (const batch of trainLoader.epoch()) {
         const loss = await trainStep(model, optimizer, batch, spec, accuracy, ++globalStep);
+        if (opts.autotune && sums.steps === 0) {
+          const tuned = await tunePending();
+          if (tuned.length) log(`autotune: measured ${tuned.length} kernel shapes on this adapter (cached for later runs)`);
+        }
         sums.lossSum += loss; sums.steps++; sums.images += batch.size; skipped += batch.skipped.length;
         progress.update(sums.steps, sums.images, sums.lossSum / sums.steps);
         if (interrupt) {
