@@ -1,6 +1,9 @@
 // Benchmark harness: validate, warm up, time (timestamp queries when the adapter has them,
 // wall clock otherwise), min/median, and each figure as a fraction of the adapter's own
 // measured peaks (FMA throughput for compute-bound cases, copy bandwidth for memory-bound).
+// Cases that cannot be recorded as dispatches only (a module's forward + backward through the
+// autograd tape, a training step) give `runWall` instead: whole repetitions timed by wall
+// clock around submit + queue drain, with submissions, dispatches and new buffers counted.
 import { gpu, timeGpu } from '../src/gpu/index.ts';
 import { peakCopyKernel, peakFmaKernel, tinyDispatchKernel } from '../kernels/peak.ts';
 
@@ -10,7 +13,11 @@ export interface BenchCase {
   flops?: number;                 // per repetition
   bytes?: number;                 // bytes moved per repetition
   validate?: () => Promise<void>; // throws on mismatch with the reference
-  record: () => void;             // records the dispatches of one repetition (no copies, no submits)
+  record?: () => void;            // records the dispatches of one repetition (no copies, no submits)
+  runWall?: () => Promise<void>;  // instead of record: one whole repetition, returning once the GPU is done
+  items?: number;                 // images per repetition (reported as items/s)
+  warmup?: number;                // warm-up repetitions (default 2)
+  repeats?: number;               // timed repetitions (default 3 quick, 7 full)
   dispose: () => void;
   peer?: { name: string; run: () => Promise<number> }; // ms of one repetition, warmed up
   peers?: { name: string; run: () => Promise<number> }[];
@@ -19,8 +26,11 @@ export interface BenchCase {
 export interface Peaks { fmaGflops: number; copyGBs: number; dispatchUs: number; method: string }
 
 export interface BenchResult {
-  family: string; name: string; minMs: number; medianMs: number; method: string;
+  family: string; name: string; minMs: number; medianMs: number; method: string; repeats?: number;
   gflops?: number; gbs?: number; fracPeak?: number; // of FMA peak (flops) or copy bandwidth (bytes)
+  itemsPerSec?: number;
+  /** runWall cases: per repetition, in the timed repetitions */
+  perRep?: { submissions: number; dispatches: number; buffersCreated: number };
   peers: { name: string; ms: number; ratio: number }[]; // ratio = peer ms / our ms (> 1: we are faster)
   valid: boolean | null;
 }
@@ -64,11 +74,36 @@ export async function runCase(c: BenchCase, peaks: Peaks, opts: { quick: boolean
     }
   }
   const g = gpu();
-  for (let i = 0; i < 2; i++) c.record(); // warm-up: pipeline compilation, first-use costs
-  await g.recorder.sync();
-  const timing = await timeGpu(c.record, opts.repeats ?? (opts.quick ? 3 : 7));
+  const repeats = c.repeats ?? opts.repeats ?? (opts.quick ? 3 : 7);
+  let timing: { ms: number[]; method: string };
+  let perRep: BenchResult['perRep'];
+  if (c.runWall) {
+    for (let i = 0; i < (c.warmup ?? 2); i++) await c.runWall(); // pipelines, pool buckets, bind groups
+    await g.recorder.sync();
+    const s0 = { ...g.recorder.stats }, created0 = g.pool.stats.created;
+    const ms: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const t0 = performance.now();
+      await c.runWall();
+      ms.push(performance.now() - t0);
+    }
+    perRep = {
+      submissions: (g.recorder.stats.submissions - s0.submissions) / repeats,
+      dispatches: (g.recorder.stats.dispatches - s0.dispatches) / repeats,
+      buffersCreated: (g.pool.stats.created - created0) / repeats,
+    };
+    timing = { ms, method: 'wall' };
+  } else if (c.record) {
+    for (let i = 0; i < (c.warmup ?? 2); i++) c.record(); // warm-up: pipeline compilation, first-use costs
+    await g.recorder.sync();
+    timing = await timeGpu(c.record, repeats);
+  } else {
+    throw new Error(`${c.name}: a case needs record or runWall`);
+  }
   const minMs = Math.min(...timing.ms);
-  const result: BenchResult = { family: c.family, name: c.name, minMs, medianMs: median(timing.ms), method: timing.method, peers: [], valid };
+  const result: BenchResult = { family: c.family, name: c.name, minMs, medianMs: median(timing.ms), method: timing.method, repeats, peers: [], valid };
+  if (perRep) result.perRep = perRep;
+  if (c.items) result.itemsPerSec = (1000 * c.items) / minMs;
   if (c.flops) { result.gflops = c.flops / (minMs * 1e6); result.fracPeak = result.gflops / peaks.fmaGflops; }
   if (c.bytes) { result.gbs = c.bytes / (minMs * 1e6); if (!c.flops) result.fracPeak = result.gbs / peaks.copyGBs; }
   for (const peer of [...(c.peer ? [c.peer] : []), ...(c.peers ?? [])]) {
@@ -86,10 +121,19 @@ export async function runCase(c: BenchCase, peaks: Peaks, opts: { quick: boolean
 
 const fmt = (x: number | undefined, digits = 2) => (x === undefined ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(digits));
 
+/** A peer's time with our speed relative to it: ratio = peer ms / our ms. */
+export function peerText(p: { name: string; ms: number; ratio: number }): string {
+  const rel = p.ratio >= 1 ? `ours ${fmt(p.ratio)}x faster` : `ours ${fmt(1 / p.ratio)}x slower`;
+  return `${p.name} ${fmt(p.ms)} ms (${rel})`;
+}
+
 export function formatRow(r: BenchResult): string {
   const rate = r.gflops !== undefined ? `${fmt(r.gflops)} GFLOP/s` : r.gbs !== undefined ? `${fmt(r.gbs)} GB/s` : '';
-  const peers = r.peers.map((p) => `${p.name} ${fmt(p.ms)} ms (x${fmt(p.ratio)})`).join(', ');
+  const peers = r.peers.map(peerText).join(', ');
   const frac = r.fracPeak !== undefined ? `${(r.fracPeak * 100).toFixed(1)}% of peak` : '';
+  const extra = [r.itemsPerSec !== undefined ? `${fmt(r.itemsPerSec)} img/s` : '',
+    r.perRep ? `${fmt(r.perRep.submissions)} submits, ${fmt(r.perRep.buffersCreated)} new buffers, ${r.perRep.dispatches.toFixed(0)} dispatches per rep` : '']
+    .filter(Boolean).join(', ');
   const bad = r.valid === false ? '  INVALID' : '';
-  return `${r.name.padEnd(58)} ${fmt(r.minMs, 3).padStart(9)} ms  ${rate.padStart(16)}  ${frac.padStart(15)}  ${peers}${bad}`;
+  return `${r.name.padEnd(58)} ${fmt(r.minMs, 3).padStart(9)} ms  ${rate.padStart(16)}  ${frac.padStart(15)}  ${[extra, peers].filter(Boolean).join('; ')}${bad}`;
 }

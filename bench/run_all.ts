@@ -1,12 +1,22 @@
-// npm run bench [-- --filter conv2d --quick --markdown --out FILE]
-// Measures the adapter's peaks, then every bench/*.bench.ts case; prints a table, writes JSON
-// under bench/results/ (adapter, revision, date), optionally markdown for docs/PERFORMANCE.md.
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+// npm run bench [-- --filter conv2d --quick --markdown --write-docs --out FILE --from FILE]
+// Measures the adapter's peaks, then every bench/*.bench.ts case, then the end-to-end training
+// step (bench/train_step.ts); prints a table, writes JSON under bench/results/ (adapter,
+// revision, date, load), optionally markdown for docs/PERFORMANCE.md.
+//   --filter X     only families whose name contains X ('end-to-end' for the training step;
+//                  the polling comparison runs when X is a part of 'polling' or X = 'runtime')
+//   --quick        smaller shapes and fewer repetitions (about 5 minutes)
+//   --markdown     print the tables; with --write-docs, write them into docs/PERFORMANCE.md
+//                  (between its bench markers) and draw docs/performance.png
+//   --from FILE    no measuring: the report of an earlier run (for --markdown / --write-docs)
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { execSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initGpu, gpu, releaseDevice } from '../src/gpu/index.ts';
 import { measurePeaks, runCase, formatRow, type BenchCase, type BenchResult, type Peaks } from './harness.ts';
-import { toMarkdown } from './report.ts';
+import { spliceDocs, toMarkdown, type Report } from './report.ts';
+import { performanceChart } from './chart.ts';
+import { endToEndCases } from './train_step.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -14,54 +24,86 @@ const option = (name: string) => { const i = args.indexOf(`--${name}`); return i
 const quick = flag('quick');
 const filter = option('filter');
 const here = fileURLToPath(new URL('.', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 
-await initGpu();
-const g = gpu();
-const adapter = g.adapterInfo;
-console.log(`adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description} (${adapter.backend}); features: ${[...g.features].join(', ')}`);
+async function measure(): Promise<{ report: Report; out: string }> {
+  const loadStart = loadavg()[0];
+  await initGpu();
+  const g = gpu();
+  const adapter = g.adapterInfo;
+  console.log(`adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description} (${adapter.backend}); features: ${[...g.features].join(', ')}`);
 
-const peaks: Peaks = await measurePeaks(quick);
-console.log(`peaks: FMA ${peaks.fmaGflops.toFixed(1)} GFLOP/s, copy ${peaks.copyGBs.toFixed(2)} GB/s, ` +
-  `${peaks.dispatchUs.toFixed(1)} us per dispatch (timing by ${peaks.method})`);
+  const peaks: Peaks = await measurePeaks(quick);
+  console.log(`peaks: FMA ${peaks.fmaGflops.toFixed(1)} GFLOP/s, copy ${peaks.copyGBs.toFixed(2)} GB/s, ` +
+    `${peaks.dispatchUs.toFixed(1)} us per dispatch (timing by ${peaks.method})`);
 
-// What the polling fix buys: the FMA peak with Dawn's default busy polling, measured in the same run.
-let polling: { fixedGflops: number; busyGflops: number } | undefined;
-if (!filter || 'polling'.includes(filter) || filter === 'runtime') {
-  g.provider.setPolitePolling?.(false);
-  const busy = await measurePeaks(true);
-  g.provider.setPolitePolling?.(true);
-  const fixed = await measurePeaks(true);
-  polling = { fixedGflops: fixed.fmaGflops, busyGflops: busy.fmaGflops };
-  console.log(`polling: FMA ${busy.fmaGflops.toFixed(1)} GFLOP/s with busy polling, ${fixed.fmaGflops.toFixed(1)} with the fix ` +
-    `(x${(fixed.fmaGflops / busy.fmaGflops).toFixed(2)}); copy ${busy.copyGBs.toFixed(2)} -> ${fixed.copyGBs.toFixed(2)} GB/s`);
-}
+  // What the polling fix buys: the FMA peak with Dawn's default busy polling, measured in the same run.
+  let polling: { fixedGflops: number; busyGflops: number } | undefined;
+  if (!filter || 'polling'.includes(filter) || filter === 'runtime') {
+    g.provider.setPolitePolling?.(false);
+    const busy = await measurePeaks(true);
+    g.provider.setPolitePolling?.(true);
+    const fixed = await measurePeaks(true);
+    polling = { fixedGflops: fixed.fmaGflops, busyGflops: busy.fmaGflops };
+    console.log(`polling: FMA ${busy.fmaGflops.toFixed(1)} GFLOP/s with busy polling, ${fixed.fmaGflops.toFixed(1)} with the fix ` +
+      `(x${(fixed.fmaGflops / busy.fmaGflops).toFixed(2)}); copy ${busy.copyGBs.toFixed(2)} -> ${fixed.copyGBs.toFixed(2)} GB/s`);
+  }
 
-const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
-const results: BenchResult[] = [];
-for (const file of files) {
-  const mod = (await import(pathToFileURL(here + file).href)) as { cases?: (o: { quick: boolean }) => Promise<BenchCase[]> };
-  if (!mod.cases) continue;
-  const family = file.replace('.bench.ts', '');
-  if (filter && !family.includes(filter)) continue;
-  console.log(`\n# ${family}`);
-  let list: BenchCase[];
-  try { list = await mod.cases({ quick }); } catch (e) { console.error(`  could not set up: ${(e as Error).message}`); continue; }
-  for (const c of list) {
-    try {
-      const r = await runCase(c, peaks, { quick });
-      results.push(r);
-      console.log(formatRow(r));
-    } catch (e) {
-      console.error(`  ${c.name}: FAILED: ${(e as Error).message.split('\n')[0]}`);
+  const sections: { family: string; cases: () => Promise<BenchCase[]> }[] = [];
+  for (const file of readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort()) {
+    sections.push({ family: file.replace('.bench.ts', ''), cases: async () => {
+      const mod = (await import(pathToFileURL(here + file).href)) as { cases?: (o: { quick: boolean }) => Promise<BenchCase[]> };
+      return mod.cases ? mod.cases({ quick }) : [];
+    } });
+  }
+  sections.push({ family: 'end-to-end', cases: async () => endToEndCases({ quick }) });
+
+  const results: BenchResult[] = [];
+  for (const s of sections) {
+    if (filter && !s.family.includes(filter) && !(s.family === 'end-to-end' && 'train_step'.includes(filter))) continue;
+    console.log(`\n# ${s.family}`);
+    let list: BenchCase[];
+    try { list = await s.cases(); } catch (e) { console.error(`  could not set up: ${(e as Error).message}`); continue; }
+    for (const c of list) {
+      try {
+        const r = await runCase(c, peaks, { quick });
+        results.push(r);
+        console.log(formatRow(r));
+      } catch (e) {
+        console.error(`  ${c.name}: FAILED: ${(e as Error).message.split('\n')[0]}`);
+      }
     }
   }
+
+  const git = (cmd: string) => { try { return execSync(cmd, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return null; } };
+  const revision = git('git rev-parse --short HEAD') ?? 'unknown';
+  const dirty = (git('git status --porcelain --untracked-files=no') ?? '') !== '';
+  const report: Report = {
+    date: new Date().toISOString(), revision, dirty, quick, ...(filter ? { filter } : {}), adapter,
+    load: { start: loadStart, end: loadavg()[0] }, peaks, polling, results,
+  };
+  (report as Report & { features: string[] }).features = [...g.features];
+  const out = option('out') ?? `${here}results/${report.date.slice(0, 19).replace(/[:T]/g, '-')}-${revision}.json`;
+  mkdirSync(`${here}results`, { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2));
+  await releaseDevice();
+  return { report, out };
 }
 
-const revision = (() => { try { return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return 'unknown'; } })();
-const report = { date: new Date().toISOString(), revision, quick, adapter, features: [...g.features], peaks, polling, results };
-const out = option('out') ?? `${here}results/${report.date.slice(0, 19).replace(/[:T]/g, '-')}-${revision}.json`;
-mkdirSync(`${here}results`, { recursive: true });
-writeFileSync(out, JSON.stringify(report, null, 2));
+const from = option('from');
+const { report, out } = from ? { report: JSON.parse(readFileSync(from, 'utf8')) as Report, out: from } : await measure();
 console.log(`\nresults: ${out}`);
-if (flag('markdown')) console.log(`\n${toMarkdown(report)}`);
-await releaseDevice();
+if (flag('markdown') || flag('write-docs')) {
+  const md = toMarkdown(report);
+  if (flag('write-docs')) {
+    if (report.filter) console.error(`note: writing docs from a run filtered to "${report.filter}"`);
+    const docPath = `${root}docs/PERFORMANCE.md`;
+    const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Performance\n';
+    writeFileSync(docPath, spliceDocs(doc, md));
+    writeFileSync(`${root}docs/performance.png`, performanceChart(report));
+    console.log('wrote docs/PERFORMANCE.md (generated section) and docs/performance.png');
+  } else {
+    console.log(`\n${md}`);
+  }
+}
+process.exit(0);

@@ -1,7 +1,11 @@
 // End-to-end training step (forward, focal loss, backward, SGD) of a ResNeSt on random data:
 // img/s, model FLOPs / time as a fraction of the adapter's measured FMA peak, and per step the
 // command submissions and new buffer allocations (steady state: 1 and 0).
+// In `npm run bench` this is the 'end-to-end' section (endToEndCases): ResNeSt-50, batch 8,
+// at 64 x 64 always and at 224 x 224 without --quick, with PyTorch CPU (2 threads) running the
+// same step (bench/peers/torch_step.py) as the peer.
 // Standalone: node --import tsx bench/train_step.ts [arch] [size] [batch] [steps] [--profile]
+import { execFileSync } from 'node:child_process';
 import { initGpu, gpu } from '../src/gpu/index.ts';
 import { Tensor } from '../src/tensor.ts';
 import { tidy } from '../src/autograd/scope.ts';
@@ -10,6 +14,7 @@ import { readLoss } from '../src/ops/loss.ts';
 import { SGD, splitWeightDecayGroups } from '../src/optim/index.ts';
 import { ResNeSt, resnest50, resnest14 } from '../src/nn/index.ts';
 import { Rng } from '../src/rng.ts';
+import type { BenchCase } from './harness.ts';
 
 export interface StepResult {
   arch: string; size: number; batch: number; msPerStep: number; imagesPerSec: number; gflops: number;
@@ -22,9 +27,16 @@ export const ARCHS: Record<string, () => ResNeSt> = {
   'resnest-tiny': () => new ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses: 40 }),
 };
 
-export async function benchTrainStep(arch: string, size: number, batch: number, steps: number, profile = false): Promise<StepResult> {
-  await initGpu();
-  const g = gpu();
+export interface TrainStep {
+  /** One step; resolves to the loss once the GPU has finished it (one 4-byte readback). */
+  step: () => Promise<number>;
+  /** Model FLOPs of one step: 3 x the forward's 2 x MACs (the backward counts twice the forward). */
+  flops: number;
+  dispose: () => void;
+}
+
+/** ResNeSt training step on fixed random images and 40 binary attributes, SGD momentum 0.9, weight decay 1e-4. */
+export function makeTrainStep(arch: string, size: number, batch: number): TrainStep {
   const model = ARCHS[arch]();
   const opt = new SGD(splitWeightDecayGroups(model.parameters(), 1e-4), { lr: 0.01, momentum: 0.9 });
   const rng = new Rng(1);
@@ -35,18 +47,30 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
     const loss = tidy(() => F.sigmoidFocalLoss(model.forward(x), y, { alpha: 0.25, gamma: 2 }));
     loss.backward();
     opt.step();
-    await readLoss(loss);
+    const { value, nonFinite } = await readLoss(loss);
     loss.dispose();
+    return nonFinite ? NaN : value;
   };
-  await step(); await step(); // warm-up: pipelines, pool buckets, bind groups
+  return {
+    step,
+    flops: 3 * 2 * model.macs(size, size) * batch,
+    dispose: () => { x.dispose(); y.dispose(); model.dispose(); },
+  };
+}
+
+export async function benchTrainStep(arch: string, size: number, batch: number, steps: number, profile = false): Promise<StepResult> {
+  await initGpu();
+  const g = gpu();
+  const t = makeTrainStep(arch, size, batch);
+  await t.step(); await t.step(); // warm-up: pipelines, pool buckets, bind groups
   const profiler = profile ? g.recorder.startProfiling() : null;
   const subs0 = g.recorder.stats.submissions, created0 = g.pool.stats.created;
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) await step();
+  for (let i = 0; i < steps; i++) await t.step();
   const ms = (performance.now() - t0) / steps;
   const result: StepResult = {
     arch, size, batch, msPerStep: ms, imagesPerSec: (1000 * batch) / ms,
-    gflops: (3 * 2 * model.macs(size, size) * batch) / (ms * 1e6), // backward = 2x forward
+    gflops: t.flops / (ms * 1e6),
     submissionsPerStep: (g.recorder.stats.submissions - subs0) / steps,
     buffersCreatedPerStep: (g.pool.stats.created - created0) / steps,
     liveMB: g.pool.stats.liveBytes / 2 ** 20,
@@ -56,8 +80,54 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
     const total = entries.reduce((s, e) => s + e.ms, 0);
     for (const e of entries.slice(0, 25)) console.log(`${e.name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ${e.count / steps} dispatches/step`);
   }
-  x.dispose(); y.dispose(); model.dispose();
+  t.dispose();
   return result;
+}
+
+const TORCH = '/usr/bin/python3';
+
+/** PyTorch CPU's time for the same step (bench/peers/torch_step.py), when /usr/bin/python3 has torch. */
+function torchStepPeer(size: number, batch: number, steps: number): { name: string; run: () => Promise<number> } | null {
+  try { execFileSync(TORCH, ['-c', 'import torch'], { stdio: 'ignore' }); } catch { return null; }
+  return {
+    name: 'torch-cpu (2 threads)',
+    run: async () => {
+      const script = new URL('./peers/torch_step.py', import.meta.url).pathname;
+      const out = execFileSync(TORCH, [script, JSON.stringify({ batch, sizes: [size], steps: [steps], warmup: 1 })], { encoding: 'utf8' });
+      return (JSON.parse(out) as { results: { ms: number }[] }).results[0].ms;
+    },
+  };
+}
+
+/** The 'end-to-end' section of `npm run bench`: ResNeSt-50 training steps, batch 8. */
+export function endToEndCases(opts: { quick: boolean }): BenchCase[] {
+  const batch = 8, arch = 'resnest50';
+  const sizes = opts.quick ? [64] : [64, 224];
+  const counter = ARCHS[arch]();
+  const macs = new Map(sizes.map((s) => [s, counter.macs(s, s)]));
+  counter.dispose();
+  return sizes.map((size) => {
+    let t: TrainStep | null = null;
+    const get = () => (t ??= makeTrainStep(arch, size, batch));
+    const big = size > 100; // 224 x 224 takes tens of seconds per step on a CPU adapter
+    const repeats = big ? 2 : opts.quick ? 2 : 3;
+    const peer = torchStepPeer(size, batch, repeats + 1);
+    return {
+      family: 'end-to-end',
+      name: `ResNeSt-50 train step, batch ${batch}, ${size}x${size}`,
+      flops: 3 * 2 * macs.get(size)! * batch,
+      items: batch,
+      warmup: big ? 1 : 2,
+      repeats,
+      validate: async () => {
+        const loss = await get().step();
+        if (!Number.isFinite(loss) || loss <= 0) throw new Error(`loss ${loss}`);
+      },
+      runWall: async () => { await get().step(); },
+      dispose: () => { t?.dispose(); t = null; },
+      peers: peer ? [peer] : [],
+    };
+  });
 }
 
 if (process.argv[1]?.endsWith('train_step.ts')) {
