@@ -3,6 +3,7 @@
 // (fs -> every shaders/*.wgsl embedded as text). Fails if any Node built-in is pulled in.
 import { build, type Plugin } from 'esbuild';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -44,6 +45,8 @@ export async function buildBrowserBundle(outfile = join(root, 'dist/resnest-webg
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const size = await buildBrowserBundle();
-  console.log(`dist/resnest-webgpu.browser.js: ${(size / 1024).toFixed(1)} KiB (minified, with source map beside it)`);
+  const out = join(root, 'dist/resnest-webgpu.browser.js');
+  const size = await buildBrowserBundle(out);
+  const gz = gzipSync(readFileSync(out)).length;
+  console.log(`dist/resnest-webgpu.browser.js: ${(size / 1024).toFixed(1)} KiB minified, ${(gz / 1024).toFixed(1)} KiB gzipped (source map beside it)`);
 }
