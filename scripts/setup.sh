@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stamp=node_modules/.setup-stamp
-lock_sum=$( (cat package.json; cat package-lock.json 2>/dev/null) | cksum | cut -d' ' -f1)
+# the lock file changes with every dependency change (scripts edits in package.json do not matter)
+lock_sum=$( (cat package-lock.json 2>/dev/null || cat package.json) | cksum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
   echo "setup: installing npm dependencies" >&2
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
