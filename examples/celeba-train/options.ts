@@ -27,6 +27,7 @@ export interface TrainOptions {
   patience: number;
   factor: number;
   autotune: boolean;
+  augment: 'report' | 'light';
   /** --lr was given: on --resume it replaces the saved learning rate. */
   lrGiven: boolean;
 }
@@ -34,7 +35,7 @@ export interface TrainOptions {
 export const DEFAULTS: TrainOptions = {
   data: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
   lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
-  out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1, lrGiven: false, autotune: false,
+  out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1, lrGiven: false, autotune: false, augment: 'report',
 };
 
 /** The `npm run demo` job: a small ResNeSt on the synthetic set, a few minutes on a CPU adapter. */
@@ -63,6 +64,7 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number'
   '--limit-train': { key: 'limitTrain', kind: 'numberOrNull', help: 'use only the first N training images' },
   '--limit-val': { key: 'limitVal', kind: 'numberOrNull', help: 'use only the first N validation/test images' },
   '--skip-bad-images': { key: 'skipBadImages', kind: 'bool', help: 'skip and count unreadable images instead of failing' },
+  '--augment': { key: 'augment', kind: 'string', help: "'report' (the recipe's crop, flip and jitter) or 'light' (crop 0.7-1, flip, jitter 0.2, hue 0.05)" },
   '--autotune': { key: 'autotune', kind: 'bool', help: 'after the first step, time every kernel version on this adapter and keep the fastest (cached)' },
   '--min-lr': { key: 'minLr', kind: 'number', help: 'ReduceLROnPlateau min lr (default 1e-6)' },
   '--patience': { key: 'patience', kind: 'number', help: 'ReduceLROnPlateau patience (default 1)' },
@@ -87,6 +89,7 @@ export function parseTrainArgs(argv: string[], base: Partial<TrainOptions> = {})
       rec[spec.key] = n;
     }
   }
+  if (opts.augment !== 'report' && opts.augment !== 'light') throw new Error(`--augment must be report or light, got ${opts.augment}`);
   if (opts.loss !== 'focal' && opts.loss !== 'bce') throw new Error(`--loss must be focal or bce, got ${opts.loss}`);
   for (const k of ['batch', 'epochs', 'imageSize'] as const) {
     if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be a positive integer`);

@@ -7,7 +7,7 @@ import { initGpu, gpu } from '../../src/gpu/index.ts';
 import { SGD, ReduceLROnPlateau, splitWeightDecayGroups } from '../../src/optim/index.ts';
 import { AttributeAccuracy } from '../../src/metrics.ts';
 import { tunePending } from '../../src/index.ts';
-import { createLoader, celebaTrainTransform, celebaEvalTransform, type CelebADataset, type CelebALoader } from '../../src/data/node.ts';
+import { createLoader, celebaTrainTransform, celebaEvalTransform, type CelebADataset, type CelebALoader, type TrainTransform } from '../../src/data/node.ts';
 import type { ResNeSt } from '../../src/nn/index.ts';
 import type { TrainOptions } from './options.ts';
 import { alphaVector, buildModel, datasetRoot, loadDataset } from './setup.ts';
@@ -19,6 +19,11 @@ import { writeReport } from './report.ts';
 export interface RunSummary { out: string; history: EpochMetrics[]; selectedEpoch: number; bestValEpoch: number; val: EvalResult; test: EvalResult | null; interrupted: boolean }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
+
+function trainTransform(opts: TrainOptions): TrainTransform {
+  const recipe = celebaTrainTransform(opts.imageSize);
+  return opts.augment === 'light' ? { ...recipe, scale: [0.7, 1], brightness: 0.2, saturation: 0.2, hue: 0.05 } : recipe;
+}
 const epochFile = (out: string, epoch: number) => join(out, `epoch-${String(epoch).padStart(2, '0')}.safetensors`);
 
 function checkWritable(out: string): void {
@@ -62,7 +67,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   atomicWrite(join(opts.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h) + '\n').join(''));
 
   const workers = opts.workers ?? undefined;
-  const trainLoader = createLoader({ dataset: ds, split: 'train', batchSize: opts.batch, transform: celebaTrainTransform(opts.imageSize),
+  const trainLoader = createLoader({ dataset: ds, split: 'train', batchSize: opts.batch, transform: trainTransform(opts),
     seed: opts.seed, workers, skipBadImages: opts.skipBadImages, state: resumed?.state.loader, dropLast: false });
   const valLoader = createLoader({ dataset: ds, split: 'val', batchSize: opts.batch, transform: celebaEvalTransform(opts.imageSize), workers, skipBadImages: opts.skipBadImages });
 
