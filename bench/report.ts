@@ -22,7 +22,7 @@ export const relative = (ratio: number) => (ratio >= 1 ? `${f(ratio)}x faster` :
 /** Peer columns are keyed by name without a trailing kernel version ("matmul v3" -> "matmul"). */
 const peerKey = (name: string) => name.replace(/\s+v\d+$/, '');
 
-function table(rows: BenchResult[]): string[] {
+function table(rows: BenchResult[], peaks: Peaks): string[] {
   const has = (k: keyof BenchResult) => rows.some((r) => r[k] !== undefined);
   const peers = [...new Set(rows.flatMap((r) => r.peers.map((p) => peerKey(p.name))))];
   const cols: [string, (r: BenchResult) => string, boolean][] = [
@@ -37,6 +37,12 @@ function table(rows: BenchResult[]): string[] {
     cols.push(['submits / rep', (r) => f(r.perRep?.submissions), true]);
     cols.push(['new buffers / rep', (r) => f(r.perRep?.buffersCreated), true]);
     cols.push(['dispatches / rep', (r) => (r.perRep ? r.perRep.dispatches.toFixed(0) : ''), true]);
+    // the fixed cost of that many dispatches at the measured per-dispatch cost, as a share of the time
+    cols.push(['dispatch cost (est.)', (r) => {
+      if (!r.perRep) return '';
+      const ms = (r.perRep.dispatches * peaks.dispatchUs) / 1000;
+      return `${f(ms, 1)} ms (${pct(ms / r.minMs)})`;
+    }, true]);
   }
   for (const key of peers) {
     const find = (r: BenchResult) => r.peers.find((p) => peerKey(p.name) === key);
@@ -98,7 +104,7 @@ export function toMarkdown(r: Report): string {
   for (const family of families) {
     const rows = r.results.filter((y) => y.family === family);
     const wall = rows.some((x) => x.method === 'wall') && r.peaks.method !== 'wall' ? ' (wall clock, whole repetitions)' : '';
-    lines.push('', `### ${family}${wall}`, '', ...table(rows));
+    lines.push('', `### ${family}${wall}`, '', ...table(rows, r.peaks));
   }
   return lines.join('\n');
 }

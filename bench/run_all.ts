@@ -40,10 +40,16 @@ async function measure(): Promise<{ report: Report; out: string }> {
   // What the polling fix buys: the FMA peak with Dawn's default busy polling, measured in the same run.
   let polling: { fixedGflops: number; busyGflops: number } | undefined;
   if (!filter || 'polling'.includes(filter) || filter === 'runtime') {
-    g.provider.setPolitePolling?.(false);
-    const busy = await measurePeaks(true);
-    g.provider.setPolitePolling?.(true);
-    const fixed = await measurePeaks(true);
+    // two rounds, alternating, best of each: other processes on the machine shift either way
+    let busy: Peaks | null = null, fixed: Peaks | null = null;
+    const best = (a: Peaks | null, b: Peaks) => (a && a.fmaGflops >= b.fmaGflops ? a : b);
+    for (let round = 0; round < 2; round++) {
+      g.provider.setPolitePolling?.(false);
+      busy = best(busy, await measurePeaks(true));
+      g.provider.setPolitePolling?.(true);
+      fixed = best(fixed, await measurePeaks(true));
+    }
+    if (!busy || !fixed) throw new Error('unreachable');
     polling = { fixedGflops: fixed.fmaGflops, busyGflops: busy.fmaGflops };
     console.log(`polling: FMA ${busy.fmaGflops.toFixed(1)} GFLOP/s with busy polling, ${fixed.fmaGflops.toFixed(1)} with the fix ` +
       `(x${(fixed.fmaGflops / busy.fmaGflops).toFixed(2)}); copy ${busy.copyGBs.toFixed(2)} -> ${fixed.copyGBs.toFixed(2)} GB/s`);
