@@ -34,3 +34,9 @@ export function tidy<T>(fn: () => T): T {
   for (const t of kept) registerInScope(t); // returned tensors belong to the enclosing scope, if any
   return result;
 }
+
+/** Runs fn with no scope open: what it makes belongs to the caller for good (module caches). */
+export function outsideScopes<T>(fn: () => T): T {
+  const saved = scopes.splice(0);
+  try { return fn(); } finally { scopes.push(...saved); }
+}

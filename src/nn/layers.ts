@@ -2,9 +2,11 @@
 // initialisation (conv weights ~ N(0, sqrt(2 / (kH*kW*outC))), BN weight 1 and bias 0,
 // conv biases and Linear as PyTorch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in))).
 import { Tensor } from '../tensor.ts';
+import { noGrad } from '../autograd/tape.ts';
+import { outsideScopes } from '../autograd/scope.ts';
 import { Rng } from '../rng.ts';
 import * as F from '../functional.ts';
-import { Module } from './module.ts';
+import { Module, setWeightsReplacedHook } from './module.ts';
 
 export type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (Array.isArray(v) ? v : [v, v]);
@@ -61,6 +63,8 @@ export class Conv2d extends Module {
 export interface BatchNormApply { relu?: boolean; residual?: Tensor }
 
 export class BatchNorm2d extends Module {
+  /** @internal the preceding convolution with this BN folded in (eval mode), see convBn. */
+  folded: { weight: Tensor; bias: Tensor; stamp: number } | null = null;
   weight: Tensor;
   bias: Tensor;
   runningMean: Tensor;
@@ -77,6 +81,10 @@ export class BatchNorm2d extends Module {
 
   protected override extraState(): Map<string, number> {
     return new Map([['num_batches_tracked', this.numBatchesTracked]]);
+  }
+
+  protected override disposeExtra(): void {
+    dropFolded(this);
   }
 
   protected override setExtraState(name: string, value: number): void {
@@ -113,4 +121,45 @@ export class Container extends Module {
   add<M extends Module>(name: string, m: M): M {
     return this.registerModule(name, m);
   }
+}
+
+/** Bumped whenever weights are replaced wholesale (loadStateDict), so folded copies are rebuilt. */
+let weightsStamp = 0;
+setWeightsReplacedHook(() => { weightsStamp++; });
+
+function dropFolded(bn: BatchNorm2d): void {
+  bn.folded?.weight.dispose();
+  bn.folded?.bias.dispose();
+  bn.folded = null;
+}
+
+/**
+ * conv then BN (then + residual, then ReLU). In eval mode the BN is folded into the conv once
+ * (W' = W * g / sqrt(v + eps) per output channel, b' = (b - m) * g / sqrt(v + eps) + beta,
+ * computed on the device with the BN kernel itself) and reused until the weights change: the
+ * inference path skips the normalisation pass. Training forwards drop the folded copy.
+ */
+export function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor, fuse: BatchNormApply = {}): Tensor {
+  if (bn.training) {
+    if (bn.folded) dropFolded(bn);
+    return bn.forward(conv.forward(x), fuse);
+  }
+  if (!bn.folded || bn.folded.stamp !== weightsStamp) {
+    if (bn.folded) dropFolded(bn);
+    bn.folded = outsideScopes(() => noGrad(() => {
+      const outC = conv.outChannels;
+      const zeros = Tensor.zeros([outC]);
+      const w = F.batchNorm2d(F.reshape(conv.weight, [1, outC, conv.weight.size / outC, 1]), zeros, bn.runningVar, bn.weight, null,
+        { training: false, eps: bn.eps });
+      const b = F.batchNorm2d(conv.bias ? F.reshape(conv.bias, [1, outC, 1, 1]) : Tensor.zeros([1, outC, 1, 1]), bn.runningMean, bn.runningVar,
+        bn.weight, bn.bias, { training: false, eps: bn.eps });
+      const weight = F.reshape(w, conv.weight.shape), bias = F.reshape(b, [outC]);
+      w.dispose(); b.dispose(); zeros.dispose();
+      return { weight, bias, stamp: weightsStamp };
+    }));
+  }
+  const { weight, bias } = bn.folded!;
+  let y = F.conv2d(x, weight, bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups });
+  if (fuse.residual) y = F.add(y, fuse.residual);
+  return fuse.relu ? F.relu(y) : y;
 }

@@ -5,7 +5,7 @@ import { Tensor } from '../tensor.ts';
 import { Rng } from '../rng.ts';
 import * as F from '../functional.ts';
 import { Module } from './module.ts';
-import { BatchNorm2d, Container, Conv2d, Linear } from './layers.ts';
+import { BatchNorm2d, Container, Conv2d, Linear, convBn } from './layers.ts';
 
 /** SplAtConv2d: grouped conv over R radix splits, then attention across the splits (spec 1.5). */
 export class SplAtConv2d extends Module {
@@ -28,9 +28,9 @@ export class SplAtConv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const u = this.bn0.forward(this.conv.forward(x), { relu: true });
+    const u = convBn(this.conv, this.bn0, x, { relu: true });
     const pooledSum = this.radix > 1 ? F.splitAttentionPool(u, this.radix) : F.adaptiveAvgPool2d(u, 1);
-    const gate = this.fc2.forward(this.bn1.forward(this.fc1.forward(pooledSum), { relu: true }));
+    const gate = this.fc2.forward(convBn(this.fc1, this.bn1, pooledSum, { relu: true }));
     const attention = F.rSoftmax(gate, this.radix, this.cardinality);
     return F.splitAttentionCombine(u, attention, this.radix);
   }
@@ -105,12 +105,12 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.bn1.forward(this.conv1.forward(x), { relu: true });
+    let out = convBn(this.conv1, this.bn1, x, { relu: true });
     if (this.avdStride && this.avdFirst) out = this.avdPool(out);
     out = this.conv2.forward(out);
     if (this.avdStride && !this.avdFirst) out = this.avdPool(out);
     const shortcut = this.downsample ? forwardDownsample(this.downsample, x) : x;
-    return this.bn3.forward(this.conv3.forward(out), { residual: shortcut, relu: true });
+    return convBn(this.conv3, this.bn3, out, { residual: shortcut, relu: true });
   }
 }
 
@@ -123,7 +123,7 @@ function forwardDownsample(d: Container, x: Tensor): Tensor {
   const conv = entries.find(([, m]) => m instanceof Conv2d)![1] as Conv2d;
   const bn = entries.find(([, m]) => m instanceof BatchNorm2d)![1] as BatchNorm2d;
   const pooled = pool > 1 ? F.avgPool2d(x, { kernelSize: pool, stride: pool, padding: 0, ceilMode: true, countIncludePad: false }) : x;
-  return bn.forward(conv.forward(pooled));
+  return convBn(conv, bn, pooled);
 }
 
 function makeDownsample(inplanes: number, outplanes: number, stride: number, avgDown: boolean, rng: Rng): Container {
@@ -191,13 +191,11 @@ export class ResNeSt extends Module {
     if (x.shape[2] < 32 || x.shape[3] < 32) throw new Error(`ResNeSt: input [${x.shape}] is smaller than 32x32`);
     let h = x;
     if (this.config.deepStem) {
-      h = this.stemNorms[0].forward(this.stemConvs[0].forward(h), { relu: true });
-      h = this.stemNorms[1].forward(this.stemConvs[1].forward(h), { relu: true });
-      h = this.stemConvs[2].forward(h);
-    } else {
-      h = this.stemConvs[0].forward(h);
+      h = convBn(this.stemConvs[0], this.stemNorms[0], h, { relu: true });
+      h = convBn(this.stemConvs[1], this.stemNorms[1], h, { relu: true });
     }
-    h = F.maxPool2d(this.bn1.forward(h, { relu: true }), { kernelSize: 3, stride: 2, padding: 1 });
+    h = convBn(this.stemConvs[this.stemConvs.length - 1], this.bn1, h, { relu: true });
+    h = F.maxPool2d(h, { kernelSize: 3, stride: 2, padding: 1 });
     for (const stage of this.stages) {
       for (const [name, block] of stage.namedModules()) if (name !== '' && !name.includes('.')) h = (block as Bottleneck).forward(h);
     }

@@ -92,6 +92,33 @@ s('r2k1 at an odd input size (33x33) matches too', async () => {
   model.dispose();
 });
 
+s('eval folds each BN into its conv once; a training step or a load refreshes the folded copy', async () => {
+  const file = load('resnest_tiny_r2k1.safetensors');
+  const model = modelFor(file).eval();
+  const x = Tensor.fromArray(f32(file, 'input'), [2, 3, 40, 40]);
+  const run = async () => { const out = noGrad(() => tidy(() => model.forward(x))); const v = await out.toArray(); out.dispose(); return v; };
+  const first = await run();
+  assert.ok(model.bn1.folded && model.stages[0].namedModules().some(([, m]) => (m as { folded?: unknown }).folded), 'folded copies made');
+  const folded = model.bn1.folded;
+  assertClose(await run(), first, { atol: 0, rtol: 0 }, 'second eval forward');
+  assert.is(model.bn1.folded, folded, 'folded once');
+  // loading other weights must not reuse the stale folded copy
+  const state = await model.stateArrays();
+  const w = state.get('fc.bias')!;
+  const shifted = Float32Array.from(w.data as Float32Array, (v) => v + 1);
+  state.set('fc.bias', { ...w, data: shifted });
+  const bnw = state.get('bn1.weight')!;
+  state.set('bn1.weight', { ...bnw, data: Float32Array.from(bnw.data as Float32Array, (v) => 2 * v) });
+  model.loadStateDict(state);
+  const after = await run();
+  assert.ok(after.some((v, i) => Math.abs(v - first[i] - 1) > 1e-3), 'the doubled bn1 weight reaches the logits');
+  model.train();
+  const y = tidy(() => model.forward(x));
+  assert.is(model.bn1.folded, null, 'a training forward drops folded copies');
+  y.dispose(); clearTape(); x.dispose();
+  model.dispose();
+});
+
 s('loadStateDict reports every problem at once and loads nothing', async () => {
   const file = load('resnest_tiny_r2k1.safetensors');
   const model = modelFor(file);
