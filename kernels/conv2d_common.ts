@@ -34,7 +34,7 @@ export function chunkOf(t: Required<BufferRange>, first: number, count: number, 
 }
 
 export function convLabel(op: string, g: Conv2dGeometry, version: string): string {
-  return `conv2d ${op}${version ? ` ${version}` : ''} x[${g.n},${g.c},${g.h},${g.w}] w[${g.co},${cig(g)},${g.kh},${g.kw}] ` +
+  return `conv2d${op ? ` ${op}` : ''}${version ? ` ${version}` : ''} x[${g.n},${g.c},${g.h},${g.w}] w[${g.co},${cig(g)},${g.kh},${g.kw}] ` +
     `s${g.sh === g.sw ? g.sh : `${g.sh},${g.sw}`} p${g.ph === g.pw ? g.ph : `${g.ph},${g.pw}`}` +
     `${g.dh !== 1 || g.dw !== 1 ? ` d${g.dh === g.dw ? g.dh : `${g.dh},${g.dw}`}` : ''} g${g.groups}`;
 }
