@@ -3,6 +3,7 @@
 //   v1  conv2d_direct.wgsl  direct loops, NCHW storage buffers (reference port, any adapter)
 //   v2  conv2d_tiled.wgsl   implicit GEMM, workgroup-memory tiles, NCHW storage buffers (GPUs)
 //   v3  conv2d_tex*.wgsl    implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)
+//   v4  matmul kernels      1x1 convolutions of 1x1 maps (split attention's fc layers) as one GEMM
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
@@ -13,6 +14,7 @@ import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
+import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
 
 export * from './conv2d.ref.ts';
@@ -41,10 +43,12 @@ export const versions: Record<string, Conv2dVersion> = {
   v3: { about: 'implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)',
     fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightTex, supports: texSupported, maxSamples: texMaxSamples,
     bwdBoth: bwdBothTex, canFuseBackward: sharedDyGrid },
+  v4: { about: '1x1 convolution of 1x1 maps as one GEMM on the matmul kernels (attention fc layers)',
+    fwd: fwdLinear, bwdInput: bwdInputLinear, bwdWeight: bwdWeightLinear, supports: linearSupported },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
-const REVISION = 'conv2d-1';
+const REVISION = 'conv2d-2';
 
 /** CPU adapters (lavapipe, SwiftShader): slow storage loads and barriers, fast texel fetches. */
 export function isSoftwareAdapter(): boolean {
@@ -70,12 +74,14 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
 }
 
 /**
- * The version a shape runs with before it is tuned: v3 on CPU adapters, v2 on GPUs, unless
+ * The version a shape runs with before it is tuned: v4 where it applies (a GEMM of batch x
+ * channels), else v3 on CPU adapters, v2 on GPUs, unless
  * padding to their blocks leaves under 1/32 of the work real (depthwise convolutions), where
  * v1's direct loops were measured faster (4-25x on lavapipe); the stem's dX, at 1/21, is
  * still 3x faster on v3.
  */
 function fallbackVersion(op: Conv2dOp, g: Conv2dGeometry, usableVersions: string[]): string {
+  if (usableVersions.includes('v4')) return 'v4';
   const preferred = isSoftwareAdapter() ? 'v3' : 'v2';
   if (!usableVersions.includes(preferred) || blockEfficiency(preferred, op, g) < 1 / 32) return 'v1';
   return preferred;

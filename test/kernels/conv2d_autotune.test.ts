@@ -28,6 +28,8 @@ s('untuned shapes run the adapter fallback and are queued, not measured', () => 
   assert.is(pendingTunes(), 1, 'queued once');
   const depthwise = conv2dGeometry([1, 8, 6, 6], [8, 1, 3, 3], null, { padding: 1, groups: 8 });
   assert.is(conv2dVersion('fwd', depthwise), 'v1', 'blocks of channels would be mostly padding');
+  const fc = conv2dGeometry([8, 64, 1, 1], [32, 64, 1, 1], [32], {});
+  assert.is(conv2dVersion('bwd_weight', fc), 'v4', 'a 1x1 conv of 1x1 maps is a GEMM');
   resetAutotune();
 });
 
@@ -39,7 +41,7 @@ s('tunePending times every version once, keeps the fastest and persists it per a
   conv2dVersion('bwd_weight', tiny);
   const [result] = await tunePending({ repeats: 1 });
   assert.is(result.op, 'conv2d_bwd_weight');
-  assert.equal(Object.keys(result.ms).sort(), ['v1', 'v2', 'v3']);
+  assert.equal(Object.keys(result.ms).sort(), ['v1', 'v2', 'v3'], 'v4 runs only 1x1 maps');
   assert.is(conv2dVersion('bwd_weight', tiny), result.best);
   assert.is(pendingTunes(), 0);
   const [entries] = Object.values(saved);
