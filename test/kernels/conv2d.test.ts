@@ -7,7 +7,7 @@ import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
 import { conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.ts';
 import {
   conv2dBackward, conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdBiasCpu, conv2dBwdInputCpu,
-  conv2dBwdWeightCpu, conv2dForward, conv2dFwdCpu, setConv2dChunkBytes, versions, type Conv2dGeometry,
+  conv2dBwdWeightCpu, conv2dForward, conv2dFwdCpu, conv2dFwdAt, conv2dBwdInputAt, conv2dBwdWeightAt, setConv2dChunkBytes, versions, type Conv2dGeometry,
 } from '../../kernels/conv2d.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
@@ -103,6 +103,16 @@ s('the reference backward matches f64 finite differences', () => {
     const [nx, nw] = numericGradCpu(([xi, wi]) => conv2dFwdCpu(d.g, xi, wi), [x, w], d.dy);
     assertClose(conv2dBwdInputCpu(d.g, d.dy, w), nx, { atol: 1e-7, rtol: 1e-6 }, `${c.name} dX reference`);
     assertClose(conv2dBwdWeightCpu(d.g, x, d.dy), nw, { atol: 1e-7, rtol: 1e-6 }, `${c.name} dW reference`);
+  }
+});
+
+s('single values of the reference (sampled checks in the benchmark) equal the full sums', () => {
+  for (const c of [CASES[2], CASES[6], CASES[8]]) {
+    const d = makeData(c, 5), g = d.g;
+    const y = conv2dFwdCpu(g, d.x, d.w), dx = conv2dBwdInputCpu(g, d.dy, d.w), dw = conv2dBwdWeightCpu(g, d.x, d.dy);
+    assertClose(Float64Array.from(y, (_, i) => conv2dFwdAt(g, d.x, d.w, i)), y, { atol: 1e-12, rtol: 1e-12 }, 'y');
+    assertClose(Float64Array.from(dx, (_, i) => conv2dBwdInputAt(g, d.dy, d.w, i)), dx, { atol: 1e-12, rtol: 1e-12 }, 'dx');
+    assertClose(Float64Array.from(dw, (_, i) => conv2dBwdWeightAt(g, d.x, d.dy, i)), dw, { atol: 1e-12, rtol: 1e-12 }, 'dw');
   }
 });
 
