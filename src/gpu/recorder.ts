@@ -96,12 +96,6 @@ export class CommandRecorder {
     this.open().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
   }
 
-  /** Copies a linear region of a buffer into a texture, in order with the recorded dispatches. */
-  copyToTexture(src: GPUTexelCopyBufferInfo, dst: GPUTexelCopyTextureInfo, size: GPUExtent3DStrict): void {
-    this.endPass();
-    this.open().copyBufferToTexture(src, dst, size);
-  }
-
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {
     this.endPass();
     this.open().clearBuffer(buffer, offset, size);
