@@ -90,6 +90,25 @@ s('SIGINT mid-epoch saves a checkpoint and exits; --resume continues bit-for-bit
   assert.equal(metrics(out), reference);
 });
 
+s('eval reproduces the report\'s validation accuracy; predict gives 40 probabilities per image', async () => {
+  const out = join(root, 'a');
+  const evalRun = start(['eval', '--checkpoint', join(out, 'selected.safetensors'), '--split', 'val']);
+  let stdout = '';
+  evalRun.child.stdout!.on('data', (d) => { stdout += d; });
+  assert.is((await evalRun.done).code, 0);
+  const reported = /## Validation accuracy \(epoch \d+\): ([\d.]+)%/.exec(readFileSync(join(out, 'report.md'), 'utf8'))![1];
+  assert.match(stdout, new RegExp(`val: mean accuracy ${reported.replace('.', '\\.')}%`));
+  const image = join(root, 'cache', 'resnest-webgpu', 'synthetic-celeba-80-2024', 'img_align_celeba', '000001.jpg');
+  const p = start(['predict', '--checkpoint', join(out, 'selected.safetensors'), '--json', '--celeba-crop', image]);
+  let json = '';
+  p.child.stdout!.on('data', (d) => { json += d; });
+  assert.is((await p.done).code, 0);
+  const [result] = JSON.parse(json) as { file: string; attributes: Record<string, number> }[];
+  const probs = Object.values(result.attributes);
+  assert.is(probs.length, 40);
+  assert.ok(probs.every((v) => v > 0 && v < 1));
+});
+
 s('an unwritable --out fails before training', async () => {
   const file = join(root, 'not-a-dir');
   writeFileSync(file, 'x');
