@@ -15,7 +15,8 @@ usage:
                                           selected.safetensors, best-val.safetensors, report.md and curves.png to --out
   celeba-train eval --checkpoint FILE [--data DIR] [--split val|test|both]
   celeba-train predict --checkpoint FILE [--json] [--celeba-crop] IMAGE|FOLDER...
-  celeba-train sweep [--sweep-epochs N] [train options]   alpha [0.1,0.25,0.5,1] x gamma [5,2,1,0.5]
+  celeba-train sweep [--sweep-epochs N] [--sweep-alphas A,..] [--sweep-gammas G,..] [train options]
+                                          default grid alpha [0.1,0.25,0.5,1] x gamma [5,2,1,0.5], 20 epochs each
   celeba-train demo                       a small ResNeSt on the synthetic set (what npm run demo runs)
 
 train options (defaults = the report's recipe):
@@ -73,7 +74,9 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'sweep': {
         const epochs = Number(takeValue(rest, '--sweep-epochs') ?? 20);
-        await sweep(parseTrainArgs(rest, { out: 'runs/sweep' }), epochs);
+        const list = (v: string | null) => (v === null ? undefined : v.split(',').map(Number));
+        const alphas = list(takeValue(rest, '--sweep-alphas')), gammas = list(takeValue(rest, '--sweep-gammas'));
+        await sweep(parseTrainArgs(rest, { out: 'runs/sweep' }), epochs, alphas, gammas);
         return 0;
       }
       default:

@@ -109,6 +109,17 @@ s('eval reproduces the report\'s validation accuracy; predict gives 40 probabili
   assert.ok(probs.every((v) => v > 0 && v < 1));
 });
 
+s('sweep trains each (alpha, gamma) of the grid and tabulates validation accuracy', async () => {
+  const out = join(root, 'sweep');
+  const p = start(['sweep', ...TINY, '--out', out, '--sweep-epochs', '1', '--sweep-alphas', '0.25,1', '--sweep-gammas', '2']);
+  assert.is((await p.done).code, 0, p.stderr());
+  const table = readFileSync(join(out, 'sweep.md'), 'utf8');
+  assert.match(table, /\| alpha \\ gamma \| 2 \|/);
+  assert.match(table, /\| 0\.25 \| \d+\.\d\d \|/);
+  assert.match(table, /\| 1 \| \d+\.\d\d \|/);
+  assert.ok(existsSync(join(out, 'alpha1-gamma2', 'metrics.jsonl')));
+});
+
 s('an unwritable --out fails before training', async () => {
   const file = join(root, 'not-a-dir');
   writeFileSync(file, 'x');
