@@ -1,8 +1,8 @@
 // Host half of shaders/elementwise.wgsl: out = f(a[, b]) over n f32 values.
 // Buffers hold n floats padded to a multiple of 4 (the pool guarantees it).
 // CPU references in f64 define correctness. Test: npm test -- elementwise. Bench: npm run bench -- --filter elementwise
-import { packParams, type Binding } from '../src/gpu/index.ts';
-import { grid1d, launch } from './launch.ts';
+import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
+import { bufferRegion, grid1d, launch } from './launch.ts';
 
 export const ELEMENTWISE_WG = 256;
 export const ELEMENTWISE_PER_THREAD = 4;
@@ -23,34 +23,66 @@ function geometry(n: number, alpha: number, beta: number) {
 
 const constants = (op: number) => ({ WG: ELEMENTWISE_WG, PER_THREAD: ELEMENTWISE_PER_THREAD, OP: op });
 
+// Tensors over one storage binding are processed in element ranges, each bound at a
+// 256-byte-aligned offset (64 floats), so no tensor is refused for its size.
+let chunkFloatsForTests: number | null = null;
+/** Forces element ranges of this many floats (a multiple of 64) in tests; null restores the device limit. */
+export function setElementChunkForTests(floats: number | null): void {
+  chunkFloatsForTests = floats;
+}
+
+/** Runs fn over [e0, e0 + count) ranges; `sliced` marks the bindings to narrow (a broadcast scalar is not). */
+function overChunks(n: number, bindings: Binding[], sliced: boolean[], fn: (b: Binding[], count: number, e0: number) => void): void {
+  const limit = chunkFloatsForTests ?? Math.floor(gpu().limits.maxStorageBufferBindingSize / 256) * 64;
+  if (n <= limit) { fn(bindings, n, 0); return; }
+  for (let e0 = 0; e0 < n; e0 += limit) {
+    const count = Math.min(limit, n - e0);
+    fn(bindings.map((b, i) => {
+      if (!sliced[i]) return b;
+      const r = bufferRegion(b);
+      return { buffer: r.buffer, offset: r.offset + e0 * 4, size: Math.ceil(count / 4) * 16 };
+    }), count, e0);
+  }
+}
+
 export function binaryKernel(op: BinaryOp, a: Binding, b: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 1): void {
-  const { params, grid } = geometry(n, alpha, beta);
-  launch({ shader: 'elementwise', entry: 'elementwise_binary', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(binaryCode[op]) },
-    [a, b, out], params, grid, label);
+  overChunks(n, [a, b, out], [true, true, true], ([ca, cb, co], count) => {
+    const { params, grid } = geometry(count, alpha, beta);
+    launch({ shader: 'elementwise', entry: 'elementwise_binary', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(binaryCode[op]) },
+      [ca, cb, co], params, grid, label);
+  });
 }
 
 export function unaryKernel(op: UnaryOp, a: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 0): void {
-  const { params, grid } = geometry(n, alpha, beta);
-  launch({ shader: 'elementwise', entry: 'elementwise_unary', bindings: ['read', 'write', 'uniform'], constants: constants(unaryCode[op]) },
-    [a, out], params, grid, label);
+  overChunks(n, [a, out], [op !== 'broadcast', true], ([ca, co], count) => {
+    const { params, grid } = geometry(count, alpha, beta);
+    launch({ shader: 'elementwise', entry: 'elementwise_unary', bindings: ['read', 'write', 'uniform'], constants: constants(unaryCode[op]) },
+      [ca, co], params, grid, label);
+  });
 }
 
 export function reluBwdKernel(x: Binding, dy: Binding, dx: Binding, n: number, label: string): void {
-  const { params, grid } = geometry(n, 1, 0);
-  launch({ shader: 'elementwise', entry: 'relu_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(0) },
-    [x, dy, dx], params, grid, label);
+  overChunks(n, [x, dy, dx], [true, true, true], ([cx, cdy, cdx], count) => {
+    const { params, grid } = geometry(count, 1, 0);
+    launch({ shader: 'elementwise', entry: 'relu_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(0) },
+      [cx, cdy, cdx], params, grid, label);
+  });
 }
 
 export function fillKernel(out: Binding, n: number, value: number, label: string): void {
-  const { params, grid } = geometry(n, value, 0);
-  launch({ shader: 'elementwise', entry: 'fill', bindings: ['write', 'uniform'], constants: constants(0) }, [out], params, grid, label);
+  overChunks(n, [out], [true], ([co], count) => {
+    const { params, grid } = geometry(count, value, 0);
+    launch({ shader: 'elementwise', entry: 'fill', bindings: ['write', 'uniform'], constants: constants(0) }, [co], params, grid, label);
+  });
 }
 
 /** y += alpha * x */
 export function axpyKernel(x: Binding, y: Binding, n: number, alpha: number, label: string): void {
-  const { params, grid } = geometry(n, alpha, 0);
-  launch({ shader: 'elementwise', entry: 'axpy_inplace', bindings: ['read', 'write', 'uniform'], constants: constants(0) },
-    [x, y], params, grid, label);
+  overChunks(n, [x, y], [true, true], ([cx, cy], count) => {
+    const { params, grid } = geometry(count, alpha, 0);
+    launch({ shader: 'elementwise', entry: 'axpy_inplace', bindings: ['read', 'write', 'uniform'], constants: constants(0) },
+      [cx, cy], params, grid, label);
+  });
 }
 
 // ---- f64 CPU references ----

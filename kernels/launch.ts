@@ -55,3 +55,9 @@ export function grid1d(invocations: number, wgSize: number, maxPerDim = 65535): 
 export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
+
+/** The buffer and byte offset a buffer binding starts at (for binding sub-ranges of it). */
+export function bufferRegion(b: Binding): { buffer: GPUBuffer; offset: number } {
+  if ('textureView' in b) throw new Error('bufferRegion: a texture binding has no buffer range');
+  return 'mapState' in b ? { buffer: b as GPUBuffer, offset: 0 } : { buffer: b.buffer, offset: b.offset ?? 0 };
+}

@@ -2,8 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { binaryCpu, unaryCpu, reluBwdCpu } from '../../kernels/elementwise.ts';
-import { sumCpu } from '../../kernels/reduce.ts';
+import { binaryCpu, unaryCpu, reluBwdCpu, setElementChunkForTests } from '../../kernels/elementwise.ts';
+import { sumCpu, setReduceChunkForTests } from '../../kernels/reduce.ts';
 import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
 import { assertClose, randomArray, setupGpu } from '../helpers.ts';
 
@@ -68,6 +68,28 @@ s('gradients of add, sub, mul, scale, relu, mean pass GPU finite differences', a
   assert.ok(report.ok, report.failures.join('\n'));
   const r2 = await gradcheck(([x]) => F.reshape(F.mean(F.mul(x, x)), [1]), [a], [[n]], { samples: 8 });
   assert.ok(r2.ok, r2.failures.join('\n'));
+});
+
+s('tensors over one binding run in element ranges: forced 64- and 128-float ranges give the same values', async () => {
+  const n = 1001;
+  const a = randomArray(n, 21), b = randomArray(n, 22);
+  setElementChunkForTests(64); setReduceChunkForTests(128);
+  try {
+    const ta = Tensor.fromArray(a, [n], { requiresGrad: true }), tb = Tensor.fromArray(b, [n]);
+    const sum = F.add(ta, tb), prod = F.mul(ta, tb), r = F.relu(ta), full = Tensor.full([n], 2.5);
+    assertClose(await sum.toArray(), binaryCpu('add', a, b), tol, 'add in ranges');
+    assertClose(await prod.toArray(), binaryCpu('mul', a, b), tol, 'mul in ranges');
+    assertClose(await r.toArray(), unaryCpu('relu', a), tol, 'relu in ranges');
+    assertClose(await full.toArray(), new Float64Array(n).fill(2.5), tol, 'fill in ranges');
+    const total = F.sum(ta);
+    assertClose([await total.item()], [sumCpu(a)], { atol: 1e-4, rtol: 1e-5 }, 'sum in ranges');
+    const loss = F.mean(F.add(F.relu(ta), F.scale(ta, 2))); // fan-out: the gradient accumulates in ranges
+    loss.backward();
+    assertClose(await ta.grad!.toArray(), Array.from(a, (v) => ((v > 0 ? 1 : 0) + 2) / n), { atol: 1e-7, rtol: 1e-5 }, 'grad in ranges');
+    for (const t of [ta, tb, sum, prod, r, full, total, loss, ta.grad!]) t.dispose();
+  } finally {
+    setElementChunkForTests(null); setReduceChunkForTests(null);
+  }
 });
 
 s.run();
