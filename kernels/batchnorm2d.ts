@@ -12,9 +12,15 @@
 //   v3  v2 with ~32768 reduction threads: enough parallelism for GPUs
 // Between v2 and v3 the choice is measured per adapter and shape (kernels/autotune.ts);
 // v2 runs until then.
+//
+// Tensors over one storage binding run in batch chunks (kernels/chunking.ts): the elementwise
+// passes per chunk, the statistics and backward sums per chunk into one block of partials per
+// chunk, which the finalize passes merge with the per-thread partials (running stats are
+// updated once, from the whole batch).
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import { forcedVersion, selectVersion, type TuneJob } from './autotune.ts';
+import { batchChunks, type BatchChunk } from './chunking.ts';
 
 export const BN_WG = 64;
 export const BN_PER_THREAD = 4;
@@ -77,9 +83,23 @@ const FLAG = { weight: 1, bias: 2, updateRunning: 4, training: 8 } as const;
 
 const reduceParams = (g: BnGeometry) => packParams([['u32', g.C], ['u32', g.N], ['u32', g.HWu], ['u32', g.T]]);
 
-function finalizeParams(g: BnGeometry, eps: number, momentum: number, flags: number): ArrayBuffer {
-  return packParams([['u32', g.C], ['u32', g.T], ['f32', g.N * g.HW], ['f32', eps], ['f32', momentum], ['u32', flags], ['u32', 0], ['u32', 0]]);
+/** `chunks` blocks of C*T partials, `stride` vec4s apart. */
+function finalizeParams(g: BnGeometry, eps: number, momentum: number, flags: number, chunks = 1, stride = 0): ArrayBuffer {
+  return packParams([['u32', g.C], ['u32', g.T], ['f32', g.N * g.HW], ['f32', eps], ['f32', momentum], ['u32', flags],
+    ['u32', chunks], ['u32', stride]]);
 }
+
+/** Per-chunk partial blocks: one buffer, each chunk's C*T vec4s at a 256-byte aligned offset. */
+function partialBlocks(g: BnGeometry, chunks: number, label: string): { buffer: GPUBuffer; stride: number; block: (j: number) => Binding } {
+  const bytes = g.C * g.T * 16;
+  const align = gpu().limits.minStorageBufferOffsetAlignment;
+  const stride = chunks > 1 ? Math.ceil(bytes / align) * align : bytes;
+  const buffer = gpu().pool.acquire(stride * chunks, label);
+  return { buffer, stride: stride / 16, block: (j) => (chunks > 1 ? { buffer, offset: j * stride, size: bytes } : buffer) };
+}
+
+/** The geometry of one chunk of samples. */
+const chunkGeometry = (g: BnGeometry, ch: BatchChunk): BnGeometry => (ch.count === g.N ? g : { ...g, N: ch.count });
 
 /** Workgroups and parameters of the elementwise passes (apply, dx). */
 function mapGeometry(g: BnGeometry): { params: ArrayBuffer; grid: [number, number, number] } {
@@ -119,15 +139,20 @@ export function batchNorm2dCoefKernel(x: Binding, g: BnGeometry, p: BnParamBindi
     return;
   }
   const pool = gpu().pool;
-  const partials = pool.acquire(g.C * g.T * 16, 'batchnorm2d partials');
-  launch(entry(`batchnorm2d_stats_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'write', 'uniform']), [x, partials], reduceParams(g),
-    grid1d(g.C * g.T, BN_WG), `${label} (statistics)`);
+  const plane = g.C * g.HW;
+  const chunks = batchChunks(`${label} (statistics)`, g.N, [[x, plane]]);
+  const parts = partialBlocks(g, chunks.length, 'batchnorm2d partials');
+  const partials = parts.buffer;
+  for (const ch of chunks) {
+    launch(entry(`batchnorm2d_stats_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'write', 'uniform']), [ch.of(x, plane), parts.block(ch.index)],
+      reduceParams(chunkGeometry(g, ch)), grid1d(g.C * g.T, BN_WG), `${label} (statistics)`);
+  }
   const update = p.runningMean !== null && p.runningVar !== null;
   // writable bindings may not alias, so each absent running stat gets its own stand-in
   const dummies = update ? null : [pool.acquire(16, 'batchnorm2d unused'), pool.acquire(16, 'batchnorm2d unused')];
   launch(entry('batchnorm2d_finalize_train', ['read', 'read', 'read', 'write', 'write', 'write', 'uniform']),
     [partials, p.weight ?? partials, p.bias ?? partials, coef, p.runningMean ?? dummies![0], p.runningVar ?? dummies![1]],
-    finalizeParams(g, o.eps, o.momentum, flags | (update ? FLAG.updateRunning : 0)),
+    finalizeParams(g, o.eps, o.momentum, flags | (update ? FLAG.updateRunning : 0), chunks.length, parts.stride),
     [Math.ceil(g.C / BN_WG), 1, 1], `${label} (finalize)`);
   pool.release(partials);
   for (const d of dummies ?? []) pool.release(d);
@@ -136,9 +161,13 @@ export function batchNorm2dCoefKernel(x: Binding, g: BnGeometry, p: BnParamBindi
 /** y = x * scale + shift (+ residual) (relu). */
 export function batchNorm2dApplyKernel(x: Binding, coef: Binding, residual: Binding | null, y: Binding, g: BnGeometry,
   relu: boolean, label: string): void {
-  const { params, grid } = mapGeometry(g);
-  launch(entry(`batchnorm2d_apply_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'write', 'uniform'], { RELU: +relu, RESIDUAL: +(residual !== null) }),
-    [x, coef, residual ?? x, y], params, grid, label);
+  const plane = g.C * g.HW;
+  for (const ch of batchChunks(label, g.N, [[x, plane], [y, plane], ...(residual ? [[residual, plane] as const] : [])])) {
+    const { params, grid } = mapGeometry(chunkGeometry(g, ch));
+    const cx = ch.of(x, plane);
+    launch(entry(`batchnorm2d_apply_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'write', 'uniform'], { RELU: +relu, RESIDUAL: +(residual !== null) }),
+      [cx, coef, residual ? ch.of(residual, plane) : cx, ch.of(y, plane)], params, grid, label);
+  }
 }
 
 export interface BnBackwardOutputs {
@@ -158,19 +187,29 @@ export function batchNorm2dBwdKernel(x: Binding, dy: Binding, y: Binding | null,
   const relu = y !== null;
   if (relu && !out.masked) throw new Error(`${label}: relu backward needs a buffer for the masked gradient`);
   const pool = gpu().pool;
-  const partials = pool.acquire(g.C * g.T * 16, 'batchnorm2d bwd partials');
+  const plane = g.C * g.HW;
+  const batched = [x, dy, ...(relu ? [y!, out.masked!] : []), ...(out.dx ? [out.dx] : [])].map((b) => [b, plane] as const);
+  const chunks = batchChunks(label, g.N, batched);
+  const parts = partialBlocks(g, chunks.length, 'batchnorm2d bwd partials');
+  const partials = parts.buffer;
   const dummy = relu ? null : pool.acquire(16, 'batchnorm2d unused');
-  launch(entry(`batchnorm2d_bwd_reduce_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'read', 'write', 'write', 'uniform'], { RELU: +relu }),
-    [x, dy, y ?? dy, coef, partials, relu ? out.masked! : dummy!], reduceParams(g), grid1d(g.C * g.T, BN_WG), `${label} (reduce)`);
+  for (const ch of chunks) {
+    const cdy = ch.of(dy, plane);
+    launch(entry(`batchnorm2d_bwd_reduce_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'read', 'write', 'write', 'uniform'], { RELU: +relu }),
+      [ch.of(x, plane), cdy, relu ? ch.of(y!, plane) : cdy, coef, parts.block(ch.index), relu ? ch.of(out.masked!, plane) : dummy!],
+      reduceParams(chunkGeometry(g, ch)), grid1d(g.C * g.T, BN_WG), `${label} (reduce)`);
+  }
   const bcoef = pool.acquire(g.C * 16, 'batchnorm2d bwd coefficients');
   const flags = (weight ? FLAG.weight : 0) | (training ? FLAG.training : 0);
   launch(entry('batchnorm2d_bwd_finalize', ['read', 'read', 'read', 'write', 'write', 'write', 'uniform']),
-    [partials, weight ?? partials, coef, out.dweight, out.dbias, bcoef], finalizeParams(g, 0, 0, flags),
+    [partials, weight ?? partials, coef, out.dweight, out.dbias, bcoef], finalizeParams(g, 0, 0, flags, chunks.length, parts.stride),
     [Math.ceil(g.C / BN_WG), 1, 1], `${label} (finalize)`);
   if (out.dx) {
-    const { params, grid } = mapGeometry(g);
-    launch(entry(`batchnorm2d_bwd_dx_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'write', 'uniform']),
-      [x, relu ? out.masked! : dy, bcoef, out.dx], params, grid, `${label} (dx)`);
+    for (const ch of chunks) {
+      const { params, grid } = mapGeometry(chunkGeometry(g, ch));
+      launch(entry(`batchnorm2d_bwd_dx_${g.vec4 ? 'v2' : 'v1'}`, ['read', 'read', 'read', 'write', 'uniform']),
+        [ch.of(x, plane), ch.of(relu ? out.masked! : dy, plane), bcoef, ch.of(out.dx, plane)], params, grid, `${label} (dx)`);
+    }
   }
   pool.release(partials);
   pool.release(bcoef);

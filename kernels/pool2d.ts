@@ -8,8 +8,11 @@
 //       backward: 4 input columns per thread and a vec4 store. Chosen whenever it applies.
 // The window (kernel, stride, padding, dilation) is compiled into the pipeline as override
 // constants; a model uses a handful of windows, so a handful of pipelines.
+// Every pass is per sample: tensors over one storage binding run in batch chunks
+// (kernels/chunking.ts), the same kernels on each chunk's sub-ranges.
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
+import { batchChunks } from './chunking.ts';
 import type { AvgPoolMode, Pool2dGeometry } from './pool2d.ref.ts';
 
 export * from './pool2d.ref.ts';
@@ -59,20 +62,33 @@ function checkVersion(g: Pool2dGeometry, version: PoolVersion, pass: 'fwd' | 'bw
   }
 }
 
+const inPlane = (g: Pool2dGeometry) => g.C * g.H * g.W;
+const outPlane = (g: Pool2dGeometry) => g.C * g.OH * g.OW;
+
+/** max: `arg` is the saved indices (batched like y); avg: an unused scratch buffer. */
 function forward(kind: 'max' | 'avg', x: Binding, y: Binding, arg: Binding, g: Pool2dGeometry, mode: AvgPoolMode | null,
   version: PoolVersion, label: string): void {
   checkVersion(g, version, 'fwd', label);
-  const units = version === 2 ? Math.ceil(g.OW / 4) : g.OW, threads = g.N * g.C * g.OH * units;
-  launch({ shader: 'pool2d', entry: `pool2d_${kind}_fwd_v${version}`, bindings: ['read', 'write', 'write', 'uniform'], constants: windowConstants(g) },
-    [x, y, arg], params(g, threads, mode, units), grid1d(threads, POOL_WG), label);
+  const xs = inPlane(g), ys = outPlane(g);
+  for (const ch of batchChunks(label, g.N, [[x, xs], [y, ys], ...(kind === 'max' ? [[arg, ys] as const] : [])])) {
+    const cg = { ...g, N: ch.count };
+    const units = version === 2 ? Math.ceil(g.OW / 4) : g.OW, threads = cg.N * g.C * g.OH * units;
+    launch({ shader: 'pool2d', entry: `pool2d_${kind}_fwd_v${version}`, bindings: ['read', 'write', 'write', 'uniform'], constants: windowConstants(g) },
+      [ch.of(x, xs), ch.of(y, ys), kind === 'max' ? ch.of(arg, ys) : arg], params(cg, threads, mode, units), grid1d(threads, POOL_WG), label);
+  }
 }
 
+/** max: `arg` is the saved indices; avg: dy again (unread). */
 function backward(kind: 'max' | 'avg', dy: Binding, arg: Binding, dx: Binding, g: Pool2dGeometry, mode: AvgPoolMode | null,
   version: PoolVersion, label: string): void {
   checkVersion(g, version, 'bwd', label);
-  const threads = version === 2 ? g.N * g.C * Math.ceil(g.H / g.sh) * Math.ceil(g.W / (4 * g.sw)) : g.N * g.C * g.H * g.W;
-  launch({ shader: 'pool2d', entry: `pool2d_${kind}_bwd_v${version}`, bindings: ['read', 'read', 'write', 'uniform'], constants: windowConstants(g, 'bwd') },
-    [dy, arg, dx], params(g, threads, mode), grid1d(threads, POOL_WG), label);
+  const xs = inPlane(g), ys = outPlane(g);
+  for (const ch of batchChunks(label, g.N, [[dy, ys], [arg, ys], [dx, xs]])) {
+    const cg = { ...g, N: ch.count };
+    const threads = version === 2 ? cg.N * g.C * Math.ceil(g.H / g.sh) * Math.ceil(g.W / (4 * g.sw)) : cg.N * g.C * g.H * g.W;
+    launch({ shader: 'pool2d', entry: `pool2d_${kind}_bwd_v${version}`, bindings: ['read', 'read', 'write', 'uniform'], constants: windowConstants(g, 'bwd') },
+      [ch.of(dy, ys), ch.of(arg, ys), ch.of(dx, xs)], params(cg, threads, mode), grid1d(threads, POOL_WG), label);
+  }
 }
 
 /** y and argmax (i32 index ih*W + iw within the plane, one per output). */
@@ -101,7 +117,14 @@ function adaptiveGeometry(shape: readonly number[], OH: number, OW: number): Poo
 
 /** x [N,C,H,W] -> y [N,C,OH,OW]; a 1x1 output takes the global path (one thread per plane, vec4 when H*W % 4 == 0). */
 export function adaptiveAvgPool2dFwdKernel(x: Binding, y: Binding, shape: readonly number[], OH: number, OW: number, label: string): void {
-  const g = adaptiveGeometry(shape, OH, OW);
+  const full = adaptiveGeometry(shape, OH, OW);
+  const xs = inPlane(full), ys = outPlane(full);
+  const chunks = batchChunks(label, full.N, [[x, xs], [y, ys]]);
+  if (chunks.length > 1) {
+    for (const ch of chunks) adaptiveAvgPool2dFwdKernel(ch.of(x, xs), ch.of(y, ys), [ch.count, ...shape.slice(1)], OH, OW, label);
+    return;
+  }
+  const g = full;
   const constants = { WG: POOL_WG };
   if (OH === 1 && OW === 1) {
     const planes = g.N * g.C, v = (g.H * g.W) % 4 === 0 ? 2 : 1;
@@ -115,7 +138,14 @@ export function adaptiveAvgPool2dFwdKernel(x: Binding, y: Binding, shape: readon
 }
 
 export function adaptiveAvgPool2dBwdKernel(dy: Binding, dx: Binding, shape: readonly number[], OH: number, OW: number, label: string): void {
-  const g = adaptiveGeometry(shape, OH, OW);
+  const full = adaptiveGeometry(shape, OH, OW);
+  const xs = inPlane(full), ys = outPlane(full);
+  const chunks = batchChunks(label, full.N, [[dy, ys], [dx, xs]]);
+  if (chunks.length > 1) {
+    for (const ch of chunks) adaptiveAvgPool2dBwdKernel(ch.of(dy, ys), ch.of(dx, xs), [ch.count, ...shape.slice(1)], OH, OW, label);
+    return;
+  }
+  const g = full;
   const constants = { WG: POOL_WG };
   const n = g.N * g.C * g.H * g.W;
   if (OH === 1 && OW === 1) {

@@ -6,8 +6,12 @@
 // Versions (docs/kernels/split_attention.md): v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0),
 // chosen by shape. Reductions over H*W use SA_TARGET_THREADS threads in all (T per plane),
 // then a segment sum when T > 1.
+// Every pass is per sample: tensors over one storage binding run in batch chunks
+// (kernels/chunking.ts), the same kernels on each chunk's sub-ranges, with T chosen from the
+// whole batch so that the sums are the same as in one pass.
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
+import { batchChunks, type BatchChunk, type Batched } from './chunking.ts';
 import type { SplitShape } from './split_attention.ref.ts';
 
 export * from './split_attention.ref.ts';
@@ -38,19 +42,26 @@ function planeGrid(s: SplitShape, g: Geometry, label: string): [number, number, 
   return [Math.ceil(g.HWu / (SA_WG * UNITS_PER_THREAD)), s.C, s.N];
 }
 
+/** Runs body per batch chunk with the chunk's shape; the geometry (T included) stays the whole batch's. */
+function forChunks(s: SplitShape, label: string, batched: readonly Batched[], body: (cs: SplitShape, ch: BatchChunk) => void): void {
+  for (const ch of batchChunks(label, s.N, batched)) body(ch.count === s.N ? s : { ...s, N: ch.count }, ch);
+}
+
 const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[]) =>
   ({ shader: 'split_attention', entry: `split_attention_${name}`, bindings, constants: { WG: SA_WG } });
 
 /** s [N, C, H, W] = sum of the R splits of x [N, R*C, H, W]. */
 export function radixSumKernel(x: Binding, out: Binding, s: SplitShape, label: string): void {
-  const g = geometry(s);
-  launch(entry(`radix_sum_fwd_${g.v}`, ['read', 'write', 'uniform']), [x, out], params(s, g), planeGrid(s, g, label), label);
+  const g = geometry(s), xs = s.R * s.C * s.HW, os = s.C * s.HW;
+  forChunks(s, label, [[x, xs], [out, os]], (cs, ch) =>
+    launch(entry(`radix_sum_fwd_${g.v}`, ['read', 'write', 'uniform']), [ch.of(x, xs), ch.of(out, os)], params(cs, g), planeGrid(cs, g, label), label));
 }
 
 /** dx [N, R*C, H, W] = ds broadcast to every split. */
 export function radixSumBwdKernel(ds: Binding, dx: Binding, s: SplitShape, label: string): void {
-  const g = geometry(s);
-  launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ds, dx], params(s, g), planeGrid(s, g, label), label);
+  const g = geometry(s), xs = s.R * s.C * s.HW, os = s.C * s.HW;
+  forChunks(s, label, [[ds, os], [dx, xs]], (cs, ch) =>
+    launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ch.of(ds, os), ch.of(dx, xs)], params(cs, g), planeGrid(cs, g, label), label));
 }
 
 function segmentSum(partials: Binding, out: Binding, count: number, T: number, scale: number, label: string): void {
@@ -61,54 +72,63 @@ function segmentSum(partials: Binding, out: Binding, count: number, T: number, s
 
 /** g [N, C] = global average over H, W of the radix sum of x (fc1's input, without materialising the sum). */
 export function splitAttentionPoolKernel(x: Binding, out: Binding, s: SplitShape, label: string): void {
-  const g = geometry(s);
+  const g = geometry(s), xs = s.R * s.C * s.HW;
   const pool = gpu().pool;
-  const count = s.N * s.C;
-  const partials = g.T > 1 ? pool.acquire(4 * count * g.T, 'split attention partials') : null;
-  // with one partial per plane the pool pass writes the mean itself
-  launch(entry(`pool_${g.v}`, ['read', 'write', 'uniform']), [x, partials ?? out], params(s, g, { scale: partials ? 1 : 1 / s.HW }),
-    grid1d(count * g.T, SA_WG), label);
-  if (partials) {
-    segmentSum(partials, out, count, g.T, 1 / s.HW, label);
-    pool.release(partials);
+  const chunks = batchChunks(label, s.N, [[x, xs], [out, s.C]]);
+  const partials = g.T > 1 ? pool.acquire(4 * chunks[0].count * s.C * g.T, 'split attention partials') : null;
+  for (const ch of chunks) {
+    const cs = ch.count === s.N ? s : { ...s, N: ch.count }, count = cs.N * s.C, cout = ch.of(out, s.C);
+    // with one partial per plane the pool pass writes the mean itself
+    launch(entry(`pool_${g.v}`, ['read', 'write', 'uniform']), [ch.of(x, xs), partials ?? cout], params(cs, g, { scale: partials ? 1 : 1 / s.HW }),
+      grid1d(count * g.T, SA_WG), label);
+    if (partials) segmentSum(partials, cout, count, g.T, 1 / s.HW, label);
   }
+  if (partials) pool.release(partials);
 }
 
 /** dx [N, R*C, H, W] = dg [N, C] / (H*W), broadcast over the plane and the splits. */
 export function splitAttentionPoolBwdKernel(dg: Binding, dx: Binding, s: SplitShape, label: string): void {
-  const g = geometry(s);
-  launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [dg, dx], params(s, g, { scale: 1 / s.HW, count: 1 }), planeGrid(s, g, label), label);
+  const g = geometry(s), xs = s.R * s.C * s.HW;
+  forChunks(s, label, [[dg, s.C], [dx, xs]], (cs, ch) =>
+    launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ch.of(dg, s.C), ch.of(dx, xs)], params(cs, g, { scale: 1 / s.HW, count: 1 }),
+      planeGrid(cs, g, label), label));
 }
 
 /** a [N, R*C] radix-major from the cardinal-major logits z (sigmoid when R = 1). */
 export function rSoftmaxKernel(z: Binding, a: Binding, N: number, R: number, C: number, K: number, label: string): void {
   const s = { N, R, C, HW: 1 }, g = geometry(s);
-  launch(entry('rsoftmax_fwd', ['read', 'write', 'uniform']), [z, a], params(s, g, { K }), grid1d(N * C, SA_WG), label);
+  forChunks(s, label, [[z, R * C], [a, R * C]], (cs, ch) =>
+    launch(entry('rsoftmax_fwd', ['read', 'write', 'uniform']), [ch.of(z, R * C), ch.of(a, R * C)], params(cs, g, { K }), grid1d(cs.N * C, SA_WG), label));
 }
 
 export function rSoftmaxBwdKernel(a: Binding, da: Binding, dz: Binding, N: number, R: number, C: number, K: number, label: string): void {
   const s = { N, R, C, HW: 1 }, g = geometry(s);
-  launch(entry('rsoftmax_bwd', ['read', 'read', 'write', 'uniform']), [a, da, dz], params(s, g, { K }), grid1d(N * C, SA_WG), label);
+  forChunks(s, label, [[a, R * C], [da, R * C], [dz, R * C]], (cs, ch) =>
+    launch(entry('rsoftmax_bwd', ['read', 'read', 'write', 'uniform']), [ch.of(a, R * C), ch.of(da, R * C), ch.of(dz, R * C)],
+      params(cs, g, { K }), grid1d(cs.N * C, SA_WG), label));
 }
 
 /** y [N, C, H, W] = sum_r att[n, r*C + c] x[n, r*C + c]. */
 export function splitAttentionCombineKernel(x: Binding, att: Binding, y: Binding, s: SplitShape, label: string): void {
   if (s.R > SA_MAX_RADIX) throw new Error(`${label}: radix ${s.R} over the supported ${SA_MAX_RADIX}`);
-  const g = geometry(s);
-  launch(entry(`combine_fwd_${g.v}`, ['read', 'read', 'write', 'uniform']), [x, att, y], params(s, g), planeGrid(s, g, label), label);
+  const g = geometry(s), xs = s.R * s.C * s.HW, as = s.R * s.C, ys = s.C * s.HW;
+  forChunks(s, label, [[x, xs], [att, as], [y, ys]], (cs, ch) =>
+    launch(entry(`combine_fwd_${g.v}`, ['read', 'read', 'write', 'uniform']), [ch.of(x, xs), ch.of(att, as), ch.of(y, ys)], params(cs, g),
+      planeGrid(cs, g, label), label));
 }
 
 /** dx = att dy per split; datt [N, R*C] = sum over H, W of dy x. */
 export function splitAttentionCombineBwdKernel(x: Binding, att: Binding, dy: Binding, dx: Binding, datt: Binding, s: SplitShape, label: string): void {
   if (s.R > SA_MAX_RADIX) throw new Error(`${label}: radix ${s.R} over the supported ${SA_MAX_RADIX}`);
-  const g = geometry(s);
+  const g = geometry(s), xs = s.R * s.C * s.HW, as = s.R * s.C, ys = s.C * s.HW;
   const pool = gpu().pool;
-  const count = s.N * s.R * s.C;
-  const partials = g.T > 1 ? pool.acquire(4 * count * g.T, 'split attention partials') : null;
-  launch(entry(`combine_bwd_${g.v}`, ['read', 'read', 'read', 'write', 'write', 'uniform']), [x, att, dy, dx, partials ?? datt],
-    params(s, g), grid1d(s.N * s.C * g.T, SA_WG), label);
-  if (partials) {
-    segmentSum(partials, datt, count, g.T, 1, label);
-    pool.release(partials);
+  const chunks = batchChunks(label, s.N, [[x, xs], [att, as], [dy, ys], [dx, xs], [datt, as]]);
+  const partials = g.T > 1 ? pool.acquire(4 * chunks[0].count * as * g.T, 'split attention partials') : null;
+  for (const ch of chunks) {
+    const cs = ch.count === s.N ? s : { ...s, N: ch.count }, cdatt = ch.of(datt, as);
+    launch(entry(`combine_bwd_${g.v}`, ['read', 'read', 'read', 'write', 'write', 'uniform']),
+      [ch.of(x, xs), ch.of(att, as), ch.of(dy, ys), ch.of(dx, xs), partials ?? cdatt], params(cs, g), grid1d(cs.N * s.C * g.T, SA_WG), label);
+    if (partials) segmentSum(partials, cdatt, cs.N * as, g.T, 1, label);
   }
+  if (partials) pool.release(partials);
 }

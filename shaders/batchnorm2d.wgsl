@@ -15,7 +15,9 @@
 // K its own first value, so that rounding error scales with the spread of the data, not its
 // magnitude; it writes (count, mean, M2). The finalize pass merges the T partials per channel
 // exactly (mean of means, then M2 = sum M2_t + n_t (m_t - mean)^2), again relative to a shift. No workgroup memory or barriers (slow on CPU adapters), and
-// all partial sums are deterministic.
+// all partial sums are deterministic. A batch too large for one binding runs the statistics
+// (and the backward sums) per chunk of samples into its own block of C*T partials (blocks
+// `stride` vec4s apart), and the finalize passes merge the `chunks` blocks the same way.
 //
 // Entries (v1: scalar, any H*W, flat indexing; v2: vec4, H*W % 4 == 0, grid (plane chunk, c, n)
 // so the channel comes from the workgroup id without integer division):
@@ -33,7 +35,7 @@ override RESIDUAL: bool = false;
 
 // HWu: values per plane in the entry's unit (floats for v1, vec4s for v2)
 struct ReduceParams { C: u32, N: u32, HWu: u32, T: u32 }
-struct FinalizeParams { C: u32, T: u32, count: f32, eps: f32, momentum: f32, flags: u32, _p0: u32, _p1: u32 }
+struct FinalizeParams { C: u32, T: u32, count: f32, eps: f32, momentum: f32, flags: u32, chunks: u32, stride: u32 }
 struct MapParams { C: u32, HWu: u32, total: u32, threads: u32 }
 
 const HAS_WEIGHT = 1u;
@@ -121,16 +123,20 @@ fn batchnorm2d_finalize_train(@builtin(global_invocation_id) gid: vec3u) {
   let first = c * fp.T;
   let k = ft_partials[first].y;
   var delta = 0.0;
-  for (var t = 0u; t < fp.T; t++) {
-    let p = ft_partials[first + t];
-    delta = fma(p.x, p.y - k, delta);
+  for (var j = 0u; j < fp.chunks; j++) {
+    for (var t = 0u; t < fp.T; t++) {
+      let p = ft_partials[j * fp.stride + first + t];
+      delta = fma(p.x, p.y - k, delta);
+    }
   }
   let mean = k + delta / fp.count;
   var m2 = 0.0;
-  for (var t = 0u; t < fp.T; t++) {
-    let p = ft_partials[first + t];
-    let d = p.y - mean;
-    m2 += fma(p.x * d, d, p.z);
+  for (var j = 0u; j < fp.chunks; j++) {
+    for (var t = 0u; t < fp.T; t++) {
+      let p = ft_partials[j * fp.stride + first + t];
+      let d = p.y - mean;
+      m2 += fma(p.x * d, d, p.z);
+    }
   }
   let invstd = 1.0 / sqrt(m2 / fp.count + fp.eps);
   let w = select(1.0, ft_weight[c], (fp.flags & HAS_WEIGHT) != 0u);
@@ -274,10 +280,12 @@ fn batchnorm2d_bwd_finalize(@builtin(global_invocation_id) gid: vec3u) {
   if (c >= bfp.C) { return; }
   var sg = 0.0;
   var sgx = 0.0;
-  for (var t = 0u; t < bfp.T; t++) {
-    let p = bf_partials[c * bfp.T + t];
-    sg += p.x;
-    sgx += p.y;
+  for (var j = 0u; j < bfp.chunks; j++) {
+    for (var t = 0u; t < bfp.T; t++) {
+      let p = bf_partials[j * bfp.stride + c * bfp.T + t];
+      sg += p.x;
+      sgx += p.y;
+    }
   }
   let cf = bf_coef[c];
   let invstd = cf.w;

@@ -1,0 +1,205 @@
+// Batch chunking of batchnorm2d, pool2d and split_attention (kernels/chunking.ts): with the
+// chunk limit forced down to 1-2 samples, every op (forward and backward) must give what the
+// one-pass path gives: per-sample passes exactly, batch norm's batch reductions (merged from
+// per-chunk partials) within 1e-6 relative.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Tensor } from '../../src/tensor.ts';
+import * as F from '../../src/functional.ts';
+import { gpu } from '../../src/gpu/index.ts';
+import { setKernelVersion } from '../../kernels/autotune.ts';
+import { batchChunks, setMaxChunkBytesForTests } from '../../kernels/chunking.ts';
+import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
+
+const s = suite('kernels: batch chunking (batchnorm2d, pool2d, split_attention)');
+s.before(setupGpu);
+s.after.each(() => { setMaxChunkBytesForTests(null); setKernelVersion('batchnorm2d_reduce', null); });
+
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Runs `body` unchunked and with chunks capped at `chunkBytes`; returns both sets of outputs
+ * and checks that the capped run did split (it records more dispatches).
+ */
+async function both(chunkBytes: number, body: () => Promise<Float32Array[]>): Promise<[Float32Array[], Float32Array[]]> {
+  const stats = gpu().recorder.stats;
+  setMaxChunkBytesForTests(null);
+  let d0 = stats.dispatches;
+  const whole = await body();
+  const wholeDispatches = stats.dispatches - d0;
+  setMaxChunkBytesForTests(chunkBytes);
+  d0 = stats.dispatches;
+  const chunked = await body();
+  const chunkedDispatches = stats.dispatches - d0;
+  setMaxChunkBytesForTests(null);
+  assert.ok(chunkedDispatches > wholeDispatches, `chunked run recorded ${chunkedDispatches} dispatches, unchunked ${wholeDispatches}`);
+  return [whole, chunked];
+}
+
+function assertSame(a: Float32Array[], b: Float32Array[], names: string[]): void {
+  assert.is(a.length, b.length);
+  a.forEach((v, i) => assertClose(b[i], v, { atol: 0, rtol: 0 }, names[i]));
+}
+
+/** |chunked - whole| <= 1e-6 (|whole| + max |whole|): relative to each value and to the tensor's scale (values near 0). */
+function assertNear(a: Float32Array[], b: Float32Array[], names: string[]): void {
+  a.forEach((v, i) => {
+    const scale = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    assertClose(b[i], v, { atol: 1e-6 * scale, rtol: 1e-6 }, names[i]);
+  });
+}
+
+s('batchChunks: one whole chunk when everything fits; aligned chunks of the step otherwise; clear errors', () => {
+  const buf = gpu().pool.acquire(8 * 1024, 'chunking test');
+  const x = { buffer: buf, offset: 0, size: 5 * 1024 };
+  assert.equal(batchChunks('t', 5, [[x, 256]]).map((c) => [c.n0, c.count]), [[0, 5]]);
+  assert.is(batchChunks('t', 5, [[x, 256]])[0].of(x, 256), x);
+  setMaxChunkBytesForTests(2048);
+  const chunks = batchChunks('t', 5, [[x, 256]]);
+  assert.equal(chunks.map((c) => [c.n0, c.count]), [[0, 2], [2, 2], [4, 1]]);
+  assert.equal(chunks.map((c) => { const b = c.of(x, 256) as { offset: number; size: number }; return [b.offset, b.size]; }),
+    [[0, 2048], [2048, 2048], [4096, 1024]]);
+  // 32 floats (128 bytes) per sample: chunks start every 2 samples
+  assert.equal(batchChunks('t', 5, [[x, 256], [{ buffer: buf, offset: 0, size: 640 }, 32]]).map((c) => c.count), [2, 2, 1]);
+  setMaxChunkBytesForTests(1024);
+  assertThrowsWith(() => batchChunks('bn x[5,...]', 5, [[x, 256], [{ buffer: buf, offset: 0, size: 640 }, 32]]), /bn x\[5/, /multiples of 2 samples/);
+  assertThrowsWith(() => batchChunks('op x[5,...]', 5, [[x, 512]]), /op x\[5/, /a binding of 2048 bytes \(one sample\) exceeds/);
+  assertThrowsWith(() => batchChunks('op', 4, [[{ buffer: buf, offset: 16, size: 4096 }, 256]]), /offset 16/);
+  setMaxChunkBytesForTests(null);
+  gpu().pool.release(buf);
+});
+
+interface BnCase { shape: number[]; version: string; training: boolean; relu: boolean; residual: boolean; affine: boolean; samples: number }
+
+const bnCases: BnCase[] = [
+  { shape: [5, 16, 4, 4], version: 'v2', training: true, relu: false, residual: false, affine: true, samples: 1 },
+  { shape: [5, 16, 4, 4], version: 'v3', training: true, relu: true, residual: true, affine: true, samples: 2 },
+  { shape: [4, 64, 3, 3], version: 'v1', training: true, relu: true, residual: false, affine: false, samples: 1 },
+  { shape: [3, 8, 8, 8], version: 'v2', training: true, relu: false, residual: true, affine: true, samples: 2 },
+  { shape: [5, 16, 4, 4], version: 'v2', training: false, relu: true, residual: true, affine: true, samples: 2 },
+  { shape: [4, 64, 3, 3], version: 'v1', training: false, relu: false, residual: false, affine: true, samples: 1 },
+];
+
+bnCases.forEach((c, i) => {
+  s(`batchNorm2d ${c.training ? 'train' : 'eval'}${c.relu ? '+relu' : ''}${c.residual ? '+residual' : ''} ${c.version} x[${c.shape}] ` +
+    `in chunks of ${c.samples}: forward, running stats and gradients match one pass`, async () => {
+    setKernelVersion('batchnorm2d_reduce', c.version);
+    const C = c.shape[1], n = numel(c.shape);
+    const x = randomArray(n, 10 + i, -2, 3).map((v, j) => v + (j % 7) * 0.25 + 2); // off 0: the shifted sums matter
+    const dy = randomArray(n, 20 + i), res = randomArray(n, 30 + i);
+    const w = randomArray(C, 40 + i, 0.5, 1.5), b = randomArray(C, 50 + i);
+    const rm = randomArray(C, 60 + i, 1.5, 2.5), rv = randomArray(C, 70 + i, 0.5, 1.5);
+    const run = async (): Promise<Float32Array[]> => {
+      const tx = Tensor.fromArray(x, c.shape, { requiresGrad: true });
+      const tw = c.affine ? Tensor.fromArray(w, [C], { requiresGrad: true }) : null;
+      const tb = c.affine ? Tensor.fromArray(b, [C], { requiresGrad: true }) : null;
+      const tres = c.residual ? Tensor.fromArray(res, c.shape, { requiresGrad: true }) : null;
+      const trm = Tensor.fromArray(rm, [C]), trv = Tensor.fromArray(rv, [C]);
+      const y = F.batchNorm2d(tx, trm, trv, tw, tb, { training: c.training, relu: c.relu, residual: tres });
+      y.backward(Tensor.fromArray(dy, c.shape));
+      const out = [await y.toArray(), await trm.toArray(), await trv.toArray(), await tx.grad!.toArray()];
+      if (tw && tb) out.push(await tw.grad!.toArray(), await tb.grad!.toArray());
+      if (tres) out.push(await tres.grad!.toArray());
+      for (const t of [tx, tw, tb, tres, trm, trv, y]) { t?.grad?.dispose(); t?.dispose(); }
+      return out;
+    };
+    const [whole, chunked] = await both(c.samples * C * c.shape[2] * c.shape[3] * 4, run);
+    const names = ['y', 'runningMean', 'runningVar', 'dx', ...(c.affine ? ['dweight', 'dbias'] : []), ...(c.residual ? ['dresidual'] : [])];
+    // eval: only dweight and dbias reduce over the batch; training: the statistics feed everything
+    const reduced = (name: string) => c.training || name === 'dweight' || name === 'dbias';
+    names.forEach((name, k) => (reduced(name) ? assertNear : assertSame)([whole[k]], [chunked[k]], [name]));
+  });
+});
+
+s('batchNorm2d: one sample over the limit throws the binding error with the op and shape', () => {
+  const x = Tensor.fromArray(randomArray(2 * 16 * 16, 1), [2, 16, 4, 4]);
+  setMaxChunkBytesForTests(512);
+  assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, { training: true }),
+    /batchnorm2d train x\[2,16,4,4\] fwd \(statistics\)/, /a binding of 1024 bytes \(one sample\) exceeds/);
+  setMaxChunkBytesForTests(null);
+  x.dispose();
+});
+
+type Pool = { op: 'max' | 'avg' | 'adaptive'; shape: number[]; k?: number; s?: number; p?: number; ceil?: boolean; out?: [number, number]; samples: number };
+const poolCases: Pool[] = [
+  { op: 'max', shape: [5, 64, 9, 12], k: 3, s: 2, p: 1, ceil: true, samples: 2 },   // v2 forward, OW % 4 != 0
+  { op: 'max', shape: [3, 16, 8, 8], k: 3, s: 2, p: 1, samples: 1 },
+  { op: 'max', shape: [4, 64, 7, 9], k: 2, s: 2, p: 0, ceil: true, samples: 1 },    // v1
+  { op: 'avg', shape: [5, 64, 9, 12], k: 3, s: 2, p: 1, ceil: true, samples: 2 },
+  { op: 'avg', shape: [3, 64, 7, 9], k: 2, s: 2, p: 1, samples: 1 },
+  { op: 'adaptive', shape: [3, 64, 4, 4], out: [1, 1], samples: 1 },
+  { op: 'adaptive', shape: [3, 64, 7, 5], out: [1, 1], samples: 2 },
+  { op: 'adaptive', shape: [3, 64, 9, 10], out: [2, 3], samples: 1 },
+];
+
+poolCases.forEach((c, i) => {
+  s(`${c.op} pool x[${c.shape}] ${c.k ? `k${c.k} s${c.s} p${c.p}${c.ceil ? ' ceil' : ''}` : `to [${c.out}]`} in chunks of ${c.samples}: ` +
+    'forward and backward match one pass exactly', async () => {
+    const x = Float32Array.from(randomArray(numel(c.shape), 80 + i, -3, 3), (v) => Math.round(v * 4) / 4); // ties
+    const run = async (): Promise<Float32Array[]> => {
+      const tx = Tensor.fromArray(x, c.shape, { requiresGrad: true });
+      const y = c.op === 'max' ? F.maxPool2d(tx, { kernelSize: c.k!, stride: c.s, padding: c.p, ceilMode: c.ceil })
+        : c.op === 'avg' ? F.avgPool2d(tx, { kernelSize: c.k!, stride: c.s, padding: c.p, ceilMode: c.ceil, countIncludePad: i % 2 === 0 })
+          : F.adaptiveAvgPool2d(tx, c.out!);
+      y.backward(Tensor.fromArray(randomArray(y.size, 90 + i), y.shape));
+      const out = [await y.toArray(), await tx.grad!.toArray()];
+      tx.grad!.dispose(); tx.dispose(); y.dispose();
+      return out;
+    };
+    const [whole, chunked] = await both(c.samples * numel(c.shape.slice(1)) * 4, run);
+    assertSame(whole, chunked, ['y', 'dx']);
+  });
+});
+
+s('maxPool2d: one sample over the limit throws the binding error', () => {
+  const x = Tensor.fromArray(randomArray(2 * 64 * 16, 1), [2, 64, 4, 4]);
+  setMaxChunkBytesForTests(2048);
+  assertThrowsWith(() => F.maxPool2d(x, { kernelSize: 2 }), /maxpool2d k2x2 s2x2 p0x0 x\[2,64,4,4\] fwd/, /a binding of 4096 bytes \(one sample\) exceeds/);
+  setMaxChunkBytesForTests(null);
+  x.dispose();
+});
+
+const saCases = [
+  { N: 5, R: 2, C: 64, H: 4, W: 4, K: 2, samples: 1 },   // v2
+  { N: 4, R: 2, C: 64, H: 3, W: 3, K: 1, samples: 2 },   // v1
+  { N: 3, R: 1, C: 64, H: 4, W: 2, K: 1, samples: 1 },   // radix 1: sigmoid
+];
+
+saCases.forEach((c, i) => {
+  s(`split attention R${c.R} x[${c.N},${c.R * c.C},${c.H},${c.W}] in chunks of ${c.samples}: radix sum, pool, rSoftmax, combine ` +
+    'and their backwards match one pass exactly', async () => {
+    const shape = [c.N, c.R * c.C, c.H, c.W];
+    const x = randomArray(numel(shape), 100 + i, -2, 2), z = randomArray(c.N * c.R * c.C, 110 + i, -2, 2);
+    const dsum = randomArray(c.N * c.C * c.H * c.W, 120 + i), dg = randomArray(c.N * c.C, 130 + i), dy = randomArray(c.N * c.C * c.H * c.W, 140 + i);
+    const run = async (): Promise<Float32Array[]> => {
+      const tx = Tensor.fromArray(x, shape, { requiresGrad: true });
+      const tz = Tensor.fromArray(z, [c.N, c.R * c.C], { requiresGrad: true });
+      const sum = F.radixSum(tx, c.R), g = F.splitAttentionPool(tx, c.R);
+      const a = F.rSoftmax(tz, c.R, c.K), y = F.splitAttentionCombine(tx, a, c.R);
+      const loss = [F.mul(sum, Tensor.fromArray(dsum, sum.shape)), F.mul(g, Tensor.fromArray(dg, g.shape)), F.mul(y, Tensor.fromArray(dy, y.shape))]
+        .map((t) => F.sum(t)).reduce((p, q) => F.add(p, q));
+      loss.backward();
+      const out = [await sum.toArray(), await g.toArray(), await a.toArray(), await y.toArray(), await tx.grad!.toArray(), await tz.grad!.toArray()];
+      for (const t of [tx, tz, sum, g, a, y, loss]) { t.grad?.dispose(); t.dispose(); }
+      return out;
+    };
+    const [whole, chunked] = await both(c.samples * c.R * c.C * c.H * c.W * 4, run);
+    assertSame(whole, chunked, ['radix sum', 'pool', 'attention', 'combine', 'dx', 'dz']);
+  });
+});
+
+s('split attention: rSoftmax alone in chunks of 2 samples matches one pass exactly', async () => {
+  const z = randomArray(6 * 128, 7, -3, 3), da = randomArray(6 * 128, 8);
+  const run = async (): Promise<Float32Array[]> => {
+    const tz = Tensor.fromArray(z, [6, 128], { requiresGrad: true });
+    const a = F.rSoftmax(tz, 4, 2);
+    a.backward(Tensor.fromArray(da, a.shape));
+    const out = [await a.toArray(), await tz.grad!.toArray()];
+    tz.grad!.dispose(); tz.dispose(); a.dispose();
+    return out;
+  };
+  const [whole, chunked] = await both(2 * 128 * 4, run);
+  assertSame(whole, chunked, ['attention', 'dz']);
+});
+
+s.run();
