@@ -68,7 +68,7 @@ export async function gradcheck(fn: (inputs: Tensor[]) => Tensor, data: Float32A
   for (let k = 0; k < data.length; k++) {
     const count = Math.min(samples, data[k].length);
     for (let s = 0; s < count; s++) {
-      const i = count === data[k].length ? s : rng.int(0, data[k].length);
+      const i = count === data[k].length ? s : rng.randint(0, data[k].length);
       const x = data[k][i];
       const numeric = ((await evalAt(k, i, x + eps)) - (await evalAt(k, i, x - eps))) / (2 * eps);
       const err = Math.abs(numeric - analytic[k][i]);
