@@ -6,7 +6,8 @@
 // records copies and clears. Peers: the same block from tfjs ops on the same Dawn adapter
 // (bench/peers/tfjs_block.ts) and PyTorch CPU with 2 threads (bench/peers/torch_block.py).
 // Validation: with the same weights, input and output gradient, our y, dx and parameter
-// gradients are compared at sampled positions with both peers' (whichever are available).
+// gradients are compared (relative L2 at up to 1024 sampled positions each) with both peers'
+// (whichever are available).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,17 +38,30 @@ function runTorch(spec: object): TorchOut {
   return JSON.parse(execFileSync(TORCH, [script, JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 26 })) as TorchOut;
 }
 
-/** 48 positions spread over a tensor of n values. */
-const sampleIdx = (n: number) => Array.from({ length: 48 }, (_, s) => Math.floor(((s * 2654435761) % 4294967296) / 4294967296 * n));
+/** 1024 positions spread over a tensor of n values (all of them when n is smaller). */
+const sampleIdx = (n: number) => n <= 1024 ? Array.from({ length: n }, (_, i) => i)
+  : Array.from({ length: 1024 }, (_, s) => Math.floor(((s * 2654435761) % 4294967296) / 4294967296 * n));
 
-function compare(what: string, ours: Float32Array, idx: number[], theirs: ArrayLike<number>, peer: string): void {
-  let scale = 0;
-  for (let i = 0; i < ours.length; i++) scale = Math.max(scale, Math.abs(ours[i]));
-  idx.forEach((i, k) => {
-    if (Math.abs(ours[i] - theirs[k]) > 1e-4 + 2e-3 * scale) {
-      throw new Error(`${what}[${i}] = ${ours[i]}, ${peer} has ${theirs[k]} (max |value| ${scale.toExponential(2)})`);
-    }
-  });
+/**
+ * Relative L2 difference over the sampled positions. Elementwise tolerances do not work here:
+ * in float32 a few pre-activations land on the other side of a ReLU than in exact arithmetic,
+ * and the batch-norm backwards subtract large means; PyTorch's own float32 gradients of this
+ * block differ from its float64 ones by up to 11% of the largest |dx| at single elements, but by
+ * 1e-3 in relative L2 (measured at 56 x 56). A wrong layout, statistic or attention gives O(1).
+ */
+function relL2(ours: Float32Array, idx: number[], theirs: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  idx.forEach((i, k) => { num += (ours[i] - theirs[k]) ** 2; den += theirs[k] ** 2; });
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+const TOLERANCE = 2e-2;
+
+function compare(keys: string[], ours: Map<string, Float32Array>, samples: Record<string, number[]>,
+  theirs: (k: string) => ArrayLike<number>, peer: string): string {
+  const errs = keys.map((k) => [k, relL2(ours.get(k)!, samples[k], theirs(k))] as const);
+  const bad = errs.find(([, e]) => !(e <= TOLERANCE));
+  if (bad) throw new Error(`${bad[0]} differs from ${peer}'s by ${bad[1].toExponential(2)} in relative L2 (tolerance ${TOLERANCE})`);
+  return `${peer} (max relative L2 ${Math.max(...errs.map(([, e]) => e)).toExponential(1)})`;
 }
 
 export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
@@ -104,10 +118,9 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
       const peer = await tfjsPeer();
       const r = await peer.check(xData, dyData);
       const theirs = new Map<string, Float32Array>([['y', r.y], ['dx', r.dx], ...[...r.grads].map(([k, v]) => [`${k}.grad`, v] as [string, Float32Array])]);
-      for (const k of keys) compare(k, ours.get(k)!, samples[k], samples[k].map((i) => theirs.get(k)![i]), 'tfjs');
-      checked.push('tfjs');
+      checked.push(compare(keys, ours, samples, (k) => samples[k].map((i) => theirs.get(k)![i]), 'tfjs'));
     } catch (e) {
-      if ((e as Error).message.includes(' has ')) throw e;
+      if ((e as Error).message.includes('relative L2')) throw e;
       console.error(`  (tfjs check skipped: ${(e as Error).message.split('\n')[0]})`);
     }
     if (hasTorch()) {
@@ -121,13 +134,12 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
         writeFileSync(join(dir, 'block.bin'), bytes);
         const out = runTorch({ ...spec, repeats: opts.quick ? 3 : 5, check: { file: join(dir, 'block.bin'), tensors: named, samples } });
         torchTimes = out; // the timing of the same run serves as the peer's
-        for (const k of keys) compare(k, ours.get(k)!, samples[k], out.check![k], 'torch');
-        checked.push('torch');
+        checked.push(compare(keys, ours, samples, (k) => out.check![k], 'torch'));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     }
-    if (!checked.length) console.error('  (no peer to validate against: only finiteness checked)');
+    console.error(checked.length ? `  validated against ${checked.join(', ')}` : '  (no peer to validate against: only finiteness checked)');
   };
 
   let users = 2;

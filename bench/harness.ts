@@ -50,12 +50,15 @@ export async function measurePeaks(quick: boolean): Promise<Peaks> {
   const src = g.pool.acquire(n * 4), dst = g.pool.acquire(n * 4);
   let copyBytes = 0;
   const copy = await timeGpu(() => { copyBytes = peakCopyKernel(src, dst, n); }, repeats);
-  // fixed cost of a dispatch in one pass (wall clock over 200 tiny dispatches)
-  await g.recorder.sync();
-  const t0 = performance.now();
-  for (let i = 0; i < 200; i++) tinyDispatchKernel(sink);
-  await g.recorder.sync();
-  const dispatchUs = ((performance.now() - t0) / 200) * 1000;
+  // fixed cost of a dispatch in one pass (wall clock over 200 tiny dispatches, best of 3)
+  let dispatchUs = Infinity;
+  for (let round = 0; round < 3; round++) {
+    await g.recorder.sync();
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) tinyDispatchKernel(sink);
+    await g.recorder.sync();
+    dispatchUs = Math.min(dispatchUs, ((performance.now() - t0) / 200) * 1000);
+  }
   for (const b of [sink, src, dst]) g.pool.release(b);
   return {
     fmaGflops: fmaFlops / (Math.min(...fma.ms) * 1e6),

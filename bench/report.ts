@@ -10,7 +10,9 @@ export interface Report {
   adapter: { vendor: string; architecture: string; description: string; backend: string };
   /** 1-minute load average at the start and the end of the run (other processes on the machine). */
   load?: { start: number; end: number };
-  peaks: Peaks; polling?: { fixedGflops: number; busyGflops: number }; results: BenchResult[];
+  peaks: Peaks; polling?: { fixedGflops: number; busyGflops: number; fixedCopyGBs?: number; busyCopyGBs?: number }; results: BenchResult[];
+  /** Families taken from later runs (`--from A --from B`): their rows' % of peak are of their own run's peaks. */
+  merged?: { families: string[]; revision: string; date: string; quick: boolean; peaks: Peaks; load?: { start: number; end: number } }[];
 }
 
 const f = (x: number | undefined | null, d = 2) => (x == null || !Number.isFinite(x) ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(d));
@@ -92,9 +94,15 @@ export function toMarkdown(r: Report): string {
       `"% of peak" is GFLOP/s over the FMA peak for compute-bound cases and GB/s over the copy bandwidth for memory-bound ones; ${dispatchNote}. ` +
       'Times are the minimum over the repetitions (median beside it).',
   ];
+  for (const m of r.merged ?? []) {
+    lines.push('', `**Re-measured separately:** ${m.families.join(', ')} at revision ${m.revision}, ${m.date.slice(0, 16).replace('T', ' ')} UTC` +
+      `${m.quick ? ' (quick mode)' : ''}${m.load ? `, load average ${f(m.load.start)} -> ${f(m.load.end)}` : ''}; ` +
+      `that run's peaks (used for its "% of peak"): FMA ${f(m.peaks.fmaGflops, 1)} GFLOP/s, copy ${f(m.peaks.copyGBs)} GB/s, ${f(m.peaks.dispatchUs, 1)} µs per dispatch.`);
+  }
   if (r.polling) {
     lines.push('', `**Polling fix:** FMA peak ${f(r.polling.busyGflops, 1)} GFLOP/s with Dawn's default busy polling, ` +
-      `${f(r.polling.fixedGflops, 1)} GFLOP/s with the library's polite polling (x${f(r.polling.fixedGflops / r.polling.busyGflops)}).`);
+      `${f(r.polling.fixedGflops, 1)} GFLOP/s with the library's polite polling (x${f(r.polling.fixedGflops / r.polling.busyGflops)})` +
+      (r.polling.busyCopyGBs && r.polling.fixedCopyGBs ? `; copy ${f(r.polling.busyCopyGBs)} -> ${f(r.polling.fixedCopyGBs)} GB/s` : '') + ' (best of two alternating rounds each).');
   }
   const t = targets(r);
   if (t.length) lines.push('', '### Targets', '', ...t);

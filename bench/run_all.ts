@@ -2,12 +2,13 @@
 // Measures the adapter's peaks, then every bench/*.bench.ts case, then the end-to-end training
 // step (bench/train_step.ts); prints a table, writes JSON under bench/results/ (adapter,
 // revision, date, load), optionally markdown for docs/PERFORMANCE.md.
-//   --filter X     only families whose name contains X ('end-to-end' for the training step;
+//   --filter X     only families whose name contains X, or one of X,Y,... ('end-to-end' for the training step;
 //                  the polling comparison runs when X is a part of 'polling' or X = 'runtime')
 //   --quick        smaller shapes and fewer repetitions (about 5 minutes)
 //   --markdown     print the tables; with --write-docs, write them into docs/PERFORMANCE.md
 //                  (between its bench markers) and draw docs/performance.png
-//   --from FILE    no measuring: the report of an earlier run (for --markdown / --write-docs)
+//   --from FILE    no measuring: the report of an earlier run (for --markdown / --write-docs);
+//                  repeated, later reports replace the families they contain (a re-run of one)
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -21,6 +22,7 @@ import { endToEndCases } from './train_step.ts';
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
+const options = (name: string) => args.flatMap((a, i) => (a === `--${name}` && i + 1 < args.length ? [args[i + 1]] : []));
 const quick = flag('quick');
 const filter = option('filter');
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -38,19 +40,21 @@ async function measure(): Promise<{ report: Report; out: string }> {
     `${peaks.dispatchUs.toFixed(1)} us per dispatch (timing by ${peaks.method})`);
 
   // What the polling fix buys: the FMA peak with Dawn's default busy polling, measured in the same run.
-  let polling: { fixedGflops: number; busyGflops: number } | undefined;
-  if (!filter || 'polling'.includes(filter) || filter === 'runtime') {
-    // two rounds, alternating, best of each: other processes on the machine shift either way
+  let polling: Report['polling'];
+  if (!filter || filter.split(',').some((x) => 'polling'.includes(x) || x === 'runtime')) {
+    // two rounds, alternating, best of each: other processes on the machine shift either way.
+    // Always the full-size probes: the quick ones finish inside the fix's first 2 ms, during
+    // which it spins just as Dawn does, and would compare busy polling with itself.
     let busy: Peaks | null = null, fixed: Peaks | null = null;
     const best = (a: Peaks | null, b: Peaks) => (a && a.fmaGflops >= b.fmaGflops ? a : b);
     for (let round = 0; round < 2; round++) {
       g.provider.setPolitePolling?.(false);
-      busy = best(busy, await measurePeaks(true));
+      busy = best(busy, await measurePeaks(false));
       g.provider.setPolitePolling?.(true);
-      fixed = best(fixed, await measurePeaks(true));
+      fixed = best(fixed, await measurePeaks(false));
     }
     if (!busy || !fixed) throw new Error('unreachable');
-    polling = { fixedGflops: fixed.fmaGflops, busyGflops: busy.fmaGflops };
+    polling = { fixedGflops: fixed.fmaGflops, busyGflops: busy.fmaGflops, fixedCopyGBs: fixed.copyGBs, busyCopyGBs: busy.copyGBs };
     console.log(`polling: FMA ${busy.fmaGflops.toFixed(1)} GFLOP/s with busy polling, ${fixed.fmaGflops.toFixed(1)} with the fix ` +
       `(x${(fixed.fmaGflops / busy.fmaGflops).toFixed(2)}); copy ${busy.copyGBs.toFixed(2)} -> ${fixed.copyGBs.toFixed(2)} GB/s`);
   }
@@ -66,7 +70,8 @@ async function measure(): Promise<{ report: Report; out: string }> {
 
   const results: BenchResult[] = [];
   for (const s of sections) {
-    if (filter && !s.family.includes(filter) && !(s.family === 'end-to-end' && 'train_step'.includes(filter))) continue;
+    const wanted = (f: string) => s.family.includes(f) || (s.family === 'end-to-end' && 'train_step'.includes(f));
+    if (filter && !filter.split(',').some(wanted)) continue;
     console.log(`\n# ${s.family}`);
     let list: BenchCase[];
     try { list = await s.cases(); } catch (e) { console.error(`  could not set up: ${(e as Error).message}`); continue; }
@@ -96,8 +101,23 @@ async function measure(): Promise<{ report: Report; out: string }> {
   return { report, out };
 }
 
-const from = option('from');
-const { report, out } = from ? { report: JSON.parse(readFileSync(from, 'utf8')) as Report, out: from } : await measure();
+/** The first report, with the families of each later one replacing its own (noted in the report). */
+function merge(files: string[]): Report {
+  const [first, ...rest] = files.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Report);
+  for (const r of rest) {
+    const families = [...new Set(r.results.map((x) => x.family))];
+    const at = first.results.findIndex((x) => families.includes(x.family));
+    const kept = first.results.filter((x) => !families.includes(x.family));
+    kept.splice(at >= 0 ? at : kept.length, 0, ...r.results);
+    first.results = kept;
+    if (r.polling) { first.polling = r.polling; families.push('polling comparison'); }
+    (first.merged ??= []).push({ families, revision: r.revision, date: r.date, quick: r.quick, peaks: r.peaks, load: r.load });
+  }
+  return first;
+}
+
+const from = options('from');
+const { report, out } = from.length ? { report: merge(from), out: from.join(' + ') } : await measure();
 console.log(`\nresults: ${out}`);
 if (flag('markdown') || flag('write-docs')) {
   const md = toMarkdown(report);
