@@ -9,6 +9,8 @@ import { Canvas, barChart, encodePng } from '../src/plot/index.ts';
 import type { BenchResult } from './harness.ts';
 import type { Report } from './report.ts';
 
+/** Cases under 0.1 GFLOP per repetition (the attention MLP's 1x1 convs on 1 pixel, the 40-way head) stay in the tables. */
+const MIN_FLOPS = 1e8;
 const VERSION = /\s+v\d+(\s+\([^)]*\))?$/;
 
 /** Per kernel with several versions (name ending in "vN"), the fastest one. */
@@ -34,7 +36,7 @@ export function performanceChart(r: Report): Uint8Array {
     ...valid.filter((x) => x.family === 'end-to-end' || x.family === 'bottleneck').map((x) => ({ label: x.name, r: x })),
     ...valid.filter((x) => x.family === 'conv2d' && x.name.includes('fwd+dX+dW')).map((x) => ({ label: `conv ${x.name}`, r: x })),
     ...bestVersions(valid.filter((x) => x.family === 'linear' && x.gflops !== undefined), (x) => x.gflops!).map((e) => ({ ...e, label: `matmul ${e.label}` })),
-  ].filter((e) => e.r.gflops !== undefined);
+  ].filter((e) => e.r.gflops !== undefined && e.r.gflops * e.r.minMs * 1e6 >= MIN_FLOPS);
   const short: Record<string, string> = { batchnorm2d: 'bn', split_attention: 'split-attn', elementwise: '', reduce: '', sgd: '', focal_loss: '', pool2d: 'pool' };
   const memory = [...new Set(valid.filter((x) => x.gbs !== undefined && x.gflops === undefined).map((x) => x.family))]
     .flatMap((fam) => bestVersions(valid.filter((x) => x.family === fam && x.gbs !== undefined), (x) => x.gbs!)
@@ -50,7 +52,7 @@ export function performanceChart(r: Report): Uint8Array {
   const mode = `${r.quick ? 'quick mode' : 'full run'}, ${r.revision}, ${r.date.slice(0, 10)}`;
   const adapter = r.adapter.description.split(' (')[0].replace(/-\S*$/, '');
   barChart(c, { x: 0, y: 0, width, height: h1 }, {
-    title: `Compute-bound cases: GFLOP/s, log scale (${adapter}; ${mode})`,
+    title: `Compute-bound cases over 0.1 GFLOP: GFLOP/s, log scale (${adapter}; ${mode})`,
     yLabel: 'GFLOP/s (FLOPs / time), higher is better; (vN of M) = fastest of M versions', log: true, valueLabels: true, orientation: 'horizontal',
     categories: compute.map((e) => shorten(e.label)),
     series: [
