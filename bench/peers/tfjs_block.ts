@@ -18,7 +18,7 @@
 // depends on every output (a sum of sums), so that the readback of large gradients is not
 // counted, as the library's timing ends at the queue drain; waits use the library's polite
 // polling so that tfjs gets the second core too.
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -43,11 +43,13 @@ export function registerTfjsGradients(tf: Tf): Promise<number> {
       stdin: { contents: entry, resolveDir: dir, loader: 'js' }, bundle: true, format: 'esm', platform: 'node',
       write: false, logLevel: 'silent',
     });
-    const file = join(mkdtempSync(join(tmpdir(), 'tfjs-grads-')), 'gradients.mjs');
+    const dirTmp = mkdtempSync(join(tmpdir(), 'tfjs-grads-'));
+    const file = join(dirTmp, 'gradients.mjs');
     writeFileSync(file, out.outputFiles[0].contents);
     // The bundle carries its own copy of tfjs-core's ops; they run on the one engine that
     // tfjs-core keeps on the global object, and tensors cross copies (Symbol.hasInstance).
-    const mod = (await import(pathToFileURL(file).href)) as Record<string, Record<string, unknown>>;
+    let mod: Record<string, Record<string, unknown>>;
+    try { mod = (await import(pathToFileURL(file).href)) as typeof mod; } finally { rmSync(dirTmp, { recursive: true, force: true }); }
     let n = 0;
     for (const ns of Object.values(mod)) {
       for (const cfg of Object.values(ns)) {
