@@ -66,7 +66,8 @@ export interface TfConvShape { n: number; c: number; h: number; w: number; co: n
 
 export interface TfConvPeer { fwd: () => Promise<number>; train: () => Promise<number>; dispose: () => void }
 
-async function bestMs(run: () => Promise<void>, repeats: number): Promise<number> {
+/** Best wall-clock ms of `repeats` runs after one warm-up run. */
+export async function bestMs(run: () => Promise<void>, repeats: number): Promise<number> {
   await run(); // warm-up: shader compilation
   let best = Infinity;
   for (let i = 0; i < repeats; i++) {

@@ -25,7 +25,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
 import { libraryWait } from '../../src/gpu/dawn.ts';
-import { tfjsWebgpu } from './tfjs.ts';
+import { bestMs, tfjsWebgpu } from './tfjs.ts';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 
@@ -81,17 +81,6 @@ export interface TfBlockPeer {
 const WEIGHT_KEYS = ['conv1.weight', 'bn1.weight', 'bn1.bias', 'conv2.conv.weight', 'conv2.bn0.weight', 'conv2.bn0.bias',
   'conv2.fc1.weight', 'conv2.fc1.bias', 'conv2.bn1.weight', 'conv2.bn1.bias', 'conv2.fc2.weight', 'conv2.fc2.bias',
   'conv3.weight', 'bn3.weight', 'bn3.bias'] as const;
-
-async function bestMs(run: () => Promise<void>, repeats: number): Promise<number> {
-  await run(); // warm-up: shader compilation
-  let best = Infinity;
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await run();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 export async function tfjsBlockPeer(s: TfBlockSpec, weights?: ReadonlyMap<string, TorchParam>): Promise<TfBlockPeer> {
   const tf = await tfjsWebgpu();
