@@ -34,7 +34,7 @@ function attributeTable(names: readonly string[], acc: number[], published: numb
 }
 
 export async function writeReport(opts: TrainOptions, ds: CelebADataset, history: EpochMetrics[], selected: number, bestVal: number,
-  val: EvalResult, test: EvalResult | null): Promise<void> {
+  val: EvalResult, test: EvalResult | null, bestValTest: EvalResult | null = null): Promise<void> {
   drawCurves(history, join(opts.out, 'curves.png'));
   const synthetic = opts.data === null;
   const sel = history.find((h) => h.epoch === selected)!;
@@ -50,7 +50,7 @@ export async function writeReport(opts: TrainOptions, ds: CelebADataset, history
       `(train ${pct(sel.trainAcc)}%, val ${pct(sel.valAcc)}%, gap ${(100 * Math.abs(sel.trainAcc - sel.valAcc)).toFixed(3)} points), ` +
       `the report's rule. The best validation accuracy was at epoch ${bestVal} (${pct(history.find((h) => h.epoch === bestVal)!.valAcc)}%), saved as best-val.safetensors.`,
     '', '| epoch | lr | train loss | train acc % | val loss | val acc % | s | img/s |', '|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...history.map((h) => `| ${h.epoch}${h.epoch === selected ? ' *' : ''} | ${h.lr} | ${h.trainLoss.toFixed(4)} | ${pct(h.trainAcc)} | ${h.valLoss.toFixed(4)} | ${pct(h.valAcc)} | ${h.seconds.toFixed(1)} | ${h.imagesPerSec.toFixed(1)} |`),
+    ...history.map((h) => `| ${h.epoch}${h.epoch === selected ? ' *' : ''} | ${+h.lr.toPrecision(6)} | ${h.trainLoss.toFixed(4)} | ${pct(h.trainAcc)} | ${h.valLoss.toFixed(4)} | ${pct(h.valAcc)} | ${h.seconds.toFixed(1)} | ${h.imagesPerSec.toFixed(1)} |`),
     '', `## Validation accuracy (epoch ${selected}): ${pct(val.meanAccuracy)}%`, '',
     ...attributeTable(names, val.accuracy, synthetic ? null : REPORT_VAL),
   ];
@@ -63,8 +63,9 @@ export async function writeReport(opts: TrainOptions, ds: CelebADataset, history
     const res = test ?? val;
     lines.push('', '## On the synthetic set', '',
       `The synthetic faces render ${on.length} attributes visibly (${on.map(([n]) => n).join(', ')}); the other ${off.length} are label noise at CelebA's positive rates, ` +
-      `so their best possible accuracy is the majority rate. Rendered attributes: ${pct(avg(on, res.accuracy))}% on ${test ? 'test' : 'val'}; ` +
-      `noise attributes: ${pct(avg(off, res.accuracy))}% (majority baseline ${pct(avg(off, majority(ds, test ? 'test' : 'val')))}%).`);
+      `so their best possible accuracy is the majority rate. Selected checkpoint (epoch ${selected}): rendered attributes ${pct(avg(on, res.accuracy))}% on ${test ? 'test' : 'val'}, ` +
+      `noise attributes ${pct(avg(off, res.accuracy))}% (majority baseline ${pct(avg(off, majority(ds, test ? 'test' : 'val')))}%).` +
+      (bestValTest ? ` Best-validation checkpoint (epoch ${bestVal}): rendered attributes ${pct(avg(on, bestValTest.accuracy))}% on test, noise attributes ${pct(avg(off, bestValTest.accuracy))}%.` : ''));
   } else {
     lines.push('', `Published: val ${REPORT_VAL_MEAN.toFixed(2)}%, test ${REPORT_TEST_MEAN.toFixed(2)}% (epoch 25 of 30).`);
   }
