@@ -15,7 +15,6 @@ sampled values of y, dx and the named gradients are returned under "check".
 import json
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -23,16 +22,8 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts', 'fixtures'))
 from resnest_ref import Bottleneck  # noqa: E402
 
-
-def best_ms(fn, repeats):
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return min(times), float(np.median(times))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import best_ms  # noqa: E402
 
 
 def make_block(spec):

@@ -8,23 +8,15 @@ prints {"torch": "<version>", "threads": 2, "results": [{"fwd": ms, "dx": ms, "d
 the best of `repeats` runs after 2 warm-ups, NCHW float32, oneDNN where PyTorch uses it.
 """
 import json
+import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 from torch.nn.grad import conv2d_input, conv2d_weight
 
-
-def best_ms(fn, repeats):
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return min(times)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import best_ms  # noqa: E402
 
 
 def time_shape(s, repeats):
@@ -38,9 +30,9 @@ def time_shape(s, repeats):
     dy = torch.randn(y.shape)
     out = {}
     with torch.no_grad():
-        out['fwd'] = best_ms(lambda: F.conv2d(x, w, b, **args), repeats)
-        out['dx'] = best_ms(lambda: conv2d_input(x.shape, w, dy, **args), repeats)
-        out['dw'] = best_ms(lambda: conv2d_weight(x, w.shape, dy, **args), repeats)
+        out['fwd'] = best_ms(lambda: F.conv2d(x, w, b, **args), repeats)[0]
+        out['dx'] = best_ms(lambda: conv2d_input(x.shape, w, dy, **args), repeats)[0]
+        out['dw'] = best_ms(lambda: conv2d_weight(x, w.shape, dy, **args), repeats)[0]
     xg = x.clone().requires_grad_()
     wg = w.clone().requires_grad_()
     bg = b.clone().requires_grad_() if b is not None else None
@@ -51,7 +43,7 @@ def time_shape(s, repeats):
         if bg is not None:
             bg.grad = None
 
-    out['train'] = best_ms(train, repeats)
+    out['train'] = best_ms(train, repeats)[0]
     return out
 
 
