@@ -53,12 +53,12 @@ export async function main(argv: string[]): Promise<number> {
         const checkpoint = takeValue(rest, '--checkpoint');
         if (!checkpoint) throw new Error('eval needs --checkpoint FILE');
         const split = takeValue(rest, '--split') ?? 'both';
-        const saved = (await loadCheckpoint(checkpoint)).state.options;
-        const opts = parseTrainArgs(rest, { ...saved, resume: false });
+        const ckpt = await loadCheckpoint(checkpoint);
+        const opts = parseTrainArgs(rest, { ...ckpt.state.options, resume: false });
         const ds = loadDataset(await datasetRoot(opts, (s) => console.error(s)), opts);
-        const spec = { kind: opts.loss, alpha: (await loadCheckpoint(checkpoint)).state.alpha, gamma: opts.gamma };
+        const spec = { kind: opts.loss, alpha: ckpt.state.alpha, gamma: opts.gamma };
         const splits = split === 'both' ? ['val', 'test'] as const : [split as 'val' | 'test'];
-        const res = await evaluateCheckpoint(checkpoint, ds, opts, spec, [...splits]);
+        const res = await evaluateCheckpoint(ckpt, ds, opts, spec, [...splits], checkpoint);
         for (const [name, r] of Object.entries(res)) {
           console.log(`\n${name}: mean accuracy ${(100 * r.meanAccuracy).toFixed(2)}% over ${r.images} images, loss ${r.loss.toFixed(4)}`);
           ds.attributes.forEach((a, j) => console.log(`  ${a.padEnd(22)} ${(100 * r.accuracy[j]).toFixed(2)}%`));

@@ -8,7 +8,7 @@ import { Tensor } from '../../src/tensor.ts';
 import { noGrad, tidy } from '../../src/index.ts';
 import { CELEBA_ATTRIBUTES, applyEval, celebaEvalTransform, decodeImage, normalize, resize, resizeOutputSize } from '../../src/data/node.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import { buildModel } from './setup.ts';
+import { modelFromCheckpoint } from './setup.ts';
 
 const IMAGE = /\.(jpe?g|png)$/i;
 
@@ -20,9 +20,8 @@ export async function predict(checkpoint: string, inputs: string[], opts: { json
   if (inputs.length === 0) throw new Error('predict: give image files or folders');
   await initGpu();
   const ckpt = await loadCheckpoint(checkpoint);
-  const { arch, imageSize, seed } = ckpt.state.options;
-  const model = await buildModel(arch, CELEBA_ATTRIBUTES.length, seed, null, () => undefined);
-  model.loadStateDict(ckpt.model, { source: checkpoint });
+  const { imageSize } = ckpt.state.options;
+  const model = await modelFromCheckpoint(ckpt, checkpoint, CELEBA_ATTRIBUTES.length);
   model.eval();
   const results: { file: string; ms: number; attributes: Record<string, number> }[] = [];
   for (const file of expand(inputs)) {

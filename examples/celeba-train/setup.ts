@@ -7,6 +7,7 @@ import { ResNeSt, resnest14, resnest26, resnest50, resnest101 } from '../../src/
 import { loadSafetensors } from '../../src/io/safetensors_fs.ts';
 import type { StateArray } from '../../src/nn/module.ts';
 import type { TrainOptions } from './options.ts';
+import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
 
 export const SYNTHETIC_SEED = 2024;
 
@@ -70,5 +71,13 @@ export async function buildModel(arch: string, numClasses: number, seed: number,
     model.loadStateDict(file.tensors as Map<string, StateArray>, { skip: ['fc.'], source: pretrained });
     log(`loaded backbone weights from ${pretrained} (fc replaced by a fresh ${numClasses}-way head)`);
   }
+  return model;
+}
+
+/** The model a trainer checkpoint holds (its saved --arch), ready for evaluation or prediction. */
+export async function modelFromCheckpoint(checkpoint: string | LoadedCheckpoint, source: string, numClasses: number): Promise<ResNeSt> {
+  const ckpt = typeof checkpoint === 'string' ? await loadCheckpoint(checkpoint) : checkpoint;
+  const model = await buildModel(ckpt.state.options.arch, numClasses, ckpt.state.options.seed, null, () => undefined);
+  model.loadStateDict(ckpt.model, { source });
   return model;
 }

@@ -10,9 +10,9 @@ import { tunePending } from '../../src/index.ts';
 import { createLoader, celebaTrainTransform, celebaEvalTransform, type CelebADataset, type CelebALoader, type TrainTransform } from '../../src/data/node.ts';
 import type { ResNeSt } from '../../src/nn/index.ts';
 import type { TrainOptions } from './options.ts';
-import { alphaVector, buildModel, datasetRoot, loadDataset } from './setup.ts';
+import { alphaVector, buildModel, datasetRoot, loadDataset, modelFromCheckpoint } from './setup.ts';
 import { evaluate, trainStep, type EvalResult, type LossSpec } from './steps.ts';
-import { loadCheckpoint, restoreTraining, saveCheckpoint, type EpochMetrics, type PartialEpoch, type RunState } from './checkpoint.ts';
+import { loadCheckpoint, restoreTraining, saveCheckpoint, type EpochMetrics, type LoadedCheckpoint, type PartialEpoch, type RunState } from './checkpoint.ts';
 import { Progress } from './progress.ts';
 import { writeReport } from './report.ts';
 
@@ -167,12 +167,12 @@ async function summarize(opts: TrainOptions, history: EpochMetrics[], ds: CelebA
   return { out: opts.out, history, selectedEpoch: selected, bestValEpoch: bestVal, val: results.val!, test: results.test ?? null, interrupted };
 }
 
-export async function evaluateCheckpoint(path: string, ds: CelebADataset, opts: Pick<TrainOptions, 'arch' | 'imageSize' | 'batch' | 'workers' | 'skipBadImages' | 'seed'>,
-  spec: LossSpec, splits: ('val' | 'test')[]): Promise<Partial<Record<'val' | 'test', EvalResult>>> {
+/** `source` names the checkpoint in errors (its path, when a loaded checkpoint is given). */
+export async function evaluateCheckpoint(checkpoint: string | LoadedCheckpoint, ds: CelebADataset,
+  opts: Pick<TrainOptions, 'imageSize' | 'batch' | 'workers' | 'skipBadImages'>, spec: LossSpec, splits: ('val' | 'test')[],
+  source = typeof checkpoint === 'string' ? checkpoint : 'checkpoint'): Promise<Partial<Record<'val' | 'test', EvalResult>>> {
   await initGpu();
-  const ckpt = await loadCheckpoint(path);
-  const model = await buildModel(opts.arch, ds.attributes.length, opts.seed, null, log);
-  model.loadStateDict(ckpt.model, { source: path });
+  const model = await modelFromCheckpoint(checkpoint, source, ds.attributes.length);
   const out: Partial<Record<'val' | 'test', EvalResult>> = {};
   try {
     for (const split of splits) {
