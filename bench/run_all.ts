@@ -32,7 +32,7 @@ async function measure(): Promise<{ report: Report; out: string }> {
   const loadStart = loadavg()[0];
   await initGpu();
   const g = gpu();
-  const adapter = g.adapterInfo;
+  const adapter = g.adapter;
   console.log(`adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description} (${adapter.backend}); features: ${[...g.features].join(', ')}`);
 
   const peaks: Peaks = await measurePeaks(quick);

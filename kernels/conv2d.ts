@@ -52,8 +52,7 @@ const REVISION = 'conv2d-2';
 
 /** CPU adapters (lavapipe, SwiftShader): slow storage loads and barriers, fast texel fetches. */
 export function isSoftwareAdapter(): boolean {
-  const i = gpu().adapterInfo;
-  return i.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${i.device} ${i.description}`);
+  return gpu().adapter.software;
 }
 
 const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);

@@ -43,9 +43,7 @@ const TILE = 64;                // v3 workgroup tile
 
 /** CPU adapters (lavapipe, SwiftShader, WARP) prefer barrier-free kernels. */
 export function isCpuAdapter(): boolean {
-  const info = gpu().adapterInfo;
-  const text = `${info.architecture} ${info.device} ${info.description} ${info.vendor}`.toLowerCase();
-  return /software|llvmpipe|lavapipe|swiftshader|warp|microsoft basic render/.test(text);
+  return gpu().adapter.software;
 }
 
 /** Whether the vec4 register-tiled kernel (v2) can run this product. */

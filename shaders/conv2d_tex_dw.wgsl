@@ -10,7 +10,7 @@
 // conv2d_reduce.wgsl sums the partials. x's groups are padded to whole blocks of 8
 // channels like dy's.
 override WG: u32 = 64;
-const LOG_TW: u32 = 12u; // texture width 4096 texels (kernels/conv2d_scratch.ts)
+const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
 
 struct TexDw {

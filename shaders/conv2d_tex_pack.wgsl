@@ -18,7 +18,7 @@
 // zero past the real channels. A group may own more texels than its channels need (C4g >
 // Cg/4: the weight gradient pads dY's groups to whole blocks of 8); those texels are zero.
 override WG: u32 = 64;
-const LOG_TW: u32 = 12u; // texture width 4096 texels (kernels/conv2d_scratch.ts)
+const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
 
 struct Pack {
