@@ -11,7 +11,8 @@ import { grid1d, launch } from './launch.ts';
 import { fillKernel } from './elementwise.ts';
 import { selectVersion, type TuneJob } from './autotune.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
-import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
+import { convLabel } from './conv2d_common.ts';
+import { batchChunks, samplesPerChunk, type BatchChunk, type ChunkIO } from './chunking.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
@@ -86,23 +87,14 @@ function fallbackVersion(op: Conv2dOp, g: Conv2dGeometry, usableVersions: string
   return preferred;
 }
 
-let chunkBytesLimit: number | null = null;
+const samplesIn = (g: Conv2dGeometry): number => g.c * g.h * g.w;
+const samplesOut = (g: Conv2dGeometry): number => g.co * g.ho * g.wo;
 
-/** @internal Caps the bytes of one batch chunk's binding (tests force the chunking path with it). */
-export function setConv2dChunkBytes(bytes: number | null): void {
-  chunkBytesLimit = bytes;
-}
-
-/** Samples per chunk so that every batched binding fits the device's (or the forced) limit. */
+/** Samples per batch chunk (kernels/chunking.ts) so that every batched binding fits, within the version's cap. */
 export function chunkSamples(g: Conv2dGeometry, version?: string): number {
-  const limit = Math.min(gpu().limits.maxStorageBufferBindingSize, chunkBytesLimit ?? Infinity);
-  const perSample = 4 * Math.max(g.c * g.h * g.w, g.co * g.ho * g.wo);
-  const fit = Math.floor((limit - OFFSET_ALIGN - 16) / perSample);
-  if (fit < 1) {
-    throw new Error(`${convLabel('', g, '')}: one sample needs ${perSample} bytes, over the binding limit of ${limit} bytes`);
-  }
-  const cap = version ? versions[version].maxSamples?.(g) ?? Infinity : Infinity;
-  return Math.max(1, Math.min(g.n, fit, cap));
+  const per = [samplesIn(g), samplesOut(g)];
+  return samplesPerChunk(convLabel('', g, ''), g.n, per, per.map((p) => 4 * p * g.n),
+    { offsets: true, maxCount: version ? versions[version].maxSamples?.(g) : undefined });
 }
 
 export function shapeKey(g: Conv2dGeometry): string {
@@ -151,12 +143,11 @@ function checkWeight(g: Conv2dGeometry, w: Range, label: string): void {
   if (w.size > max) throw new Error(`${label}: weight of ${w.size} bytes exceeds maxStorageBufferBindingSize (${max})`);
 }
 
-/** Calls body for each batch chunk with the chunk's geometry and its range of samples. */
-function forChunks(g: Conv2dGeometry, version: string, body: (cg: Conv2dGeometry, first: number, count: number) => void): void {
-  const per = chunkSamples(g, version);
-  for (let first = 0; first < g.n; first += per) {
-    const count = Math.min(per, g.n - first);
-    body({ ...g, n: count }, first, count);
+/** Calls body per batch chunk: conv2d's kernels take an element offset, so chunks start at any sample. */
+function forChunks(g: Conv2dGeometry, version: string, label: string, batched: readonly (readonly [Range, number])[],
+  body: (cg: Conv2dGeometry, ch: BatchChunk) => void): void {
+  for (const ch of batchChunks(label, g.n, batched, { offsets: true, maxCount: versions[version].maxSamples?.(g) })) {
+    body(ch.count === g.n ? g : { ...g, n: ch.count }, ch);
   }
 }
 
@@ -164,26 +155,23 @@ export interface KernelOptions { version?: string }
 
 export function conv2dForward(g: Conv2dGeometry, x: Range, w: Range, bias: Range | null, y: Range, opts: KernelOptions = {}): void {
   const v = conv2dVersion('fwd', g, opts.version);
-  const label = convLabel('fwd', g, v);
+  const label = convLabel('fwd', g, v), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, v, (cg, first, count) => versions[v].fwd(cg, chunkOf(x, first, count, g.c * g.h * g.w), w, bias,
-    chunkOf(y, first, count, g.co * g.ho * g.wo), label));
+  forChunks(g, v, label, [[x, xs], [y, ys]], (cg, ch) => versions[v].fwd(cg, ch.at(x, xs), w, bias, ch.at(y, ys), label));
 }
 
 export function conv2dBackwardInput(g: Conv2dGeometry, dy: Range, w: Range, dx: Range, opts: KernelOptions = {}): void {
   const v = conv2dVersion('bwd_input', g, opts.version);
-  const label = convLabel('bwd_input', g, v);
+  const label = convLabel('bwd_input', g, v), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, v, (cg, first, count) => versions[v].bwdInput(cg, chunkOf(dy, first, count, g.co * g.ho * g.wo), w,
-    chunkOf(dx, first, count, g.c * g.h * g.w), label));
+  forChunks(g, v, label, [[dy, ys], [dx, xs]], (cg, ch) => versions[v].bwdInput(cg, ch.at(dy, ys), w, ch.at(dx, xs), label));
 }
 
 export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw: Range, opts: KernelOptions = {}): void {
   const v = conv2dVersion('bwd_weight', g, opts.version);
-  const label = convLabel('bwd_weight', g, v);
+  const label = convLabel('bwd_weight', g, v), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, dw, label);
-  forChunks(g, v, (cg, first, count) => versions[v].bwdWeight(cg, chunkOf(x, first, count, g.c * g.h * g.w),
-    chunkOf(dy, first, count, g.co * g.ho * g.wo), dw, first > 0, label));
+  forChunks(g, v, label, [[x, xs], [dy, ys]], (cg, ch) => versions[v].bwdWeight(cg, ch.at(x, xs), ch.at(dy, ys), dw, ch.n0 > 0, label));
 }
 
 /**
@@ -201,10 +189,10 @@ export function conv2dBackward(g: Conv2dGeometry, x: Range, w: Range, dy: Range,
     if (dw && vw !== null) conv2dBackwardWeight(g, x, dy, dw, { version: vw });
     return;
   }
-  const label = convLabel('bwd_input+bwd_weight', g, vi);
+  const label = convLabel('bwd_input+bwd_weight', g, vi), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, vi, (cg, first, count) => both(cg, chunkOf(x, first, count, g.c * g.h * g.w),
-    chunkOf(dy, first, count, g.co * g.ho * g.wo), w, chunkOf(dx, first, count, g.c * g.h * g.w), dw, first > 0, label));
+  forChunks(g, vi, label, [[x, xs], [dy, ys], [dx, xs]], (cg, ch) =>
+    both(cg, ch.at(x, xs), ch.at(dy, ys), w, ch.at(dx, xs), dw, ch.n0 > 0, label));
 }
 
 const BIAS_WG = 64;
@@ -213,8 +201,8 @@ const BIAS_WG = 64;
 export function conv2dBackwardBias(g: Conv2dGeometry, dy: Range, db: Range): void {
   const label = convLabel('bwd_bias', g, '');
   const plane = g.ho * g.wo;
-  forChunks(g, 'v1', (cg, first, count) => {
-    const c = chunkOf(dy, first, count, g.co * plane);
+  forChunks(g, 'v1', label, [[dy, g.co * plane]], (cg, ch) => {
+    const c = ch.at(dy, g.co * plane), first = ch.n0;
     launch({ shader: 'conv2d_bias', entry: 'conv2d_bwd_bias', bindings: ['read', 'write', 'uniform'], constants: { WG: BIAS_WG } },
       [c.binding, db], packParams([['u32', cg.n], ['u32', g.co], ['u32', plane], ['u32', c.base], ['u32', first > 0 ? 1 : 0]]),
       grid1d(g.co, 1), label);

@@ -11,6 +11,7 @@
 // whole batch so that the sums are the same as in one pass.
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
+import { partialSumKernel } from './partial_sum.ts';
 import { batchChunks, type BatchChunk, type Batched } from './chunking.ts';
 import type { SplitShape } from './split_attention.ref.ts';
 
@@ -65,9 +66,7 @@ export function radixSumBwdKernel(ds: Binding, dx: Binding, s: SplitShape, label
 }
 
 function segmentSum(partials: Binding, out: Binding, count: number, T: number, scale: number, label: string): void {
-  const s = { N: 1, R: 1, C: 1, HW: 1 };
-  launch(entry('segment_sum', ['read', 'write', 'uniform']), [partials, out],
-    params(s, { vec4: false, HWu: 1, T, v: 'v1' }, { scale, count, T }), grid1d(count, SA_WG), `${label} (sum of partials)`);
+  partialSumKernel(partials, out, { count, T, si: T, st: 1, n: count * T }, label, { scale });
 }
 
 /** g [N, C] = global average over H, W of the radix sum of x (fc1's input, without materialising the sum). */

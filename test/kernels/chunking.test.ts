@@ -8,12 +8,12 @@ import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { gpu } from '../../src/gpu/index.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
-import { batchChunks, setMaxChunkBytesForTests } from '../../kernels/chunking.ts';
+import { batchChunks, setChunkBytesForTests } from '../../kernels/chunking.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
 const s = suite('kernels: batch chunking (batchnorm2d, pool2d, split_attention)');
 s.before(setupGpu);
-s.after.each(() => { setMaxChunkBytesForTests(null); setKernelVersion('batchnorm2d_reduce', null); });
+s.after.each(() => { setChunkBytesForTests(null); setKernelVersion('batchnorm2d_reduce', null); });
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -23,15 +23,15 @@ const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  */
 async function both(chunkBytes: number, body: () => Promise<Float32Array[]>): Promise<[Float32Array[], Float32Array[]]> {
   const stats = gpu().recorder.stats;
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   let d0 = stats.dispatches;
   const whole = await body();
   const wholeDispatches = stats.dispatches - d0;
-  setMaxChunkBytesForTests(chunkBytes);
+  setChunkBytesForTests(chunkBytes);
   d0 = stats.dispatches;
   const chunked = await body();
   const chunkedDispatches = stats.dispatches - d0;
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   assert.ok(chunkedDispatches > wholeDispatches, `chunked run recorded ${chunkedDispatches} dispatches, unchunked ${wholeDispatches}`);
   return [whole, chunked];
 }
@@ -54,18 +54,18 @@ s('batchChunks: one whole chunk when everything fits; aligned chunks of the step
   const x = { buffer: buf, offset: 0, size: 5 * 1024 };
   assert.equal(batchChunks('t', 5, [[x, 256]]).map((c) => [c.n0, c.count]), [[0, 5]]);
   assert.is(batchChunks('t', 5, [[x, 256]])[0].of(x, 256), x);
-  setMaxChunkBytesForTests(2048);
+  setChunkBytesForTests(2048);
   const chunks = batchChunks('t', 5, [[x, 256]]);
   assert.equal(chunks.map((c) => [c.n0, c.count]), [[0, 2], [2, 2], [4, 1]]);
   assert.equal(chunks.map((c) => { const b = c.of(x, 256) as { offset: number; size: number }; return [b.offset, b.size]; }),
     [[0, 2048], [2048, 2048], [4096, 1024]]);
   // 32 floats (128 bytes) per sample: chunks start every 2 samples
   assert.equal(batchChunks('t', 5, [[x, 256], [{ buffer: buf, offset: 0, size: 640 }, 32]]).map((c) => c.count), [2, 2, 1]);
-  setMaxChunkBytesForTests(1024);
+  setChunkBytesForTests(1024);
   assertThrowsWith(() => batchChunks('bn x[5,...]', 5, [[x, 256], [{ buffer: buf, offset: 0, size: 640 }, 32]]), /bn x\[5/, /multiples of 2 samples/);
   assertThrowsWith(() => batchChunks('op x[5,...]', 5, [[x, 512]]), /op x\[5/, /a binding of 2048 bytes \(one sample\) exceeds/);
   assertThrowsWith(() => batchChunks('op', 4, [[{ buffer: buf, offset: 16, size: 4096 }, 256]]), /offset 16/);
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   gpu().pool.release(buf);
 });
 
@@ -113,10 +113,10 @@ bnCases.forEach((c, i) => {
 
 s('batchNorm2d: one sample over the limit throws the binding error with the op and shape', () => {
   const x = Tensor.fromArray(randomArray(2 * 16 * 16, 1), [2, 16, 4, 4]);
-  setMaxChunkBytesForTests(512);
+  setChunkBytesForTests(512);
   assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, { training: true }),
     /batchnorm2d train x\[2,16,4,4\] fwd \(statistics\)/, /a binding of 1024 bytes \(one sample\) exceeds/);
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   x.dispose();
 });
 
@@ -153,9 +153,9 @@ poolCases.forEach((c, i) => {
 
 s('maxPool2d: one sample over the limit throws the binding error', () => {
   const x = Tensor.fromArray(randomArray(2 * 64 * 16, 1), [2, 64, 4, 4]);
-  setMaxChunkBytesForTests(2048);
+  setChunkBytesForTests(2048);
   assertThrowsWith(() => F.maxPool2d(x, { kernelSize: 2 }), /maxpool2d k2x2 s2x2 p0x0 x\[2,64,4,4\] fwd/, /a binding of 4096 bytes \(one sample\) exceeds/);
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   x.dispose();
 });
 
