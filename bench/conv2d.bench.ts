@@ -196,7 +196,7 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   if (!l1) return list;
   for (const version of Object.keys(versions)) {
     if (opts.quick && version === 'v1') continue;
-    if (versions[version].supports?.(geometry(l1)) === false) continue; // v4 runs only 1x1 convolutions of 1x1 maps
+    if (!versions[version].supports(geometry(l1), gpu().adapter)) continue; // v4 runs only 1x1 convolutions of 1x1 maps
     for (const op of ['fwd', 'dX', 'dW'] as const) list.push(convCase(l1, geometry(l1), op, version));
   }
   return list;

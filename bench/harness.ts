@@ -10,6 +10,7 @@ import { peakCopyKernel, peakFmaKernel, tinyDispatchKernel } from '../kernels/pe
 export interface BenchCase {
   family: string;
   name: string;
+  version?: string;               // the family's version (choice) the case runs, for --version
   flops?: number;                 // per repetition
   bytes?: number;                 // bytes moved per repetition
   validate?: () => Promise<void>; // throws on mismatch with the reference

@@ -6,10 +6,11 @@
 //   v4  matmul kernels      1x1 convolutions of 1x1 maps (split attention's fc layers) as one GEMM
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
-import { gpu, packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
+import { gpu, packParams, type AdapterDescription, type Binding, type BufferRange } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import { fillKernel } from './elementwise.ts';
-import { selectVersion, type TuneJob } from './autotune.ts';
+import type { TuneJob } from './autotune.ts';
+import { chooseVersion, usableChoices, type KernelFamily, type KernelVersion } from './versions.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import { convLabel } from './conv2d_common.ts';
 import { batchChunks, samplesPerChunk, type BatchChunk, type ChunkIO } from './chunking.ts';
@@ -22,14 +23,11 @@ export * from './conv2d.ref.ts';
 
 type Range = Required<BufferRange>;
 
-export interface Conv2dVersion {
-  about: string;
+export interface Conv2dVersion extends KernelVersion<Conv2dGeometry> {
   fwd(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void;
   bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void;
   /** dw = (accumulate ? dw : 0) + this chunk's contribution */
   bwdWeight(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void;
-  /** false where the version cannot run the shape (it is then neither forced nor tuned) */
-  supports?(g: Conv2dGeometry): boolean;
   /** a cap on the samples of one chunk beyond the binding limit (texture sizes) */
   maxSamples?(g: Conv2dGeometry): number;
   /** dX and dW together, sharing work, where canFuseBackward(g) holds */
@@ -38,8 +36,9 @@ export interface Conv2dVersion {
 }
 
 export const versions: Record<string, Conv2dVersion> = {
-  v1: { about: 'direct loops over NCHW storage buffers, one output per invocation', fwd: fwdDirect, bwdInput: bwdInputDirect, bwdWeight: bwdWeightDirect },
-  v2: { about: 'implicit GEMM, 64x64x16 workgroup-memory tiles over NCHW storage buffers (GPUs)',
+  v1: { about: 'direct loops over NCHW storage buffers, one output per invocation', supports: () => true,
+    fwd: fwdDirect, bwdInput: bwdInputDirect, bwdWeight: bwdWeightDirect },
+  v2: { about: 'implicit GEMM, 64x64x16 workgroup-memory tiles over NCHW storage buffers (GPUs)', supports: () => true,
     fwd: fwdTiled, bwdInput: bwdInputTiled, bwdWeight: bwdWeightTiled },
   v3: { about: 'implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)',
     fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightTex, supports: texSupported, maxSamples: texMaxSamples,
@@ -50,11 +49,6 @@ export const versions: Record<string, Conv2dVersion> = {
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
 const REVISION = 'conv2d-2';
-
-/** CPU adapters (lavapipe, SwiftShader): slow storage loads and barriers, fast texel fetches. */
-export function isSoftwareAdapter(): boolean {
-  return gpu().adapter.software;
-}
 
 const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);
 
@@ -80,10 +74,10 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
  * v1's direct loops were measured faster (4-25x on lavapipe); the stem's dX, at 1/21, is
  * still 3x faster on v3.
  */
-function fallbackVersion(op: Conv2dOp, g: Conv2dGeometry, usableVersions: string[]): string {
+function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescription, usableVersions: readonly string[]): string {
   if (usableVersions.includes('v4')) return 'v4';
-  const preferred = isSoftwareAdapter() ? 'v3' : 'v2';
-  if (!usableVersions.includes(preferred) || blockEfficiency(preferred, op, g) < 1 / 32) return 'v1';
+  const preferred = adapter.software ? 'v3' : 'v2';
+  if (!usableVersions.includes(preferred) || blockEfficiency(preferred, op as Conv2dOp, g) < 1 / 32) return 'v1';
   return preferred;
 }
 
@@ -103,9 +97,9 @@ export function shapeKey(g: Conv2dGeometry): string {
 
 const paddedBytes = (n: number): number => Math.max(16, Math.ceil(n / 4) * 16);
 
-function tuneJob(op: Conv2dOp, g: Conv2dGeometry): TuneJob {
+function tuneJob(op: string, g: Conv2dGeometry): TuneJob {
   const pool = gpu().pool;
-  const n = Math.min(...usable(g).map((v) => chunkSamples(g, v)));
+  const n = Math.min(...usableChoices(conv2dFamily, g).map((v) => chunkSamples(g, v)));
   const cg = { ...g, n };
   const xBytes = paddedBytes(n * g.c * g.h * g.w), yBytes = paddedBytes(n * g.co * g.ho * g.wo);
   const wBytes = paddedBytes(g.co * cig(g) * g.kh * g.kw);
@@ -124,18 +118,14 @@ function tuneJob(op: Conv2dOp, g: Conv2dGeometry): TuneJob {
   };
 }
 
-const usable = (g: Conv2dGeometry): string[] => Object.keys(versions).filter((v) => versions[v].supports?.(g) ?? true);
+export const conv2dFamily: KernelFamily<Conv2dGeometry> = {
+  name: 'conv2d', ops: ['fwd', 'bwd_input', 'bwd_weight'], versions, defaultChoice, shapeKey,
+  tune: { revision: REVISION, job: tuneJob },
+};
 
-/** The version `op` runs with on this shape: forced, tuned, or the adapter's fallback. */
-export function conv2dVersion(op: Conv2dOp, g: Conv2dGeometry, forced?: string): string {
-  if (forced !== undefined) {
-    if (!(forced in versions)) throw new Error(`conv2d ${op}: no version ${forced} (have ${Object.keys(versions).join(', ')})`);
-    if (versions[forced].supports?.(g) === false) throw new Error(`${convLabel(op, g, forced)}: version ${forced} cannot run this shape`);
-    return forced;
-  }
-  const ok = usable(g);
-  return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: ok, fallback: fallbackVersion(op, g, ok) },
-    shapeKey(g), () => tuneJob(op, g));
+/** The version `op` runs with on this shape: requested, forced, tuned, or the adapter's default. */
+export function conv2dVersion(op: Conv2dOp, g: Conv2dGeometry, requested?: string): string {
+  return chooseVersion(conv2dFamily, op, g, requested).version;
 }
 
 function checkWeight(g: Conv2dGeometry, w: Range, label: string): void {

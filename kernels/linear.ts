@@ -3,26 +3,26 @@
 // Test: npm test -- linear. Bench: npm run bench -- --filter linear
 import { packParams, type Binding } from '../src/gpu/index.ts';
 import { launch } from './launch.ts';
-import { matmulKernel, type MatmulVersion } from './matmul.ts';
+import { matmulKernel } from './matmul.ts';
 
 const BIAS_WG = 64;
 
 /** y[B, out] = x[B, in] W[out, in]^T (+ bias[out]). */
 export function linearFwdKernel(x: Binding, w: Binding, bias: Binding | null, y: Binding,
-  B: number, inF: number, outF: number, version: MatmulVersion = 'auto'): void {
+  B: number, inF: number, outF: number, version?: string): void {
   matmulKernel(x, w, y, { M: B, N: outF, K: inF, transB: true, bias: bias ?? undefined, version },
     `linear forward [${B},${inF}]x[${outF},${inF}]^T`);
 }
 
 /** dx[B, in] = dy[B, out] W[out, in] */
 export function linearBwdInputKernel(dy: Binding, w: Binding, dx: Binding, B: number, inF: number, outF: number,
-  version: MatmulVersion = 'auto'): void {
+  version?: string): void {
   matmulKernel(dy, w, dx, { M: B, N: inF, K: outF, version }, `linear dX [${B},${outF}]x[${outF},${inF}]`);
 }
 
 /** dW[out, in] (+)= dy[B, out]^T x[B, in] */
 export function linearBwdWeightKernel(dy: Binding, x: Binding, dw: Binding, B: number, inF: number, outF: number,
-  accumulate = false, version: MatmulVersion = 'auto'): void {
+  accumulate = false, version?: string): void {
   matmulKernel(dy, x, dw, { M: outF, N: inF, K: B, transA: true, accumulate, version }, `linear dW [${B},${outF}]^Tx[${B},${inF}]`);
 }
 

@@ -1,3 +1,4 @@
+import { gpu } from '../../src/gpu/index.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
@@ -40,7 +41,7 @@ export const CASES: Case[] = [
 ];
 
 const supported = (version: string, c: Case): boolean =>
-  versions[version].supports?.(conv2dGeometry(c.x, c.w, null, c.opts)) ?? true;
+  versions[version].supports(conv2dGeometry(c.x, c.w, null, c.opts), gpu().adapter);
 
 interface Data { g: Conv2dGeometry; x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array }
 
@@ -171,7 +172,7 @@ s('bad arguments are refused with the argument and shapes named', () => {
   assertThrowsWith(() => F.conv2d(mk([4, 8, 8]), w), /input must be 4-D/);
   assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2.5 }), /groups must be a positive integer/);
   setKernelVersion('conv2d_fwd', 'v9');
-  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd: forced version v9 is not one of/); }
+  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v9 \(have v1, v2, v3, v4\)/); }
   finally { setKernelVersion('conv2d_fwd', null); }
   // a single sample over the binding limit cannot be chunked
   setChunkBytesForTests(1024);
