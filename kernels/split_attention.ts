@@ -3,8 +3,8 @@
 // backward. f64 references: kernels/split_attention.ref.ts. Test: npm test -- split_attention.
 // Bench: bench/split_attention.bench.ts.
 //
-// Versions (docs/kernels/split_attention.md): v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0),
-// chosen by shape. Reductions over H*W use SA_TARGET_THREADS threads in all (T per plane),
+// Versions (docs/kernels/split_attention.md): v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0), the
+// default where it applies; one choice per shape for every plane pass (split_attention_planes). Reductions over H*W use SA_TARGET_THREADS threads in all (T per plane),
 // then a segment sum when T > 1.
 // Every pass is per sample: tensors over one storage binding run in batch chunks
 // (kernels/chunking.ts), the same kernels on each chunk's sub-ranges, with T chosen from the
@@ -13,6 +13,7 @@ import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import { partialSumKernel } from './partial_sum.ts';
 import { batchChunks, type BatchChunk, type Batched } from './chunking.ts';
+import { chooseVersion, type KernelFamily } from './versions.ts';
 import type { SplitShape } from './split_attention.ref.ts';
 
 export * from './split_attention.ref.ts';
@@ -22,10 +23,21 @@ export const SA_MAX_RADIX = 8;
 export const SA_TARGET_THREADS = 2048;
 const UNITS_PER_THREAD = 4;
 
+export const splitAttentionFamily: KernelFamily<SplitShape> = {
+  name: 'split_attention',
+  ops: ['planes'],
+  versions: {
+    v1: { about: 'scalar loads and stores, any H*W', supports: () => true },
+    v2: { about: 'vec4 loads and stores along the plane (H*W % 4 == 0)', supports: (s) => s.HW % 4 === 0 },
+  },
+  defaultChoice: (_op, _s, _a, usable) => (usable.includes('v2') ? 'v2' : 'v1'),
+  shapeKey: (s) => `N${s.N} R${s.R} C${s.C} HW${s.HW}`,
+};
+
 interface Geometry { vec4: boolean; HWu: number; T: number; v: string }
 
 function geometry(s: SplitShape): Geometry {
-  const vec4 = s.HW % 4 === 0;
+  const vec4 = s.HW > 1 && chooseVersion(splitAttentionFamily, 'planes', s).version === 'v2';
   const HWu = vec4 ? s.HW / 4 : s.HW;
   const T = Math.max(1, Math.min(HWu, 256, Math.ceil(SA_TARGET_THREADS / (s.N * s.C))));
   return { vec4, HWu, T, v: vec4 ? 'v2' : 'v1' };
