@@ -9,7 +9,9 @@
 //
 // Forcing a version (tests, benchmarks): setKernelVersion('conv2d_fwd', 'v2'), or the
 // environment variable WG_KERNEL_VERSION=conv2d_fwd:v2,conv2d_bwd_weight:v1; a bare family
-// name forces every op of it (conv2d:v1). The setter wins over the environment.
+// name forces every op of it (conv2d:v1, split_attention:v1), and a choice may name tuning
+// parameters (batchnorm2d:v2(reductionThreads=32768)); see kernels/versions.ts. A forced
+// version applies where it can run the shape. The setter wins over the environment.
 import { gpu, hasGpu } from '../src/gpu/index.ts';
 import { timeGpu } from '../src/gpu/timer.ts';
 import { envVar, fileStore, hasNodeFs } from './autotune_store_node.ts';
@@ -51,7 +53,8 @@ const tuneState = (): TuneState => gpu().state<TuneState>('autotune', () => ({ c
 
 function parseEnv(raw: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  // commas inside a choice's parentheses, v2(a=1,b=2), do not separate items
+  for (const item of raw.split(/,(?![^(]*\))/).map((s) => s.trim()).filter(Boolean)) {
     const [op, version] = item.split(':');
     if (!op || !version) throw new Error(`WG_KERNEL_VERSION: "${item}" is not op:version (e.g. conv2d_fwd:v2)`);
     out.set(op, version);
@@ -68,8 +71,13 @@ export function setKernelVersion(op: string, version: string | null): void {
 export function forcedVersion(op: string): string | undefined {
   const raw = envVar('WG_KERNEL_VERSION') ?? '';
   if (raw !== envRaw) { envForced = parseEnv(raw); envRaw = raw; }
-  const family = op.split('_')[0];
-  return forced.get(op) ?? forced.get(family) ?? envForced.get(op) ?? envForced.get(family);
+  // the op itself, then its family: every shorter '_' prefix (split_attention_planes -> split_attention)
+  const parts = op.split('_');
+  const names = parts.map((_, i) => parts.slice(0, parts.length - i).join('_'));
+  for (const source of [forced, envForced]) {
+    for (const name of names) { const v = source.get(name); if (v !== undefined) return v; }
+  }
+  return undefined;
 }
 
 /** Replaces where choices persist (tests use an in-memory store). */
