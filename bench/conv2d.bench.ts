@@ -123,7 +123,7 @@ function matmulPeer(g: Conv2dGeometry, d: () => Data): { name: string; run: () =
   const o: MatmulOptions = { M: g.co, N: hw, K: g.c, batch: g.n, strideA: 0, strideB: g.c * hw, strideOut: g.co * hw };
   const version = chooseMatmulVersion(o);
   return {
-    name: `matmul v${version}`,
+    name: `matmul ${version}`,
     run: async () => {
       const [x, w, , y] = d().t;
       const rec = () => matmulKernel(w.binding, x.binding, y.binding, { ...o, version }, `1x1 as matmul ${g.co}x${g.c}x${hw}`);
@@ -163,6 +163,7 @@ function convCase(sh: Shape, g: Conv2dGeometry, op: Op, forced?: string): BenchC
   return {
     family: 'conv2d',
     name: `${shapeName} ${op} ${versionsUsed}`,
+    version: versionsUsed,
     flops: 2 * macs * (op === 'fwd+dX+dW' ? 3 : 1),
     record,
     validate: async () => {

@@ -6,11 +6,12 @@
 // clock around submit + queue drain, with submissions, dispatches and new buffers counted.
 import { gpu, timeGpu } from '../src/gpu/index.ts';
 import { peakCopyKernel, peakFmaKernel, tinyDispatchKernel } from '../kernels/peak.ts';
+import { setKernelVersion } from '../kernels/autotune.ts';
 
 export interface BenchCase {
   family: string;
   name: string;
-  version?: string;               // the family's version (choice) the case runs, for --version
+  version?: string;               // the version (choice) of its kernel family the case runs, 'a/b' for several; --version keeps
   flops?: number;                 // per repetition
   bytes?: number;                 // bytes moved per repetition
   validate?: () => Promise<void>; // throws on mismatch with the reference
@@ -22,6 +23,19 @@ export interface BenchCase {
   dispose: () => void;
   peer?: { name: string; run: () => Promise<number> }; // ms of one repetition, warmed up
   peers?: { name: string; run: () => Promise<number> }[];
+}
+
+/** Runs fn with `version` forced for a kernel family (its kernels take no version argument). */
+export function withVersion<T>(family: string, version: string, fn: () => T): T {
+  setKernelVersion(family, version);
+  try { return fn(); } finally { setKernelVersion(family, null); }
+}
+
+/** Whether a case runs a version the --version filter (comma list; 'v2' also keeps v2's tuned choices) asks for. */
+export function versionWanted(c: BenchCase, filter: string | undefined): boolean {
+  if (!filter) return true;
+  const ran = (c.version ?? '').split('/').filter(Boolean);
+  return filter.split(',').some((f) => ran.some((v) => v === f || v.startsWith(`${f}(`)));
 }
 
 export interface Peaks { fmaGflops: number; copyGBs: number; dispatchUs: number; method: string }
