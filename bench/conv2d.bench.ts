@@ -15,7 +15,7 @@ import {
   conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
   conv2dMacs, conv2dVersion, versions, type Conv2dGeometry,
 } from '../kernels/conv2d.ts';
-import { matmulKernel, chooseMatmulVersion, type MatmulOptions } from '../kernels/matmul.ts';
+import { matmulForward, chooseMatmulVersion, type MatmulOptions } from '../kernels/matmul.ts';
 import { tfjsConvPeer, type TfConvPeer } from './peers/tfjs.ts';
 
 interface Shape { name: string; c: number; co: number; k: number; s: number; p: number; groups: number; h: number; bias: boolean }
@@ -126,7 +126,7 @@ function matmulPeer(g: Conv2dGeometry, d: () => Data): { name: string; run: () =
     name: `matmul ${version}`,
     run: async () => {
       const [x, w, , y] = d().t;
-      const rec = () => matmulKernel(w.binding, x.binding, y.binding, { ...o, version }, `1x1 as matmul ${g.co}x${g.c}x${hw}`);
+      const rec = () => matmulForward(w.binding, x.binding, y.binding, { ...o, version }, `1x1 as matmul ${g.co}x${g.c}x${hw}`);
       rec();
       await gpu().recorder.sync();
       return Math.min(...(await timeGpu(rec, 3)).ms);

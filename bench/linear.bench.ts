@@ -2,7 +2,7 @@
 // convolution as a batched GEMM, and a square product, for each kernel version.
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/tensor.ts';
-import { matmulCpu, matmulFamily, matmulFlops, matmulKernel, type MatmulOptions } from '../kernels/matmul.ts';
+import { matmulCpu, matmulFamily, matmulFlops, matmulForward, type MatmulOptions } from '../kernels/matmul.ts';
 import { usableChoices } from '../kernels/versions.ts';
 
 function operandSizes(o: MatmulOptions): [number, number, number] {
@@ -16,7 +16,7 @@ function matmulCase(name: string, o: MatmulOptions): BenchCase {
   const a = Float32Array.from({ length: sa }, (_, i) => Math.sin(i * 0.37));
   const b = Float32Array.from({ length: sb }, (_, i) => Math.cos(i * 0.11));
   const ta = Tensor.fromArray(a, [sa]), tb = Tensor.fromArray(b, [sb]), tout = Tensor.empty([so], 'bench matmul out');
-  const record = () => matmulKernel(ta.binding, tb.binding, tout.binding, o, name);
+  const record = () => matmulForward(ta.binding, tb.binding, tout.binding, o, name);
   return {
     family: 'linear', name: `${name} ${o.version}`, version: o.version, flops: matmulFlops(o), record,
     validate: async () => {

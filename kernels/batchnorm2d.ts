@@ -78,7 +78,7 @@ function tuneJob(shape: readonly number[]): TuneJob {
   const x = pool.acquire(4 * shape.reduce((a, b) => a * b, 1), 'tune x'), coef = pool.acquire(16 * C, 'tune coef');
   const none = { weight: null, bias: null, runningMean: null, runningVar: null };
   return {
-    record: (v) => batchNorm2dCoefKernel(x, bnGeometry(shape, v), none, coef,
+    record: (v) => batchNorm2dCoefficients(x, bnGeometry(shape, v), none, coef,
       { training: true, eps: 1e-5, momentum: 0.1 }, `batchnorm2d tune x[${shape}] ${v}`),
     dispose: () => { pool.release(x); pool.release(coef); },
   };
@@ -133,7 +133,7 @@ export interface BnParamBindings {
  * coef[c] = (scale, shift, mean, invstd) as vec4 (C*16 bytes). Training: batch statistics,
  * and running stats updated in place when given. Eval: from the running stats.
  */
-export function batchNorm2dCoefKernel(x: Binding, g: BnGeometry, p: BnParamBindings, coef: Binding,
+export function batchNorm2dCoefficients(x: Binding, g: BnGeometry, p: BnParamBindings, coef: Binding,
   o: { training: boolean; eps: number; momentum: number }, label: string): void {
   const flags = (p.weight ? FLAG.weight : 0) | (p.bias ? FLAG.bias : 0);
   if (!o.training) {
@@ -164,7 +164,7 @@ export function batchNorm2dCoefKernel(x: Binding, g: BnGeometry, p: BnParamBindi
 }
 
 /** y = x * scale + shift (+ residual) (relu). */
-export function batchNorm2dApplyKernel(x: Binding, coef: Binding, residual: Binding | null, y: Binding, g: BnGeometry,
+export function batchNorm2dApply(x: Binding, coef: Binding, residual: Binding | null, y: Binding, g: BnGeometry,
   relu: boolean, label: string): void {
   const plane = g.C * g.HW;
   for (const ch of batchChunks(label, g.N, [[x, plane], [y, plane], ...(residual ? [[residual, plane] as const] : [])])) {
@@ -187,7 +187,7 @@ export interface BnBackwardOutputs {
  * Backward of the forward above. `y` (the forward output) is read only when relu was fused;
  * then `out.masked` must be given and receives dy * (y > 0).
  */
-export function batchNorm2dBwdKernel(x: Binding, dy: Binding, y: Binding | null, coef: Binding, weight: Binding | null,
+export function batchNorm2dBackward(x: Binding, dy: Binding, y: Binding | null, coef: Binding, weight: Binding | null,
   g: BnGeometry, training: boolean, out: BnBackwardOutputs, label: string): void {
   const relu = y !== null;
   if (relu && !out.masked) throw new Error(`${label}: relu backward needs a buffer for the masked gradient`);

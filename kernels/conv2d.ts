@@ -8,7 +8,7 @@
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type AdapterDescription, type Binding, type BufferRange } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
-import { fillKernel } from './elementwise.ts';
+import { elementwiseFill } from './elementwise.ts';
 import type { TuneJob } from './autotune.ts';
 import { chooseVersion, usableChoices, type KernelFamily, type KernelVersion } from './versions.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
@@ -105,7 +105,7 @@ function tuneJob(op: string, g: Conv2dGeometry): TuneJob {
   const wBytes = paddedBytes(g.co * cig(g) * g.kh * g.kw);
   const bufs = [pool.acquire(xBytes, 'tune x'), pool.acquire(wBytes, 'tune w'), pool.acquire(yBytes, 'tune y')];
   const [x, w, y] = bufs.map((b, i) => ({ buffer: b, offset: 0, size: [xBytes, wBytes, yBytes][i] }));
-  for (const r of [x, w, y]) fillKernel(r, r.size / 4, 0.5, 'conv2d tune data'); // no stale NaNs or denormals in the timing
+  for (const r of [x, w, y]) elementwiseFill(r, r.size / 4, 0.5, 'conv2d tune data'); // no stale NaNs or denormals in the timing
   const io = (r: Range): ChunkIO => ({ binding: r, base: 0 });
   return {
     record: (v) => {

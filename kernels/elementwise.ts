@@ -34,7 +34,7 @@ function overChunks(n: number, bindings: Binding[], sliced: boolean[], label: st
   for (const ch of chunks) fn(bindings.map((b, i) => (sliced[i] ? ch.of(b, 1) : b)), ch.count);
 }
 
-export function binaryKernel(op: BinaryOp, a: Binding, b: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 1): void {
+export function elementwiseBinary(op: BinaryOp, a: Binding, b: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 1): void {
   overChunks(n, [a, b, out], [true, true, true], label, ([ca, cb, co], count) => {
     const { params, grid } = geometry(count, alpha, beta);
     launch({ shader: 'elementwise', entry: 'elementwise_binary', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(binaryCode[op]) },
@@ -42,7 +42,7 @@ export function binaryKernel(op: BinaryOp, a: Binding, b: Binding, out: Binding,
   });
 }
 
-export function unaryKernel(op: UnaryOp, a: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 0): void {
+export function elementwiseUnary(op: UnaryOp, a: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 0): void {
   overChunks(n, [a, out], [op !== 'broadcast', true], label, ([ca, co], count) => {
     const { params, grid } = geometry(count, alpha, beta);
     launch({ shader: 'elementwise', entry: 'elementwise_unary', bindings: ['read', 'write', 'uniform'], constants: constants(unaryCode[op]) },
@@ -50,26 +50,26 @@ export function unaryKernel(op: UnaryOp, a: Binding, out: Binding, n: number, la
   });
 }
 
-export function reluBwdKernel(x: Binding, dy: Binding, dx: Binding, n: number, label: string): void {
+export function elementwiseReluBackward(x: Binding, dy: Binding, dx: Binding, n: number, label: string): void {
   overChunks(n, [x, dy, dx], [true, true, true], label, ([cx, cdy, cdx], count) => {
     const { params, grid } = geometry(count, 1, 0);
-    launch({ shader: 'elementwise', entry: 'relu_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(0) },
+    launch({ shader: 'elementwise', entry: 'elementwise_relu_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(0) },
       [cx, cdy, cdx], params, grid, label);
   });
 }
 
-export function fillKernel(out: Binding, n: number, value: number, label: string): void {
+export function elementwiseFill(out: Binding, n: number, value: number, label: string): void {
   overChunks(n, [out], [true], label, ([co], count) => {
     const { params, grid } = geometry(count, value, 0);
-    launch({ shader: 'elementwise', entry: 'fill', bindings: ['write', 'uniform'], constants: constants(0) }, [co], params, grid, label);
+    launch({ shader: 'elementwise', entry: 'elementwise_fill', bindings: ['write', 'uniform'], constants: constants(0) }, [co], params, grid, label);
   });
 }
 
 /** y += alpha * x */
-export function axpyKernel(x: Binding, y: Binding, n: number, alpha: number, label: string): void {
+export function elementwiseAxpy(x: Binding, y: Binding, n: number, alpha: number, label: string): void {
   overChunks(n, [x, y], [true, true], label, ([cx, cy], count) => {
     const { params, grid } = geometry(count, alpha, 0);
-    launch({ shader: 'elementwise', entry: 'axpy_inplace', bindings: ['read', 'write', 'uniform'], constants: constants(0) },
+    launch({ shader: 'elementwise', entry: 'elementwise_axpy', bindings: ['read', 'write', 'uniform'], constants: constants(0) },
       [cx, cy], params, grid, label);
   });
 }

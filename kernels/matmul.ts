@@ -49,13 +49,13 @@ const versions: Record<string, KernelVersion<MatmulOptions>> = {
  * which prefer barrier-free kernels, v2 where its vec4 alignment holds, else v1.
  */
 export const matmulFamily: KernelFamily<MatmulOptions> = {
-  name: 'matmul', ops: ['gemm'], versions,
+  name: 'matmul', ops: ['fwd'], versions,
   defaultChoice: (_op, o, adapter) => (!adapter.software ? 'v3' : vec4Aligned(o) ? 'v2' : 'v1'),
   shapeKey: (o) => `${o.M}x${o.K}x${o.N}${o.transA ? ' tA' : ''}${o.transB ? ' tB' : ''}${o.batch ? ` b${o.batch}` : ''}`,
 };
 
 export function chooseMatmulVersion(o: MatmulOptions): string {
-  return chooseVersion(matmulFamily, 'gemm', o, o.version).version;
+  return chooseVersion(matmulFamily, 'fwd', o, o.version).version;
 }
 
 function checkOptions(o: MatmulOptions, label: string): void {
@@ -67,7 +67,7 @@ function checkOptions(o: MatmulOptions, label: string): void {
 }
 
 /** Records out[M,N] = alpha * op(A) op(B) [+ out] [+ bias] (per batch). */
-export function matmulKernel(a: Binding, b: Binding, out: Binding, o: MatmulOptions, label = `matmul ${o.M}x${o.K}x${o.N}`): void {
+export function matmulForward(a: Binding, b: Binding, out: Binding, o: MatmulOptions, label = `matmul ${o.M}x${o.K}x${o.N}`): void {
   checkOptions(o, label);
   const batch = o.batch ?? 1;
   if (o.M === 0 || o.N === 0 || batch === 0) return;
@@ -95,7 +95,7 @@ export function matmulFlops(o: Pick<MatmulOptions, 'M' | 'N' | 'K' | 'batch'>): 
   return 2 * o.M * o.N * o.K * (o.batch ?? 1);
 }
 
-/** f64 reference of matmulKernel; `out` (if given) is the prior value for accumulate. */
+/** f64 reference of matmulForward; `out` (if given) is the prior value for accumulate. */
 export function matmulCpu(a: ArrayLike<number>, b: ArrayLike<number>, o: MatmulOptions,
   out?: ArrayLike<number>, bias?: ArrayLike<number>): Float64Array {
   const { M, N, K } = o;

@@ -110,21 +110,21 @@ function backward(kind: 'max' | 'avg', dy: Binding, arg: Binding, dx: Binding, g
 }
 
 /** y and argmax (i32 index ih*W + iw within the plane, one per output). */
-export function maxPool2dFwdKernel(x: Binding, y: Binding, argmax: Binding, g: Pool2dGeometry, version: PoolVersion, label: string): void {
+export function maxPool2dForward(x: Binding, y: Binding, argmax: Binding, g: Pool2dGeometry, version: PoolVersion, label: string): void {
   forward('max', x, y, argmax, g, null, version, label);
 }
 
-export function maxPool2dBwdKernel(dy: Binding, argmax: Binding, dx: Binding, g: Pool2dGeometry, version: PoolVersion, label: string): void {
+export function maxPool2dBackward(dy: Binding, argmax: Binding, dx: Binding, g: Pool2dGeometry, version: PoolVersion, label: string): void {
   backward('max', dy, argmax, dx, g, null, version, label);
 }
 
 /** `scratch`: any writable buffer not bound elsewhere (the max entries' index output, unused here). */
-export function avgPool2dFwdKernel(x: Binding, y: Binding, scratch: Binding, g: Pool2dGeometry, mode: AvgPoolMode,
+export function avgPool2dForward(x: Binding, y: Binding, scratch: Binding, g: Pool2dGeometry, mode: AvgPoolMode,
   version: PoolVersion, label: string): void {
   forward('avg', x, y, scratch, g, mode, version, label);
 }
 
-export function avgPool2dBwdKernel(dy: Binding, dx: Binding, g: Pool2dGeometry, mode: AvgPoolMode, version: PoolVersion, label: string): void {
+export function avgPool2dBackward(dy: Binding, dx: Binding, g: Pool2dGeometry, mode: AvgPoolMode, version: PoolVersion, label: string): void {
   backward('avg', dy, dy, dx, g, mode, version, label);
 }
 
@@ -134,13 +134,13 @@ function adaptiveGeometry(shape: readonly number[], OH: number, OW: number): Poo
 }
 
 /** x [N,C,H,W] -> y [N,C,OH,OW]; a 1x1 output takes the global path (one thread per plane, vec4 when H*W % 4 == 0). */
-export function adaptiveAvgPool2dFwdKernel(x: Binding, y: Binding, shape: readonly number[], OH: number, OW: number, label: string,
+export function adaptiveAvgPool2dForward(x: Binding, y: Binding, shape: readonly number[], OH: number, OW: number, label: string,
   version?: PoolVersion): void {
   const full = adaptiveGeometry(shape, OH, OW);
   const xs = inPlane(full), ys = outPlane(full);
   const chunks = batchChunks(label, full.N, [[x, xs], [y, ys]]);
   if (chunks.length > 1) {
-    for (const ch of chunks) adaptiveAvgPool2dFwdKernel(ch.of(x, xs), ch.of(y, ys), [ch.count, ...shape.slice(1)], OH, OW, label, version);
+    for (const ch of chunks) adaptiveAvgPool2dForward(ch.of(x, xs), ch.of(y, ys), [ch.count, ...shape.slice(1)], OH, OW, label, version);
     return;
   }
   const g = full;
@@ -156,13 +156,13 @@ export function adaptiveAvgPool2dFwdKernel(x: Binding, y: Binding, shape: readon
     [x, y], params(g, threads, null), grid1d(threads, POOL_WG), label);
 }
 
-export function adaptiveAvgPool2dBwdKernel(dy: Binding, dx: Binding, shape: readonly number[], OH: number, OW: number, label: string,
+export function adaptiveAvgPool2dBackward(dy: Binding, dx: Binding, shape: readonly number[], OH: number, OW: number, label: string,
   version?: PoolVersion): void {
   const full = adaptiveGeometry(shape, OH, OW);
   const xs = inPlane(full), ys = outPlane(full);
   const chunks = batchChunks(label, full.N, [[dy, ys], [dx, xs]]);
   if (chunks.length > 1) {
-    for (const ch of chunks) adaptiveAvgPool2dBwdKernel(ch.of(dy, ys), ch.of(dx, xs), [ch.count, ...shape.slice(1)], OH, OW, label, version);
+    for (const ch of chunks) adaptiveAvgPool2dBackward(ch.of(dy, ys), ch.of(dx, xs), [ch.count, ...shape.slice(1)], OH, OW, label, version);
     return;
   }
   const g = full;

@@ -9,7 +9,7 @@ import { batchChunks } from './chunking.ts';
 export const REDUCE_SEG = 64;
 
 /** Writes scale * sum(x[0..n)) to out[0]. Inputs over one binding are summed range by range. */
-export function sumKernel(x: Binding, out: Binding, n: number, scale: number, label: string): void {
+export function reduceSum(x: Binding, out: Binding, n: number, scale: number, label: string): void {
   const ranges = batchChunks(label, n, [[x, 1]]);
   if (ranges.length > 1) {
     // each range's sum lands in its own 256-byte slot of a zeroed scratch buffer, which is then summed
@@ -18,7 +18,7 @@ export function sumKernel(x: Binding, out: Binding, n: number, scale: number, la
     const slots = pool.acquire(chunks * 256, 'reduce chunk sums');
     gpu().recorder.clear(slots, 0, chunks * 256);
     for (const r of ranges) {
-      sumKernel(r.of(x, 1), { buffer: slots, offset: r.index * 256, size: 16 }, r.count, 1, `${label} (range ${r.index + 1}/${chunks})`);
+      reduceSum(r.of(x, 1), { buffer: slots, offset: r.index * 256, size: 16 }, r.count, 1, `${label} (range ${r.index + 1}/${chunks})`);
     }
     partialSumKernel(slots, out, { count: 1, T: chunks, si: 0, st: 64, n: chunks * 64 }, label, { scale });
     pool.release(slots);

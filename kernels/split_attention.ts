@@ -64,14 +64,14 @@ const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[]) =>
   ({ shader: 'split_attention', entry: `split_attention_${name}`, bindings, constants: { WG: SA_WG } });
 
 /** s [N, C, H, W] = sum of the R splits of x [N, R*C, H, W]. */
-export function radixSumKernel(x: Binding, out: Binding, s: SplitShape, label: string): void {
+export function splitAttentionRadixSumForward(x: Binding, out: Binding, s: SplitShape, label: string): void {
   const g = geometry(s), xs = s.R * s.C * s.HW, os = s.C * s.HW;
   forChunks(s, label, [[x, xs], [out, os]], (cs, ch) =>
     launch(entry(`radix_sum_fwd_${g.v}`, ['read', 'write', 'uniform']), [ch.of(x, xs), ch.of(out, os)], params(cs, g), planeGrid(cs, g, label), label));
 }
 
 /** dx [N, R*C, H, W] = ds broadcast to every split. */
-export function radixSumBwdKernel(ds: Binding, dx: Binding, s: SplitShape, label: string): void {
+export function splitAttentionRadixSumBackward(ds: Binding, dx: Binding, s: SplitShape, label: string): void {
   const g = geometry(s), xs = s.R * s.C * s.HW, os = s.C * s.HW;
   forChunks(s, label, [[ds, os], [dx, xs]], (cs, ch) =>
     launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ch.of(ds, os), ch.of(dx, xs)], params(cs, g), planeGrid(cs, g, label), label));
@@ -82,7 +82,7 @@ function segmentSum(partials: Binding, out: Binding, count: number, T: number, s
 }
 
 /** g [N, C] = global average over H, W of the radix sum of x (fc1's input, without materialising the sum). */
-export function splitAttentionPoolKernel(x: Binding, out: Binding, s: SplitShape, label: string): void {
+export function splitAttentionPoolForward(x: Binding, out: Binding, s: SplitShape, label: string): void {
   const g = geometry(s), xs = s.R * s.C * s.HW;
   const pool = gpu().pool;
   const chunks = batchChunks(label, s.N, [[x, xs], [out, s.C]]);
@@ -98,7 +98,7 @@ export function splitAttentionPoolKernel(x: Binding, out: Binding, s: SplitShape
 }
 
 /** dx [N, R*C, H, W] = dg [N, C] / (H*W), broadcast over the plane and the splits. */
-export function splitAttentionPoolBwdKernel(dg: Binding, dx: Binding, s: SplitShape, label: string): void {
+export function splitAttentionPoolBackward(dg: Binding, dx: Binding, s: SplitShape, label: string): void {
   const g = geometry(s), xs = s.R * s.C * s.HW;
   forChunks(s, label, [[dg, s.C], [dx, xs]], (cs, ch) =>
     launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ch.of(dg, s.C), ch.of(dx, xs)], params(cs, g, { scale: 1 / s.HW, count: 1 }),
@@ -106,13 +106,13 @@ export function splitAttentionPoolBwdKernel(dg: Binding, dx: Binding, s: SplitSh
 }
 
 /** a [N, R*C] radix-major from the cardinal-major logits z (sigmoid when R = 1). */
-export function rSoftmaxKernel(z: Binding, a: Binding, N: number, R: number, C: number, K: number, label: string): void {
+export function splitAttentionRSoftmaxForward(z: Binding, a: Binding, N: number, R: number, C: number, K: number, label: string): void {
   const s = { N, R, C, HW: 1 }, g = geometry(s);
   forChunks(s, label, [[z, R * C], [a, R * C]], (cs, ch) =>
     launch(entry('rsoftmax_fwd', ['read', 'write', 'uniform']), [ch.of(z, R * C), ch.of(a, R * C)], params(cs, g, { K }), grid1d(cs.N * C, SA_WG), label));
 }
 
-export function rSoftmaxBwdKernel(a: Binding, da: Binding, dz: Binding, N: number, R: number, C: number, K: number, label: string): void {
+export function splitAttentionRSoftmaxBackward(a: Binding, da: Binding, dz: Binding, N: number, R: number, C: number, K: number, label: string): void {
   const s = { N, R, C, HW: 1 }, g = geometry(s);
   forChunks(s, label, [[a, R * C], [da, R * C], [dz, R * C]], (cs, ch) =>
     launch(entry('rsoftmax_bwd', ['read', 'read', 'write', 'uniform']), [ch.of(a, R * C), ch.of(da, R * C), ch.of(dz, R * C)],
@@ -120,7 +120,7 @@ export function rSoftmaxBwdKernel(a: Binding, da: Binding, dz: Binding, N: numbe
 }
 
 /** y [N, C, H, W] = sum_r att[n, r*C + c] x[n, r*C + c]. */
-export function splitAttentionCombineKernel(x: Binding, att: Binding, y: Binding, s: SplitShape, label: string): void {
+export function splitAttentionCombineForward(x: Binding, att: Binding, y: Binding, s: SplitShape, label: string): void {
   if (s.R > SA_MAX_RADIX) throw new Error(`${label}: radix ${s.R} over the supported ${SA_MAX_RADIX}`);
   const g = geometry(s), xs = s.R * s.C * s.HW, as = s.R * s.C, ys = s.C * s.HW;
   forChunks(s, label, [[x, xs], [att, as], [y, ys]], (cs, ch) =>
@@ -129,7 +129,7 @@ export function splitAttentionCombineKernel(x: Binding, att: Binding, y: Binding
 }
 
 /** dx = att dy per split; datt [N, R*C] = sum over H, W of dy x. */
-export function splitAttentionCombineBwdKernel(x: Binding, att: Binding, dy: Binding, dx: Binding, datt: Binding, s: SplitShape, label: string): void {
+export function splitAttentionCombineBackward(x: Binding, att: Binding, dy: Binding, dx: Binding, datt: Binding, s: SplitShape, label: string): void {
   if (s.R > SA_MAX_RADIX) throw new Error(`${label}: radix ${s.R} over the supported ${SA_MAX_RADIX}`);
   const g = geometry(s), xs = s.R * s.C * s.HW, as = s.R * s.C, ys = s.C * s.HW;
   const pool = gpu().pool;

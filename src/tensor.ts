@@ -7,7 +7,7 @@ import { gpu, type BufferRange } from './gpu/index.ts';
 import { Rng, defaultRng } from './rng.ts';
 import { tensorBackward, type TapeRecord } from './autograd/tape.ts';
 import { registerInScope } from './autograd/scope.ts';
-import { fillKernel } from '../kernels/elementwise.ts';
+import { elementwiseFill } from '../kernels/elementwise.ts';
 
 // A region of a GPU buffer: a whole pooled buffer, or a slice of a larger one (a flat
 // parameter arena). `pooled` storage returns to the pool when the last tensor lets go.
@@ -76,7 +76,7 @@ export class Tensor {
 
   static full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
     const t = new Tensor(shape, null, { label: 'full', ...opts });
-    if (t.size > 0) fillKernel(t.binding, t.size, value, `full [${shape}]`);
+    if (t.size > 0) elementwiseFill(t.binding, t.size, value, `full [${shape}]`);
     return t;
   }
 

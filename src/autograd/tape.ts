@@ -3,7 +3,7 @@
 // reverse walk. Fan-out accumulates (+=), leaves accumulate into .grad across calls, and
 // each record's saved tensors are freed as soon as its backward has run.
 import { Tensor } from '../tensor.ts';
-import { axpyKernel, unaryKernel } from '../../kernels/elementwise.ts';
+import { elementwiseAxpy, elementwiseUnary } from '../../kernels/elementwise.ts';
 
 export interface TapeRecord {
   op: string;
@@ -40,12 +40,12 @@ export function record(op: string, inputs: Tensor[], output: Tensor, saved: Tens
 
 function copyOf(t: Tensor): Tensor {
   const c = Tensor.empty(t.shape, 'grad copy');
-  unaryKernel('affine', t.binding, c.binding, t.size, `grad copy [${t.shape}]`, 1, 0);
+  elementwiseUnary('affine', t.binding, c.binding, t.size, `grad copy [${t.shape}]`, 1, 0);
   return c;
 }
 
 function accumulate(into: Tensor, add: Tensor): void {
-  axpyKernel(add.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
+  elementwiseAxpy(add.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
   add.dispose();
 }
 

@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
-import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
 
 export interface BatchNorm2dOptions {
   /** Batch statistics (and running-stat updates) when true, running statistics when false. */
@@ -78,12 +78,12 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
   const fused = `${relu ? '+relu' : ''}${residual ? '+residual' : ''}`;
   const label = `batchnorm2d${fused} ${training ? 'train' : 'eval'} x${shapeStr(x.shape)}`;
   const coef = Tensor.empty([C, 4], 'batchnorm2d coefficients');
-  batchNorm2dCoefKernel(x.binding, g, {
+  batchNorm2dCoefficients(x.binding, g, {
     weight: weight?.binding ?? null, bias: bias?.binding ?? null,
     runningMean: runningMean?.binding ?? null, runningVar: runningVar?.binding ?? null,
   }, coef.binding, { training, eps, momentum }, `${label} fwd`);
   const out = Tensor.empty(x.shape, 'batchNorm2d');
-  batchNorm2dApplyKernel(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
+  batchNorm2dApply(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
 
   const inputs = [x, weight, bias, residual].filter((t): t is Tensor => t !== null);
   record('batchNorm2d', inputs, out, [x, coef], (dy) => {
@@ -91,7 +91,7 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
     const dweight = Tensor.empty([C], 'batchNorm2d dweight');
     const dbias = Tensor.empty([C], 'batchNorm2d dbias');
     const masked = relu ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
-    batchNorm2dBwdKernel(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training,
+    batchNorm2dBackward(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training,
       { dx: dx?.binding ?? null, dweight: dweight.binding, dbias: dbias.binding, masked: masked?.binding ?? null }, `${label} bwd`);
     const dresidual = residual?.requiresGrad ? (masked ?? dy) : null;
     if (masked && dresidual !== masked) masked.dispose();

@@ -1,7 +1,7 @@
 // Differentiable elementwise ops on same-shape tensors (no broadcasting: a mismatch is an error).
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd/tape.ts';
-import { binaryKernel, reluBwdKernel, unaryKernel } from '../../kernels/elementwise.ts';
+import { elementwiseBinary, elementwiseReluBackward, elementwiseUnary } from '../../kernels/elementwise.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 
 export function sameShape(op: string, a: Tensor, b: Tensor): void {
@@ -12,14 +12,14 @@ export function sameShape(op: string, a: Tensor, b: Tensor): void {
 
 function scaled(t: Tensor, alpha: number, label: string): Tensor {
   const out = Tensor.empty(t.shape, label);
-  unaryKernel('affine', t.binding, out.binding, t.size, `${label} ${shapeStr(t.shape)}`, alpha, 0);
+  elementwiseUnary('affine', t.binding, out.binding, t.size, `${label} ${shapeStr(t.shape)}`, alpha, 0);
   return out;
 }
 
 function binary(op: 'add' | 'sub' | 'mul', a: Tensor, b: Tensor): Tensor {
   sameShape(op, a, b);
   const out = Tensor.empty(a.shape, op);
-  binaryKernel(op, a.binding, b.binding, out.binding, a.size, `${op} ${shapeStr(a.shape)}`);
+  elementwiseBinary(op, a.binding, b.binding, out.binding, a.size, `${op} ${shapeStr(a.shape)}`);
   return out;
 }
 
@@ -40,8 +40,8 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   record('mul', [a, b], out, [a, b], (dy) => {
     const label = `mul backward ${shapeStr(a.shape)}`;
     let da: Tensor | null = null, db: Tensor | null = null;
-    if (a.requiresGrad) { da = Tensor.empty(a.shape, 'mul backward'); binaryKernel('mul', dy.binding, b.binding, da.binding, a.size, label); }
-    if (b.requiresGrad) { db = Tensor.empty(b.shape, 'mul backward'); binaryKernel('mul', dy.binding, a.binding, db.binding, a.size, label); }
+    if (a.requiresGrad) { da = Tensor.empty(a.shape, 'mul backward'); elementwiseBinary('mul', dy.binding, b.binding, da.binding, a.size, label); }
+    if (b.requiresGrad) { db = Tensor.empty(b.shape, 'mul backward'); elementwiseBinary('mul', dy.binding, a.binding, db.binding, a.size, label); }
     return [da, db];
   });
   return out;
@@ -56,10 +56,10 @@ export function scale(x: Tensor, alpha: number): Tensor {
 
 export function relu(x: Tensor): Tensor {
   const out = Tensor.empty(x.shape, 'relu');
-  unaryKernel('relu', x.binding, out.binding, x.size, `relu ${shapeStr(x.shape)}`);
+  elementwiseUnary('relu', x.binding, out.binding, x.size, `relu ${shapeStr(x.shape)}`);
   record('relu', [x], out, [x], (dy) => {
     const dx = Tensor.empty(x.shape, 'relu backward');
-    reluBwdKernel(x.binding, dy.binding, dx.binding, x.size, `relu backward ${shapeStr(x.shape)}`);
+    elementwiseReluBackward(x.binding, dy.binding, dx.binding, x.size, `relu backward ${shapeStr(x.shape)}`);
     return [dx];
   });
   return out;

@@ -8,8 +8,8 @@ import { Tensor } from '../tensor.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import {
-  radixSumBwdKernel, radixSumKernel, rSoftmaxBwdKernel, rSoftmaxKernel, SA_MAX_RADIX, splitAttentionCombineBwdKernel,
-  splitAttentionCombineKernel, splitAttentionPoolBwdKernel, splitAttentionPoolKernel, type SplitShape,
+  splitAttentionRadixSumBackward, splitAttentionRadixSumForward, splitAttentionRSoftmaxBackward, splitAttentionRSoftmaxForward, SA_MAX_RADIX, splitAttentionCombineBackward,
+  splitAttentionCombineForward, splitAttentionPoolBackward, splitAttentionPoolForward, type SplitShape,
 } from '../../kernels/split_attention.ts';
 
 function splitShape(op: string, x: Tensor, radix: number): SplitShape {
@@ -25,10 +25,10 @@ export function radixSum(x: Tensor, radix: number): Tensor {
   const s = splitShape('radixSum', x, radix);
   const label = `radix_sum R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, x.shape[2], x.shape[3]], 'radixSum');
-  radixSumKernel(x.binding, out.binding, s, `${label} fwd`);
+  splitAttentionRadixSumForward(x.binding, out.binding, s, `${label} fwd`);
   record('radixSum', [x], out, [], (dy) => {
     const dx = Tensor.empty(x.shape, 'radixSum backward');
-    radixSumBwdKernel(dy.binding, dx.binding, s, `${label} bwd`);
+    splitAttentionRadixSumBackward(dy.binding, dx.binding, s, `${label} bwd`);
     return [dx];
   });
   return out;
@@ -38,10 +38,10 @@ export function splitAttentionPool(x: Tensor, radix: number): Tensor {
   const s = splitShape('splitAttentionPool', x, radix);
   const label = `split_attention_pool R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, 1, 1], 'splitAttentionPool');
-  splitAttentionPoolKernel(x.binding, out.binding, s, `${label} fwd`);
+  splitAttentionPoolForward(x.binding, out.binding, s, `${label} fwd`);
   record('splitAttentionPool', [x], out, [], (dy) => {
     const dx = Tensor.empty(x.shape, 'splitAttentionPool backward');
-    splitAttentionPoolBwdKernel(dy.binding, dx.binding, s, `${label} bwd`);
+    splitAttentionPoolBackward(dy.binding, dx.binding, s, `${label} bwd`);
     return [dx];
   });
   return out;
@@ -63,10 +63,10 @@ export function rSoftmax(x: Tensor, radix: number, cardinality: number): Tensor 
   const C = RC / radix;
   const label = `rsoftmax R${radix} K${cardinality} x${shapeStr(x.shape)}`;
   const out = Tensor.empty(x.shape, 'rSoftmax');
-  rSoftmaxKernel(x.binding, out.binding, N, radix, C, cardinality, `${label} fwd`);
+  splitAttentionRSoftmaxForward(x.binding, out.binding, N, radix, C, cardinality, `${label} fwd`);
   record('rSoftmax', [x], out, [], (dy) => {
     const dx = Tensor.empty(x.shape, 'rSoftmax backward');
-    rSoftmaxBwdKernel(out.binding, dy.binding, dx.binding, N, radix, C, cardinality, `${label} bwd`);
+    splitAttentionRSoftmaxBackward(out.binding, dy.binding, dx.binding, N, radix, C, cardinality, `${label} bwd`);
     return [dx];
   });
   return out;
@@ -82,11 +82,11 @@ export function splitAttentionCombine(x: Tensor, attention: Tensor, radix: numbe
   }
   const label = `split_attention_combine R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, x.shape[2], x.shape[3]], 'splitAttentionCombine');
-  splitAttentionCombineKernel(x.binding, attention.binding, out.binding, s, `${label} fwd`);
+  splitAttentionCombineForward(x.binding, attention.binding, out.binding, s, `${label} fwd`);
   record('splitAttentionCombine', [x, attention], out, [x, attention], (dy) => {
     const dx = Tensor.empty(x.shape, 'splitAttentionCombine dx');
     const datt = Tensor.empty(attention.shape, 'splitAttentionCombine dattention');
-    splitAttentionCombineBwdKernel(x.binding, attention.binding, dy.binding, dx.binding, datt.binding, s, `${label} bwd`);
+    splitAttentionCombineBackward(x.binding, attention.binding, dy.binding, dx.binding, datt.binding, s, `${label} bwd`);
     return [x.requiresGrad ? dx : (dx.dispose(), null), attention.requiresGrad ? datt : (datt.dispose(), null)];
   });
   return out;

@@ -5,7 +5,7 @@ import * as F from '../../src/functional.ts';
 import { noGrad, clearTape } from '../../src/autograd/tape.ts';
 import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
 import { batchNorm2dFwdCpu, batchNorm2dBwdCpu } from '../../kernels/batchnorm2d.ref.ts';
-import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, batchNorm2dFamily, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
 import { allChoices } from '../../kernels/versions.ts';
 import { memoryStore, pendingTunes, resetAutotune, setAutotuneStore, setKernelVersion, tunePending } from '../../kernels/autotune.ts';
 import { loadFixtureCases } from '../fixtures/norm_pool/load.ts';
@@ -73,10 +73,10 @@ s('every choice (v1 scalar, v2 vec4 at each reductionThreads) agrees on a shape 
     const g = bnGeometry(shape, version);
     const coef = Tensor.empty([C, 4], 'coef'), y = Tensor.empty(shape, 'y'), dx = Tensor.empty(shape, 'dx');
     const dw = Tensor.empty([C], 'dw'), db = Tensor.empty([C], 'db'), masked = Tensor.empty(shape, 'masked');
-    batchNorm2dCoefKernel(x.binding, g, { weight: null, bias: null, runningMean: null, runningVar: null }, coef.binding,
+    batchNorm2dCoefficients(x.binding, g, { weight: null, bias: null, runningMean: null, runningVar: null }, coef.binding,
       { training: true, eps: 1e-5, momentum: 0.1 }, 'test');
-    batchNorm2dApplyKernel(x.binding, coef.binding, null, y.binding, g, true, 'test');
-    batchNorm2dBwdKernel(x.binding, dy.binding, y.binding, coef.binding, null, g, true,
+    batchNorm2dApply(x.binding, coef.binding, null, y.binding, g, true, 'test');
+    batchNorm2dBackward(x.binding, dy.binding, y.binding, coef.binding, null, g, true,
       { dx: dx.binding, dweight: dw.binding, dbias: db.binding, masked: masked.binding }, 'test');
     results.push(await Promise.all([y, dx, dw, db, masked].map((t) => t.toArray())));
     for (const t of [coef, y, dx, dw, db, masked]) t.dispose();

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { matmulCpu, matmulKernel, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
+import { matmulCpu, matmulForward, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
 import { linearBwdCpu, linearFwdCpu } from '../../kernels/linear.ts';
 import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
@@ -22,7 +22,7 @@ async function runMatmul(o: MatmulOptions, seed: number): Promise<void> {
   const a = randomArray(sizeA, seed), b = randomArray(sizeB, seed + 1), prior = randomArray(sizeOut, seed + 2), bias = randomArray(o.N, seed + 3);
   const ta = Tensor.fromArray(a, [sizeA]), tb = Tensor.fromArray(b, [sizeB]), tout = Tensor.fromArray(prior, [sizeOut]);
   const tbias = Tensor.fromArray(bias, [o.N]);
-  matmulKernel(ta.binding, tb.binding, tout.binding, { ...o, bias: tbias.binding });
+  matmulForward(ta.binding, tb.binding, tout.binding, { ...o, bias: tbias.binding });
   const want = matmulCpu(a, b, { ...o, strideOut: o.strideOut ?? o.M * o.N }, prior, bias);
   assertClose(await tout.toArray(), want, tolFor(o.K), `${o.version} M${o.M} N${o.N} K${o.K} transA ${!!o.transA} transB ${!!o.transB}`);
   for (const t of [ta, tb, tout, tbias]) t.dispose();
@@ -50,7 +50,7 @@ s('v2 (vec4 register tile, no barriers) on aligned shapes, every transpose, with
   }
   await runMatmul({ M: 12, N: 20, K: 7, transA: true, version: 'v2' }, 31); // K tail: contiguous along m and n
   const z = Tensor.zeros([4]);
-  assertThrowsWith(() => matmulKernel(z.binding, z.binding, z.binding, { M: 1, N: 3, K: 1, version: 'v2' }), /matmul_gemm 1x1x3: version v2 cannot run this shape/);
+  assertThrowsWith(() => matmulForward(z.binding, z.binding, z.binding, { M: 1, N: 3, K: 1, version: 'v2' }), /matmul_fwd 1x1x3: version v2 cannot run this shape/);
   z.dispose();
 });
 

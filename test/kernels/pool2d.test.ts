@@ -4,8 +4,8 @@ import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
 import {
-  adaptiveAvgPool2dBwdCpu, adaptiveAvgPool2dFwdCpu, avgPool2dBwdCpu, avgPool2dFwdCpu, avgPool2dFwdKernel, maxPool2dBwdCpu,
-  maxPool2dFwdCpu, maxPool2dFwdKernel, poolOutputSize, type Pool2dGeometry,
+  adaptiveAvgPool2dBwdCpu, adaptiveAvgPool2dFwdCpu, avgPool2dBwdCpu, avgPool2dFwdCpu, avgPool2dForward, maxPool2dBwdCpu,
+  maxPool2dFwdCpu, maxPool2dForward, poolOutputSize, type Pool2dGeometry,
 } from '../../kernels/pool2d.ts';
 import { loadFixtureCases } from '../fixtures/norm_pool/load.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
@@ -75,9 +75,9 @@ s('v1 and v2 forward kernels agree where both apply', async () => {
     const outs: Float32Array[] = [];
     for (const v of ['v1', 'v2']) {
       const y = Tensor.empty([g.N, g.C, g.OH, g.OW], 'y'), a = Tensor.empty([g.N, g.C, g.OH, g.OW], 'a');
-      maxPool2dFwdKernel(x.binding, y.binding, a.binding, g, v, 'max');
+      maxPool2dForward(x.binding, y.binding, a.binding, g, v, 'max');
       outs.push(await y.toArray(), Float32Array.from(new Int32Array((await a.toArray()).buffer)));
-      avgPool2dFwdKernel(x.binding, y.binding, a.binding, g, { countIncludePad: false }, v, 'avg');
+      avgPool2dForward(x.binding, y.binding, a.binding, g, { countIncludePad: false }, v, 'avg');
       outs.push(await y.toArray());
       y.dispose(); a.dispose();
     }

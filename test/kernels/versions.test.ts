@@ -14,7 +14,7 @@ import { kernelFamilies } from '../../kernels/families.ts';
 import { allChoices, chooseVersion, parseChoice, usableChoices, type KernelFamily } from '../../kernels/versions.ts';
 import { conv2dGeometry } from '../../src/ops/conv2d.ts';
 import { conv2dBwdInputCpu, conv2dBwdWeightCpu, conv2dFwdCpu, type Conv2dGeometry } from '../../kernels/conv2d.ts';
-import { matmulCpu, matmulKernel, type MatmulOptions } from '../../kernels/matmul.ts';
+import { matmulCpu, matmulForward, type MatmulOptions } from '../../kernels/matmul.ts';
 import { batchNorm2dBwdCpu, batchNorm2dFwdCpu } from '../../kernels/batchnorm2d.ref.ts';
 import { adaptiveAvgPool2dBwdCpu, adaptiveAvgPool2dFwdCpu, maxPool2dBwdCpu, maxPool2dFwdCpu, type Pool2dGeometry } from '../../kernels/pool2d.ts';
 import type { Pool2dShape } from '../../kernels/pool2d.ts';
@@ -58,11 +58,11 @@ harness.conv2d = [
 
 function matmulCase(o: MatmulOptions): Case<MatmulOptions> {
   return {
-    shapes: { gemm: o },
+    shapes: { fwd: o },
     async check() {
       const a = randomArray(o.M * o.K, 4), b = randomArray(o.K * o.N, 5);
       const ta = Tensor.fromArray(a, [o.M * o.K]), tb = Tensor.fromArray(b, [o.K * o.N]), out = Tensor.empty([o.M, o.N], 'out');
-      matmulKernel(ta.binding, tb.binding, out.binding, o);
+      matmulForward(ta.binding, tb.binding, out.binding, o);
       assertClose(await out.toArray(), matmulCpu(a, b, o), sumTol(o.K), `matmul ${o.M}x${o.K}x${o.N}`);
       for (const t of [ta, tb, out]) t.dispose();
     },
@@ -170,7 +170,7 @@ s('bad choices are refused naming the family: unknown version, unknown parameter
   assertThrowsWith(() => parseChoice(conv, 'v9'), /conv2d: no version v9 \(have v1, v2, v3, v4\)/);
   assertThrowsWith(() => parseChoice(conv, 'v1(tile=8)'), /conv2d: version v1 has no parameter tile/);
   assertThrowsWith(() => parseChoice(bn, 'v2(reductionThreads=5)'), /batchnorm2d: v2 parameter reductionThreads must be one of 1024, 32768, got 5/);
-  assertThrowsWith(() => chooseVersion(kernelFamilies[1], 'gemm', { M: 3, N: 5, K: 3 }, 'v2'), /matmul_gemm 3x3x5: version v2 cannot run this shape/);
+  assertThrowsWith(() => chooseVersion(kernelFamilies[1], 'fwd', { M: 3, N: 5, K: 3 }, 'v2'), /matmul_fwd 3x3x5: version v2 cannot run this shape/);
 });
 
 for (const fam of kernelFamilies as KernelFamily<unknown>[]) {
