@@ -1,4 +1,4 @@
-// Host half of shaders/batchnorm2d.wgsl: batch norm over NCHW with fused residual add and ReLU.
+// Host half of shaders/batchnorm2d_{fwd,bwd}.wgsl: batch norm over NCHW with fused residual add and ReLU.
 // Forward: statistics (2 dispatches in training, 1 in eval) into a per-channel coefficient
 // block, then one elementwise pass. Backward: a reduction, a per-channel finalize, one dx pass.
 // f64 references: kernels/batchnorm2d.ref.ts. Test: npm test -- batchnorm2d. Bench: bench/batchnorm2d.bench.ts.
@@ -120,7 +120,7 @@ function mapGeometry(g: BnGeometry): { params: ArrayBuffer; grid: [number, numbe
 }
 
 const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[], constants: Record<string, number> = {}) =>
-  ({ shader: 'batchnorm2d', entry: name, bindings, constants: { WG: BN_WG, PER_THREAD: BN_PER_THREAD, ...constants } });
+  ({ shader: name.startsWith('batchnorm2d_bwd') ? 'batchnorm2d_bwd' : 'batchnorm2d_fwd', entry: name, bindings, constants: { WG: BN_WG, PER_THREAD: BN_PER_THREAD, ...constants } });
 
 export interface BnParamBindings {
   weight: Binding | null;

@@ -1,4 +1,4 @@
-// Host half of shaders/pool2d.wgsl: max / average pooling with PyTorch's windows, adaptive and
+// Host half of shaders/pool2d_{fwd,bwd,adaptive}.wgsl: max / average pooling with PyTorch's windows, adaptive and
 // global average pooling; forward and backward. f64 references: kernels/pool2d.ref.ts.
 // Test: npm test -- pool2d. Bench: bench/pool2d.bench.ts.
 //
@@ -91,7 +91,7 @@ function forward(kind: 'max' | 'avg', x: Binding, y: Binding, arg: Binding, g: P
   for (const ch of batchChunks(label, g.N, [[x, xs], [y, ys], ...(kind === 'max' ? [[arg, ys] as const] : [])])) {
     const cg = { ...g, N: ch.count };
     const units = version === 'v2' ? Math.ceil(g.OW / 4) : g.OW, threads = cg.N * g.C * g.OH * units;
-    launch({ shader: 'pool2d', entry: `pool2d_${kind}_fwd_${version}`, bindings: ['read', 'write', 'write', 'uniform'], constants: windowConstants(g) },
+    launch({ shader: 'pool2d_fwd', entry: `pool2d_${kind}_fwd_${version}`, bindings: ['read', 'write', 'write', 'uniform'], constants: windowConstants(g) },
       [ch.of(x, xs), ch.of(y, ys), kind === 'max' ? ch.of(arg, ys) : arg], params(cg, threads, mode, units), grid1d(threads, POOL_WG), label);
   }
 }
@@ -104,7 +104,7 @@ function backward(kind: 'max' | 'avg', dy: Binding, arg: Binding, dx: Binding, g
   for (const ch of batchChunks(label, g.N, [[dy, ys], [arg, ys], [dx, xs]])) {
     const cg = { ...g, N: ch.count };
     const threads = version === 'v2' ? cg.N * g.C * Math.ceil(g.H / g.sh) * Math.ceil(g.W / (4 * g.sw)) : cg.N * g.C * g.H * g.W;
-    launch({ shader: 'pool2d', entry: `pool2d_${kind}_bwd_${version}`, bindings: ['read', 'read', 'write', 'uniform'], constants: windowConstants(g, version === 'v2') },
+    launch({ shader: 'pool2d_bwd', entry: `pool2d_${kind}_bwd_${version}`, bindings: ['read', 'read', 'write', 'uniform'], constants: windowConstants(g, version === 'v2') },
       [ch.of(dy, ys), ch.of(arg, ys), ch.of(dx, xs)], params(cg, threads, mode), grid1d(threads, POOL_WG), label);
   }
 }
@@ -147,12 +147,12 @@ export function adaptiveAvgPool2dForward(x: Binding, y: Binding, shape: readonly
   const constants = { WG: POOL_WG };
   if (OH === 1 && OW === 1) {
     const planes = g.N * g.C, v = poolVersion(g, 'global_fwd', version);
-    launch({ shader: 'pool2d', entry: `pool2d_global_avg_fwd_${v}`, bindings: ['read', 'write', 'uniform'], constants },
+    launch({ shader: 'pool2d_adaptive', entry: `pool2d_global_avg_fwd_${v}`, bindings: ['read', 'write', 'uniform'], constants },
       [x, y], params(g, planes, null), grid1d(planes, POOL_WG), label);
     return;
   }
   const threads = g.N * g.C * OH * OW;
-  launch({ shader: 'pool2d', entry: 'pool2d_adaptive_avg_fwd', bindings: ['read', 'write', 'uniform'], constants },
+  launch({ shader: 'pool2d_adaptive', entry: 'pool2d_adaptive_avg_fwd', bindings: ['read', 'write', 'uniform'], constants },
     [x, y], params(g, threads, null), grid1d(threads, POOL_WG), label);
 }
 
@@ -171,10 +171,10 @@ export function adaptiveAvgPool2dBackward(dy: Binding, dx: Binding, shape: reado
   if (OH === 1 && OW === 1) {
     const v = poolVersion(g, 'global_bwd', version), perPlane = v === 'v2' ? (g.H * g.W) / 4 : g.H * g.W;
     const planes = g.N * g.C, maxDim = gpu().limits.maxComputeWorkgroupsPerDimension;
-    launch({ shader: 'pool2d', entry: `pool2d_global_avg_bwd_${v}`, bindings: ['read', 'write', 'uniform'], constants },
+    launch({ shader: 'pool2d_adaptive', entry: `pool2d_global_avg_bwd_${v}`, bindings: ['read', 'write', 'uniform'], constants },
       [dy, dx], params(g, 0, null), [Math.ceil(perPlane / (4 * POOL_WG)), Math.min(planes, maxDim), Math.ceil(planes / maxDim)], label);
     return;
   }
-  launch({ shader: 'pool2d', entry: 'pool2d_adaptive_avg_bwd', bindings: ['read', 'write', 'uniform'], constants },
+  launch({ shader: 'pool2d_adaptive', entry: 'pool2d_adaptive_avg_bwd', bindings: ['read', 'write', 'uniform'], constants },
     [dy, dx], params(g, n, null), grid1d(n, POOL_WG), label);
 }

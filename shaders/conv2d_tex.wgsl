@@ -112,11 +112,11 @@ fn tex_conv(t: u32) {
 @compute @workgroup_size(WG)
 fn conv2d_fwd_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                  @builtin(local_invocation_index) lid: u32) {
-  tex_conv(flat_workgroup(wid, nwg) * WG + lid);
+  tex_conv(thread_index(wid, nwg, lid, WG));
 }
 
 @compute @workgroup_size(WG)
 fn conv2d_bwd_input_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                        @builtin(local_invocation_index) lid: u32) {
-  tex_conv(flat_workgroup(wid, nwg) * WG + lid);
+  tex_conv(thread_index(wid, nwg, lid, WG));
 }

@@ -43,7 +43,7 @@ fn source_coord(q: u32, off: i32, u: u32, size: u32) -> i32 {
 fn conv2d_pack_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                   @builtin(local_invocation_index) lid: u32) {
   let p = pp;
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   // one texel row (n, qh, c4) per invocation: the index arithmetic, integer divisions
   // included (scalar on CPUs), is paid once per row instead of once per texel
@@ -89,7 +89,7 @@ struct WPack {
 fn conv2d_pack_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                          @builtin(local_invocation_index) lid: u32) {
   let p = wp;
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let per_slice = p.taps * p.kci * p.cob;
   let s = t / per_slice;

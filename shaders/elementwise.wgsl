@@ -21,7 +21,7 @@ struct Params { n4: u32, threads: u32, alpha: f32, beta: f32 }
 
 @compute @workgroup_size(WG)
 fn elementwise_binary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * p.threads;
@@ -43,7 +43,7 @@ fn elementwise_binary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
 
 @compute @workgroup_size(WG)
 fn elementwise_unary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= up.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * up.threads;
@@ -60,7 +60,7 @@ fn elementwise_unary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
 @compute @workgroup_size(WG)
 fn elementwise_relu_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   // a = x (forward input), b = dy
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * p.threads;
@@ -72,7 +72,7 @@ fn elementwise_relu_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
 @compute @workgroup_size(WG)
 fn elementwise_axpy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   // ua = x, uout = y
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= up.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * up.threads;
@@ -86,7 +86,7 @@ fn elementwise_axpy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 
 @compute @workgroup_size(WG)
 fn elementwise_fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= fp.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * fp.threads;

@@ -14,7 +14,7 @@ struct Params { count: u32, T: u32, SI: u32, ST: u32, n: u32, accumulate: u32, s
 
 @compute @workgroup_size(WG)
 fn partial_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_workgroup(wid, nwg) * WG + lid;
+  let i = thread_index(wid, nwg, lid, WG);
   if (i >= p.count) { return; }
   var s0 = 0.0;
   var s1 = 0.0;

@@ -73,7 +73,7 @@ fn split_attention_broadcast_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_
 // ---- pool: in = x, out = scale * partial sums; flat grid over (plane (n, c), t) ----
 @compute @workgroup_size(WG)
 fn split_attention_pool_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  let tid = thread_index(wid, nwg, lid, WG);
   if (tid >= p.N * p.C * p.T) { return; }
   let t = tid % p.T;
   let n = tid / (p.T * p.C);
@@ -87,7 +87,7 @@ fn split_attention_pool_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
 
 @compute @workgroup_size(WG)
 fn split_attention_pool_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  let tid = thread_index(wid, nwg, lid, WG);
   if (tid >= p.N * p.C * p.T) { return; }
   let t = tid % p.T;
   let n = tid / (p.T * p.C);
@@ -105,7 +105,7 @@ fn rsoftmax_out(n: u32, k: u32, r: u32, i: u32, cg: u32) -> u32 { return n * p.R
 
 @compute @workgroup_size(WG)
 fn split_attention_rsoftmax_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let j = flat_workgroup(wid, nwg) * WG + lid;
+  let j = thread_index(wid, nwg, lid, WG);
   if (j >= p.N * p.C) { return; }
   let cg = p.C / p.K;
   let n = j / p.C;
@@ -126,7 +126,7 @@ fn split_attention_rsoftmax_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_
 
 @compute @workgroup_size(WG)
 fn split_attention_rsoftmax_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let j = flat_workgroup(wid, nwg) * WG + lid;
+  let j = thread_index(wid, nwg, lid, WG);
   if (j >= smp.N * smp.C) { return; }
   let cg = smp.C / smp.K;
   let n = j / smp.C;
@@ -188,7 +188,7 @@ fn split_attention_combine_fwd_v2(@builtin(workgroup_id) wid: vec3u, @builtin(nu
 
 @compute @workgroup_size(WG)
 fn split_attention_combine_bwd_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  let tid = thread_index(wid, nwg, lid, WG);
   if (tid >= cgp.N * cgp.C * cgp.T) { return; }
   let t = tid % cgp.T;
   let n = tid / (cgp.T * cgp.C);
@@ -209,7 +209,7 @@ fn split_attention_combine_bwd_v1(@builtin(workgroup_id) wid: vec3u, @builtin(nu
 
 @compute @workgroup_size(WG)
 fn split_attention_combine_bwd_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  let tid = thread_index(wid, nwg, lid, WG);
   if (tid >= cgp.N * cgp.C * cgp.T) { return; }
   let t = tid % cgp.T;
   let n = tid / (cgp.T * cgp.C);
