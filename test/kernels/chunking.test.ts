@@ -1,7 +1,9 @@
-// Batch chunking of batchnorm2d, pool2d and split_attention (kernels/chunking.ts): with the
-// chunk limit forced down to 1-2 samples, every op (forward and backward) must give what the
-// one-pass path gives: per-sample passes exactly, batch norm's batch reductions (merged from
-// per-chunk partials) within 1e-6 relative.
+// Chunking (kernels/chunking.ts), the one mechanism for tensors over one binding: with the
+// chunk limit forced down through the one knob to 1-2 samples, every op of batchnorm2d, pool2d
+// and split_attention (forward and backward) must give what the one-pass path gives: per-sample
+// passes exactly, batch norm's batch reductions (merged from per-chunk partials) within 1e-6
+// relative; the optimizer's arenas split at the same knob. (conv2d, elementwise and the full
+// reduction are forced through the same knob in their own tests.)
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
@@ -9,6 +11,8 @@ import * as F from '../../src/functional.ts';
 import { gpu } from '../../src/gpu/index.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
 import { batchChunks, setChunkBytesForTests } from '../../kernels/chunking.ts';
+import { SGD } from '../../src/optim/sgd.ts';
+import { sgdStepCpu } from '../../kernels/sgd.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
 const s = suite('kernels: batch chunking (batchnorm2d, pool2d, split_attention)');
@@ -200,6 +204,30 @@ s('split attention: rSoftmax alone in chunks of 2 samples matches one pass exact
   };
   const [whole, chunked] = await both(2 * 128 * 4, run);
   assertSame(whole, chunked, ['attention', 'dz']);
+});
+
+s('SGD: arenas split at the chunk knob; a step over per-parameter chunks matches the f64 reference', async () => {
+  const shapes = [[40], [3, 5], [70]]; // 160, 60 and 280 bytes, each slot 256-byte aligned: 512-byte chunks hold the first two, then the third
+  setChunkBytesForTests(512);
+  try {
+    const init = shapes.map((sh, i) => randomArray(sh.reduce((a, b) => a * b, 1), 40 + i));
+    const grads = shapes.map((sh, i) => randomArray(sh.reduce((a, b) => a * b, 1), 50 + i));
+    const ps = shapes.map((sh, i) => Tensor.fromArray(init[i], sh, { requiresGrad: true }));
+    const h = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false };
+    const opt = new SGD(ps, h);
+    for (const [i, p] of ps.entries()) p.grad!.write(grads[i]);
+    const before = gpu().recorder.stats.dispatches;
+    opt.step();
+    assert.is(gpu().recorder.stats.dispatches - before, 2, 'two arena chunks (160+60 bytes aligned to 256 each, then 280): one dispatch each');
+    for (const [i, p] of ps.entries()) {
+      const want = Float64Array.from(init[i]);
+      sgdStepCpu(want, grads[i], null, h);
+      assertClose(await p.toArray(), want, { atol: 1e-7, rtol: 1e-6 }, `param ${i}`);
+    }
+    for (const p of ps) p.dispose();
+  } finally {
+    setChunkBytesForTests(null);
+  }
 });
 
 s.run();
