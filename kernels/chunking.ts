@@ -89,8 +89,10 @@ export function samplesPerChunk(label: string, N: number, perSample: readonly nu
   opts: ChunkOptions = {}): number {
   const limit = chunkBytesLimit();
   const cap = Math.max(1, Math.floor(opts.maxCount ?? Infinity));
-  if (cap >= N && bytes.every((b) => b <= limit)) return N;
   const align = gpu().limits.minStorageBufferOffsetAlignment;
+  // an offset chunk's binding starts up to `align` bytes early and ends on a 16-byte boundary
+  const slack = opts.offsets ? align + 16 : 0;
+  if (cap >= N && bytes.every((b) => b + slack <= limit)) return N;
   const perBytes = perSample.map((per) => 4 * per);
   const maxPer = Math.max(...perBytes);
   if (opts.offsets) {

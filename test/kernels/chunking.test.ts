@@ -73,6 +73,22 @@ s('batchChunks: one whole chunk when everything fits; aligned chunks of the step
   gpu().pool.release(buf);
 });
 
+s('batchChunks offset mode: chunks start at any sample, bound from the aligned boundary below with the element offset; maxCount caps them', () => {
+  const buf = gpu().pool.acquire(8 * 1024, 'chunking test');
+  const x = { buffer: buf, offset: 0, size: 3 * 2016 }; // 504 floats per sample: samples 1 and 2 start off the 256-byte grid
+  setChunkBytesForTests(2016 + 256 + 16);
+  const chunks = batchChunks('t', 3, [[x, 504]], { offsets: true });
+  assert.equal(chunks.map((c) => [c.n0, c.count]), [[0, 1], [1, 1], [2, 1]]);
+  assert.equal(chunks.map((c) => { const a = c.at(x, 504); return [a.binding.offset, a.binding.size, a.base]; }),
+    [[0, 2016, 0], [1792, 2240, 56], [3840, 2208, 48]]); // 2016 = 1792 + 224 bytes: base 56 floats; 4032 = 3840 + 192: base 48
+  setChunkBytesForTests(null);
+  assert.equal(batchChunks('t', 3, [[x, 504]], { offsets: true, maxCount: 2 }).map((c) => c.count), [2, 1]);
+  setChunkBytesForTests(1024);
+  assertThrowsWith(() => batchChunks('conv x[3,...]', 3, [[x, 504]], { offsets: true }), /conv x\[3/, /one sample needs 2016 bytes, over the binding limit of 1024 bytes/);
+  setChunkBytesForTests(null);
+  gpu().pool.release(buf);
+});
+
 interface BnCase { shape: number[]; version: string; training: boolean; relu: boolean; residual: boolean; affine: boolean; samples: number }
 
 const bnCases: BnCase[] = [
