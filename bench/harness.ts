@@ -5,7 +5,7 @@
 // autograd tape, a training step) give `runWall` instead: whole repetitions timed by wall
 // clock around submit + queue drain, with submissions, dispatches and new buffers counted.
 import { gpu, timeGpu } from '../src/gpu/index.ts';
-import { peakCopyKernel, peakFmaKernel, tinyDispatchKernel } from '../kernels/peak.ts';
+import { peakCopy, peakFma, peakDispatch } from '../kernels/peak.ts';
 import { setKernelVersion } from '../kernels/autotune.ts';
 
 export interface BenchCase {
@@ -60,17 +60,17 @@ export async function measurePeaks(quick: boolean): Promise<Peaks> {
   const sink = g.pool.acquire(4 * 64 * 4096);
   const repeats = quick ? 3 : 5;
   let fmaFlops = 0;
-  const fma = await timeGpu(() => { fmaFlops = peakFmaKernel(sink, 1024, quick ? 256 : 1024); }, repeats);
+  const fma = await timeGpu(() => { fmaFlops = peakFma(sink, 1024, quick ? 256 : 1024); }, repeats);
   const n = 16 * 1024 * 1024; // 64 MB each way: well past the last-level cache of CPU adapters
   const src = g.pool.acquire(n * 4), dst = g.pool.acquire(n * 4);
   let copyBytes = 0;
-  const copy = await timeGpu(() => { copyBytes = peakCopyKernel(src, dst, n); }, repeats);
+  const copy = await timeGpu(() => { copyBytes = peakCopy(src, dst, n); }, repeats);
   // fixed cost of a dispatch in one pass (wall clock over 200 tiny dispatches, best of 3)
   let dispatchUs = Infinity;
   for (let round = 0; round < 3; round++) {
     await g.recorder.sync();
     const t0 = performance.now();
-    for (let i = 0; i < 200; i++) tinyDispatchKernel(sink);
+    for (let i = 0; i < 200; i++) peakDispatch(sink);
     await g.recorder.sync();
     dispatchUs = Math.min(dispatchUs, ((performance.now() - t0) / 200) * 1000);
   }
