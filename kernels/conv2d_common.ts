@@ -1,7 +1,7 @@
 // Pieces every conv2d version shares: the uniform block of shaders/conv2d_*.wgsl, the chunk
 // view its kernels take (kernels/chunking.ts, offset chunks), and labels.
 import { packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
-import { partialSumKernel } from './partial_sum.ts';
+import { partialSum } from './partial_sum.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import type { ChunkIO } from './chunking.ts';
 
@@ -29,5 +29,5 @@ export { cig, cog };
 
 /** dw = (accumulate ? dw : 0) + the sum of `splits` partial weight gradients of `wsize` values each. */
 export function reduceSplits(partial: Binding, splits: number, wsize: number, dw: Binding, accumulate: boolean, label: string): void {
-  partialSumKernel(partial, dw, { count: wsize, T: splits, si: 1, st: wsize, n: splits * wsize }, label, { accumulate });
+  partialSum(partial, dw, { count: wsize, T: splits, si: 1, st: wsize, n: splits * wsize }, label, { accumulate });
 }

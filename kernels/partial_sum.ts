@@ -17,7 +17,7 @@ export interface PartialSumShape {
 }
 
 /** out[i] = (accumulate ? out[i] : 0) + scale * sum_t parts[i*si + t*st]. */
-export function partialSumKernel(parts: Binding, out: Binding, s: PartialSumShape, label: string, o: { scale?: number; accumulate?: boolean } = {}): void {
+export function partialSum(parts: Binding, out: Binding, s: PartialSumShape, label: string, o: { scale?: number; accumulate?: boolean } = {}): void {
   for (const k of ['count', 'T', 'si', 'st', 'n'] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] > 0xffffffff) throw new Error(`${label}: partial sum ${k} must be a u32, got ${s[k]}`);
   }

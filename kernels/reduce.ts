@@ -3,7 +3,7 @@
 // summed range by range (kernels/chunking.ts).
 // Test: npm test -- elementwise.
 import { gpu, type Binding } from '../src/gpu/index.ts';
-import { partialSumKernel } from './partial_sum.ts';
+import { partialSum } from './partial_sum.ts';
 import { batchChunks } from './chunking.ts';
 
 export const REDUCE_SEG = 64;
@@ -20,7 +20,7 @@ export function reduceSum(x: Binding, out: Binding, n: number, scale: number, la
     for (const r of ranges) {
       reduceSum(r.of(x, 1), { buffer: slots, offset: r.index * 256, size: 16 }, r.count, 1, `${label} (range ${r.index + 1}/${chunks})`);
     }
-    partialSumKernel(slots, out, { count: 1, T: chunks, si: 0, st: 64, n: chunks * 64 }, label, { scale });
+    partialSum(slots, out, { count: 1, T: chunks, si: 0, st: 64, n: chunks * 64 }, label, { scale });
     pool.release(slots);
     return;
   }
@@ -34,7 +34,7 @@ export function reduceSum(x: Binding, out: Binding, n: number, scale: number, la
     const dst = last ? out : pool.acquire(threads * 4, 'reduce scratch');
     if (!last) scratch.push(dst as GPUBuffer);
     // thread t sums x[t], x[t + threads], ...: neighbouring threads read neighbouring values
-    partialSumKernel(src, dst, { count: threads, T: REDUCE_SEG, si: 1, st: threads, n: count }, label, { scale: last ? scale : 1 });
+    partialSum(src, dst, { count: threads, T: REDUCE_SEG, si: 1, st: threads, n: count }, label, { scale: last ? scale : 1 });
     src = dst;
     count = threads;
   } while (count > 1);

@@ -5,13 +5,13 @@
 //
 // Versions (docs/kernels/split_attention.md): v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0), the
 // default where it applies; one choice per shape for every plane pass (split_attention_planes). Reductions over H*W use SA_TARGET_THREADS threads in all (T per plane),
-// then a segment sum when T > 1.
+// then the partial sum kernel (kernels/partial_sum.ts) adds each plane's T partials when T > 1.
 // Every pass is per sample: tensors over one storage binding run in batch chunks
 // (kernels/chunking.ts), the same kernels on each chunk's sub-ranges, with T chosen from the
 // whole batch so that the sums are the same as in one pass.
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
-import { partialSumKernel } from './partial_sum.ts';
+import { partialSum } from './partial_sum.ts';
 import { batchChunks, type BatchChunk, type Batched } from './chunking.ts';
 import { chooseVersion, type KernelFamily } from './versions.ts';
 import type { SplitShape } from './split_attention.ref.ts';
@@ -77,8 +77,9 @@ export function splitAttentionRadixSumBackward(ds: Binding, dx: Binding, s: Spli
     launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ch.of(ds, os), ch.of(dx, xs)], params(cs, g), planeGrid(cs, g, label), label));
 }
 
-function segmentSum(partials: Binding, out: Binding, count: number, T: number, scale: number, label: string): void {
-  partialSumKernel(partials, out, { count, T, si: T, st: 1, n: count * T }, label, { scale });
+/** out[j] = scale * the sum of partials[j*T .. j*T + T-1]: runs of T, one per plane. */
+function sumRuns(partials: Binding, out: Binding, count: number, T: number, scale: number, label: string): void {
+  partialSum(partials, out, { count, T, si: T, st: 1, n: count * T }, label, { scale });
 }
 
 /** g [N, C] = global average over H, W of the radix sum of x (fc1's input, without materialising the sum). */
@@ -92,7 +93,7 @@ export function splitAttentionPoolForward(x: Binding, out: Binding, s: SplitShap
     // with one partial per plane the pool pass writes the mean itself
     launch(entry(`pool_${g.v}`, ['read', 'write', 'uniform']), [ch.of(x, xs), partials ?? cout], params(cs, g, { scale: partials ? 1 : 1 / s.HW }),
       grid1d(count * g.T, SA_WG), label);
-    if (partials) segmentSum(partials, cout, count, g.T, 1 / s.HW, label);
+    if (partials) sumRuns(partials, cout, count, g.T, 1 / s.HW, label);
   }
   if (partials) pool.release(partials);
 }
@@ -139,7 +140,7 @@ export function splitAttentionCombineBackward(x: Binding, att: Binding, dy: Bind
     const cs = ch.count === s.N ? s : { ...s, N: ch.count }, cdatt = ch.of(datt, as);
     launch(entry(`combine_bwd_${g.v}`, ['read', 'read', 'read', 'write', 'write', 'uniform']),
       [ch.of(x, xs), ch.of(att, as), ch.of(dy, ys), ch.of(dx, xs), partials ?? cdatt], params(cs, g), grid1d(cs.N * s.C * g.T, SA_WG), label);
-    if (partials) segmentSum(partials, cdatt, cs.N * as, g.T, 1, label);
+    if (partials) sumRuns(partials, cdatt, cs.N * as, g.T, 1, label);
   }
   if (partials) pool.release(partials);
 }

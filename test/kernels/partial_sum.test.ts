@@ -4,7 +4,7 @@
 // accumulate and a ragged tail.
 import { suite } from 'uvu';
 import { Tensor } from '../../src/tensor.ts';
-import { partialSumCpu, partialSumKernel, type PartialSumShape } from '../../kernels/partial_sum.ts';
+import { partialSumCpu, partialSum, type PartialSumShape } from '../../kernels/partial_sum.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
 const s = suite('kernels: partial_sum');
@@ -25,7 +25,7 @@ for (const [name, shape, o] of cases) {
   s(`${name}: matches the f64 reference`, async () => {
     const parts = randomArray(shape.n, shape.count + shape.T), prior = randomArray(shape.count, 5);
     const tp = Tensor.fromArray(parts, [shape.n]), out = Tensor.fromArray(prior, [shape.count]);
-    partialSumKernel(tp.binding, out.binding, shape, `partial sum ${name}`, o);
+    partialSum(tp.binding, out.binding, shape, `partial sum ${name}`, o);
     assertClose(await out.toArray(), partialSumCpu(parts, shape, o, prior), tolFor(shape.T), name);
     tp.dispose(); out.dispose();
   });
@@ -33,7 +33,7 @@ for (const [name, shape, o] of cases) {
 
 s('bad shapes are refused before recording, naming the op', () => {
   const t = Tensor.zeros([4]);
-  assertThrowsWith(() => partialSumKernel(t.binding, t.binding, { count: 1, T: -1, si: 1, st: 1, n: 4 }, 'my sum'), /my sum/, /T must be a u32/);
+  assertThrowsWith(() => partialSum(t.binding, t.binding, { count: 1, T: -1, si: 1, st: 1, n: 4 }, 'my sum'), /my sum/, /T must be a u32/);
   t.dispose();
 });
 
