@@ -5,9 +5,28 @@
 // the tape frees those as soon as their backward has run.
 import { gpu, type BufferRange } from './gpu/index.ts';
 import { Rng, defaultRng } from './rng.ts';
-import { tensorBackward, type TapeRecord } from './autograd/tape.ts';
-import { registerInScope } from './autograd/scope.ts';
 import { fillKernel } from '../kernels/elementwise.ts';
+
+/** What the tape attaches to a tensor an op computed (src/autograd/tape.ts). */
+export interface GradNode { readonly op: string }
+
+/**
+ * Autograd plugs in here (src/autograd installs both at load), so that this file imports
+ * nothing of it: `created` lets an open tidy() scope track a new tensor, `backward` is the walk.
+ */
+interface AutogradHooks {
+  created: (t: Tensor) => void;
+  backward: (root: Tensor, grad?: Tensor) => void;
+}
+const hooks: AutogradHooks = {
+  created: () => {},
+  backward: () => { throw new Error('backward(): the tape (src/autograd/tape.ts) is not loaded'); },
+};
+
+/** @internal */
+export function installAutograd(h: Partial<AutogradHooks>): void {
+  Object.assign(hooks, h);
+}
 
 // A region of a GPU buffer: a whole pooled buffer, or a slice of a larger one (a flat
 // parameter arena). `pooled` storage returns to the pool when the last tensor lets go.
@@ -37,12 +56,8 @@ export class Tensor {
   readonly label: string;
   requiresGrad: boolean;
   grad: Tensor | null = null;
-  /** @internal the record that produced this tensor */
-  node: TapeRecord | null = null;
-  /** @internal number of live tape records that reference this tensor */
-  tapeRefs = 0;
-  /** @internal freed by the tape once no record needs it */
-  tapeOwned = false;
+  /** @internal the tape record that produced this tensor; null for leaves */
+  node: GradNode | null = null;
   private storage: Storage | null;
 
   /** @internal use the static constructors or an op */
@@ -53,7 +68,7 @@ export class Tensor {
     this.label = opts.label ?? 'tensor';
     this.requiresGrad = opts.requiresGrad ?? false;
     this.storage = storage ?? new Storage(gpu().pool.acquire(paddedBytes(this.size), this.label), 0, paddedBytes(this.size), true);
-    registerInScope(this);
+    hooks.created(this);
   }
 
   /** @internal an uninitialised tensor from the pool (op outputs). */
@@ -171,7 +186,7 @@ export class Tensor {
 
   /** Gradients of this tensor w.r.t. every leaf that requires them (PyTorch semantics). */
   backward(grad?: Tensor): void {
-    tensorBackward(this, grad);
+    hooks.backward(this, grad);
   }
 
   toString(): string {

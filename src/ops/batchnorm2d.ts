@@ -1,6 +1,7 @@
 // Differentiable batch norm over NCHW (PyTorch's F.batch_norm), with ReLU and a residual add
 // fusable into the same pass (the end of a bottleneck: relu(bn(x) + shortcut)).
 import { Tensor } from '../tensor.ts';
+import { gpu } from '../gpu/index.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
@@ -85,25 +86,21 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
   const out = Tensor.empty(x.shape, 'batchNorm2d');
   batchNorm2dApplyKernel(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
 
-  const inputs = [x, weight, bias, residual].filter((t): t is Tensor => t !== null);
-  record('batchNorm2d', inputs, out, [x, coef], (dy) => {
-    const dx = x.requiresGrad ? Tensor.empty(x.shape, 'batchNorm2d backward') : null;
-    const dweight = Tensor.empty([C], 'batchNorm2d dweight');
-    const dbias = Tensor.empty([C], 'batchNorm2d dbias');
+  record('batchNorm2d', [x, weight, bias, residual], out, (dy, [needX, needW, needB, needR]) => {
+    // the finalize pass writes both per-channel sums; one not needed goes to pooled scratch
+    const pool = gpu().pool;
+    const perChannel = (need: boolean, what: string) => (need ? Tensor.empty([C], `batchNorm2d ${what}`) : null);
+    const dx = needX ? Tensor.empty(x.shape, 'batchNorm2d backward') : null;
+    const dweight = perChannel(needW, 'dweight'), dbias = perChannel(needB, 'dbias');
+    const scratch = dweight && dbias ? null : [pool.acquire(C * 4, 'batchNorm2d unused'), pool.acquire(C * 4, 'batchNorm2d unused')];
+    // with relu fused, dy masked by (y > 0) is computed anyway; it is also the residual's gradient
     const masked = relu ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
     batchNorm2dBwdKernel(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training,
-      { dx: dx?.binding ?? null, dweight: dweight.binding, dbias: dbias.binding, masked: masked?.binding ?? null }, `${label} bwd`);
-    const dresidual = residual?.requiresGrad ? (masked ?? dy) : null;
-    if (masked && dresidual !== masked) masked.dispose();
-    const grads: (Tensor | null)[] = [dx];
-    if (weight) grads.push(weight.requiresGrad ? dweight : (dweight.dispose(), null));
-    else dweight.dispose();
-    if (bias) grads.push(bias.requiresGrad ? dbias : (dbias.dispose(), null));
-    else dbias.dispose();
-    if (residual) grads.push(dresidual);
-    return grads;
-  });
-  if (out.node) coef.tapeOwned = true;
-  else coef.dispose();
+      { dx: dx?.binding ?? null, dweight: dweight?.binding ?? scratch![0], dbias: dbias?.binding ?? scratch![1], masked: masked?.binding ?? null },
+      `${label} bwd`);
+    for (const b of scratch ?? []) pool.release(b);
+    if (masked && !needR) masked.dispose();
+    return [dx, dweight, dbias, needR ? (masked ?? dy) : null];
+  }, [coef]);
   return out;
 }

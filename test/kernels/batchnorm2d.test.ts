@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { noGrad, clearTape } from '../../src/autograd/tape.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { batchNorm2dFwdCpu, batchNorm2dBwdCpu } from '../../kernels/batchnorm2d.ref.ts';
 import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
 import { memoryStore, pendingTunes, resetAutotune, setAutotuneStore, setKernelVersion, tunePending } from '../../kernels/autotune.ts';
