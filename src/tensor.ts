@@ -30,9 +30,11 @@ export function installAutograd(h: Partial<AutogradHooks>): void {
 
 // A region of a GPU buffer: a whole pooled buffer, or a slice of a larger one (a flat
 // parameter arena). `pooled` storage returns to the pool when the last tensor lets go.
+// `version` counts in-place writes of the values; views share it (PyTorch's version counter).
 class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly offset: number, readonly bytes: number, readonly pooled: boolean) {}
+  constructor(readonly buffer: GPUBuffer, readonly offset: number, readonly bytes: number, readonly pooled: boolean,
+    public version = 0) {}
 }
 
 /** Bytes a tensor of n values occupies: padded to whole vec4s, which the vec4 kernels rely on. */
@@ -128,8 +130,9 @@ export class Tensor {
     const bytes = paddedBytes(this.size);
     if ((region.size ?? bytes) < bytes) throw new Error(`moveTo: region of ${region.size} bytes for ${this.label} [${this.shape}]`);
     gpu().recorder.copy(from.buffer, from.offset, region.buffer, region.offset ?? 0, bytes);
+    const version = this.version + 1;
     this.releaseStorage();
-    this.storage = new Storage(region.buffer, region.offset ?? 0, bytes, false);
+    this.storage = new Storage(region.buffer, region.offset ?? 0, bytes, false, version);
   }
 
   /** @internal A tensor over a region of a buffer the caller owns (arenas); dispose() never frees it. */
@@ -139,6 +142,20 @@ export class Tensor {
 
   get disposed(): boolean {
     return this.storage === null;
+  }
+
+  /**
+   * Bumped by every in-place write of the values (write(), an optimizer step, a batch-norm
+   * running-statistics update, a load); shared with views. Copies derived from a tensor
+   * (eval mode's folded conv+BN weights) compare it to know they are current.
+   */
+  get version(): number {
+    return this.storage?.version ?? -1;
+  }
+
+  /** @internal called by code that writes the values in place on the device. */
+  markWritten(): void {
+    if (this.storage) this.storage.version++;
   }
 
   /** @internal a tensor sharing this one's storage under another shape. */
@@ -159,6 +176,7 @@ export class Tensor {
     }
     const { buffer, offset } = this.binding;
     gpu().recorder.upload(buffer, offset, data);
+    this.markWritten();
   }
 
   async toArray(): Promise<Float32Array> {

@@ -83,6 +83,7 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
     weight: weight?.binding ?? null, bias: bias?.binding ?? null,
     runningMean: runningMean?.binding ?? null, runningVar: runningVar?.binding ?? null,
   }, coef.binding, { training, eps, momentum }, `${label} fwd`);
+  if (training) { runningMean?.markWritten(); runningVar?.markWritten(); }
   const out = Tensor.empty(x.shape, 'batchNorm2d');
   batchNorm2dApplyKernel(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
 
