@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { noGrad, tapeLength, clearTape, record } from '../../src/autograd/tape.ts';
 import { tidy } from '../../src/autograd/scope.ts';
 import { gpu } from '../../src/gpu/index.ts';
+import { ResNeSt } from '../../src/nn/index.ts';
+import { SGD } from '../../src/optim/index.ts';
 import { conv2dFwdCpu } from '../../kernels/conv2d.ref.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
@@ -168,6 +170,35 @@ s('saved tensors handed to the tape are freed when nothing is recorded and after
   x.grad!.dispose(); x.grad = null;
   assert.is(gpu().pool.stats.liveBuffers, live, 'after backward the tape has freed what it held');
   x.dispose();
+});
+
+s('a ResNeSt training step is one submission and creates no buffers in steady state (train and eval mode)', async () => {
+  const model = new ResNeSt({ layers: [1, 1, 1, 1], planes: [8, 12, 16, 24], stemWidth: 8, numClasses: 4, seed: 3 });
+  const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
+  const x = Tensor.fromArray(randomArray(2 * 3 * 32 * 32, 7), [2, 3, 32, 32]);
+  const y = Tensor.fromArray([1, 0, 0, 1, 0, 1, 1, 0], [2, 4]);
+  const g = gpu();
+  const step = async () => {
+    opt.zeroGrad();
+    const loss = tidy(() => F.sigmoidFocalLoss(model.forward(x), y));
+    loss.backward();
+    opt.step();
+    const value = await loss.item();
+    loss.dispose();
+    return value;
+  };
+  for (const mode of ['train', 'eval'] as const) {
+    model.train(mode === 'train');
+    for (let i = 0; i < 2; i++) await step();   // first steps compile pipelines and fill the pool
+    const submissions = g.recorder.stats.submissions, created = g.pool.stats.created, live = g.pool.stats.liveBuffers;
+    for (let i = 0; i < 2; i++) assert.ok(Number.isFinite(await step()));
+    assert.is(g.recorder.stats.submissions - submissions, 2, `${mode}: one submission per step`);
+    assert.is(g.pool.stats.created - created, 0, `${mode}: no buffers created in steady state`);
+    assert.is(g.pool.stats.liveBuffers, live, `${mode}: nothing leaks`);
+    assert.is(tapeLength(), 0, `${mode}: the walk consumed the tape`);
+  }
+  for (const t of [x, y]) t.dispose();
+  model.dispose();
 });
 
 s('src/tensor.ts imports nothing of src/autograd (no import cycle)', () => {
