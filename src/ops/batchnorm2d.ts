@@ -1,6 +1,6 @@
 // Differentiable batch norm over NCHW (PyTorch's F.batch_norm), with ReLU and a residual add
 // fusable into the same pass (the end of a bottleneck: relu(bn(x) + shortcut)).
-import { Tensor } from '../tensor.ts';
+import { Tensor, paddedBytes } from '../tensor.ts';
 import { gpu } from '../gpu/index.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
@@ -88,19 +88,24 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
   batchNorm2dApplyKernel(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
 
   record('batchNorm2d', [x, weight, bias, residual], out, (dy, [needX, needW, needB, needR]) => {
-    // the finalize pass writes both per-channel sums; one not needed goes to pooled scratch
+    // The kernel writes both per-channel sums, and with relu fused dy masked by (y > 0), which is
+    // also the residual's gradient; what no input needs goes to pooled scratch, not a tensor.
     const pool = gpu().pool;
-    const perChannel = (need: boolean, what: string) => (need ? Tensor.empty([C], `batchNorm2d ${what}`) : null);
+    const scratch: GPUBuffer[] = [];
+    const into = (t: Tensor | null, bytes: number) => {
+      if (t) return t.binding;
+      scratch.push(pool.acquire(bytes, 'batchNorm2d unused'));
+      return { buffer: scratch[scratch.length - 1], offset: 0, size: bytes };
+    };
     const dx = needX ? Tensor.empty(x.shape, 'batchNorm2d backward') : null;
-    const dweight = perChannel(needW, 'dweight'), dbias = perChannel(needB, 'dbias');
-    const scratch = dweight && dbias ? null : [pool.acquire(C * 4, 'batchNorm2d unused'), pool.acquire(C * 4, 'batchNorm2d unused')];
-    // with relu fused, dy masked by (y > 0) is computed anyway; it is also the residual's gradient
-    const masked = relu ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
-    batchNorm2dBwdKernel(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training,
-      { dx: dx?.binding ?? null, dweight: dweight?.binding ?? scratch![0], dbias: dbias?.binding ?? scratch![1], masked: masked?.binding ?? null },
-      `${label} bwd`);
-    for (const b of scratch ?? []) pool.release(b);
-    if (masked && !needR) masked.dispose();
+    const dweight = needW ? Tensor.empty([C], 'batchNorm2d dweight') : null;
+    const dbias = needB ? Tensor.empty([C], 'batchNorm2d dbias') : null;
+    const masked = relu && needR ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
+    batchNorm2dBwdKernel(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training, {
+      dx: dx?.binding ?? null, dweight: into(dweight, paddedBytes(C)), dbias: into(dbias, paddedBytes(C)),
+      masked: relu ? into(masked, paddedBytes(x.size)) : null,
+    }, `${label} bwd`);
+    for (const b of scratch) pool.release(b);
     return [dx, dweight, dbias, needR ? (masked ?? dy) : null];
   }, [coef]);
   return out;
