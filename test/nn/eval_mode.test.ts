@@ -71,6 +71,28 @@ s('eval-mode gradients of every parameter and of the input match PyTorch (float6
   model.dispose();
 });
 
+s('frozen batch norm (eval mode, BN parameters not requiring grad): conv and fc gradients still match, BN ones are not computed', async () => {
+  const model = makeModel();
+  const bnKeys = new Set(model.namedModules().filter(([, m]) => m.constructor.name === 'BatchNorm2d')
+    .flatMap(([prefix]) => [`${prefix}.weight`, `${prefix}.bias`]));
+  for (const [key, p] of model.namedParameters()) if (bnKeys.has(key)) p.requiresGrad = false;
+  const x = Tensor.fromArray(f32('input'), inputShape);
+  const y = Tensor.fromArray(f32('targets'), [2, config.num_classes]);
+  const loss = tidy(() => F.sigmoidFocalLoss(model.forward(x), y, { alpha: f32('alpha'), gamma: 2 }));
+  loss.backward();
+  let checked = 0;
+  for (const [key, p] of model.namedParameters()) {
+    if (bnKeys.has(key)) { assert.is(p.grad, null, `${key}: frozen, no gradient`); continue; }
+    const ref = f32(`grad.${key}`);
+    const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    assertClose(await p.grad!.toArray(), ref, { atol: 1e-4 * scale, rtol: 1e-4 }, `grad.${key}`);
+    checked++;
+  }
+  assert.ok(checked > 20 && bnKeys.size > 20, `${checked} trained and ${bnKeys.size} frozen tensors`);
+  for (const t of [x, y, loss]) t.dispose();
+  model.dispose();
+});
+
 s('the folded copy serves forwards that need no gradient, and equals the unfolded eval forward', async () => {
   const model = makeModel();
   const x = Tensor.fromArray(f32('input'), inputShape);
