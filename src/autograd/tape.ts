@@ -105,6 +105,7 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
 }
 
 function addToLeaf(leaf: Tensor, g: Tensor): void {
+  if ((!leaf.grad || leaf.grad.disposed) && leaf.gradHome) leaf.grad = leaf.gradHome();
   if (leaf.grad && !leaf.grad.disposed) accumulate(leaf.grad, g);
   else leaf.grad = g;
 }
