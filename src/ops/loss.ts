@@ -34,7 +34,7 @@ function alphaBuffer(values: ArrayLike<number>): GPUBuffer {
   const key = Array.from(values).join(',');
   let buffer = alphaCache.get(key);
   if (buffer) { alphaCache.delete(key); alphaCache.set(key, buffer); return buffer; }
-  buffer = g.device.createBuffer({ size: paddedBytes(values.length), usage: STORAGE_USAGE, label: 'focal loss alpha' });
+  buffer = g.resources.createBuffer({ size: paddedBytes(values.length), usage: STORAGE_USAGE, label: 'focal loss alpha' });
   g.recorder.upload(buffer, 0, Float32Array.from(values));
   alphaCache.set(key, buffer);
   if (alphaCache.size > ALPHA_CACHE_SIZE) {

@@ -67,7 +67,7 @@ export function splitWeightDecayGroups(params: Tensor[], weightDecay: number): P
 }
 
 function arena(bytes: number, what: string): GPUBuffer {
-  return gpu().device.createBuffer({ size: Math.max(bytes, ALIGN), usage: STORAGE_USAGE, label: `SGD ${what} arena` });
+  return gpu().resources.createBuffer({ size: Math.max(bytes, ALIGN), usage: STORAGE_USAGE, label: `SGD ${what} arena` });
 }
 
 function checkHyper(what: string, h: SgdHyper): void {
