@@ -28,7 +28,7 @@ function loadErrorMessage(source: string | undefined, missing: string[], unexpec
     ...(unexpected.length ? [`unexpected keys (${unexpected.length}): ${listed(unexpected, ', ')}`] : []),
     ...(mismatched.length ? [`shape mismatches (${mismatched.length}):\n    ${listed(mismatched, '\n    ')}`] : []),
   ];
-  return `loadStateDict${source ? ` from ${source}` : ''}: ${lines.join('\n  ')}`;
+  return `loadStateDict${source ? ` from ${source}` : ''}: the state_dict does not fit this model\n  ${lines.join('\n  ')}`;
 }
 
 export interface LoadOptions {
