@@ -151,12 +151,17 @@ export class SGD {
     this.groupSlots = this.paramGroups.map((grp) => grp.params.map(() => k++));
   }
 
+  /** The parameter's slice of the gradient arena as a tensor (a new one if it was disposed). */
+  private slice(s: Slot): Tensor {
+    if (s.grad.disposed) s.grad = Tensor.over({ buffer: this.chunks[s.chunk].grads, offset: s.offset, size: s.bytes }, s.param.shape, `${s.param.label} grad`);
+    return s.grad;
+  }
+
   /** The zeroed arena slice the tape accumulates a parameter's first gradient into. */
   private home(s: Slot): Tensor {
-    if (s.grad.disposed) s.grad = Tensor.over({ buffer: this.chunks[s.chunk].grads, offset: s.offset, size: s.bytes }, s.param.shape, `${s.param.label} grad`);
     if (!s.clean) gpu().recorder.clear(this.chunks[s.chunk].grads, s.offset, s.bytes);
     s.clean = false;
-    return s.grad;
+    return this.slice(s);
   }
 
   /** The first group's learning rate; setting it sets every group's (what ReduceLROnPlateau drives). */
@@ -192,10 +197,9 @@ export class SGD {
       if (!current || current.disposed) { s.param.grad = null; return false; }
       if (current !== s.grad) {
         if (current.size !== s.param.size) throw new Error(`SGD: ${s.param.label} ${shapeStr(s.param.shape)} has a gradient of shape ${shapeStr(current.shape)}`);
-        if (s.grad.disposed) s.grad = Tensor.over({ buffer: this.chunks[s.chunk].grads, offset: s.offset, size: s.bytes }, s.param.shape, `${s.param.label} grad`);
         rec.copy(current.binding.buffer, current.binding.offset, this.chunks[s.chunk].grads, s.offset, s.bytes);
         current.dispose();
-        s.param.grad = s.grad;
+        s.param.grad = this.slice(s);
         s.clean = false;
       }
       return s.param.requiresGrad;
@@ -248,8 +252,7 @@ export class SGD {
       const current = s.param.grad;
       if (current && current !== s.grad && !current.disposed) current.dispose();
       const keep = !setToNone && current !== null && !current.disposed;
-      if (keep && s.grad.disposed) s.grad = Tensor.over({ buffer: this.chunks[s.chunk].grads, offset: s.offset, size: s.bytes }, s.param.shape, `${s.param.label} grad`);
-      s.param.grad = keep ? s.grad : null;
+      s.param.grad = keep ? this.slice(s) : null;
       s.clean = !keep;
     }
   }
