@@ -63,10 +63,10 @@ function judge(samples: MemorySample[]): { flat: boolean; verdict: string } {
       `RSS ${signed(last.rssMB - middle.rssMB)} MB from step ${middle.step} to ${last.step} (${signed(last.rssMB - first.rssMB)} MB from step 0)` };
 }
 
-/** Trains for `steps` steps after WARMUP_STEPS, sampling SAMPLES times. */
-export async function traceMemory(steps: number): Promise<MemoryTrace> {
-  if (!Number.isInteger(steps) || steps < SAMPLES) throw new Error(`memory bench: steps must be an integer >= ${SAMPLES}, got ${steps}`);
-  const g = gpu();
+interface TrainingLoop { step: () => Promise<void>; dispose: () => void }
+
+/** The model, optimizer and one step, warmed up (pipelines, pool buckets, staging, bind groups). */
+async function warmLoop(): Promise<TrainingLoop> {
   const model = new ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 8, planes: [8, 12, 16, 24], numClasses: 40, seed: 1 });
   const opt = new SGD(splitWeightDecayGroups(model.parameters(), 1e-4), { lr: 0.05, momentum: 0.9 });
   const rng = new Rng(2);
@@ -83,21 +83,28 @@ export async function traceMemory(steps: number): Promise<MemoryTrace> {
     for (const t of [x, y, logits, loss]) t.dispose();
     if (nonFinite || !Number.isFinite(value)) throw new Error(`memory bench: non-finite loss ${value}`);
   };
-  try {
-    for (let i = 0; i < WARMUP_STEPS; i++) await step();
-    await g.recorder.sync();
-    const samples = [sample(0)];
-    const t0 = performance.now();
-    for (let i = 1; i <= steps; i++) {
-      await step();
-      if (i % Math.floor(steps / SAMPLES) === 0 || i === steps) samples.push(sample(i));
-    }
-    const msPerStep = (performance.now() - t0) / steps;
-    if (samples[samples.length - 1].step !== steps) samples.push(sample(steps));
-    return { steps, samples, msPerStep, ...judge(samples) };
-  } finally {
-    model.dispose();
+  for (let i = 0; i < WARMUP_STEPS; i++) await step();
+  await gpu().recorder.sync();
+  return { step, dispose: () => model.dispose() };
+}
+
+/** Trains a warmed-up loop for `steps` steps, sampling SAMPLES times. */
+async function trace(loop: TrainingLoop, steps: number): Promise<MemoryTrace> {
+  const samples = [sample(0)];
+  const t0 = performance.now();
+  for (let i = 1; i <= steps; i++) {
+    await loop.step();
+    if (i % Math.floor(steps / SAMPLES) === 0 || i === steps) samples.push(sample(i));
   }
+  const msPerStep = (performance.now() - t0) / steps;
+  return { steps, samples, msPerStep, ...judge(samples) };
+}
+
+/** Warm-up, then `steps` steps sampled SAMPLES times. */
+export async function traceMemory(steps: number): Promise<MemoryTrace> {
+  checkSteps(steps, 'steps');
+  const loop = await warmLoop();
+  try { return await trace(loop, steps); } finally { loop.dispose(); }
 }
 
 export function formatTrace(t: MemoryTrace): string {
@@ -110,28 +117,35 @@ export function formatTrace(t: MemoryTrace): string {
     line(head), ...rows.map(line), t.verdict].join('\n');
 }
 
+function checkSteps(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < SAMPLES) throw new Error(`memory bench: ${what} must be an integer >= ${SAMPLES}, got ${n}`);
+  return n;
+}
+
 function stepsFlag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < SAMPLES) throw new Error(`${name} needs an integer >= ${SAMPLES}, got ${process.argv[i + 1] ?? 'nothing'}`);
-  return n;
+  const raw = process.argv[i + 1];
+  if (!/^\d+$/.test(raw ?? '')) throw new Error(`memory bench: ${name} needs a whole number of steps, got ${raw ?? 'nothing'}`);
+  return checkSteps(Number(raw), name);
 }
 
 export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   const steps = stepsFlag('--memory-steps', opts.quick ? 200 : 1000);
-  let trace: MemoryTrace | null = null;
+  // built and warmed up here, so the case's per-repetition counts are those of the steady loop
+  const loop = await warmLoop();
+  let result: MemoryTrace | null = null;
   return [{
     family: 'memory',
     name: `memory over ${steps} training steps (${MODEL}, batch ${BATCH}, ${SIZE}x${SIZE})`,
     warmup: 0,
     repeats: 1,
     runWall: async () => {
-      trace = await traceMemory(steps);
-      console.log(formatTrace(trace).replace(/^/gm, '  '));
+      result = await trace(loop, steps);
+      console.log(formatTrace(result).replace(/^/gm, '  '));
     },
-    details: () => (trace ? { memory: trace } : {}),
-    dispose: () => {},
+    details: () => (result ? { memory: result } : {}),
+    dispose: () => loop.dispose(),
   }];
 }
 
