@@ -109,6 +109,7 @@ const packagedNode: Plugin = {
 export async function buildNodePackage(outdir = join(root, 'dist/node')): Promise<string[]> {
   const present = (entries: Record<string, string>) =>
     Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(join(root, src))).map(([name, src]) => [name, join(root, src)]));
+  for (const [name, src] of Object.entries(BIN_ENTRIES)) if (!existsSync(join(root, src))) throw new Error(`build: the source of bin ${name}, ${src}, is missing`);
   const fixed = { ...present(LIBRARY_ENTRIES), ...present(BIN_ENTRIES) };
   const started = moduleUrlEntries(['src', 'examples/celeba-train']);
   for (const name of Object.keys(started)) if (fixed[name]) throw new Error(`build: module ${started[name]} would overwrite the entry ${name}.js`);
@@ -118,6 +119,10 @@ export async function buildNodePackage(outdir = join(root, 'dist/node')): Promis
     bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20', outdir,
     packages: 'external', plugins: [packagedNode, wgslEmbedded], logLevel: 'warning', legalComments: 'none',
   });
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  for (const [name, path] of Object.entries(manifest.bin)) {
+    if (!existsSync(join(root, path))) throw new Error(`build: package.json's bin ${name} is ${path}, which the build did not write`);
+  }
   return Object.keys(fixed);
 }
 
