@@ -6,6 +6,7 @@ import { CommandRecorder } from './recorder.ts';
 import { UniformCache } from './uniforms.ts';
 import { ScratchPool } from './scratch.ts';
 import { describeAdapter, type AdapterDescription } from './adapter.ts';
+import { GpuResources } from './resources.ts';
 import type { GpuProvider } from './provider.ts';
 import { defaultProvider } from './provider_node.ts';
 
@@ -19,6 +20,8 @@ export interface Gpu {
   pipelines: PipelineCache;
   recorder: CommandRecorder;
   uniforms: UniformCache;
+  /** Creates and counts every buffer, texture, bind group and query set. */
+  resources: GpuResources;
   provider: GpuProvider;
   /**
    * Per-device state of the layers above (caches, tuned choices, test settings): made by
@@ -68,7 +71,8 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     if (current?.device === device) current = null;
     if (info.reason !== 'destroyed') console.error(`GPU device lost: ${info.message}`);
   });
-  const recorder = new CommandRecorder(device, provider.wait);
+  const resources = new GpuResources(device);
+  const recorder = new CommandRecorder(device, resources, provider.wait);
   const features = new Set<string>(requiredFeatures);
   const states = new Map<string, unknown>();
   current = {
@@ -76,11 +80,12 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     adapter: describeAdapter(adapter.info, provider.name, device.limits, features),
     limits: device.limits,
     features,
-    pool: new BufferPool(device, device.limits.maxBufferSize),
-    scratch: new ScratchPool(device),
+    pool: new BufferPool(resources, device.limits.maxBufferSize),
+    scratch: new ScratchPool(device, resources),
     pipelines: new PipelineCache(device),
     recorder,
-    uniforms: new UniformCache(device, (b) => recorder.retire(b)),
+    uniforms: new UniformCache(resources, (b) => recorder.retire(b)),
+    resources,
     provider,
     state<T>(key: string, create: () => T): T {
       if (!states.has(key)) states.set(key, create());

@@ -12,6 +12,7 @@ import { gpu } from '../../src/gpu/index.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
 import { batchChunks, setChunkBytesForTests } from '../../kernels/chunking.ts';
 import { SGD } from '../../src/optim/sgd.ts';
+import { tidy } from '../../src/autograd/scope.ts';
 import { sgdStepCpu } from '../../kernels/sgd.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
@@ -231,7 +232,12 @@ s('SGD: arenas split at the chunk knob; a step over per-parameter chunks matches
     const ps = shapes.map((sh, i) => Tensor.fromArray(init[i], sh, { requiresGrad: true }));
     const h = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false };
     const opt = new SGD(ps, h);
-    for (const [i, p] of ps.entries()) p.grad!.write(grads[i]);
+    for (const [i, p] of ps.entries()) { // d(sum(p * G))/dp = G
+      const G = Tensor.fromArray(grads[i], p.shape);
+      const loss = tidy(() => F.sum(F.mul(p, G)));
+      loss.backward();
+      loss.dispose(); G.dispose();
+    }
     const before = gpu().recorder.stats.dispatches;
     opt.step();
     assert.is(gpu().recorder.stats.dispatches - before, 2, 'two arena chunks (160+60 bytes aligned to 256 each, then 280): one dispatch each');

@@ -5,7 +5,7 @@ import * as F from '../../src/functional.ts';
 import { binaryCpu, unaryCpu, reluBwdCpu } from '../../kernels/elementwise.ts';
 import { setChunkBytesForTests } from '../../kernels/chunking.ts';
 import { sumCpu } from '../../kernels/reduce.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { assertClose, randomArray, setupGpu } from '../helpers.ts';
 
 const tol = { atol: 1e-6, rtol: 1e-6 };
