@@ -17,6 +17,12 @@ export interface KernelVersion<S> {
   supports(shape: S, adapter: AdapterDescription): boolean;
   /** Tuning parameters and their candidate values, the first the default. */
   params?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Where false, the version runs the shape only when requested or forced: it is neither the
+   * default nor among autotune's candidates (say, a GPU-shaped version on a CPU adapter, still
+   * forced there by its tests). Absent: always.
+   */
+  automatic?(shape: S, adapter: AdapterDescription): boolean;
 }
 
 export interface KernelFamily<S> {
@@ -81,8 +87,8 @@ export function usableChoices<S>(fam: KernelFamily<S>, shape: S): string[] {
 
 /**
  * The choice `op` runs with on `shape`: `requested` (which must run it), else one forced by
- * setKernelVersion / WG_KERNEL_VERSION where it can run the shape, else the measured choice,
- * else the family's default rule.
+ * setKernelVersion / WG_KERNEL_VERSION where it can run the shape, else the measured choice
+ * among the automatic ones, else the family's default rule.
  */
 export function chooseVersion<S>(fam: KernelFamily<S>, op: string, shape: S, requested?: string): Choice {
   const opName = `${fam.name}_${op}`;
@@ -97,8 +103,8 @@ export function chooseVersion<S>(fam: KernelFamily<S>, op: string, shape: S, req
     const c = parseChoice(fam, forced, `${opName} (forced by setKernelVersion or WG_KERNEL_VERSION)`);
     if (fam.versions[c.version].supports(shape, adapter)) return c;
   }
-  const usable = usableChoices(fam, shape);
-  if (usable.length === 0) throw new Error(`${opName} ${fam.shapeKey(shape)}: no version of ${fam.name} can run this shape`);
+  const usable = usableChoices(fam, shape).filter((id) => fam.versions[parseChoice(fam, id).version].automatic?.(shape, adapter) ?? true);
+  if (usable.length === 0) throw new Error(`${opName} ${fam.shapeKey(shape)}: no version of ${fam.name} runs this shape by default`);
   const fallback = fam.defaultChoice(op, shape, adapter, usable);
   if (!fam.tune || usable.length === 1) return parseChoice(fam, fallback);
   const tune = fam.tune;

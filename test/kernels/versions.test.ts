@@ -173,6 +173,25 @@ s('bad choices are refused naming the family: unknown version, unknown parameter
   assertThrowsWith(() => chooseVersion(kernelFamilies[1], 'fwd', { M: 3, N: 5, K: 3 }, 'v2'), /matmul_fwd 3x3x5: version v2 cannot run this shape/);
 });
 
+s('a version that is not automatic runs only when requested or forced: never the default', () => {
+  const fam: KernelFamily<{ n: number }> = {
+    name: 'contract_probe', ops: ['fwd'], shapeKey: (x) => `n${x.n}`,
+    versions: {
+      v1: { about: 'runs anything, by default', supports: () => true },
+      v2: { about: 'runs even n, only when asked', supports: (x) => x.n % 2 === 0, automatic: () => false },
+    },
+    defaultChoice: (_op, _x, _a, usable) => usable[usable.length - 1],
+  };
+  assert.is(chooseVersion(fam, 'fwd', { n: 4 }).id, 'v1', 'v2 is not among the default rule\'s choices');
+  assert.is(chooseVersion(fam, 'fwd', { n: 4 }, 'v2').id, 'v2');
+  setKernelVersion('contract_probe', 'v2');
+  try {
+    assert.is(chooseVersion(fam, 'fwd', { n: 4 }).id, 'v2', 'forced, it runs');
+    assert.is(chooseVersion(fam, 'fwd', { n: 3 }).id, 'v1', 'forced, it still runs only where it can');
+  } finally { setKernelVersion('contract_probe', null); }
+  assertThrowsWith(() => chooseVersion(fam, 'fwd', { n: 3 }, 'v2'), /contract_probe_fwd n3: version v2 cannot run this shape/);
+});
+
 for (const fam of kernelFamilies as KernelFamily<unknown>[]) {
   for (const choice of allChoices(fam)) {
     s(`${fam.name} ${choice}: chosen wherever it runs when forced, and matches the f64 reference`, async () => {
