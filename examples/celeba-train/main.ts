@@ -6,7 +6,7 @@ import { sweep } from './sweep.ts';
 import { NonFiniteLossError } from './steps.ts';
 import { datasetRoot, loadDataset } from './setup.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import { releaseDevice } from '../../src/gpu/index.ts';
+import { releaseDevice } from '../../src/node.ts';
 
 const HELP = `celeba-train: ResNeSt on CelebA's 40 face attributes, the report's recipe by default.
 

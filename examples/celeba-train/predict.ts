@@ -3,10 +3,9 @@
 // any other image the report's evaluation-set transform (Resize to the training size).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { initGpu } from '../../src/gpu/index.ts';
-import { Tensor } from '../../src/tensor.ts';
-import { noGrad, tidy } from '../../src/index.ts';
-import { CELEBA_ATTRIBUTES, applyEval, celebaEvalTransform, decodeImage, normalize, resize, resizeOutputSize } from '../../src/data/node.ts';
+import { initGpu, noGrad, Tensor, tidy } from '../../src/node.ts';
+import { applyEval, decodeImage, normalize, resize, resizeOutputSize } from '../../src/vision/index.ts';
+import { CELEBA_ATTRIBUTES, celebaEvalTransform } from './celeba/index.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { modelFromCheckpoint } from './setup.ts';
 

@@ -2,8 +2,8 @@
 // comparison with the published figures on real CelebA) and curves.png.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Canvas, encodePng, gridRects, lineChart } from '../../src/plot/index.ts';
-import { RENDERED_ATTRIBUTES, type CelebADataset } from '../../src/data/node.ts';
+import { Canvas, encodePng, gridRects, lineChart } from './plot/index.ts';
+import { RENDERED_ATTRIBUTES, type CelebADataset } from './celeba/index.ts';
 import type { EpochMetrics } from './checkpoint.ts';
 import type { EvalResult } from './steps.ts';
 import type { TrainOptions } from './options.ts';

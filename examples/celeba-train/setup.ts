@@ -2,10 +2,9 @@
 // model for --arch, the focal-loss alpha vector from the train split's positive rates.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { makeSyntheticCelebA, readCelebA, positiveRates, type CelebADataset, SPLITS, type Split } from '../../src/data/node.ts';
-import { ResNeSt, resnest14, resnest26, resnest50, resnest101 } from '../../src/nn/index.ts';
-import { loadSafetensors } from '../../src/io/safetensors_fs.ts';
-import type { StateArray } from '../../src/nn/module.ts';
+import { loadSafetensors, nn } from '../../src/node.ts';
+import { positiveRates, SPLITS, type Split } from '../../src/vision/index.ts';
+import { makeSyntheticCelebA, readCelebA, type CelebADataset } from './celeba/index.ts';
 import type { TrainOptions } from './options.ts';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
 
@@ -53,29 +52,29 @@ export function alphaVector(ds: CelebADataset, rule: string): number[] {
   return Array.from(rates, () => value);
 }
 
-export const ARCHS: Record<string, (numClasses: number, seed: number) => ResNeSt> = {
-  resnest50: (numClasses, seed) => resnest50({ numClasses, seed }),
-  resnest101: (numClasses, seed) => resnest101({ numClasses, seed }),
-  resnest26: (numClasses, seed) => resnest26({ numClasses, seed }),
-  resnest14: (numClasses, seed) => resnest14({ numClasses, seed }),
+export const ARCHS: Record<string, (numClasses: number, seed: number) => nn.ResNeSt> = {
+  resnest50: (numClasses, seed) => nn.resnest50({ numClasses, seed }),
+  resnest101: (numClasses, seed) => nn.resnest101({ numClasses, seed }),
+  resnest26: (numClasses, seed) => nn.resnest26({ numClasses, seed }),
+  resnest14: (numClasses, seed) => nn.resnest14({ numClasses, seed }),
   // demo size: ResNeSt-14's topology at a quarter of the widths
-  'resnest-tiny': (numClasses, seed) => new ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses, seed }),
+  'resnest-tiny': (numClasses, seed) => new nn.ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses, seed }),
 };
 
-export async function buildModel(arch: string, numClasses: number, seed: number, pretrained: string | null, log: (s: string) => void): Promise<ResNeSt> {
+export async function buildModel(arch: string, numClasses: number, seed: number, pretrained: string | null, log: (s: string) => void): Promise<nn.ResNeSt> {
   const make = ARCHS[arch];
   if (!make) throw new Error(`--arch: unknown architecture '${arch}' (choose from ${Object.keys(ARCHS).join(', ')})`);
   const model = make(numClasses, seed);
   if (pretrained) {
     const file = await loadSafetensors(pretrained);
-    model.loadStateDict(file.tensors as Map<string, StateArray>, { skip: ['fc.'], source: pretrained });
+    model.loadStateDict(file.tensors as Map<string, nn.StateArray>, { skip: ['fc.'], source: pretrained });
     log(`loaded backbone weights from ${pretrained} (fc replaced by a fresh ${numClasses}-way head)`);
   }
   return model;
 }
 
 /** The model a trainer checkpoint holds (its saved --arch), ready for evaluation or prediction. */
-export async function modelFromCheckpoint(checkpoint: string | LoadedCheckpoint, source: string, numClasses: number): Promise<ResNeSt> {
+export async function modelFromCheckpoint(checkpoint: string | LoadedCheckpoint, source: string, numClasses: number): Promise<nn.ResNeSt> {
   const ckpt = typeof checkpoint === 'string' ? await loadCheckpoint(checkpoint) : checkpoint;
   const model = await buildModel(ckpt.state.options.arch, numClasses, ckpt.state.options.seed, null, () => undefined);
   model.loadStateDict(ckpt.model, { source });

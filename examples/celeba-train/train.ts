@@ -3,12 +3,9 @@
 // the report's checkpoint rule (least |train acc - val acc|), final val/test evaluation.
 import { existsSync, mkdirSync, writeFileSync, unlinkSync, copyFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { initGpu, gpu } from '../../src/gpu/index.ts';
-import { SGD, ReduceLROnPlateau, splitWeightDecayGroups } from '../../src/optim/index.ts';
-import { AttributeAccuracy } from '../../src/metrics.ts';
-import { tunePending } from '../../src/index.ts';
-import { createLoader, celebaTrainTransform, celebaEvalTransform, type CelebADataset, type CelebALoader, type TrainTransform } from '../../src/data/node.ts';
-import type { ResNeSt } from '../../src/nn/index.ts';
+import { AttributeAccuracy, gpu, initGpu, optim, tunePending } from '../../src/node.ts';
+import { createLoader, type ImageLoader, type TrainTransform } from '../../src/vision/index.ts';
+import { celebaEvalTransform, celebaTrainTransform, type CelebADataset } from './celeba/index.ts';
 import type { TrainOptions } from './options.ts';
 import { alphaVector, buildModel, datasetRoot, loadDataset, modelFromCheckpoint } from './setup.ts';
 import { evaluate, trainStep, type EvalResult, type LossSpec } from './steps.ts';
@@ -56,8 +53,8 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
 
   const model = await buildModel(opts.arch, A, opts.seed, resumed ? null : opts.pretrained, log);
   log(`${opts.arch}: ${model.numParameters().toLocaleString('en-US')} parameters; ${ds.files.length} images in ${root}`);
-  const optimizer = new SGD(splitWeightDecayGroups(model.parameters(), opts.weightDecay), { lr: opts.lr, momentum: opts.momentum });
-  const scheduler = new ReduceLROnPlateau(optimizer, { mode: 'min', factor: opts.factor, patience: opts.patience, minLr: opts.minLr });
+  const optimizer = new optim.SGD(optim.splitWeightDecayGroups(model.parameters(), opts.weightDecay), { lr: opts.lr, momentum: opts.momentum });
+  const scheduler = new optim.ReduceLROnPlateau(optimizer, { mode: 'min', factor: opts.factor, patience: opts.patience, minLr: opts.minLr });
   if (resumed) restoreTraining(resumed, model, optimizer, scheduler, lastPath);
   if (resumed && opts.lrGiven) optimizer.lr = opts.lr;
   const history: EpochMetrics[] = resumed?.state.history ?? [];
@@ -176,7 +173,7 @@ export async function evaluateCheckpoint(checkpoint: string | LoadedCheckpoint, 
   const out: Partial<Record<'val' | 'test', EvalResult>> = {};
   try {
     for (const split of splits) {
-      let loader: CelebALoader;
+      let loader: ImageLoader;
       try {
         loader = createLoader({ dataset: ds, split, batchSize: opts.batch, transform: celebaEvalTransform(opts.imageSize), workers: opts.workers ?? undefined, skipBadImages: opts.skipBadImages });
       } catch { continue; } // an empty split (e.g. limited away)
