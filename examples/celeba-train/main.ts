@@ -1,10 +1,11 @@
 // celeba-train: train | eval | predict | sweep | demo. See --help.
-import { DEFAULTS, DEMO, flagHelp, parseTrainArgs } from './options.ts';
+import { DEFAULTS, DEMO, flagHelp, parseTrainArgs, parseTrainFlags, readNumber, type TrainOptions } from './options.ts';
 import { train, evaluateCheckpoint } from './train.ts';
 import { predict } from './predict.ts';
 import { sweep } from './sweep.ts';
 import { NonFiniteLossError } from './steps.ts';
 import { datasetRoot, loadDataset } from './setup.ts';
+import { checkDirectory, checkFile } from './validate.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { releaseDevice } from '../../src/node.ts';
 
@@ -23,7 +24,22 @@ train options (defaults = the report's recipe):
 ${flagHelp()}
 
 Without --data the synthetic CelebA-format set is generated on first use (${DEFAULTS.syntheticCount} images) and cached.
-SIGINT saves a checkpoint after the current step; --resume continues from it bit-for-bit.`;
+SIGINT saves a checkpoint after the current step; --resume continues from it bit-for-bit.
+
+exit status: 0 done, 1 error (bad arguments or data: nothing is started), 2 unknown command,
+3 non-finite loss (the last good checkpoint is kept), 130 interrupted (checkpoint saved; --resume).`;
+
+const SPLIT_NAMES = ['val', 'test', 'both'] as const;
+
+/** A comma-separated list of numbers in [min, max]; names the flag and the entry at fault. */
+export function readList(flag: string, value: string, min: number, max: number): number[] {
+  const items = value.split(',');
+  return items.map((item, i) => {
+    const n = item.trim() === '' ? NaN : Number(item);
+    if (!(n >= min && n <= max)) throw new Error(`${flag}: entry ${i + 1} '${item}' is not a number in [${min}, ${max}]`);
+    return n;
+  });
+}
 
 function takeFlag(argv: string[], name: string): boolean {
   const i = argv.indexOf(name);
@@ -47,18 +63,23 @@ export async function main(argv: string[]): Promise<number> {
   if (!command || command === '--help' || command === '-h' || rest.includes('--help')) { console.log(HELP); return 0; }
   try {
     switch (command) {
-      case 'train': { const r = await train(parseTrainArgs(rest)); return r.interrupted ? 130 : 0; }
-      case 'demo': { const r = await train(parseTrainArgs(rest, DEMO)); return r.interrupted ? 130 : 0; }
+      case 'train': { const { opts, given } = parseTrainFlags(rest); const r = await train(opts, given); return r.interrupted ? 130 : 0; }
+      case 'demo': { const { opts, given } = parseTrainFlags(rest, DEMO); const r = await train(opts, given); return r.interrupted ? 130 : 0; }
       case 'eval': {
         const checkpoint = takeValue(rest, '--checkpoint');
         if (!checkpoint) throw new Error('eval needs --checkpoint FILE');
         const split = takeValue(rest, '--split') ?? 'both';
+        if (!(SPLIT_NAMES as readonly string[]).includes(split)) throw new Error(`--split: '${split}' is not one of ${SPLIT_NAMES.join(', ')}`);
+        checkFile('--checkpoint', checkpoint);
         const ckpt = await loadCheckpoint(checkpoint);
         const opts = parseTrainArgs(rest, { ...ckpt.state.options, resume: false });
+        if (opts.data !== null) checkDirectory('--data', opts.data);
         const ds = loadDataset(await datasetRoot(opts, (s) => console.error(s)), opts);
         const spec = { kind: opts.loss, alpha: ckpt.state.alpha, gamma: opts.gamma };
         const splits = split === 'both' ? ['val', 'test'] as const : [split as 'val' | 'test'];
         const res = await evaluateCheckpoint(ckpt, ds, opts, spec, [...splits], checkpoint);
+        const empty = splits.filter((name) => !res[name]);
+        if (empty.length) throw new Error(`eval: no ${empty.join(' or ')} images in ${opts.data ?? 'the synthetic set'} (after --limit-val)`);
         for (const [name, r] of Object.entries(res)) {
           console.log(`\n${name}: mean accuracy ${(100 * r.meanAccuracy).toFixed(2)}% over ${r.images} images, loss ${r.loss.toFixed(4)}`);
           ds.attributes.forEach((a, j) => console.log(`  ${a.padEnd(22)} ${(100 * r.accuracy[j]).toFixed(2)}%`));
@@ -69,15 +90,20 @@ export async function main(argv: string[]): Promise<number> {
         const checkpoint = takeValue(rest, '--checkpoint');
         if (!checkpoint) throw new Error('predict needs --checkpoint FILE');
         const json = takeFlag(rest, '--json'), celebaCrop = takeFlag(rest, '--celeba-crop');
+        checkFile('--checkpoint', checkpoint);
+        const flag = rest.find((a) => a.startsWith('--'));
+        if (flag) throw new Error(`predict: unknown option ${flag} (see celeba-train predict --help)`);
         await predict(checkpoint, rest, { json, celebaCrop });
         return 0;
       }
       case 'sweep': {
-        const epochs = Number(takeValue(rest, '--sweep-epochs') ?? 20);
-        const list = (v: string | null) => (v === null ? undefined : v.split(',').map(Number));
-        const alphas = list(takeValue(rest, '--sweep-alphas')), gammas = list(takeValue(rest, '--sweep-gammas'));
-        await sweep(parseTrainArgs(rest, { out: 'runs/sweep' }), epochs, alphas, gammas);
-        return 0;
+        const epochs = readNumber('--sweep-epochs', takeValue(rest, '--sweep-epochs') ?? '20', { kind: 'int', min: 1 });
+        const alphaList = takeValue(rest, '--sweep-alphas'), gammaList = takeValue(rest, '--sweep-gammas');
+        const alphas = alphaList === null ? undefined : readList('--sweep-alphas', alphaList, 0, 1);
+        const gammas = gammaList === null ? undefined : readList('--sweep-gammas', gammaList, 0, Infinity);
+        const { opts, given } = parseTrainFlags(rest, { out: 'runs/sweep' });
+        const r = await sweep(opts, given, epochs, alphas, gammas);
+        return r.interrupted ? 130 : 0;
       }
       default:
         console.error(`unknown command '${command}'\n\n${HELP}`);

@@ -1,7 +1,7 @@
 // ========================= celeba-train: the training run =========================
 // Epoch loop with the report's recipe, atomic per-epoch checkpoints, resume, SIGINT handling,
 // the report's checkpoint rule (least |train acc - val acc|), final val/test evaluation.
-import { existsSync, mkdirSync, writeFileSync, unlinkSync, copyFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, unlinkSync, copyFileSync, renameSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttributeAccuracy, gpu, initGpu, optim, tunePending } from '../../src/node.ts';
 import { createLoader, type ImageLoader, type TrainTransform } from '../../src/vision/index.ts';
@@ -12,6 +12,8 @@ import { evaluate, trainStep, type EvalResult, type LossSpec } from './steps.ts'
 import { loadCheckpoint, restoreTraining, saveCheckpoint, type EpochMetrics, type LoadedCheckpoint, type PartialEpoch, type RunState } from './checkpoint.ts';
 import { Progress } from './progress.ts';
 import { writeReport } from './report.ts';
+import { resumeOptions } from './resume.ts';
+import { checkRunInputs } from './validate.ts';
 
 export interface RunSummary { out: string; history: EpochMetrics[]; selectedEpoch: number; bestValEpoch: number; val: EvalResult; test: EvalResult | null; interrupted: boolean }
 
@@ -39,15 +41,22 @@ function atomicWrite(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-export async function train(opts: TrainOptions): Promise<RunSummary> {
+/**
+ * One training run. With `resume` and a checkpoint in `out`, the run continues with the saved
+ * settings; `given` (the options the command line set) must agree with them except where a
+ * resumed run may change them (see resume.ts).
+ */
+export async function train(requested: TrainOptions, given: ReadonlySet<keyof TrainOptions> = new Set()): Promise<RunSummary> {
+  const lastPath = join(requested.out, 'last.safetensors');
+  const resumed = requested.resume && existsSync(lastPath) ? await loadCheckpoint(lastPath) : null;
+  const opts = resumed ? resumeOptions(resumed.state.options, given, requested, lastPath) : requested;
+  checkRunInputs(opts);
   checkWritable(opts.out);
+  if (opts.resume && !resumed) log(`--resume: no checkpoint in ${opts.out}, starting from scratch`);
   await initGpu();
   const root = await datasetRoot(opts, log);
   const ds = loadDataset(root, opts);
   const A = ds.attributes.length;
-  const lastPath = join(opts.out, 'last.safetensors');
-  const resumed = opts.resume && existsSync(lastPath) ? await loadCheckpoint(lastPath) : null;
-  if (opts.resume && !resumed) log(`--resume: no checkpoint in ${opts.out}, starting from scratch`);
   const alpha = resumed?.state.alpha ?? alphaVector(ds, opts.alphaRule);
   const spec: LossSpec = { kind: opts.loss, alpha, gamma: opts.gamma };
 
@@ -113,7 +122,13 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       };
       history.push(metrics);
       await saveCheckpoint(epochFile(opts.out, epoch), model, optimizer, runState());
+      // selected and best-val follow the finished epochs, so older epoch files can go; last is
+      // written last: a crash before it repeats this epoch and these copies with it
+      const chosen = selectEpochs(history);
+      if (chosen.selected === epoch) copyAtomic(epochFile(opts.out, epoch), join(opts.out, 'selected.safetensors'));
+      if (chosen.bestVal === epoch) copyAtomic(epochFile(opts.out, epoch), join(opts.out, 'best-val.safetensors'));
       copyAtomic(epochFile(opts.out, epoch), lastPath);
+      pruneEpochFiles(opts.out, epoch, opts.keepCheckpoints);
       atomicWrite(join(opts.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h) + '\n').join(''));
       log(`epoch ${epoch}: train loss ${metrics.trainLoss.toFixed(4)} acc ${(100 * metrics.trainAcc).toFixed(2)}% | ` +
         `val loss ${metrics.valLoss.toFixed(4)} acc ${(100 * metrics.valAcc).toFixed(2)}% | lr ${+lr.toPrecision(6)} | ${seconds.toFixed(1)} s, ` +
@@ -127,6 +142,14 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     await gpu().recorder.sync();
   }
   return summarize(opts, history, ds, spec, false);
+}
+
+/** Deletes epoch-NN files older than the `keep` most recent (up to epoch `latest`). */
+export function pruneEpochFiles(out: string, latest: number, keep: number): void {
+  for (const name of readdirSync(out)) {
+    const m = /^epoch-(\d+)\.safetensors$/.exec(name);
+    if (m && Number(m[1]) <= latest - keep) unlinkSync(join(out, name));
+  }
 }
 
 function copyAtomic(from: string, to: string): void {
@@ -151,8 +174,6 @@ async function summarize(opts: TrainOptions, history: EpochMetrics[], ds: CelebA
     return { out: opts.out, history, selectedEpoch: 0, bestValEpoch: 0, val: { loss: NaN, accuracy: [], meanAccuracy: NaN, images: 0 }, test: null, interrupted };
   }
   const { selected, bestVal } = selectEpochs(history);
-  copyAtomic(epochFile(opts.out, selected), join(opts.out, 'selected.safetensors'));
-  copyAtomic(epochFile(opts.out, bestVal), join(opts.out, 'best-val.safetensors'));
   const results = await evaluateCheckpoint(join(opts.out, 'selected.safetensors'), ds, opts, spec, ['val', 'test']);
   // on the synthetic set the best-validation checkpoint is evaluated on test too, for the rendered-attribute figure
   const bestValTest = opts.data === null && bestVal !== selected
