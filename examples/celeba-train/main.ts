@@ -1,5 +1,7 @@
-// celeba-train: train | eval | predict | sweep | demo. See --help.
-import { DEFAULTS, DEMO, flagHelp, parseTrainArgs, parseTrainFlags, readNumber, type TrainOptions } from './options.ts';
+// celeba-train: train | eval | predict | sweep | demo. See --help and COMMAND --help (help.ts).
+import { DEMO, parseTrainArgs, parseTrainFlags, readNumber } from './options.ts';
+import { COMMAND_HELP, version } from './help.ts';
+import { followParent, launchFiltered, runsInProcess } from './launch.ts';
 import { train, evaluateCheckpoint } from './train.ts';
 import { predict } from './predict.ts';
 import { sweep } from './sweep.ts';
@@ -8,26 +10,6 @@ import { datasetRoot, loadDataset } from './setup.ts';
 import { checkDirectory, checkFile } from './validate.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { releaseDevice } from '../../src/node.ts';
-
-const HELP = `celeba-train: ResNeSt on CelebA's 40 face attributes, the report's recipe by default.
-
-usage:
-  celeba-train train [options]            train; writes metrics.jsonl, epoch-NN.safetensors, last.safetensors,
-                                          selected.safetensors, best-val.safetensors, report.md and curves.png to --out
-  celeba-train eval --checkpoint FILE [--data DIR] [--split val|test|both]
-  celeba-train predict --checkpoint FILE [--json] [--celeba-crop] IMAGE|FOLDER...
-  celeba-train sweep [--sweep-epochs N] [--sweep-alphas A,..] [--sweep-gammas G,..] [train options]
-                                          default grid alpha [0.1,0.25,0.5,1] x gamma [5,2,1,0.5], 20 epochs each
-  celeba-train demo                       a small ResNeSt on the synthetic set (what npm run demo runs)
-
-train options (defaults = the report's recipe):
-${flagHelp()}
-
-Without --data the synthetic CelebA-format set is generated on first use (${DEFAULTS.syntheticCount} images) and cached.
-SIGINT saves a checkpoint after the current step; --resume continues from it bit-for-bit.
-
-exit status: 0 done, 1 error (bad arguments or data: nothing is started), 2 unknown command,
-3 non-finite loss (the last good checkpoint is kept), 130 interrupted (checkpoint saved; --resume).`;
 
 const SPLIT_NAMES = ['val', 'test', 'both'] as const;
 
@@ -60,7 +42,10 @@ function takeValue(argv: string[], name: string): string | null {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || rest.includes('--help')) { console.log(HELP); return 0; }
+  if (!command || command === '--help' || command === '-h') { console.log(COMMAND_HELP.overview); return 0; }
+  if (command === '--version' || command === '-V') { console.log(version()); return 0; }
+  if (!COMMAND_HELP[command] || command === 'overview') { console.error(`unknown command '${command}'\n\n${COMMAND_HELP.overview}`); return 2; }
+  if (rest.includes('--help') || rest.includes('-h')) { console.log(COMMAND_HELP[command]); return 0; }
   try {
     switch (command) {
       case 'train': { const { opts, given } = parseTrainFlags(rest); const r = await train(opts, given); return r.interrupted ? 130 : 0; }
@@ -106,8 +91,7 @@ export async function main(argv: string[]): Promise<number> {
         return r.interrupted ? 130 : 0;
       }
       default:
-        console.error(`unknown command '${command}'\n\n${HELP}`);
-        return 2;
+        return 2; // unreachable: unknown commands were answered above
     }
   } catch (e) {
     if (e instanceof NonFiniteLossError) { console.error(`error: ${e.message}`); return 3; }
@@ -119,7 +103,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('celeba-train/main.ts')) {
-  process.exitCode = await main(process.argv.slice(2));
+/** The command line's entry (bin.mjs, or this file run directly). */
+export async function cli(argv: string[]): Promise<never> {
+  if (runsInProcess()) {
+    followParent();
+    process.exitCode = await main(argv);
+  } else {
+    process.exitCode = await launchFiltered(argv);
+  }
   process.exit(); // loader worker threads and the GPU device must not keep the process alive
 }
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('celeba-train/main.ts')) await cli(process.argv.slice(2));

@@ -92,7 +92,8 @@ export async function train(requested: TrainOptions, given: ReadonlySet<keyof Tr
       partial = null;
       accuracy.reset();
       const t0 = performance.now() - sums.seconds * 1000;
-      const progress = new Progress(`epoch ${epoch}/${opts.epochs} train`, trainLoader.batchesPerEpoch);
+      const progress = new Progress(`epoch ${epoch}/${opts.epochs} train`, trainLoader.batchesPerEpoch,
+        (eta) => runEta(history, opts.epochs - epoch, eta, (performance.now() - t0) / 1000));
       let skipped = 0;
       for await (const batch of trainLoader.epoch()) {
         const loss = await trainStep(model, optimizer, batch, spec, accuracy, ++globalStep);
@@ -142,6 +143,17 @@ export async function train(requested: TrainOptions, given: ReadonlySet<keyof Tr
     await gpu().recorder.sync();
   }
   return summarize(opts, history, ds, spec, false);
+}
+
+/**
+ * Remaining seconds of the run: this epoch's training ETA and its validation, then the epochs
+ * after it at the mean duration of the finished ones. Before any has finished, an epoch is this
+ * one's training time plus 5% (CelebA's val split is 12% of train's images, forward only).
+ */
+export function runEta(history: EpochMetrics[], epochsAfter: number, epochEta: number, elapsed: number): number {
+  const training = elapsed + epochEta;
+  const perEpoch = history.length ? mean(history.map((h) => h.seconds)) : 1.05 * training;
+  return epochEta + 0.05 * training + epochsAfter * perEpoch;
 }
 
 /** Deletes epoch-NN files older than the `keep` most recent (up to epoch `latest`). */

@@ -27,7 +27,8 @@ function start(args: string[]): { child: ChildProcess; done: Promise<Run>; stder
 }
 const run = (args: string[]) => start(args).done;
 
-async function waitFor(cond: () => boolean, what: string, ms = 180_000): Promise<void> {
+// generous: on 2 loaded cores a tiny model's first step (pipeline compilation) has taken minutes
+async function waitFor(cond: () => boolean, what: string, ms = 900_000): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
@@ -37,7 +38,10 @@ async function waitFor(cond: () => boolean, what: string, ms = 180_000): Promise
 
 /** A refused command: status 1, one line naming the fault, nothing started. */
 async function refused(args: string[], reason: RegExp): Promise<void> {
-  const r = await run(args);
+  const p = start(args);
+  const watchdog = setTimeout(() => p.child.kill('SIGKILL'), 120_000); // a refusal takes seconds; never let a run start
+  const r = await p.done;
+  clearTimeout(watchdog);
   assert.is(r.code, 1, `${args.join(' ')}\n${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   assert.is(lines.length, 1, r.stderr);
@@ -116,6 +120,24 @@ s('Ctrl-C stops a sweep (cell saved, status 130); `sweep --resume` continues the
   const table = readFileSync(join(sweepOut, 'sweep.md'), 'utf8');
   assert.match(table, /\| 0\.25 \| \d+\.\d\d \|/);
   assert.match(table, /\| 1 \| \d+\.\d\d \|/);
+});
+
+s('on a terminal the driver\'s notices are filtered out, and Ctrl-C to the process group still saves and exits 130', async () => {
+  const runOut = join(root, 'tty');
+  // CELEBA_TRAIN_FILTER=1 takes the terminal path with pipes; its own process group, as a shell gives it
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'train', ...TINY, '--out', runOut],
+    { env: { ...env, CELEBA_TRAIN_FILTER: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stdout!.resume();
+  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await waitFor(() => /epoch 1\/2 train 1\/3/.test(stderr), 'the first step');
+  process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C does: the whole foreground group
+  assert.is(await done, 130, stderr);
+  assert.match(stderr, /checkpoint saved to .*last\.safetensors \(epoch 1, step [12]\)/);
+  assert.match(stderr, /resnest-tiny: 570,040 parameters/);
+  assert.not.match(stderr, /artificially reduced/);
+  assert.match(stderr, /ETA \d+:\d\d, run \d+:\d\d/);
 });
 
 s.run();
