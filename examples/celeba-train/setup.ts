@@ -61,13 +61,18 @@ export const ARCHS: Record<string, (numClasses: number, seed: number) => nn.ResN
   'resnest-tiny': (numClasses, seed) => new nn.ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses, seed }),
 };
 
+/** The --pretrained weights as an official-key state_dict: the one place a weights format is read. */
+export async function loadPretrained(path: string): Promise<Map<string, nn.StateArray>> {
+  const file = await loadSafetensors(path);
+  return file.tensors as Map<string, nn.StateArray>;
+}
+
 export async function buildModel(arch: string, numClasses: number, seed: number, pretrained: string | null, log: (s: string) => void): Promise<nn.ResNeSt> {
   const make = ARCHS[arch];
   if (!make) throw new Error(`--arch: unknown architecture '${arch}' (choose from ${Object.keys(ARCHS).join(', ')})`);
   const model = make(numClasses, seed);
   if (pretrained) {
-    const file = await loadSafetensors(pretrained);
-    model.loadStateDict(file.tensors as Map<string, nn.StateArray>, { skip: ['fc.'], source: pretrained });
+    model.loadStateDict(await loadPretrained(pretrained), { skip: ['fc.'], source: pretrained });
     log(`loaded backbone weights from ${pretrained} (fc replaced by a fresh ${numClasses}-way head)`);
   }
   return model;
