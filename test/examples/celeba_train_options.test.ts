@@ -3,7 +3,7 @@
 // the run ETA and the terminal's stderr filter.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS, flagHelp, parseTrainFlags } from '../../examples/celeba-train/options.ts';
@@ -12,6 +12,7 @@ import { readList } from '../../examples/celeba-train/main.ts';
 import { pruneEpochFiles, runEta } from '../../examples/celeba-train/train.ts';
 import { filterDriverNotices } from '../../examples/celeba-train/launch.ts';
 import { COMMAND_HELP } from '../../examples/celeba-train/help.ts';
+import { expand } from '../../examples/celeba-train/predict.ts';
 import type { EpochMetrics } from '../../examples/celeba-train/checkpoint.ts';
 
 const s = suite('examples: celeba-train options');
@@ -95,6 +96,15 @@ s('the terminal filter drops the driver\'s notices, keeps everything else, in an
     for (let i = 0; i < text.length; i += size) out += filterDriverNotices(state, text.slice(i, i + size));
     assert.is(out + state.pending, want, `chunks of ${size}`);
   }
+});
+
+s('predict\'s inputs are checked before any work: a missing path or a folder without images is named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+  mkdirSync(join(dir, 'empty'));
+  writeFileSync(join(dir, 'b.png'), ''); writeFileSync(join(dir, 'a.JPG'), ''); writeFileSync(join(dir, 'notes.txt'), '');
+  assert.equal(expand([dir]), [join(dir, 'a.JPG'), join(dir, 'b.png')]);
+  assert.throws(() => expand([join(dir, 'b.png'), join(dir, 'missing.jpg')]), /predict: .*missing\.jpg: no such file or folder/);
+  assert.throws(() => expand([join(dir, 'empty')]), /predict: no \.jpg or \.png images in .*empty/);
 });
 
 s.run();
