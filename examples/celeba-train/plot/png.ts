@@ -1,5 +1,5 @@
 // PNG encoding of a Canvas. pngjs is taken from its self-contained browser build (as in
-// src/data/decode.ts) so a page can build a chart and offer the PNG for download too; in Node the
+// src/vision/decode.ts) so a page can build a chart and offer the PNG for download too; in Node the
 // same build works and needs no zlib binding.
 import pngjs from 'pngjs/browser.js';
 import type { Canvas } from './canvas.ts';
