@@ -1,10 +1,11 @@
 // sweep: the report's grid, alpha in [0.1, 0.25, 0.5, 1.0] x gamma in [5, 2, 1, 0.5], N epochs
 // each, with everything else as given; prints and writes a table of validation accuracy.
 // SIGINT stops the sweep after saving the current cell; --resume continues the grid there.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainOptions } from './options.ts';
-import { train } from './train.ts';
+import { checkWritable, train } from './train.ts';
+import { checkRunInputs } from './validate.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 
 export const SWEEP_ALPHAS = [0.1, 0.25, 0.5, 1.0];
@@ -21,7 +22,8 @@ export async function sweep(base: TrainOptions, given: ReadonlySet<keyof TrainOp
   if (!base.resume && started.length) {
     throw new Error(`${base.out} already holds a sweep (${started.map((c) => c.out).join(', ')}); add --resume to continue it, or choose another --out`);
   }
-  mkdirSync(base.out, { recursive: true });
+  checkRunInputs(base);
+  checkWritable(base.out);
   const cellGiven = new Set<keyof TrainOptions>([...given, 'alphaRule', 'gamma', 'epochs']);
   const best = new Map<string, number>();
   for (const cell of cells) {

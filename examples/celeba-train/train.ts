@@ -25,7 +25,7 @@ function trainTransform(opts: TrainOptions): TrainTransform {
 }
 const epochFile = (out: string, epoch: number) => join(out, `epoch-${String(epoch).padStart(2, '0')}.safetensors`);
 
-function checkWritable(out: string): void {
+export function checkWritable(out: string): void {
   try {
     mkdirSync(out, { recursive: true });
     const probe = join(out, `.write-test-${process.pid}`);

@@ -100,6 +100,8 @@ s('bad arguments fail at once with one line and status 1', async () => {
   await refused(['train', '--pretrained', join(root, 'w.safetensors'), '--out', join(root, 'x')], /--pretrained .*w\.safetensors: no such file/);
   await refused(['train', '--arch', 'resnet50', '--out', join(root, 'x')], /--arch: unknown architecture 'resnet50'/);
   await refused(['train', '--epochs'], /--epochs needs a value/);
+  await refused(['sweep', '--out', join(out, 'report.md', 'sweep')], /--out .*report\.md\/sweep is not writable/);
+  await refused(['sweep', '--arch', 'resnet50', '--out', join(root, 'x')], /--arch: unknown architecture 'resnet50'/);
   await refused(['predict', '--checkpoint', join(root, 'nope.safetensors'), 'a.jpg'], /no such file/);
 });
 
