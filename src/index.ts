@@ -11,5 +11,7 @@ export * as optim from './optim/index.ts';
 export * as nn from './nn/index.ts';
 export { parseSafetensors, serializeSafetensors, SafetensorsError } from './io/safetensors.ts';
 export type { TensorToWrite } from './io/safetensors.ts';
+export { parseTorchStateDict, isTorchFile, TorchFileError, PickleError } from './io/torch_state_dict.ts';
+export type { TorchStateDict } from './io/torch_state_dict.ts';
 export { AttributeAccuracy } from './metrics.ts';
 export { tunePending, setKernelVersion } from '../kernels/autotune.ts';

@@ -2,3 +2,4 @@
 export * from './index.ts';
 export { loadSafetensors, saveSafetensors } from './io/safetensors_fs.ts';
 export { dawnGpu, libraryWait } from './gpu/dawn.ts';
+export { loadTorchStateDict, loadWeights } from './io/weights_fs.ts';

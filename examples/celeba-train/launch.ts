@@ -4,7 +4,6 @@
 // can intercept them. Parent and child share the terminal's process group, so Ctrl-C reaches the
 // child once, as if it ran alone; the parent only waits and returns the child's status.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
 const CHILD = 'CELEBA_TRAIN_CHILD';
 const DRIVER_NOTICE = /^Warning: \S+ artificially reduced from \d+ to \d+/;
@@ -26,13 +25,10 @@ export function runsInProcess(): boolean {
   return !(process.stderr.isTTY || process.env.CELEBA_TRAIN_FILTER === '1');
 }
 
-/** Runs main.ts in a child with filtered stderr; resolves to its exit status. */
+/** Runs this same command in a child with filtered stderr; resolves to its exit status. */
 export function launchFiltered(argv: string[]): Promise<number> {
-  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-  // the child loads TypeScript through tsx, found from here (bin.mjs registers it by API, so the
-  // parent's own flags may not name it)
-  const flags = process.execArgv.filter((a, i, all) => !/(^|[/\\])tsx([/\\]|$)|^--import=.*tsx/.test(a) && !(a === '--import' && /tsx/.test(all[i + 1] ?? '')));
-  const child = spawn(process.execPath, [...flags, '--import', import.meta.resolve('tsx'), main, ...argv], {
+  // the entry script and Node's flags as given: bin.mjs, the packaged bin or main.ts under tsx
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
     stdio: ['inherit', 'inherit', 'pipe', 'ipc'],
     env: { ...process.env, [CHILD]: '1', CELEBA_TRAIN_TTY: process.stderr.isTTY ? '1' : '0' },
   });

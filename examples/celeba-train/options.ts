@@ -67,7 +67,7 @@ const FLAGS: Record<string, Flag> = {
   '--data': { key: 'data', kind: 'path', placeholder: 'DIR', help: 'CelebA root (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt); default: the synthetic set' },
   '--synthetic-count': { key: 'syntheticCount', kind: 'int', min: 10, help: `images in the generated synthetic set (default ${DEFAULTS.syntheticCount})` },
   '--arch': { key: 'arch', kind: 'string', placeholder: 'NAME', help: 'resnest50 | resnest101 | resnest26 | resnest14 | resnest-tiny (default resnest50)' },
-  '--pretrained': { key: 'pretrained', kind: 'path', placeholder: 'FILE', help: 'backbone weights (.safetensors, official keys); the fc head is replaced (default: none)' },
+  '--pretrained': { key: 'pretrained', kind: 'path', placeholder: 'FILE', help: 'backbone weights with official keys: the .pth as downloaded, or .safetensors; the fc head is replaced (default: none)' },
   '--image-size': { key: 'imageSize', kind: 'int', min: 32, help: 'train crop / eval resize size, at least 32 (default 320)' },
   '--batch': { key: 'batch', kind: 'int', min: 1, help: 'batch size (default 32)' },
   '--epochs': { key: 'epochs', kind: 'int', min: 1, help: 'epochs in all (default 30); with --resume, may be raised' },

@@ -2,7 +2,7 @@
 // model for --arch, the focal-loss alpha vector from the train split's positive rates.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { loadSafetensors, nn } from '../../src/node.ts';
+import { loadWeights, nn } from '../../src/node.ts';
 import { positiveRates, SPLITS, type Split } from '../../src/vision/index.ts';
 import { makeSyntheticCelebA, readCelebA, type CelebADataset } from './celeba/index.ts';
 import type { TrainOptions } from './options.ts';
@@ -62,8 +62,9 @@ export const ARCHS: Record<string, (numClasses: number, seed: number) => nn.ResN
 };
 
 /** The --pretrained weights as an official-key state_dict: the one place a weights format is read. */
-export async function loadPretrained(path: string): Promise<Map<string, nn.StateArray>> {
-  const file = await loadSafetensors(path);
+export async function loadPretrained(path: string, log: (s: string) => void): Promise<Map<string, nn.StateArray>> {
+  const file = await loadWeights(path); // .safetensors, or torch.save's .pth as downloaded
+  for (const note of file.notes) log(`${path}: ${note}`);
   return file.tensors as Map<string, nn.StateArray>;
 }
 
@@ -72,7 +73,7 @@ export async function buildModel(arch: string, numClasses: number, seed: number,
   if (!make) throw new Error(`--arch: unknown architecture '${arch}' (choose from ${Object.keys(ARCHS).join(', ')})`);
   const model = make(numClasses, seed);
   if (pretrained) {
-    model.loadStateDict(await loadPretrained(pretrained), { skip: ['fc.'], source: pretrained });
+    model.loadStateDict(await loadPretrained(pretrained, log), { skip: ['fc.'], source: pretrained });
     log(`loaded backbone weights from ${pretrained} (fc replaced by a fresh ${numClasses}-way head)`);
   }
   return model;

@@ -113,7 +113,7 @@ async function inWorkers(
   onChunk: (start: number, labels: Uint8Array[]) => void, onProgress?: (done: number, count: number) => void,
 ): Promise<void> {
   let next = 0, done = 0;
-  const pool = Array.from({ length: n }, () => startTsWorker(new URL('./worker.ts', import.meta.url), data));
+  const pool = Array.from({ length: n }, () => startTsWorker(new URL('./writer_worker.ts', import.meta.url), data));
   try {
     await Promise.all(pool.map((w) => new Promise<void>((resolve, reject) => {
       const give = (): void => {
