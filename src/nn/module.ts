@@ -2,12 +2,6 @@
 // shapes are PyTorch's, so weights move between the two unchanged.
 import { Tensor } from '../tensor.ts';
 
-let onWeightsReplaced: () => void = () => {};
-/** @internal lets layers.ts rebuild folded copies after a load (no import cycle). */
-export function setWeightsReplacedHook(fn: () => void): void {
-  onWeightsReplaced = fn;
-}
-
 /** A state_dict entry as stored on disk: float tensors and the int64 `num_batches_tracked`. */
 export interface StateArray { dtype: string; shape: number[]; data: ArrayLike<number> | BigInt64Array }
 export type StateValue = Tensor | { dtype: 'I64'; shape: []; value: number };
@@ -169,7 +163,6 @@ export abstract class Module {
         setExtra(k, src.data instanceof BigInt64Array ? Number(src.data[0]) : Number((src.data as ArrayLike<number>)[0]));
       }
     }
-    onWeightsReplaced();
   }
 
   train(on = true): this {

@@ -235,6 +235,7 @@ export class SGD {
       }
       flush();
     });
+    this.slots.forEach((s, k) => { if (active[k]) s.param.markWritten(); }); // skipped ones keep their version
     this.steps++;
   }
 
