@@ -235,7 +235,8 @@ export class SGD {
       }
       flush();
     });
-    this.slots.forEach((s, k) => { if (active[k]) s.param.markWritten(); }); // skipped ones keep their version
+    // the fold caches of eval mode key on weight versions: a stepped weight is a new one
+    this.slots.forEach((s, k) => { if (active[k]) s.param.markWritten(); });
     this.steps++;
   }
 
