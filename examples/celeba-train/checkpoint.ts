@@ -10,16 +10,19 @@ import type { TensorToWrite } from '../../src/io/safetensors.ts';
 import type { StateArray } from '../../src/nn/module.ts';
 import type { LoaderState } from '../../src/data/node.ts';
 import type { TrainOptions } from './options.ts';
+import type { SplitSkip } from './skipped.ts';
 
 export interface EpochMetrics {
   epoch: number; lr: number;
   trainLoss: number; trainAcc: number; valLoss: number; valAcc: number;
   trainAttrAcc: number[]; valAttrAcc: number[];
   seconds: number; imagesPerSec: number; skipped: number;
+  /** --skip-bad-images: the train and val images left out this epoch, with the reason. */
+  skippedImages?: SplitSkip[];
 }
 
 /** Sums of an epoch in progress (saved on SIGINT, so the resumed epoch ends with the same figures). */
-export interface PartialEpoch { lossSum: number; steps: number; images: number; correct: number[]; seconds: number }
+export interface PartialEpoch { lossSum: number; steps: number; images: number; correct: number[]; seconds: number; skippedImages?: SplitSkip[] }
 
 export interface RunState {
   format: 'celeba-train/1';

@@ -1,4 +1,4 @@
-// celeba-train: train | eval | predict | sweep | demo. See --help.
+// celeba-train: check | train | eval | predict | sweep | demo. See --help.
 import { DEFAULTS, DEMO, flagHelp, parseTrainArgs } from './options.ts';
 import { train, evaluateCheckpoint } from './train.ts';
 import { predict } from './predict.ts';
@@ -7,10 +7,15 @@ import { NonFiniteLossError } from './steps.ts';
 import { datasetRoot, loadDataset } from './setup.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { releaseDevice } from '../../src/gpu/index.ts';
+import { CelebAFormatError, ImageReadError } from '../../src/data/node.ts';
+import { check, parseCheckArgs } from './check.ts';
 
 const HELP = `celeba-train: ResNeSt on CelebA's 40 face attributes, the report's recipe by default.
 
 usage:
+  celeba-train check [--data DIR] [--image-dir DIR] [--workers N]
+                                          decode every image once and list every problem (file, reason) per split;
+                                          exit status 1 when there is any
   celeba-train train [options]            train; writes metrics.jsonl, epoch-NN.safetensors, last.safetensors,
                                           selected.safetensors, best-val.safetensors, report.md and curves.png to --out
   celeba-train eval --checkpoint FILE [--data DIR] [--split val|test|both]
@@ -44,10 +49,21 @@ function takeValue(argv: string[], name: string): string | null {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  let dataArg: string | null = null; // named in the hint after an unreadable image
   if (!command || command === '--help' || command === '-h' || rest.includes('--help')) { console.log(HELP); return 0; }
   try {
     switch (command) {
-      case 'train': { const r = await train(parseTrainArgs(rest)); return r.interrupted ? 130 : 0; }
+      case 'check': {
+        const opts = parseCheckArgs(rest);
+        dataArg = opts.data;
+        return (await check(opts)).problems.length > 0 ? 1 : 0;
+      }
+      case 'train': {
+        const opts = parseTrainArgs(rest);
+        dataArg = opts.data;
+        const r = await train(opts);
+        return r.interrupted ? 130 : 0;
+      }
       case 'demo': { const r = await train(parseTrainArgs(rest, DEMO)); return r.interrupted ? 130 : 0; }
       case 'eval': {
         const checkpoint = takeValue(rest, '--checkpoint');
@@ -55,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         const split = takeValue(rest, '--split') ?? 'both';
         const ckpt = await loadCheckpoint(checkpoint);
         const opts = parseTrainArgs(rest, { ...ckpt.state.options, resume: false });
+        dataArg = opts.data;
         const ds = loadDataset(await datasetRoot(opts, (s) => console.error(s)), opts);
         const spec = { kind: opts.loss, alpha: ckpt.state.alpha, gamma: opts.gamma };
         const splits = split === 'both' ? ['val', 'test'] as const : [split as 'val' | 'test'];
@@ -86,6 +103,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof NonFiniteLossError) { console.error(`error: ${e.message}`); return 3; }
     console.error(`error: ${(e as Error).message}`);
+    if (e instanceof ImageReadError || e instanceof CelebAFormatError) {
+      console.error(`'celeba-train check${dataArg ? ` --data ${dataArg}` : ''}' lists every problem of the data; ` +
+        '--skip-bad-images trains without the bad images and label lines (the log and the report name each)');
+    }
     if (process.env.WG_DEBUG) console.error((e as Error).stack);
     return 1;
   } finally {
