@@ -16,6 +16,7 @@ import { loadCheckpoint, restoreTraining, saveCheckpoint, type EpochMetrics, typ
 import { Progress } from './progress.ts';
 import { writeReport } from './report.ts';
 import { SkipLog } from './skipped.ts';
+import { readSweepResult } from './sweep_grid.ts';
 import type { TrainingData } from './dataset.ts';
 import { warnAboutStart } from './report_facts.ts';
 
@@ -52,6 +53,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   const skips = new SkipLog(log);
   skips.labelLines(ds.problems);
   warnAboutStart(opts, ds, log);
+  if (opts.sweepResult) readSweepResult(opts.sweepResult); // a wrong --sweep-result fails now, not after training
   await initGpu();
   const A = ds.attributes.length;
   const lastPath = join(opts.out, 'last.safetensors');
@@ -168,6 +170,7 @@ async function summarize(opts: TrainOptions, history: EpochMetrics[], ds: Traini
   copyAtomic(epochFile(opts.out, bestVal), join(opts.out, 'best-val.safetensors'));
   const evalStart = performance.now();
   const results = await evaluateCheckpoint(join(opts.out, 'selected.safetensors'), ds, opts, spec, ['val', 'test']);
+  new SkipLog(log).images('test', results.test?.skipped ?? []); // train and val skips were named during the epochs
   // on the synthetic set the best-validation checkpoint is evaluated on test too, for the rendered-attribute figure
   const bestValTest = opts.data === null && bestVal !== selected
     ? (await evaluateCheckpoint(join(opts.out, 'best-val.safetensors'), ds, opts, spec, ['test'])).test ?? null
