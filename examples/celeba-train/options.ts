@@ -16,6 +16,7 @@ export interface TrainOptions {
   weightDecay: number;
   gamma: number;
   alphaRule: string;           // 'report' | 'within' | 'none' | a number
+  sweepResult: string | null;  // a sweep's --out: report.md sets this run's rule beside the grid's best cell
   loss: 'focal' | 'bce';
   seed: number;
   workers: number | null;
@@ -35,7 +36,7 @@ export interface TrainOptions {
 
 export const DEFAULTS: TrainOptions = {
   data: null, imageDir: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
-  lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
+  lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', sweepResult: null, loss: 'focal', seed: 0, workers: null,
   out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1, lrGiven: false, autotune: false, augment: 'report',
 };
 
@@ -64,6 +65,7 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number'
   '--weight-decay': { key: 'weightDecay', kind: 'number', help: 'SGD weight decay, not applied to BN and biases (default 0)' },
   '--gamma': { key: 'gamma', kind: 'number', help: 'focal loss gamma (default 2)' },
   '--alpha-rule': { key: 'alphaRule', kind: 'string', help: "'report' (0.25 if the train positive rate > 25%, else 0.75), 'within' (0.25 if one class has over twice the other's samples, else 0.5), 'none', or a number" },
+  '--sweep-result': { key: 'sweepResult', kind: 'string', help: "a sweep's --out DIR: report.md sets this run's alpha rule and gamma beside the grid's best cell" },
   '--loss': { key: 'loss', kind: 'string', help: 'focal | bce (default focal)' },
   '--seed': { key: 'seed', kind: 'number', help: 'seed of initialisation, shuffling and augmentation (default 0)' },
   '--workers': { key: 'workers', kind: 'numberOrNull', help: 'data loader threads (default: cores)' },
