@@ -5,6 +5,7 @@
 // Writes are atomic (temp file + rename), so a crash leaves the previous file intact.
 import type { ResNeSt } from '../../src/nn/index.ts';
 import type { SGD, SGDStateDict, ReduceLROnPlateau, ReduceLROnPlateauState } from '../../src/optim/index.ts';
+import { existsSync } from 'node:fs';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors_fs.ts';
 import type { TensorToWrite } from '../../src/io/safetensors.ts';
 import type { StateArray } from '../../src/nn/module.ts';
@@ -48,6 +49,7 @@ export async function saveCheckpoint(path: string, model: ResNeSt, optimizer: SG
 export interface LoadedCheckpoint { model: Map<string, StateArray>; momentum: Float32Array[]; state: RunState }
 
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  if (!existsSync(path)) throw new Error(`${path}: no such checkpoint file`);
   const file = await loadSafetensors(path);
   const model = new Map<string, StateArray>();
   const momentum: Float32Array[] = [];

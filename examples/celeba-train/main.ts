@@ -9,6 +9,8 @@ import { loadCheckpoint } from './checkpoint.ts';
 import { releaseDevice } from '../../src/gpu/index.ts';
 import { CelebAFormatError, ImageReadError } from '../../src/data/node.ts';
 import { check, parseCheckArgs } from './check.ts';
+import { parseAlphaList } from './sweep_grid.ts';
+import { fsReason } from './dataset.ts';
 
 const HELP = `celeba-train: ResNeSt on CelebA's 40 face attributes, the report's recipe by default.
 
@@ -21,7 +23,8 @@ usage:
   celeba-train eval --checkpoint FILE [--data DIR] [--split val|test|both]
   celeba-train predict --checkpoint FILE [--json] [--celeba-crop] IMAGE|FOLDER...
   celeba-train sweep [--sweep-epochs N] [--sweep-alphas A,..] [--sweep-gammas G,..] [train options]
-                                          default grid alpha [0.1,0.25,0.5,1] x gamma [5,2,1,0.5], 20 epochs each
+                                          default grid alpha [0.1,0.25,0.5,1,report] x gamma [5,2,1,0.5], 20 epochs each
+                                          ('report' and 'within' rows: the per-attribute rules of --alpha-rule)
   celeba-train demo                       a small ResNeSt on the synthetic set (what npm run demo runs)
 
 train options (defaults = the report's recipe):
@@ -45,6 +48,12 @@ function takeValue(argv: string[], name: string): string | null {
   argv.splice(i, inline === undefined ? 2 : 1);
   if (value === undefined) throw new Error(`${name} needs a value`);
   return value;
+}
+
+/** A file-system error (ENOENT & co.) in words with its path; any other error's own message. */
+function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code && err.syscall ? `${err.path ?? err.syscall}: ${fsReason(err)}` : err.message;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -77,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
         const splits = split === 'both' ? ['val', 'test'] as const : [split as 'val' | 'test'];
         const res = await evaluateCheckpoint(ckpt, ds, opts, spec, [...splits], checkpoint);
         for (const [name, r] of Object.entries(res)) {
+          for (const k of r.skipped) console.error(`--skip-bad-images: skipped (${name}) ${k.reason}`);
           console.log(`\n${name}: mean accuracy ${(100 * r.meanAccuracy).toFixed(2)}% over ${r.images} images, loss ${r.loss.toFixed(4)}`);
           ds.attributes.forEach((a, j) => console.log(`  ${a.padEnd(22)} ${(100 * r.accuracy[j]).toFixed(2)}%`));
         }
@@ -92,7 +102,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'sweep': {
         const epochs = Number(takeValue(rest, '--sweep-epochs') ?? 20);
         const list = (v: string | null) => (v === null ? undefined : v.split(',').map(Number));
-        const alphas = list(takeValue(rest, '--sweep-alphas')), gammas = list(takeValue(rest, '--sweep-gammas'));
+        const alphaText = takeValue(rest, '--sweep-alphas');
+        const alphas = alphaText === null ? undefined : parseAlphaList(alphaText), gammas = list(takeValue(rest, '--sweep-gammas'));
         await sweep(parseTrainArgs(rest, { out: 'runs/sweep' }), epochs, alphas, gammas);
         return 0;
       }
@@ -102,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof NonFiniteLossError) { console.error(`error: ${e.message}`); return 3; }
-    console.error(`error: ${(e as Error).message}`);
+    console.error(`error: ${describeError(e)}`);
     if (e instanceof ImageReadError || e instanceof CelebAFormatError) {
       console.error(`'celeba-train check${dataArg ? ` --data ${dataArg}` : ''}' lists every problem of the data; ` +
         '--skip-bad-images trains without the bad images and label lines (the log and the report name each)');

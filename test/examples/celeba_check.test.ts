@@ -72,6 +72,21 @@ s('check --data DIR on clean data: counts per split, exit 0; the Kaggle layout a
   assert.match(stray.stderr, /check: unknown option --epochs \(check takes --data, --image-dir, --workers, --synthetic-count\)/);
 });
 
+s('missing files are named in words, never a bare ENOENT', async () => {
+  const dir = tempDir('missing-files');
+  const cases: [string[], RegExp][] = [
+    [['check', '--data', join(dir, 'absent')], /^error: --data .*absent: no such directory\n/],
+    [['eval', '--checkpoint', join(dir, 'absent.safetensors')], /^error: .*absent\.safetensors: no such checkpoint file\n/],
+    [['predict', '--checkpoint', join(dir, 'absent.safetensors'), join(dir, 'face.jpg')], /^error: predict: no such file or folder: .*face\.jpg\n/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await run(args);
+    assert.is(r.code, 1, args.join(' '));
+    assert.match(r.stderr, pattern);
+    assert.not.match(r.stderr, /ENOENT/);
+  }
+});
+
 s('check lists every problem (file, reason, split) with counts per split and exits 1; no decoder internals or ENOENT', async () => {
   const dir = await brokenCopy('check-broken');
   const path = join(dir, 'list_attr_celeba.txt');
@@ -141,6 +156,17 @@ s('--skip-bad-images names every image and label line left out, per split, in th
   assert.is(p.code, 0, p.stderr);
   assert.match(p.stderr, `loaded backbone weights from ${weights} (fc replaced by a fresh 40-way head)`);
   assert.match(readFileSync(join(out2, 'report.md'), 'utf8'), `- weights at the start: ${weights} (backbone; fresh resnest-tiny fc head)`);
+  // the walk-through's eval and predict forms on that run
+  const ev = await run(['eval', '--checkpoint', join(out2, 'selected.safetensors'), '--data', clean]);
+  assert.is(ev.code, 0, ev.stderr);
+  const reported = readFileSync(join(out2, 'report.md'), 'utf8');
+  for (const [split, title] of [['val', 'Validation'], ['test', 'Test']]) {
+    const pctShown = new RegExp(`## ${title} accuracy \\(epoch 1\\): ([\\d.]+)%`).exec(reported)![1];
+    assert.match(ev.stdout, `${split}: mean accuracy ${pctShown}% over 4 images`);
+  }
+  const pr = await run(['predict', '--checkpoint', join(out2, 'selected.safetensors'), '--celeba-crop', image(clean, 1)]);
+  assert.is(pr.code, 0, pr.stderr);
+  assert.is(pr.stdout.split('\n').filter((l) => /^  \S+ +(yes|no ) [01]\.\d{3}$/.test(l)).length, 40);
   const missing = await run(['train', '--data', clean, '--pretrained', join(out, 'nope.safetensors'), '--out', out2, ...TINY]);
   assert.is(missing.code, 1);
   assert.match(missing.stderr, /error: --pretrained .*nope\.safetensors: no such file\n/);
