@@ -11,6 +11,8 @@ import { attributeNameProblems, notOfficialReason } from '../../examples/celeba-
 import { alphaVector } from '../../examples/celeba-train/setup.ts';
 import { comparisonAbsentReason } from '../../examples/celeba-train/report_facts.ts';
 import { DEFAULTS } from '../../examples/celeba-train/options.ts';
+import { writeReport } from '../../examples/celeba-train/report.ts';
+import type { EpochMetrics } from '../../examples/celeba-train/checkpoint.ts';
 import { copySet, syntheticSet, tempDir } from '../data/helpers.ts';
 
 const s = suite('examples: celeba-train data');
@@ -158,6 +160,40 @@ s('the published figures belong only beside a run on the official CelebA, in ful
   const asOfficial = { ...copy, fullSizes: official };
   assert.is(comparisonAbsentReason(DEFAULTS, asOfficial), null);
   assert.is(comparisonAbsentReason({ ...DEFAULTS, limitVal: 100 }, asOfficial), 'the run used only part of the splits (--limit-val)');
+});
+
+s('report.md: the published figures beside each attribute on the official CelebA only, the run\'s facts always', async () => {
+  const dir = await copySet('report');
+  rmSync(join(dir, SYNTHETIC_MARKER));
+  const copy = readDataset(dir);
+  // the official sizes stand in for a full copy: the report reads them, not the images
+  const official: TrainingData = { ...copy, fullSizes: { train: 162770, val: 19867, test: 19962 } };
+  const acc = CELEBA_ATTRIBUTES.map((_, j) => 0.8 + j / 1000);
+  const history: EpochMetrics[] = [1, 2].map((epoch) => ({
+    epoch, lr: 0.1, trainLoss: 0.1 / epoch, trainAcc: 0.85 + epoch / 100, valLoss: 0.12, valAcc: 0.86, trainAttrAcc: acc, valAttrAcc: acc,
+    seconds: 100, imagesPerSec: 5, skipped: 0,
+  }));
+  const result = { loss: 0.1, accuracy: acc, meanAccuracy: 0.8195, images: 4, skipped: [] };
+  const out = tempDir('report-out');
+  const opts = { ...DEFAULTS, data: dir, out, pretrained: 'resnest50.safetensors' };
+  await writeReport(opts, official, history, 2, 2, result, result, null, 30);
+  let report = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(report, '| # | attribute | accuracy % | report % | difference |');
+  // 5_o_Clock_Shadow: 80.00% here, 94.48% (val) and 94.79% (test) published
+  assert.match(report, '| 1 | 5_o_Clock_Shadow | 80.00 | 94.48 | -14.48 |');
+  assert.match(report, '| 1 | 5_o_Clock_Shadow | 80.00 | 94.79 | -14.79 |');
+  assert.match(report, 'Published: val 92.08%, test 91.61% (epoch 25 of 30).');
+  assert.match(report, '- weights at the start: resnest50.safetensors (backbone; fresh resnest50 fc head)\n');
+  assert.match(report, '- split sizes in the files: train 162,770, val 19,867, test 19,962; used: train 32, val 4, test 4\n');
+  assert.match(report, '- wall time: 3 min 50 s (2 epochs of training and validation 3 min 20 s, final evaluation 30.0 s); 5.00 training images/s');
+  for (const row of ['| --image-size | 320 |', '| --batch | 32 |', '| --alpha-rule | report |', '| --gamma | 2 |', '| --pretrained | resnest50.safetensors |']) assert.match(report, row);
+  assert.not.match(report, /Left out/);
+
+  await writeReport(opts, copy, history, 2, 2, result, result, null, 30);
+  report = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.not.match(report, /report %/);
+  assert.not.match(report, /Published:/);
+  assert.match(report, 'No comparison with the published figures (val 92.08%, test 91.61%): the data is not the official CelebA: its split sizes (train 32, val 4, test 4)');
 });
 
 s.run();
