@@ -6,7 +6,7 @@ import { Canvas, encodePng, gridRects, lineChart } from '../../src/plot/index.ts
 import { RENDERED_ATTRIBUTES, type CelebADataset } from '../../src/data/node.ts';
 import type { TrainingData } from './dataset.ts';
 import { comparisonAbsentReason, isSyntheticData, runFacts } from './report_facts.ts';
-import { readSweepResult, ruleBesideGrid } from './sweep_grid.ts';
+import { readSweepGrid, ruleBesideGrid } from './sweep_grid.ts';
 import type { EpochMetrics } from './checkpoint.ts';
 import type { EvalResult } from './steps.ts';
 import type { TrainOptions } from './options.ts';
@@ -74,7 +74,7 @@ export async function writeReport(opts: TrainOptions, ds: TrainingData, history:
       `noise attributes ${pct(avg(off, res.accuracy))}% (majority baseline ${pct(avg(off, majority(ds, test ? 'test' : 'val')))}%).` +
       (bestValTest ? ` Best-validation checkpoint (epoch ${bestVal}): rendered attributes ${pct(avg(on, bestValTest.accuracy))}% on test, noise attributes ${pct(avg(off, bestValTest.accuracy))}%.` : ''));
   }
-  if (opts.sweepResult) lines.push('', ...ruleBesideGrid(readSweepResult(opts.sweepResult), opts.sweepResult, opts.alphaRule, opts.gamma));
+  if (opts.sweepResult) lines.push('', ...ruleBesideGrid(readSweepGrid(opts.sweepResult), opts.sweepResult, opts.alphaRule, opts.gamma));
   lines.push('', ...runFacts(opts, ds, history, val, test, evalSeconds));
   writeFileSync(join(opts.out, 'report.md'), lines.join('\n') + '\n');
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TrainOptions } from './options.ts';
 import { train } from './train.ts';
 
-import { SWEEP_ALPHAS, SWEEP_GAMMAS, sweepMarkdown, writeSweepResult, type AlphaEntry } from './sweep_grid.ts';
+import { SWEEP_ALPHAS, SWEEP_GAMMAS, sweepMarkdown, writeSweepGrid, type AlphaEntry } from './sweep_grid.ts';
 
 export async function sweep(base: TrainOptions, epochs: number, alphas: AlphaEntry[] = SWEEP_ALPHAS, gammas = SWEEP_GAMMAS): Promise<number[][]> {
   mkdirSync(base.out, { recursive: true });
@@ -21,7 +21,7 @@ export async function sweep(base: TrainOptions, epochs: number, alphas: AlphaEnt
     table.push(row);
   }
   const result = { epochs, arch: base.arch, imageSize: base.imageSize, alphas, gammas, table };
-  writeSweepResult(base.out, result);
+  writeSweepGrid(base.out, result);
   console.log(sweepMarkdown(result));
   return table;
 }

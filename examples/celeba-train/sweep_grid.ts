@@ -24,14 +24,14 @@ export function parseAlphaList(text: string): AlphaEntry[] {
   });
 }
 
-export interface SweepResult {
+export interface SweepGrid {
   epochs: number; arch: string; imageSize: number;
   alphas: AlphaEntry[]; gammas: number[];
   /** Best validation accuracy per (alpha row, gamma column), 0-1. */
   table: number[][];
 }
 
-export function bestCell(r: SweepResult): { alpha: AlphaEntry; gamma: number; acc: number } {
+export function bestCell(r: SweepGrid): { alpha: AlphaEntry; gamma: number; acc: number } {
   let best = { alpha: r.alphas[0], gamma: r.gammas[0], acc: -1 };
   r.table.forEach((row, i) => row.forEach((acc, j) => { if (acc > best.acc) best = { alpha: r.alphas[i], gamma: r.gammas[j], acc }; }));
   return best;
@@ -41,12 +41,12 @@ const pct = (x: number) => (100 * x).toFixed(2);
 const describe = (alpha: AlphaEntry | string) => (String(alpha) in RULE_WORDS ? `'${alpha}' (${RULE_WORDS[String(alpha)]})` : `${alpha}`);
 
 /** The cell of (alphaRule, gamma) in the grid, if it was swept. */
-function cellOf(r: SweepResult, alphaRule: string, gamma: number): number | null {
+function cellOf(r: SweepGrid, alphaRule: string, gamma: number): number | null {
   const i = r.alphas.findIndex((a) => String(a) === alphaRule), j = r.gammas.indexOf(gamma);
   return i >= 0 && j >= 0 ? r.table[i][j] : null;
 }
 
-export function sweepMarkdown(r: SweepResult): string {
+export function sweepMarkdown(r: SweepGrid): string {
   const lines = [`| alpha \\ gamma | ${r.gammas.join(' | ')} |`, `|---|${r.gammas.map(() => '---:').join('|')}|`,
     ...r.table.map((row, i) => `| ${r.alphas[i]} | ${row.map(pct).join(' | ')} |`)];
   const best = bestCell(r), recipe = cellOf(r, 'report', 2);
@@ -55,19 +55,19 @@ export function sweepMarkdown(r: SweepResult): string {
     (recipe === null ? '' : ` The report's choice (alpha 'report', gamma 2): ${pct(recipe)}%.`) + '\n';
 }
 
-export function writeSweepResult(dir: string, r: SweepResult): void {
+export function writeSweepGrid(dir: string, r: SweepGrid): void {
   writeFileSync(join(dir, 'sweep.json'), JSON.stringify(r) + '\n');
   writeFileSync(join(dir, 'sweep.md'), sweepMarkdown(r));
 }
 
-export function readSweepResult(dir: string): SweepResult {
+export function readSweepGrid(dir: string): SweepGrid {
   const path = join(dir, 'sweep.json');
   if (!existsSync(path)) throw new Error(`--sweep-result ${dir}: no sweep.json there (write one with celeba-train sweep --out ${dir})`);
-  return JSON.parse(readFileSync(path, 'utf8')) as SweepResult;
+  return JSON.parse(readFileSync(path, 'utf8')) as SweepGrid;
 }
 
 /** report.md's lines setting this run's alpha rule and gamma beside the grid's best cell. */
-export function ruleBesideGrid(r: SweepResult, dir: string, alphaRule: string, gamma: number): string[] {
+export function ruleBesideGrid(r: SweepGrid, dir: string, alphaRule: string, gamma: number): string[] {
   const best = bestCell(r), mine = cellOf(r, alphaRule, gamma);
   return ['## Loss rule and the sweep', '',
     `| | alpha | gamma | best val acc % after ${r.epochs} epochs (${r.arch}, ${r.imageSize}px) |`, '|---|---|---:|---:|',

@@ -16,7 +16,7 @@ import { loadCheckpoint, restoreTraining, saveCheckpoint, type EpochMetrics, typ
 import { Progress } from './progress.ts';
 import { writeReport } from './report.ts';
 import { SkipLog } from './skipped.ts';
-import { readSweepResult } from './sweep_grid.ts';
+import { readSweepGrid } from './sweep_grid.ts';
 import type { TrainingData } from './dataset.ts';
 import { warnAboutStart } from './report_facts.ts';
 
@@ -53,7 +53,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   const skips = new SkipLog(log);
   skips.labelLines(ds.problems);
   warnAboutStart(opts, ds, log);
-  if (opts.sweepResult) readSweepResult(opts.sweepResult); // a wrong --sweep-result fails now, not after training
+  if (opts.sweepResult) readSweepGrid(opts.sweepResult); // a wrong --sweep-result fails now, not after training
   await initGpu();
   const A = ds.attributes.length;
   const lastPath = join(opts.out, 'last.safetensors');

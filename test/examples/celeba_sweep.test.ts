@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bestCell, parseAlphaList, ruleBesideGrid, sweepMarkdown, SWEEP_ALPHAS, type SweepResult } from '../../examples/celeba-train/sweep_grid.ts';
+import { bestCell, parseAlphaList, ruleBesideGrid, sweepMarkdown, SWEEP_ALPHAS, type SweepGrid } from '../../examples/celeba-train/sweep_grid.ts';
 import { copySet, tempDir } from '../data/helpers.ts';
 
 const main = fileURLToPath(new URL('../../examples/celeba-train/main.ts', import.meta.url));
@@ -30,7 +30,7 @@ s("--sweep-alphas takes numbers in (0, 1] and the rules 'report' / 'within'; the
 });
 
 s('best cell, the report choice and a run beside the grid', () => {
-  const r: SweepResult = { epochs: 20, arch: 'resnest50', imageSize: 320, alphas: [0.25, 'report'], gammas: [2, 1], table: [[0.9, 0.93], [0.91, 0.92]] };
+  const r: SweepGrid = { epochs: 20, arch: 'resnest50', imageSize: 320, alphas: [0.25, 'report'], gammas: [2, 1], table: [[0.9, 0.93], [0.91, 0.92]] };
   assert.equal(bestCell(r), { alpha: 0.25, gamma: 1, acc: 0.93 });
   assert.match(sweepMarkdown(r), '| 0.25 | 90.00 | 93.00 |\n| report | 91.00 | 92.00 |\n\nBest cell: alpha 0.25, gamma 1: 93.00%. ' +
     "The report's choice (alpha 'report', gamma 2): 91.00%.\n");
@@ -48,7 +48,7 @@ s('sweep --sweep-alphas report,within writes sweep.json; train --sweep-result pu
   assert.not.match(bad.stderr, /epoch 1/);
   const sw = await run(['sweep', '--data', data, ...TINY, '--out', out, '--sweep-epochs', '1', '--sweep-alphas', 'report,within', '--sweep-gammas', '2']);
   assert.is(sw.code, 0, sw.stderr);
-  const grid = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepResult;
+  const grid = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepGrid;
   assert.equal([grid.alphas, grid.gammas, grid.epochs], [['report', 'within'], [2], 1]);
   for (const [i, rule] of ['report', 'within'].entries()) {
     const cell = readFileSync(join(out, `alpha${rule}-gamma2`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).valAcc as number);
