@@ -17,7 +17,7 @@ export function isSyntheticData(ds: TrainingData): boolean {
 
 /** Says at the start what the report will say about the initial weights. */
 export function warnAboutStart(opts: TrainOptions, ds: TrainingData, log: (s: string) => void): void {
-  if (opts.resume) return; // the resumed run's weights come from its checkpoint
+  if (opts.resume && existsSync(join(opts.out, 'last.safetensors'))) return; // a resumed run's weights come from its checkpoint
   if (opts.pretrained === 'none') { log('--pretrained none: starting from random weights on purpose'); return; }
   if (opts.pretrained === null && !isSyntheticData(ds)) {
     log(`warning: this looks like real CelebA, but no --pretrained weights were given: the report being reproduced starts ` +
