@@ -56,7 +56,7 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number'
   '--image-dir': { key: 'imageDir', kind: 'string', help: 'image folder, relative to --data or absolute (default: the layout\'s own)' },
   '--synthetic-count': { key: 'syntheticCount', kind: 'number', help: `images in the generated synthetic set (default ${DEFAULTS.syntheticCount})` },
   '--arch': { key: 'arch', kind: 'string', help: 'resnest50 | resnest101 | resnest26 | resnest14 | resnest-tiny (default resnest50)' },
-  '--pretrained': { key: 'pretrained', kind: 'string', help: "backbone weights (.safetensors, official keys; the fc head is replaced), or 'none' to start from random weights on purpose" },
+  '--pretrained': { key: 'pretrained', kind: 'string', help: "backbone weights (official keys: the .pth as downloaded, or .safetensors; the fc head is replaced), or 'none' to start from random weights on purpose" },
   '--image-size': { key: 'imageSize', kind: 'number', help: 'train crop / eval resize size (default 320)' },
   '--batch': { key: 'batch', kind: 'number', help: 'batch size (default 32)' },
   '--epochs': { key: 'epochs', kind: 'number', help: 'epochs (default 30)' },

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { makeSyntheticCelebA, positiveRates, splitIndices, type CelebADataset, SPLITS, type Split } from '../../src/data/node.ts';
 import { ResNeSt, resnest14, resnest26, resnest50, resnest101 } from '../../src/nn/index.ts';
-import { loadSafetensors } from '../../src/io/safetensors_fs.ts';
+import { loadWeights } from '../../src/io/weights_fs.ts';
 import type { StateArray } from '../../src/nn/module.ts';
 import type { TrainOptions } from './options.ts';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
@@ -87,16 +87,18 @@ export async function buildModel(arch: string, numClasses: number, seed: number,
   if (!make) throw new Error(`--arch: unknown architecture '${arch}' (choose from ${Object.keys(ARCHS).join(', ')})`);
   const model = make(numClasses, seed);
   if (pretrained && pretrained !== 'none') {
-    model.loadStateDict(await loadPretrained(pretrained), { skip: ['fc.'], source: pretrained });
+    model.loadStateDict(await loadPretrained(pretrained, log), { skip: ['fc.'], source: pretrained });
     log(`loaded backbone weights from ${pretrained} (fc replaced by a fresh ${numClasses}-way head)`);
   }
   return model;
 }
 
-/** The one reader of --pretrained files: a state_dict under the official key names. */
-export async function loadPretrained(path: string): Promise<Map<string, StateArray>> {
+/** The one reader of --pretrained files (.safetensors, or torch.save's .pth as downloaded): a state_dict under the official key names. */
+export async function loadPretrained(path: string, log: (s: string) => void): Promise<Map<string, StateArray>> {
   if (!existsSync(path)) throw new Error(`--pretrained ${path}: no such file`);
-  return (await loadSafetensors(path)).tensors as Map<string, StateArray>;
+  const file = await loadWeights(path);
+  for (const note of file.notes) log(`${path}: ${note}`);
+  return file.tensors as Map<string, StateArray>;
 }
 
 /** The model a trainer checkpoint holds (its saved --arch), ready for evaluation or prediction. */
