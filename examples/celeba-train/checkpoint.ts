@@ -5,21 +5,25 @@
 // Writes are atomic (temp file + rename), so a crash leaves the previous file intact.
 import type { ResNeSt } from '../../src/nn/index.ts';
 import type { SGD, SGDStateDict, ReduceLROnPlateau, ReduceLROnPlateauState } from '../../src/optim/index.ts';
+import { existsSync } from 'node:fs';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors_fs.ts';
 import type { TensorToWrite } from '../../src/io/safetensors.ts';
 import type { StateArray } from '../../src/nn/module.ts';
 import type { LoaderState } from '../../src/data/node.ts';
 import type { TrainOptions } from './options.ts';
+import type { SplitSkip } from './skipped.ts';
 
 export interface EpochMetrics {
   epoch: number; lr: number;
   trainLoss: number; trainAcc: number; valLoss: number; valAcc: number;
   trainAttrAcc: number[]; valAttrAcc: number[];
   seconds: number; imagesPerSec: number; skipped: number;
+  /** --skip-bad-images: the train and val images left out this epoch, with the reason. */
+  skippedImages?: SplitSkip[];
 }
 
 /** Sums of an epoch in progress (saved on SIGINT, so the resumed epoch ends with the same figures). */
-export interface PartialEpoch { lossSum: number; steps: number; images: number; correct: number[]; seconds: number }
+export interface PartialEpoch { lossSum: number; steps: number; images: number; correct: number[]; seconds: number; skippedImages?: SplitSkip[] }
 
 export interface RunState {
   format: 'celeba-train/1';
@@ -46,6 +50,7 @@ export async function saveCheckpoint(path: string, model: ResNeSt, optimizer: SG
 export interface LoadedCheckpoint { model: Map<string, StateArray>; momentum: (Float32Array | undefined)[]; state: RunState }
 
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  if (!existsSync(path)) throw new Error(`${path}: no such checkpoint file`);
   const file = await loadSafetensors(path);
   const model = new Map<string, StateArray>();
   const momentum: (Float32Array | undefined)[] = [];

@@ -4,6 +4,7 @@
 // names no momentum or weight decay, so those are torch.optim.SGD's defaults (0 and 0).
 export interface TrainOptions {
   data: string | null;         // CelebA root; null = the synthetic CelebA-format set
+  imageDir: string | null;     // image folder, relative to data or absolute; null = the layout's own
   syntheticCount: number;
   arch: string;
   pretrained: string | null;
@@ -14,7 +15,8 @@ export interface TrainOptions {
   momentum: number;
   weightDecay: number;
   gamma: number;
-  alphaRule: string;           // 'report' | 'none' | a number
+  alphaRule: string;           // 'report' | 'within' | 'none' | a number
+  sweepResult: string | null;  // a sweep's --out: report.md sets this run's rule beside the grid's best cell
   loss: 'focal' | 'bce';
   seed: number;
   workers: number | null;
@@ -33,8 +35,8 @@ export interface TrainOptions {
 }
 
 export const DEFAULTS: TrainOptions = {
-  data: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
-  lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
+  data: null, imageDir: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
+  lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', sweepResult: null, loss: 'focal', seed: 0, workers: null,
   out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1, lrGiven: false, autotune: false, augment: 'report',
 };
 
@@ -50,10 +52,11 @@ export const DEMO: Partial<TrainOptions> = {
 };
 
 const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number' | 'bool' | 'numberOrNull'; help: string }> = {
-  '--data': { key: 'data', kind: 'string', help: 'CelebA root (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt); default: the synthetic set' },
+  '--data': { key: 'data', kind: 'string', help: "CelebA folder: official, torchvision's (DIR/celeba/) or Kaggle's layout; default: the synthetic set" },
+  '--image-dir': { key: 'imageDir', kind: 'string', help: 'image folder, relative to --data or absolute (default: the layout\'s own)' },
   '--synthetic-count': { key: 'syntheticCount', kind: 'number', help: `images in the generated synthetic set (default ${DEFAULTS.syntheticCount})` },
   '--arch': { key: 'arch', kind: 'string', help: 'resnest50 | resnest101 | resnest26 | resnest14 | resnest-tiny (default resnest50)' },
-  '--pretrained': { key: 'pretrained', kind: 'string', help: 'backbone weights (official keys: the .pth as downloaded, or .safetensors); the fc head is replaced' },
+  '--pretrained': { key: 'pretrained', kind: 'string', help: "backbone weights (official keys: the .pth as downloaded, or .safetensors; the fc head is replaced), or 'none' to start from random weights on purpose" },
   '--image-size': { key: 'imageSize', kind: 'number', help: 'train crop / eval resize size (default 320)' },
   '--batch': { key: 'batch', kind: 'number', help: 'batch size (default 32)' },
   '--epochs': { key: 'epochs', kind: 'number', help: 'epochs (default 30)' },
@@ -61,7 +64,8 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number'
   '--momentum': { key: 'momentum', kind: 'number', help: 'SGD momentum (default 0, as torch.optim.SGD: the report names none)' },
   '--weight-decay': { key: 'weightDecay', kind: 'number', help: 'SGD weight decay, not applied to BN and biases (default 0)' },
   '--gamma': { key: 'gamma', kind: 'number', help: 'focal loss gamma (default 2)' },
-  '--alpha-rule': { key: 'alphaRule', kind: 'string', help: "'report' (0.25 if the train positive rate > 25%, else 0.75), 'none', or a number" },
+  '--alpha-rule': { key: 'alphaRule', kind: 'string', help: "'report' (0.25 if the train positive rate > 25%, else 0.75), 'within' (0.25 if one class has over twice the other's samples, else 0.5), 'none', or a number" },
+  '--sweep-result': { key: 'sweepResult', kind: 'string', help: "a sweep's --out DIR: report.md sets this run's alpha rule and gamma beside the grid's best cell" },
   '--loss': { key: 'loss', kind: 'string', help: 'focal | bce (default focal)' },
   '--seed': { key: 'seed', kind: 'number', help: 'seed of initialisation, shuffling and augmentation (default 0)' },
   '--workers': { key: 'workers', kind: 'numberOrNull', help: 'data loader threads (default: cores)' },

@@ -1,7 +1,7 @@
 // predict: image files or folders -> the 40 attributes with probabilities, from a checkpoint.
 // CelebA-aligned images (--celeba-crop) get the val/test transform (CenterCrop 178, Resize);
 // any other image the report's evaluation-set transform (Resize to the training size).
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { initGpu } from '../../src/gpu/index.ts';
 import { Tensor } from '../../src/tensor.ts';
@@ -13,18 +13,21 @@ import { modelFromCheckpoint } from './setup.ts';
 const IMAGE = /\.(jpe?g|png)$/i;
 
 function expand(paths: string[]): string[] {
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length) throw new Error(`predict: no such file or folder: ${missing.join(', ')}`);
   return paths.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => IMAGE.test(f)).sort().map((f) => join(p, f)) : [p]));
 }
 
 export async function predict(checkpoint: string, inputs: string[], opts: { json: boolean; celebaCrop: boolean }): Promise<void> {
   if (inputs.length === 0) throw new Error('predict: give image files or folders');
+  const files = expand(inputs); // a wrong path fails before the device starts
   await initGpu();
   const ckpt = await loadCheckpoint(checkpoint);
   const { imageSize } = ckpt.state.options;
   const model = await modelFromCheckpoint(ckpt, checkpoint, CELEBA_ATTRIBUTES.length);
   model.eval();
   const results: { file: string; ms: number; attributes: Record<string, number> }[] = [];
-  for (const file of expand(inputs)) {
+  for (const file of files) {
     const img = decodeImage(new Uint8Array(readFileSync(file)), file);
     const planar = opts.celebaCrop ? applyEval(img, celebaEvalTransform(imageSize))
       : normalize(resize(img, ...resizeOutputSize(img.height, img.width, imageSize)));

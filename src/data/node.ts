@@ -2,7 +2,7 @@
 export * from './index.ts';
 export { IMAGE_DIRS, loadCelebAImage, readCelebA, type CelebADataset, type ReadCelebAOptions } from './celeba_fs.ts';
 export {
-  CelebALoader, createLoader, type Batch, type EpochReport, type LoaderOptions, type LoaderState,
+  CelebALoader, createLoader, ImageReadError, type Batch, type EpochReport, type LoaderOptions, type LoaderState,
 } from './loader.ts';
 export {
   IMAGE_DIR, makeSyntheticCelebA, SYNTHETIC_MARKER, type SyntheticOptions, type SyntheticResult,
