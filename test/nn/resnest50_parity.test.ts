@@ -103,14 +103,17 @@ s('resnest50, 4x3x48x48: eval and train logits, focal loss, running statistics a
     assertClose([await loss.item()], get(`${mode}.loss`), { atol: logitAtol, rtol: 0 }, `${mode} loss`);
     loss.backward();
     const errors = await gradientErrors(model, mode);
+    const vanishes = (key: string) => mode === 'train' && key.endsWith('conv2.fc1.bias');
     for (const e of errors) {
       // The sample must stand for the tensor: the whole gradient's norm agrees with float64's.
-      assert.ok(Math.abs(e.normRatio - 1) <= Math.max(0.05, 3 * e.torch), `${mode} ${e.key}: |grad| / |ref| = ${e.normRatio}`);
+      if (!vanishes(e.key)) assert.ok(Math.abs(e.normRatio - 1) <= Math.max(0.05, 3 * e.torch), `${mode} ${e.key}: |grad| / |ref| = ${e.normRatio}`);
     }
     if (mode === 'train') {
       // conv2.fc1.bias feeds a train-mode BN: its gradient is zero in exact arithmetic (float64
-      // leaves ~1e-17), so relative error is meaningless; bound the float32 residue absolutely.
-      const [degenerate, regular] = [errors.filter((e) => e.key.endsWith('conv2.fc1.bias')), errors.filter((e) => !e.key.endsWith('conv2.fc1.bias'))];
+      // leaves ~1e-17) and what float32 returns is the residue of cancelling sums, ~1e-9..1e-7
+      // against gradients of 1e-3..1 elsewhere; relative error is meaningless, so the residue is
+      // bounded absolutely (1e-6, a hundred times tighter than the small-model test's 1e-4).
+      const [degenerate, regular] = [errors.filter((e) => vanishes(e.key)), errors.filter((e) => !vanishes(e.key))];
       assert.is(errors.length, parameterKeys.length, 'every parameter has a gradient in train mode');
       for (const e of degenerate) {
         const g = await model.namedParameters().find(([k]) => k === e.key)![1].grad!.toArray();
