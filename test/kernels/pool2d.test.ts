@@ -123,7 +123,11 @@ s('reference backwards match f64 finite differences; GPU gradients pass finite d
   }
 });
 
-s('PyTorch fixtures: max, avg and adaptive pooling, forward and backward', async () => {
+// PyTorch's float32 values: a window or a gradient scatter sums at most 9 (adaptive: 12) terms
+// of |v| < 7 in an order that may differ from PyTorch's, so 12 * eps32 * 7 ~ 5e-6 bounds the gap.
+const fixtureTol = { atol: 5e-6, rtol: 1e-6 };
+
+s('PyTorch fixtures: max, avg and adaptive pooling (ceil mode dropping the last window, dilation), forward and backward', async () => {
   for (const fx of loadFixtureCases('pool2d')) {
     const a = fx.args as { op: string; shape: number[]; kernel: number[]; stride: number[]; padding: number[]; dilation: number[];
       ceil: boolean; include_pad: boolean; divisor: number | null; output: number[] };
@@ -134,9 +138,9 @@ s('PyTorch fixtures: max, avg and adaptive pooling, forward and backward', async
         ? F.avgPool2d(x, { kernelSize: a.kernel as [number, number], stride: a.stride as [number, number], padding: a.padding as [number, number], ceilMode: a.ceil, countIncludePad: a.include_pad, divisorOverride: a.divisor })
         : F.adaptiveAvgPool2d(x, a.output as [number, number]);
     assert.equal([...y.shape], fx.shape('y'), `${fx.name} output shape`);
-    assertClose(await y.toArray(), fx.get('y'), tol, `${fx.name} y`);
+    assertClose(await y.toArray(), fx.get('y'), fixtureTol, `${fx.name} y`);
     y.backward(Tensor.fromArray(fx.get('dy'), y.shape));
-    assertClose(await x.grad!.toArray(), fx.get('dx'), tol, `${fx.name} dx`);
+    assertClose(await x.grad!.toArray(), fx.get('dx'), fixtureTol, `${fx.name} dx`);
     x.grad!.dispose(); x.dispose(); y.dispose();
   }
 });
