@@ -45,12 +45,16 @@ function buildModel(): ResNeSt {
   return model;
 }
 
-interface GradError { key: string; ours: number; torch: number; normRatio: number }
+// torch: PyTorch float32's error on its default CPU backend; envelope: the largest over three of
+// its backends (default, mkldnn off, channels_last), whose summation orders, and hence which ReLU
+// inputs within rounding of zero flip, differ: one flipped element moves a tensor's gradient by up
+// to ~1e-2 here (layer4.2.bn3.weight: 5e-4 on the default backend, 1.1e-2 on the other two).
+interface GradError { key: string; ours: number; torch: number; envelope: number; normRatio: number }
 
 /** Relative L2 of each parameter gradient on the fixture's sample, beside PyTorch float32's. */
 async function gradientErrors(model: ResNeSt, mode: 'eval' | 'train'): Promise<GradError[]> {
   const ordinals = new Map([...model.stateDict().keys()].map((k, i) => [k, i]));
-  const norms = get(`${mode}.grad_norm`), torch = get(`${mode}.torch_f32_error`);
+  const norms = get(`${mode}.grad_norm`), torch = get(`${mode}.torch_f32_error`), envelope = get(`${mode}.torch_f32_error_envelope`);
   const params = new Map(model.namedParameters());
   const out: GradError[] = [];
   for (const [i, key] of parameterKeys.entries()) {
@@ -62,7 +66,7 @@ async function gradientErrors(model: ResNeSt, mode: 'eval' | 'train'): Promise<G
     let err = 0, den = 0, full = 0;
     for (let k = 0; k < idx.length; k++) { const d = g[idx[k]] - ref[k]; err += d * d; den += ref[k] * ref[k]; }
     for (let k = 0; k < g.length; k++) full += g[k] * g[k];
-    out.push({ key, ours: Math.sqrt(err / den), torch: torch[i], normRatio: Math.sqrt(full) / norms[i] });
+    out.push({ key, ours: Math.sqrt(err / den), torch: torch[i], envelope: envelope[i], normRatio: Math.sqrt(full) / norms[i] });
   }
   return out;
 }
@@ -75,7 +79,7 @@ function forwardLoss(model: ResNeSt, x: Tensor, y: Tensor): [Tensor, Tensor] {
 }
 
 const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-const describe = (e: GradError) => `${e.key} ${e.ours.toExponential(2)} (PyTorch f32 ${e.torch.toExponential(2)})`;
+const describe = (e: GradError) => `${e.key} ${e.ours.toExponential(2)} (PyTorch f32 ${e.torch.toExponential(2)}, over its backends up to ${e.envelope.toExponential(2)})`;
 
 const s = suite('nn: resnest50 parity');
 s.before(setupGpu);
@@ -119,11 +123,14 @@ s('resnest50, 4x3x48x48: eval and train logits, focal loss, running statistics a
         const g = await model.namedParameters().find(([k]) => k === e.key)![1].grad!.toArray();
         assert.ok(g.every((v) => Math.abs(v) <= 1e-6), `${e.key}: gradient should vanish, max ${Math.max(...g.map(Math.abs))}`);
       }
+      // median over tensors against the default backend; each tensor against the envelope
       const ratios = regular.map((e) => e.ours / e.torch);
-      const worst = regular.reduce((a, b) => (b.ours / b.torch > a.ours / a.torch ? b : a));
-      console.log(`  train gradients, relative L2 vs float64 / PyTorch float32's: median ${median(ratios).toFixed(2)}x, worst ${(worst.ours / worst.torch).toFixed(2)}x (${describe(worst)}); ours median ${median(regular.map((e) => e.ours)).toExponential(2)}, PyTorch ${median(regular.map((e) => e.torch)).toExponential(2)}`);
+      const worst = regular.reduce((a, b) => (b.ours / b.envelope > a.ours / a.envelope ? b : a));
+      console.log(`  train gradients, relative L2 vs float64 / PyTorch float32's: median ${median(ratios).toFixed(2)}x, ` +
+        `worst ${(worst.ours / worst.envelope).toFixed(2)}x of the envelope (${describe(worst)}); ` +
+        `ours median ${median(regular.map((e) => e.ours)).toExponential(2)}, PyTorch ${median(regular.map((e) => e.torch)).toExponential(2)}`);
       assert.ok(median(ratios) <= 1.5, `median ratio ${median(ratios)} > 1.5`);
-      for (const e of regular) assert.ok(e.ours <= 3 * e.torch, `${describe(e)}: over 3x PyTorch float32`);
+      for (const e of regular) assert.ok(e.ours <= 3 * e.envelope, `${describe(e)}: over 3x PyTorch float32`);
       for (const [key, v] of model.stateDict()) {
         if (!key.includes('running_')) continue;
         // one momentum-0.1 update of float32 batch statistics: PyTorch float32 is off by up to
@@ -132,17 +139,16 @@ s('resnest50, 4x3x48x48: eval and train logits, focal loss, running statistics a
       }
     } else {
       // Eval mode here is no better conditioned than float32 allows: PyTorch float32's own error
-      // is ~1e-3 (relative L2) on the attention convs, so the float64 bound of 1e-5 cannot hold
-      // and each tensor is held to PyTorch float32's error instead. Every parameter that receives
-      // a gradient is checked. The bound on single tensors is 4x (3x in train mode): folding each
-      // BN into its conv rounds every folded weight once more, which leaves the eval logits ~2x
-      // PyTorch's own error (relative L2), and the classifier's gradient inherits the logits' error.
+      // is ~1e-3 (relative L2) on the attention convs (ReLU flips), so the float64 bound of 1e-5
+      // cannot hold and each tensor is held to PyTorch float32's error instead, as in train mode.
+      // Every parameter that receives a gradient is checked.
       assert.ok(errors.some((e) => e.key === 'fc.weight') && errors.some((e) => e.key === 'fc.bias'), 'eval gradients reach the classifier');
       const ratios = errors.map((e) => e.ours / e.torch);
-      const worst = errors.reduce((a, b) => (b.ours / b.torch > a.ours / a.torch ? b : a));
-      console.log(`  eval gradients (${errors.length} of ${parameterKeys.length} tensors reached): median ${median(ratios).toFixed(2)}x PyTorch float32, worst ${(worst.ours / worst.torch).toFixed(2)}x, ${describe(worst)}`);
+      const worst = errors.reduce((a, b) => (b.ours / b.envelope > a.ours / a.envelope ? b : a));
+      console.log(`  eval gradients (${errors.length} of ${parameterKeys.length} tensors reached): median ${median(ratios).toFixed(2)}x PyTorch float32, ` +
+        `worst ${(worst.ours / worst.envelope).toFixed(2)}x of the envelope, ${describe(worst)}`);
       assert.ok(median(ratios) <= 1.5, `eval: median ratio ${median(ratios)} > 1.5`);
-      for (const e of errors) assert.ok(e.ours <= 4 * e.torch, `eval ${describe(e)}: over 4x PyTorch float32`);
+      for (const e of errors) assert.ok(e.ours <= 3 * e.envelope, `eval ${describe(e)}: over 3x PyTorch float32`);
     }
     for (const t of [loss, logits]) t.dispose();
   }
