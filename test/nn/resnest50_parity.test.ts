@@ -45,16 +45,17 @@ function buildModel(): ResNeSt {
   return model;
 }
 
-// torch: PyTorch float32's error on its default CPU backend; envelope: the largest over three of
-// its backends (default, mkldnn off, channels_last), whose summation orders, and hence which ReLU
-// inputs within rounding of zero flip, differ: one flipped element moves a tensor's gradient by up
-// to ~1e-2 here (layer4.2.bn3.weight: 5e-4 on the default backend, 1.1e-2 on the other two).
-interface GradError { key: string; ours: number; torch: number; envelope: number; normRatio: number }
+// PyTorch float32's error on three of its CPU backends (default, mkldnn off, channels_last), whose
+// summation orders, and hence which ReLU inputs within rounding of zero flip, differ: one flipped
+// element moves a tensor's gradient by up to ~1e-2 here (layer4.2.bn3.weight: 5e-4 on the
+// default backend, 1.1e-2 on the other two). torch: the default backend's; typical: the median of
+// the three; envelope: the largest.
+interface GradError { key: string; ours: number; torch: number; typical: number; envelope: number; normRatio: number }
 
 /** Relative L2 of each parameter gradient on the fixture's sample, beside PyTorch float32's. */
 async function gradientErrors(model: ResNeSt, mode: 'eval' | 'train'): Promise<GradError[]> {
   const ordinals = new Map([...model.stateDict().keys()].map((k, i) => [k, i]));
-  const norms = get(`${mode}.grad_norm`), torch = get(`${mode}.torch_f32_error`), envelope = get(`${mode}.torch_f32_error_envelope`);
+  const norms = get(`${mode}.grad_norm`), torch = get(`${mode}.torch_f32_error`), backends = get(`${mode}.torch_f32_error_backends`);
   const params = new Map(model.namedParameters());
   const out: GradError[] = [];
   for (const [i, key] of parameterKeys.entries()) {
@@ -66,7 +67,9 @@ async function gradientErrors(model: ResNeSt, mode: 'eval' | 'train'): Promise<G
     let err = 0, den = 0, full = 0;
     for (let k = 0; k < idx.length; k++) { const d = g[idx[k]] - ref[k]; err += d * d; den += ref[k] * ref[k]; }
     for (let k = 0; k < g.length; k++) full += g[k] * g[k];
-    out.push({ key, ours: Math.sqrt(err / den), torch: torch[i], envelope: envelope[i], normRatio: Math.sqrt(full) / norms[i] });
+    const [b0, b1, b2] = [backends[3 * i], backends[3 * i + 1], backends[3 * i + 2]];
+    out.push({ key, ours: Math.sqrt(err / den), torch: torch[i], typical: Math.max(Math.min(b0, b1), Math.min(Math.max(b0, b1), b2)),
+      envelope: Math.max(b0, b1, b2), normRatio: Math.sqrt(full) / norms[i] });
   }
   return out;
 }
@@ -79,7 +82,7 @@ function forwardLoss(model: ResNeSt, x: Tensor, y: Tensor): [Tensor, Tensor] {
 }
 
 const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-const describe = (e: GradError) => `${e.key} ${e.ours.toExponential(2)} (PyTorch f32 ${e.torch.toExponential(2)}, over its backends up to ${e.envelope.toExponential(2)})`;
+const describe = (e: GradError) => `${e.key} ${e.ours.toExponential(2)} (PyTorch f32 ${e.torch.toExponential(2)}, its backends' median ${e.typical.toExponential(2)}, largest ${e.envelope.toExponential(2)})`;
 
 const s = suite('nn: resnest50 parity');
 s.before(setupGpu);
@@ -110,7 +113,7 @@ s('resnest50, 4x3x48x48: eval and train logits, focal loss, running statistics a
     const vanishes = (key: string) => mode === 'train' && key.endsWith('conv2.fc1.bias');
     for (const e of errors) {
       // The sample must stand for the tensor: the whole gradient's norm agrees with float64's.
-      if (!vanishes(e.key)) assert.ok(Math.abs(e.normRatio - 1) <= Math.max(0.05, 3 * e.torch), `${mode} ${e.key}: |grad| / |ref| = ${e.normRatio}`);
+      if (!vanishes(e.key)) assert.ok(Math.abs(e.normRatio - 1) <= Math.max(0.05, 3 * e.envelope), `${mode} ${e.key}: |grad| / |ref| = ${e.normRatio}`);
     }
     if (mode === 'train') {
       // conv2.fc1.bias feeds a train-mode BN: its gradient is zero in exact arithmetic (float64
@@ -123,12 +126,12 @@ s('resnest50, 4x3x48x48: eval and train logits, focal loss, running statistics a
         const g = await model.namedParameters().find(([k]) => k === e.key)![1].grad!.toArray();
         assert.ok(g.every((v) => Math.abs(v) <= 1e-6), `${e.key}: gradient should vanish, max ${Math.max(...g.map(Math.abs))}`);
       }
-      // median over tensors against the default backend; each tensor against the envelope
-      const ratios = regular.map((e) => e.ours / e.torch);
+      // median over tensors against the typical backend's error; each tensor against the envelope
+      const ratios = regular.map((e) => e.ours / e.typical);
       const worst = regular.reduce((a, b) => (b.ours / b.envelope > a.ours / a.envelope ? b : a));
       console.log(`  train gradients, relative L2 vs float64 / PyTorch float32's: median ${median(ratios).toFixed(2)}x, ` +
         `worst ${(worst.ours / worst.envelope).toFixed(2)}x of the envelope (${describe(worst)}); ` +
-        `ours median ${median(regular.map((e) => e.ours)).toExponential(2)}, PyTorch ${median(regular.map((e) => e.torch)).toExponential(2)}`);
+        `ours median ${median(regular.map((e) => e.ours)).toExponential(2)}, PyTorch ${median(regular.map((e) => e.typical)).toExponential(2)}`);
       assert.ok(median(ratios) <= 1.5, `median ratio ${median(ratios)} > 1.5`);
       for (const e of regular) assert.ok(e.ours <= 3 * e.envelope, `${describe(e)}: over 3x PyTorch float32`);
       for (const [key, v] of model.stateDict()) {
@@ -143,7 +146,7 @@ s('resnest50, 4x3x48x48: eval and train logits, focal loss, running statistics a
       // cannot hold and each tensor is held to PyTorch float32's error instead, as in train mode.
       // Every parameter that receives a gradient is checked.
       assert.ok(errors.some((e) => e.key === 'fc.weight') && errors.some((e) => e.key === 'fc.bias'), 'eval gradients reach the classifier');
-      const ratios = errors.map((e) => e.ours / e.torch);
+      const ratios = errors.map((e) => e.ours / e.typical);
       const worst = errors.reduce((a, b) => (b.ours / b.envelope > a.ours / a.envelope ? b : a));
       console.log(`  eval gradients (${errors.length} of ${parameterKeys.length} tensors reached): median ${median(ratios).toFixed(2)}x PyTorch float32, ` +
         `worst ${(worst.ours / worst.envelope).toFixed(2)}x of the envelope, ${describe(worst)}`);
