@@ -64,7 +64,8 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
   const t = makeTrainStep(arch, size, batch);
   await t.step(); await t.step(); // warm-up: pipelines, pool buckets, bind groups
   const profiler = profile ? g.recorder.startProfiling() : null;
-  const subs0 = g.recorder.stats.submissions, created0 = g.pool.stats.created;
+  const created = () => { const r = g.resources.stats(); return r.buffers.created + r.textures.created; };
+  const subs0 = g.recorder.stats.submissions, created0 = created();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await t.step();
   const ms = (performance.now() - t0) / steps;
@@ -72,7 +73,7 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
     arch, size, batch, msPerStep: ms, imagesPerSec: (1000 * batch) / ms,
     gflops: t.flops / (ms * 1e6),
     submissionsPerStep: (g.recorder.stats.submissions - subs0) / steps,
-    buffersCreatedPerStep: (g.pool.stats.created - created0) / steps,
+    buffersCreatedPerStep: (created() - created0) / steps,
     liveMB: g.pool.stats.liveBytes / 2 ** 20,
   };
   if (profiler) {

@@ -38,16 +38,17 @@ export async function saveCheckpoint(path: string, model: ResNeSt, optimizer: SG
   const tensors = new Map<string, TensorToWrite>();
   for (const [k, v] of await model.stateArrays()) tensors.set(`model.${k}`, v as TensorToWrite);
   const { momentumBuffers, ...optim } = await optimizer.stateDict();
-  momentumBuffers.forEach((b, i) => tensors.set(`optim.momentum.${i}`, { dtype: 'F32', shape: [b.length], data: b }));
+  momentumBuffers.forEach((b, i) => { if (b) tensors.set(`optim.momentum.${i}`, { dtype: 'F32', shape: [b.length], data: b }); });
   await saveSafetensors(path, tensors, { run: JSON.stringify({ ...state, optimizer: optim }) });
 }
 
-export interface LoadedCheckpoint { model: Map<string, StateArray>; momentum: Float32Array[]; state: RunState }
+/** `momentum[i]`: parameter i's momentum buffer, absent for a parameter without momentum state. */
+export interface LoadedCheckpoint { model: Map<string, StateArray>; momentum: (Float32Array | undefined)[]; state: RunState }
 
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const file = await loadSafetensors(path);
   const model = new Map<string, StateArray>();
-  const momentum: Float32Array[] = [];
+  const momentum: (Float32Array | undefined)[] = [];
   for (const [k, t] of file.tensors) {
     if (k.startsWith('model.')) model.set(k.slice(6), t as StateArray);
     else if (k.startsWith('optim.momentum.')) momentum[Number(k.slice(15))] = t.data as Float32Array;
@@ -61,6 +62,11 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
 
 export function restoreTraining(ckpt: LoadedCheckpoint, model: ResNeSt, optimizer: SGD, scheduler: ReduceLROnPlateau, source: string): void {
   model.loadStateDict(ckpt.model, { source });
-  optimizer.loadStateDict({ ...ckpt.state.optimizer, momentumBuffers: ckpt.momentum });
+  const count = ckpt.state.optimizer.paramGroups.reduce((n, g) => n + g.params.length, 0);
+  // one entry per parameter, null where a parameter has no momentum state (more entries than
+  // parameters are left for loadStateDict to refuse)
+  const momentumBuffers = ckpt.momentum.length > count ? ckpt.momentum.map((b) => b ?? null)
+    : Array.from({ length: ckpt.momentum.length && count }, (_, i) => ckpt.momentum[i] ?? null);
+  optimizer.loadStateDict({ ...ckpt.state.optimizer, momentumBuffers });
   scheduler.loadStateDict(ckpt.state.scheduler);
 }

@@ -53,7 +53,7 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: 'string' | 'number'
   '--data': { key: 'data', kind: 'string', help: 'CelebA root (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt); default: the synthetic set' },
   '--synthetic-count': { key: 'syntheticCount', kind: 'number', help: `images in the generated synthetic set (default ${DEFAULTS.syntheticCount})` },
   '--arch': { key: 'arch', kind: 'string', help: 'resnest50 | resnest101 | resnest26 | resnest14 | resnest-tiny (default resnest50)' },
-  '--pretrained': { key: 'pretrained', kind: 'string', help: 'backbone weights (.safetensors, official keys); the fc head is replaced' },
+  '--pretrained': { key: 'pretrained', kind: 'string', help: 'backbone weights (official keys: the .pth as downloaded, or .safetensors); the fc head is replaced' },
   '--image-size': { key: 'imageSize', kind: 'number', help: 'train crop / eval resize size (default 320)' },
   '--batch': { key: 'batch', kind: 'number', help: 'batch size (default 32)' },
   '--epochs': { key: 'epochs', kind: 'number', help: 'epochs (default 30)' },

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { makeSyntheticCelebA, readCelebA, positiveRates, type CelebADataset, SPLITS, type Split } from '../../src/data/node.ts';
 import { ResNeSt, resnest14, resnest26, resnest50, resnest101 } from '../../src/nn/index.ts';
-import { loadSafetensors } from '../../src/io/safetensors_fs.ts';
+import { loadWeights } from '../../src/io/weights_fs.ts';
 import type { StateArray } from '../../src/nn/module.ts';
 import type { TrainOptions } from './options.ts';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
@@ -67,7 +67,8 @@ export async function buildModel(arch: string, numClasses: number, seed: number,
   if (!make) throw new Error(`--arch: unknown architecture '${arch}' (choose from ${Object.keys(ARCHS).join(', ')})`);
   const model = make(numClasses, seed);
   if (pretrained) {
-    const file = await loadSafetensors(pretrained);
+    const file = await loadWeights(pretrained); // .safetensors, or torch.save's .pth as downloaded
+    for (const note of file.notes) log(`${pretrained}: ${note}`);
     model.loadStateDict(file.tensors as Map<string, StateArray>, { skip: ['fc.'], source: pretrained });
     log(`loaded backbone weights from ${pretrained} (fc replaced by a fresh ${numClasses}-way head)`);
   }

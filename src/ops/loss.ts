@@ -2,7 +2,7 @@
 // kernel that also writes d(loss)/d(logits); the recorded backward only scales those by the
 // upstream scalar (llm.c's fused classifier, for the sigmoid focal loss).
 import { Tensor, paddedBytes } from '../tensor.ts';
-import { isGradEnabled, record } from '../autograd/tape.ts';
+import { isRecording, record } from '../autograd/tape.ts';
 import { gpu, STORAGE_USAGE, type Binding } from '../gpu/index.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import { focalLossKernel, focalLossScaleGradKernel } from '../../kernels/focal_loss.ts';
@@ -34,7 +34,7 @@ function alphaBuffer(values: ArrayLike<number>): GPUBuffer {
   const key = Array.from(values).join(',');
   let buffer = alphaCache.get(key);
   if (buffer) { alphaCache.delete(key); alphaCache.set(key, buffer); return buffer; }
-  buffer = g.device.createBuffer({ size: paddedBytes(values.length), usage: STORAGE_USAGE, label: 'focal loss alpha' });
+  buffer = g.resources.createBuffer({ size: paddedBytes(values.length), usage: STORAGE_USAGE, label: 'focal loss alpha' });
   g.recorder.upload(buffer, 0, Float32Array.from(values));
   alphaCache.set(key, buffer);
   if (alphaCache.size > ALPHA_CACHE_SIZE) {
@@ -56,7 +56,7 @@ function attributes(op: string, logits: Tensor, targets: Tensor): number {
 function fusedLoss(op: string, logits: Tensor, targets: Tensor, alpha: number | Binding, gamma: number, reduction: LossReduction): Tensor {
   const n = logits.size, A = logits.shape[logits.shape.length - 1];
   const scale = reduction === 'mean' ? 1 / n : 1;
-  const needGrad = isGradEnabled() && logits.requiresGrad;
+  const needGrad = isRecording([logits]);
   const loss = Tensor.empty([], op);
   const dlogits = needGrad ? Tensor.empty(logits.shape, `${op} dlogits`) : null;
   const scratch = needGrad ? null : gpu().pool.acquire(n * 4, `${op} unused dlogits`);
@@ -66,19 +66,18 @@ function fusedLoss(op: string, logits: Tensor, targets: Tensor, alpha: number | 
   if (scratch) gpu().pool.release(scratch);
   lossesWithCount.add(loss);
   if (!dlogits) return loss;
-  record(op, [logits], loss, [dlogits], (dOut) => {
+  record(op, [logits], loss, (dOut) => {
     const dx = Tensor.empty(logits.shape, `${op} backward`);
     focalLossScaleGradKernel(dOut.binding, dlogits.binding, dx.binding, n, `${op} backward ${shapeStr(logits.shape)}`);
     return [dx];
-  });
-  if (loss.node) dlogits.tapeOwned = true;
-  else dlogits.dispose();
+  }, [dlogits]);
   return loss;
 }
 
 /**
- * torchvision.ops.sigmoid_focal_loss over logits [rows, A] and 0/1 targets of the same shape
- * (a target > 0.5 counts as positive), with alpha per attribute. Returns a scalar tensor.
+ * torchvision.ops.sigmoid_focal_loss over logits [rows, A] and targets of the same shape, real
+ * values in [0, 1] (0/1 labels, smoothed labels, mixup), with alpha per attribute. Returns a
+ * scalar tensor.
  */
 export function sigmoidFocalLoss(logits: Tensor, targets: Tensor, opts: SigmoidFocalLossOptions = {}): Tensor {
   const op = 'sigmoidFocalLoss';
@@ -104,7 +103,7 @@ export function sigmoidFocalLoss(logits: Tensor, targets: Tensor, opts: SigmoidF
   return fusedLoss(op, logits, targets, alpha, gamma, reduction);
 }
 
-/** BCE-with-logits (PyTorch's binary_cross_entropy_with_logits, no weights): the focal loss with gamma 0 and no alpha. */
+/** BCE-with-logits (PyTorch's binary_cross_entropy_with_logits, no weights, targets in [0, 1]): the focal loss with gamma 0 and no alpha. */
 export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, opts: { reduction?: LossReduction } = {}): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
   attributes(op, logits, targets);

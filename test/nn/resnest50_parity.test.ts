@@ -141,15 +141,17 @@ s('resnest50, 4x3x48x48: eval and train logits, focal loss, running statistics a
         assertClose(await (v as Tensor).toArray(), get(`after.${key}`), { atol: 3 * summary.train.torch_f32_running_stats_max_err, rtol: 0 }, `after.${key}`);
       }
     } else {
-      // Eval mode here is no better conditioned than float32 allows: PyTorch float32's own error
-      // is ~1e-3 (relative L2) on the attention convs (ReLU flips), so the float64 bound of 1e-5
-      // cannot hold and each tensor is held to PyTorch float32's error instead, as in train mode.
-      // Every parameter that receives a gradient is checked.
-      assert.ok(errors.some((e) => e.key === 'fc.weight') && errors.some((e) => e.key === 'fc.bias'), 'eval gradients reach the classifier');
-      const ratios = errors.map((e) => e.ours / e.typical);
+      // A float64 bound of 1e-5 cannot hold in float32 here: PyTorch float32's own eval gradients
+      // are 1e-3 (default backend) to 1e-2 (mkldnn off, channels_last) off float64, nearly the
+      // same on every tensor, because a ReLU input or two near the head, within rounding of zero,
+      // flips or not and every gradient below inherits it. Which way a float32 implementation
+      // lands is decided by those few roundings, so in eval mode both the median and each tensor
+      // are held to the largest of PyTorch's three errors. Every parameter is checked.
+      assert.is(errors.length, parameterKeys.length, 'every parameter has a gradient in eval mode');
+      const ratios = errors.map((e) => e.ours / e.envelope);
       const worst = errors.reduce((a, b) => (b.ours / b.envelope > a.ours / a.envelope ? b : a));
-      console.log(`  eval gradients (${errors.length} of ${parameterKeys.length} tensors reached): median ${median(ratios).toFixed(2)}x PyTorch float32, ` +
-        `worst ${(worst.ours / worst.envelope).toFixed(2)}x of the envelope, ${describe(worst)}`);
+      console.log(`  eval gradients: median ${median(ratios).toFixed(2)}x of PyTorch float32's largest error over its backends ` +
+        `(${median(errors.map((e) => e.ours / e.typical)).toFixed(2)}x of their median), worst ${(worst.ours / worst.envelope).toFixed(2)}x, ${describe(worst)}`);
       assert.ok(median(ratios) <= 1.5, `eval: median ratio ${median(ratios)} > 1.5`);
       for (const e of errors) assert.ok(e.ours <= 3 * e.envelope, `eval ${describe(e)}: over 3x PyTorch float32`);
     }
