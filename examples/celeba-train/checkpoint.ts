@@ -3,19 +3,23 @@
 // a resumed run needs to continue bit-for-bit: epoch, optimizer and scheduler state, loader
 // position, metric history, the partial sums of an interrupted epoch, and the options.
 // Writes are atomic (temp file + rename), so a crash leaves the previous file intact.
+import { existsSync } from 'node:fs';
 import { loadSafetensors, saveSafetensors, type nn, type optim, type TensorToWrite } from '../../src/node.ts';
 import type { LoaderState } from '../../src/vision/index.ts';
 import type { TrainOptions } from './options.ts';
+import type { SplitSkip } from './skipped.ts';
 
 export interface EpochMetrics {
   epoch: number; lr: number;
   trainLoss: number; trainAcc: number; valLoss: number; valAcc: number;
   trainAttrAcc: number[]; valAttrAcc: number[];
   seconds: number; imagesPerSec: number; skipped: number;
+  /** --skip-bad-images: the train and val images left out this epoch, with the reason. */
+  skippedImages?: SplitSkip[];
 }
 
 /** Sums of an epoch in progress (saved on SIGINT, so the resumed epoch ends with the same figures). */
-export interface PartialEpoch { lossSum: number; steps: number; images: number; correct: number[]; seconds: number }
+export interface PartialEpoch { lossSum: number; steps: number; images: number; correct: number[]; seconds: number; skippedImages?: SplitSkip[] }
 
 export interface RunState {
   format: 'celeba-train/1';
@@ -42,6 +46,7 @@ export async function saveCheckpoint(path: string, model: nn.ResNeSt, optimizer:
 export interface LoadedCheckpoint { model: Map<string, nn.StateArray>; momentum: (Float32Array | undefined)[]; state: RunState }
 
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  if (!existsSync(path)) throw new Error(`${path}: no such checkpoint file`);
   const file = await loadSafetensors(path);
   const model = new Map<string, nn.StateArray>();
   const momentum: (Float32Array | undefined)[] = [];

@@ -22,6 +22,7 @@ export const COMMAND_HELP: Record<string, string> = {
   overview: `celeba-train: ResNeSt on CelebA's 40 face attributes, the report's recipe by default.
 
 usage:
+  celeba-train check [--data DIR] [...]     decode every image once and list every problem of the data
   celeba-train train [options]              train a model (see celeba-train train --help)
   celeba-train eval --checkpoint FILE [...] accuracy per attribute on val and/or test
   celeba-train predict --checkpoint FILE [--json] [--celeba-crop] IMAGE|DIR...
@@ -47,6 +48,19 @@ adapter: ${demoDefaults}. Any train option overrides these.
 options: as celeba-train train --help
 
 ${EXIT}`,
+  check: `usage: celeba-train check [--data DIR] [--image-dir DIR] [--workers N] [--synthetic-count N]
+
+Reads the label files, checks the 40 attribute names, decodes every image once and prints every
+problem as 'file: reason [split]', then listed / readable / unreadable images per split.
+
+  --data DIR               CelebA folder: official, torchvision's (DIR/celeba/) or Kaggle's layout (default: the synthetic set)
+  --image-dir DIR          image folder, relative to --data or absolute (default: the layout's own)
+  --workers N              decoding threads (default: one per core)
+  --synthetic-count N      without --data: the synthetic set's size (default ${DEFAULTS.syntheticCount})
+
+exit status:
+  0    the data is clean
+  1    a problem was found (each is listed), or bad arguments`,
   eval: `usage: celeba-train eval --checkpoint FILE [--split NAME] [train options]
 
 Loads a trainer checkpoint and prints the mean and per-attribute accuracy and the loss.
@@ -72,10 +86,11 @@ ${EXIT}`,
 
 Trains one run per (alpha, gamma) into --out/alphaA-gammaG/ and writes --out/sweep.md, the best
 validation accuracy of each. Ctrl-C stops the sweep after saving the current run (status 130);
-the same command with --resume continues the grid where it stopped.
+the same command with --resume continues the grid where it stopped. Also writes sweep.json, which
+a later run's --sweep-result DIR reads to set its rule beside the grid's best cell.
 
   --sweep-epochs N         epochs per run (default 20)
-  --sweep-alphas LIST      comma-separated alphas in [0, 1] (default 0.1,0.25,0.5,1)
+  --sweep-alphas LIST      comma-separated alphas in (0, 1], or the rules 'report' and 'within' (default 0.1,0.25,0.5,1,report)
   --sweep-gammas LIST      comma-separated gammas >= 0 (default 5,2,1,0.5)
   --out DIR                (default runs/sweep)
   --resume                 continue the sweep in --out (default: off; without it an existing sweep is refused)

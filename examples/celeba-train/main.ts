@@ -1,4 +1,4 @@
-// celeba-train: train | eval | predict | sweep | demo. See --help and COMMAND --help (help.ts).
+// celeba-train: check | train | eval | predict | sweep | demo. See --help and COMMAND --help (help.ts).
 import { DEMO, parseTrainArgs, parseTrainFlags, readNumber } from './options.ts';
 import { COMMAND_HELP, version } from './help.ts';
 import { followParent, launchFiltered, runsInProcess } from './launch.ts';
@@ -10,6 +10,11 @@ import { datasetRoot, loadDataset } from './setup.ts';
 import { checkDirectory, checkFile } from './validate.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { releaseDevice } from '../../src/node.ts';
+import { ImageReadError } from '../../src/vision/index.ts';
+import { CelebAFormatError } from './celeba/index.ts';
+import { check, parseCheckArgs } from './check.ts';
+import { parseAlphaList } from './sweep_grid.ts';
+import { fsReason } from './dataset.ts';
 
 const SPLIT_NAMES = ['val', 'test', 'both'] as const;
 
@@ -40,15 +45,32 @@ function takeValue(argv: string[], name: string): string | null {
   return value;
 }
 
+/** A file-system error (ENOENT & co.) in words with its path; any other error's own message. */
+function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code && err.syscall ? `${err.path ?? err.syscall}: ${fsReason(err)}` : err.message;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  let dataArg: string | null = null; // named in the hint after an unreadable image
   if (!command || command === '--help' || command === '-h') { console.log(COMMAND_HELP.overview); return 0; }
   if (command === '--version' || command === '-V') { console.log(version()); return 0; }
   if (!COMMAND_HELP[command] || command === 'overview') { console.error(`unknown command '${command}'\n\n${COMMAND_HELP.overview}`); return 2; }
   if (rest.includes('--help') || rest.includes('-h')) { console.log(COMMAND_HELP[command]); return 0; }
   try {
     switch (command) {
-      case 'train': { const { opts, given } = parseTrainFlags(rest); const r = await train(opts, given); return r.interrupted ? 130 : 0; }
+      case 'check': {
+        const opts = parseCheckArgs(rest);
+        dataArg = opts.data;
+        return (await check(opts)).problems.length > 0 ? 1 : 0;
+      }
+      case 'train': {
+        const { opts, given } = parseTrainFlags(rest);
+        dataArg = opts.data;
+        const r = await train(opts, given);
+        return r.interrupted ? 130 : 0;
+      }
       case 'demo': { const { opts, given } = parseTrainFlags(rest, DEMO); const r = await train(opts, given); return r.interrupted ? 130 : 0; }
       case 'eval': {
         const checkpoint = takeValue(rest, '--checkpoint');
@@ -59,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         const ckpt = await loadCheckpoint(checkpoint);
         const opts = parseTrainArgs(rest, { ...ckpt.state.options, resume: false });
         if (opts.data !== null) checkDirectory('--data', opts.data);
+        dataArg = opts.data;
         const ds = loadDataset(await datasetRoot(opts, (s) => console.error(s)), opts);
         const spec = { kind: opts.loss, alpha: ckpt.state.alpha, gamma: opts.gamma };
         const splits = split === 'both' ? ['val', 'test'] as const : [split as 'val' | 'test'];
@@ -66,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
         const empty = splits.filter((name) => !res[name]);
         if (empty.length) throw new Error(`eval: no ${empty.join(' or ')} images in ${opts.data ?? 'the synthetic set'} (after --limit-val)`);
         for (const [name, r] of Object.entries(res)) {
+          for (const k of r.skipped) console.error(`--skip-bad-images: skipped (${name}) ${k.reason}`);
           console.log(`\n${name}: mean accuracy ${(100 * r.meanAccuracy).toFixed(2)}% over ${r.images} images, loss ${r.loss.toFixed(4)}`);
           ds.attributes.forEach((a, j) => console.log(`  ${a.padEnd(22)} ${(100 * r.accuracy[j]).toFixed(2)}%`));
         }
@@ -84,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sweep': {
         const epochs = readNumber('--sweep-epochs', takeValue(rest, '--sweep-epochs') ?? '20', { kind: 'int', min: 1 });
         const alphaList = takeValue(rest, '--sweep-alphas'), gammaList = takeValue(rest, '--sweep-gammas');
-        const alphas = alphaList === null ? undefined : readList('--sweep-alphas', alphaList, 0, 1);
+        const alphas = alphaList === null ? undefined : parseAlphaList(alphaList);
         const gammas = gammaList === null ? undefined : readList('--sweep-gammas', gammaList, 0, Infinity);
         const { opts, given } = parseTrainFlags(rest, { out: 'runs/sweep' });
         const r = await sweep(opts, given, epochs, alphas, gammas);
@@ -95,7 +119,11 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof NonFiniteLossError) { console.error(`error: ${e.message}`); return 3; }
-    console.error(`error: ${(e as Error).message}`);
+    console.error(`error: ${describeError(e)}`);
+    if (e instanceof ImageReadError || e instanceof CelebAFormatError) {
+      console.error(`'celeba-train check${dataArg ? ` --data ${dataArg}` : ''}' lists every problem of the data; ` +
+        '--skip-bad-images trains without the bad images and label lines (the log and the report name each)');
+    }
     if (process.env.WG_DEBUG) console.error((e as Error).stack);
     return 1;
   } finally {

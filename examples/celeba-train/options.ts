@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 
 export interface TrainOptions {
   data: string | null;         // CelebA root; null = the synthetic CelebA-format set
+  imageDir: string | null;     // image folder, relative to data or absolute; null = the layout's own
   syntheticCount: number;
   arch: string;
   pretrained: string | null;
@@ -16,7 +17,8 @@ export interface TrainOptions {
   momentum: number;
   weightDecay: number;
   gamma: number;
-  alphaRule: string;           // 'report' | 'none' | a number
+  alphaRule: string;           // 'report' | 'within' | 'none' | a number
+  sweepResult: string | null;  // a sweep's --out: report.md sets this run's rule beside the grid's best cell
   loss: 'focal' | 'bce';
   seed: number;
   workers: number | null;
@@ -37,8 +39,8 @@ export interface TrainOptions {
 }
 
 export const DEFAULTS: TrainOptions = {
-  data: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
-  lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', loss: 'focal', seed: 0, workers: null,
+  data: null, imageDir: null, syntheticCount: 2400, arch: 'resnest50', pretrained: null, imageSize: 320, batch: 32, epochs: 30,
+  lr: 0.1, momentum: 0, weightDecay: 0, gamma: 2, alphaRule: 'report', sweepResult: null, loss: 'focal', seed: 0, workers: null,
   out: 'runs/celeba', resume: false, limitTrain: null, limitVal: null, skipBadImages: false, minLr: 1e-6, patience: 1, factor: 0.1, lrGiven: false, autotune: false, augment: 'report',
   keepCheckpoints: 2,
 };
@@ -64,10 +66,11 @@ type Kind =
 type Flag = Kind & { key: keyof TrainOptions; help: string };
 
 const FLAGS: Record<string, Flag> = {
-  '--data': { key: 'data', kind: 'path', placeholder: 'DIR', help: 'CelebA root (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt); default: the synthetic set' },
+  '--data': { key: 'data', kind: 'path', placeholder: 'DIR', help: "CelebA folder: official, torchvision's (DIR/celeba/) or Kaggle's layout; default: the synthetic set" },
+  '--image-dir': { key: 'imageDir', kind: 'string', placeholder: 'DIR', help: "image folder, relative to --data or absolute (default: the layout's own)" },
   '--synthetic-count': { key: 'syntheticCount', kind: 'int', min: 10, help: `images in the generated synthetic set (default ${DEFAULTS.syntheticCount})` },
   '--arch': { key: 'arch', kind: 'string', placeholder: 'NAME', help: 'resnest50 | resnest101 | resnest26 | resnest14 | resnest-tiny (default resnest50)' },
-  '--pretrained': { key: 'pretrained', kind: 'path', placeholder: 'FILE', help: 'backbone weights with official keys: the .pth as downloaded, or .safetensors; the fc head is replaced (default: none)' },
+  '--pretrained': { key: 'pretrained', kind: 'path', placeholder: 'FILE', help: "backbone weights with official keys: the .pth as downloaded, or .safetensors (the fc head is replaced), or 'none' to start from random weights on purpose (default: none)" },
   '--image-size': { key: 'imageSize', kind: 'int', min: 32, help: 'train crop / eval resize size, at least 32 (default 320)' },
   '--batch': { key: 'batch', kind: 'int', min: 1, help: 'batch size (default 32)' },
   '--epochs': { key: 'epochs', kind: 'int', min: 1, help: 'epochs in all (default 30); with --resume, may be raised' },
@@ -75,7 +78,8 @@ const FLAGS: Record<string, Flag> = {
   '--momentum': { key: 'momentum', kind: 'number', min: 0, max: 1, maxExclusive: true, help: 'SGD momentum (default 0, as torch.optim.SGD: the report names none)' },
   '--weight-decay': { key: 'weightDecay', kind: 'number', min: 0, help: 'SGD weight decay, not applied to BN and biases (default 0)' },
   '--gamma': { key: 'gamma', kind: 'number', min: 0, help: 'focal loss gamma (default 2)' },
-  '--alpha-rule': { key: 'alphaRule', kind: 'string', placeholder: 'RULE', help: "'report' (0.25 if the train positive rate > 25%, else 0.75), 'none', or a number in [0, 1] (default report)" },
+  '--alpha-rule': { key: 'alphaRule', kind: 'string', placeholder: 'RULE', help: "'report' (0.25 if the train positive rate > 25%, else 0.75), 'within' (0.25 if one class has over twice the other's samples, else 0.5), 'none', or a number in [0, 1] (default report)" },
+  '--sweep-result': { key: 'sweepResult', kind: 'path', placeholder: 'DIR', help: "a sweep's --out: report.md sets this run's alpha rule and gamma beside the grid's best cell (default: none)" },
   '--loss': { key: 'loss', kind: 'string', placeholder: 'NAME', choices: ['focal', 'bce'], help: 'focal | bce (default focal)' },
   '--seed': { key: 'seed', kind: 'int', min: 0, help: 'seed of initialisation, shuffling and augmentation (default 0)' },
   '--workers': { key: 'workers', kind: 'int', min: 1, nullable: true, help: 'data loader threads (default: one per core)' },
@@ -93,7 +97,7 @@ const FLAGS: Record<string, Flag> = {
 };
 
 /** Settings a resumed run may change; every other setting is the saved run's. */
-export const CHANGEABLE_ON_RESUME: readonly (keyof TrainOptions)[] = ['lr', 'epochs', 'workers', 'autotune', 'out', 'resume', 'keepCheckpoints'];
+export const CHANGEABLE_ON_RESUME: readonly (keyof TrainOptions)[] = ['lr', 'epochs', 'workers', 'autotune', 'out', 'resume', 'keepCheckpoints', 'sweepResult'];
 
 export const flagOf = (key: keyof TrainOptions): string => Object.keys(FLAGS).find((f) => FLAGS[f].key === key) ?? key;
 
@@ -115,9 +119,9 @@ export function readNumber(flag: string, value: string, spec: Kind & { kind: 'in
 
 /** --alpha-rule's value: a rule name, or a constant alpha in [0, 1]. */
 export function checkAlphaRule(rule: string): void {
-  if (rule === 'report' || rule === 'none') return;
+  if (rule === 'report' || rule === 'within' || rule === 'none') return;
   const n = rule.trim() === '' ? NaN : Number(rule);
-  if (!(n >= 0 && n <= 1)) throw new Error(`--alpha-rule: '${rule}' is not 'report', 'none' or a number in [0, 1]`);
+  if (!(n >= 0 && n <= 1)) throw new Error(`--alpha-rule: '${rule}' is not 'report', 'within', 'none' or a number in [0, 1]`);
 }
 
 export interface ParsedTrainArgs { opts: TrainOptions; given: Set<keyof TrainOptions> }
@@ -142,7 +146,7 @@ export function parseTrainFlags(argv: string[], base: Partial<TrainOptions> = {}
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new Error(`${name} needs a value`);
     if (spec.kind === 'int' || spec.kind === 'number') rec[spec.key] = readNumber(name, value, spec);
-    else if (spec.kind === 'path') rec[spec.key] = spec.key === 'out' ? value : resolve(value);
+    else if (spec.kind === 'path') rec[spec.key] = spec.key === 'out' || (spec.key === 'pretrained' && value === 'none') ? value : resolve(value);
     else {
       if (spec.choices && !spec.choices.includes(value)) throw new Error(`${name}: '${value}' is not one of ${spec.choices.join(', ')}`);
       rec[spec.key] = value;

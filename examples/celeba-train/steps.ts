@@ -35,15 +35,18 @@ export async function trainStep(model: nn.ResNeSt, optimizer: optim.SGD, batch: 
   return value;
 }
 
-export interface EvalResult { loss: number; accuracy: number[]; meanAccuracy: number; images: number }
+export interface SkippedImage { path: string; reason: string }
+export interface EvalResult { loss: number; accuracy: number[]; meanAccuracy: number; images: number; skipped: SkippedImage[] }
 
 export async function evaluate(model: nn.ResNeSt, loader: ImageLoader, spec: LossSpec, label: string, numAttributes: number): Promise<EvalResult> {
   model.eval();
   const accuracy = new AttributeAccuracy(numAttributes);
   const progress = new Progress(label, loader.batchesPerEpoch);
   let lossSum = 0, images = 0, done = 0;
+  const skipped: SkippedImage[] = [];
   try {
     for await (const batch of loader.epoch()) {
+      skipped.push(...batch.skipped);
       const x = Tensor.fromArray(batch.images, batch.shape, { label: 'images' });
       const y = Tensor.fromArray(batch.labels, [batch.size, numAttributes], { label: 'labels' });
       const loss = noGrad(() => tidy(() => {
@@ -58,7 +61,7 @@ export async function evaluate(model: nn.ResNeSt, loader: ImageLoader, spec: Los
       progress.update(++done, images, lossSum / images);
     }
     const result = await accuracy.read();
-    return { loss: lossSum / images, accuracy: Array.from(result.accuracy), meanAccuracy: result.meanAccuracy, images };
+    return { loss: lossSum / images, accuracy: Array.from(result.accuracy), meanAccuracy: result.meanAccuracy, images, skipped };
   } finally {
     accuracy.dispose();
     model.train();

@@ -1,22 +1,21 @@
-// sweep: the report's grid, alpha in [0.1, 0.25, 0.5, 1.0] x gamma in [5, 2, 1, 0.5], N epochs
-// each, with everything else as given; prints and writes a table of validation accuracy.
-// SIGINT stops the sweep after saving the current cell; --resume continues the grid there.
-import { existsSync, writeFileSync } from 'node:fs';
+// sweep: the report's grid, alpha in [0.1, 0.25, 0.5, 1.0] and the report's own 0.25/0.75 rule x
+// gamma in [5, 2, 1, 0.5], N epochs each, with everything else as given; prints and writes a table
+// of validation accuracy (sweep.md) and the grid as data (sweep.json, for --sweep-result).
+// Ctrl-C stops the sweep after saving the current cell; --resume continues the grid there.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainOptions } from './options.ts';
 import { checkWritable, train } from './train.ts';
 import { checkRunInputs } from './validate.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-
-export const SWEEP_ALPHAS = [0.1, 0.25, 0.5, 1.0];
-export const SWEEP_GAMMAS = [5, 2, 1, 0.5];
+import { SWEEP_ALPHAS, SWEEP_GAMMAS, sweepMarkdown, writeSweepGrid, type AlphaEntry } from './sweep_grid.ts';
 
 export interface SweepResult { table: number[][]; interrupted: boolean }
 
-const cellDir = (out: string, alpha: number, gamma: number) => join(out, `alpha${alpha}-gamma${gamma}`);
+const cellDir = (out: string, alpha: AlphaEntry, gamma: number) => join(out, `alpha${alpha}-gamma${gamma}`);
 
 export async function sweep(base: TrainOptions, given: ReadonlySet<keyof TrainOptions>, epochs: number,
-  alphas = SWEEP_ALPHAS, gammas = SWEEP_GAMMAS): Promise<SweepResult> {
+  alphas: AlphaEntry[] = SWEEP_ALPHAS, gammas = SWEEP_GAMMAS): Promise<SweepResult> {
   const cells = alphas.flatMap((alpha) => gammas.map((gamma) => ({ alpha, gamma, out: cellDir(base.out, alpha, gamma) })));
   const started = cells.filter((c) => existsSync(join(c.out, 'last.safetensors')));
   if (!base.resume && started.length) {
@@ -42,10 +41,8 @@ export async function sweep(base: TrainOptions, given: ReadonlySet<keyof TrainOp
     best.set(cell.out, Math.max(...run.history.map((h) => h.valAcc)));
   }
   const table = alphas.map((alpha) => gammas.map((gamma) => best.get(cellDir(base.out, alpha, gamma))!));
-  const lines = [`| alpha \\ gamma | ${gammas.join(' | ')} |`, `|---|${gammas.map(() => '---:').join('|')}|`,
-    ...table.map((row, i) => `| ${alphas[i]} | ${row.map((v) => (100 * v).toFixed(2)).join(' | ')} |`)];
-  const text = `Best validation accuracy (%) after ${epochs} epochs, ${base.arch} at ${base.imageSize}px:\n\n${lines.join('\n')}\n`;
-  writeFileSync(join(base.out, 'sweep.md'), text);
-  console.log(text);
+  const result = { epochs, arch: base.arch, imageSize: base.imageSize, alphas, gammas, table };
+  writeSweepGrid(base.out, result);
+  console.log(sweepMarkdown(result));
   return { table, interrupted: false };
 }

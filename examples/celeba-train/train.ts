@@ -14,6 +14,10 @@ import { Progress } from './progress.ts';
 import { writeReport } from './report.ts';
 import { resumeOptions } from './resume.ts';
 import { checkRunInputs } from './validate.ts';
+import { SkipLog } from './skipped.ts';
+import { readSweepGrid } from './sweep_grid.ts';
+import type { TrainingData } from './dataset.ts';
+import { warnAboutStart } from './report_facts.ts';
 
 export interface RunSummary { out: string; history: EpochMetrics[]; selectedEpoch: number; bestValEpoch: number; val: EvalResult; test: EvalResult | null; interrupted: boolean }
 
@@ -53,9 +57,13 @@ export async function train(requested: TrainOptions, given: ReadonlySet<keyof Tr
   checkRunInputs(opts);
   checkWritable(opts.out);
   if (opts.resume && !resumed) log(`--resume: no checkpoint in ${opts.out}, starting from scratch`);
-  await initGpu();
   const root = await datasetRoot(opts, log);
-  const ds = loadDataset(root, opts);
+  const ds = loadDataset(root, opts); // bad data stops the run before the device starts
+  const skips = new SkipLog(log);
+  skips.labelLines(ds.problems);
+  warnAboutStart(opts, ds, log);
+  if (opts.sweepResult) readSweepGrid(opts.sweepResult); // a wrong --sweep-result fails now, not after training
+  await initGpu();
   const A = ds.attributes.length;
   const alpha = resumed?.state.alpha ?? alphaVector(ds, opts.alphaRule);
   const spec: LossSpec = { kind: opts.loss, alpha, gamma: opts.gamma };
@@ -89,23 +97,24 @@ export async function train(requested: TrainOptions, given: ReadonlySet<keyof Tr
     model.train();
     for (let epoch = history.length + 1; epoch <= opts.epochs; epoch++) {
       const sums: PartialEpoch = partial ?? { lossSum: 0, steps: 0, images: 0, correct: new Array(A).fill(0), seconds: 0 };
+      const skippedImages = sums.skippedImages ?? [];
       partial = null;
       accuracy.reset();
       const t0 = performance.now() - sums.seconds * 1000;
       const progress = new Progress(`epoch ${epoch}/${opts.epochs} train`, trainLoader.batchesPerEpoch,
         (eta) => runEta(history, opts.epochs - epoch, eta, (performance.now() - t0) / 1000));
-      let skipped = 0;
       for await (const batch of trainLoader.epoch()) {
         const loss = await trainStep(model, optimizer, batch, spec, accuracy, ++globalStep);
         if (opts.autotune && sums.steps === 0) {
           const tuned = await tunePending();
           if (tuned.length) log(`autotune: measured ${tuned.length} kernel shapes on this adapter (cached for later runs)`);
         }
-        sums.lossSum += loss; sums.steps++; sums.images += batch.size; skipped += batch.skipped.length;
+        sums.lossSum += loss; sums.steps++; sums.images += batch.size;
+        skippedImages.push(...skips.images('train', batch.skipped));
         progress.update(sums.steps, sums.images, sums.lossSum / sums.steps);
         if (interrupt) {
           const counts = await accuracy.read();
-          partial = { ...sums, correct: sums.correct.map((c, j) => c + counts.correct[j]), seconds: (performance.now() - t0) / 1000 };
+          partial = { ...sums, correct: sums.correct.map((c, j) => c + counts.correct[j]), seconds: (performance.now() - t0) / 1000, skippedImages };
           await saveCheckpoint(lastPath, model, optimizer, runState());
           log(`checkpoint saved to ${lastPath} (epoch ${epoch}, step ${sums.steps}); resume with --resume`);
           return await summarize(opts, history, ds, spec, true);
@@ -114,12 +123,15 @@ export async function train(requested: TrainOptions, given: ReadonlySet<keyof Tr
       const trainCounts = await accuracy.read();
       const trainAttrAcc = sums.correct.map((c, j) => (c + trainCounts.correct[j]) / sums.images);
       const val = await evaluate(model, valLoader, spec, `epoch ${epoch}/${opts.epochs} val`, A);
+      skippedImages.push(...skips.images('val', val.skipped));
+      const skipped = skippedImages.length;
       const lr = optimizer.lr;
       scheduler.step(val.loss);
       const seconds = (performance.now() - t0) / 1000;
       const metrics: EpochMetrics = {
         epoch, lr, trainLoss: sums.lossSum / sums.steps, trainAcc: mean(trainAttrAcc), valLoss: val.loss, valAcc: val.meanAccuracy,
         trainAttrAcc, valAttrAcc: val.accuracy, seconds, imagesPerSec: sums.images / seconds, skipped,
+        ...(skipped ? { skippedImages } : {}),
       };
       history.push(metrics);
       await saveCheckpoint(epochFile(opts.out, epoch), model, optimizer, runState());
@@ -133,7 +145,7 @@ export async function train(requested: TrainOptions, given: ReadonlySet<keyof Tr
       atomicWrite(join(opts.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h) + '\n').join(''));
       log(`epoch ${epoch}: train loss ${metrics.trainLoss.toFixed(4)} acc ${(100 * metrics.trainAcc).toFixed(2)}% | ` +
         `val loss ${metrics.valLoss.toFixed(4)} acc ${(100 * metrics.valAcc).toFixed(2)}% | lr ${+lr.toPrecision(6)} | ${seconds.toFixed(1)} s, ` +
-        `${metrics.imagesPerSec.toFixed(1)} img/s${skipped ? ` | ${skipped} unreadable images skipped` : ''}`);
+        `${metrics.imagesPerSec.toFixed(1)} img/s${skipped ? ` | ${skipped} unreadable images skipped (train and val)` : ''}`);
     }
   } finally {
     process.off('SIGINT', onSigint);
@@ -181,17 +193,19 @@ export function selectEpochs(history: EpochMetrics[]): { selected: number; bestV
   return { selected: selected.epoch, bestVal: bestVal.epoch };
 }
 
-async function summarize(opts: TrainOptions, history: EpochMetrics[], ds: CelebADataset, spec: LossSpec, interrupted: boolean): Promise<RunSummary> {
+async function summarize(opts: TrainOptions, history: EpochMetrics[], ds: TrainingData, spec: LossSpec, interrupted: boolean): Promise<RunSummary> {
   if (interrupted || history.length === 0) {
-    return { out: opts.out, history, selectedEpoch: 0, bestValEpoch: 0, val: { loss: NaN, accuracy: [], meanAccuracy: NaN, images: 0 }, test: null, interrupted };
+    return { out: opts.out, history, selectedEpoch: 0, bestValEpoch: 0, val: { loss: NaN, accuracy: [], meanAccuracy: NaN, images: 0, skipped: [] }, test: null, interrupted };
   }
   const { selected, bestVal } = selectEpochs(history);
+  const evalStart = performance.now();
   const results = await evaluateCheckpoint(join(opts.out, 'selected.safetensors'), ds, opts, spec, ['val', 'test']);
+  new SkipLog(log).images('test', results.test?.skipped ?? []); // train and val skips were named during the epochs
   // on the synthetic set the best-validation checkpoint is evaluated on test too, for the rendered-attribute figure
   const bestValTest = opts.data === null && bestVal !== selected
     ? (await evaluateCheckpoint(join(opts.out, 'best-val.safetensors'), ds, opts, spec, ['test'])).test ?? null
     : opts.data === null ? results.test ?? null : null;
-  await writeReport(opts, ds, history, selected, bestVal, results.val!, results.test ?? null, bestValTest);
+  await writeReport(opts, ds, history, selected, bestVal, results.val!, results.test ?? null, bestValTest, (performance.now() - evalStart) / 1000);
   log(`selected epoch ${selected} (least train/val accuracy gap); val ${(100 * results.val!.meanAccuracy).toFixed(2)}%` +
     (results.test ? `, test ${(100 * results.test.meanAccuracy).toFixed(2)}%` : '') + `; report: ${join(opts.out, 'report.md')}`);
   return { out: opts.out, history, selectedEpoch: selected, bestValEpoch: bestVal, val: results.val!, test: results.test ?? null, interrupted };

@@ -33,17 +33,37 @@ export function decodeImage(bytes: Uint8Array, file = '<bytes>'): RgbImage {
 }
 
 export function decodeJpeg(bytes: Uint8Array, file = '<bytes>'): RgbImage {
+  // jpeg-js turns a header without a scan into a uniform grey image: refuse it here.
+  if (!hasScan(bytes)) throw new ImageDecodeError(file, 'corrupt or truncated JPEG: no image data after the header');
   let img: { width: number; height: number; data: Uint8Array };
   try {
     // tolerantDecoding off: a damaged scan must fail loudly rather than yield a partly grey face.
     img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: 64 });
   } catch (err) {
-    throw new ImageDecodeError(file, `corrupt or truncated JPEG: ${(err as Error).message}`);
+    // jpeg-js's own errors are plain Errors with a readable reason; a TypeError or RangeError is
+    // its internals tripping over missing tables, whose message would mean nothing to a user.
+    const detail = err instanceof TypeError || err instanceof RangeError ? 'damaged header (missing or invalid tables)' : (err as Error).message;
+    throw new ImageDecodeError(file, `corrupt or truncated JPEG: ${detail}`);
   }
   if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 3) {
     throw new ImageDecodeError(file, 'corrupt JPEG: no image data');
   }
   return { width: img.width, height: img.height, data: img.data };
+}
+
+/** Walks the marker segments up to the first start-of-scan; true when one is found with data after it. */
+function hasScan(bytes: Uint8Array): boolean {
+  let i = 2;
+  while (i + 4 <= bytes.length) {
+    if (bytes[i] !== 0xff) return true; // not a segment boundary: let the decoder give its reason
+    const marker = bytes[i + 1];
+    if (marker === 0xff) { i++; continue; } // fill byte
+    if (marker === 0xd9) return false; // end of image before any scan
+    const length = (bytes[i + 2] << 8) | bytes[i + 3];
+    if (marker === 0xda) return i + 2 + length < bytes.length;
+    i += 2 + length;
+  }
+  return false;
 }
 
 export function decodePng(bytes: Uint8Array, file = '<bytes>'): RgbImage {

@@ -11,6 +11,6 @@ export * from './augment.ts';
 export * from './dataset.ts';
 export { encodeJpeg } from './jpeg_encode.ts';
 export {
-  ImageLoader, createLoader, type Batch, type EpochReport, type LoaderOptions, type LoaderState,
+  ImageLoader, ImageReadError, createLoader, type Batch, type EpochReport, type LoaderOptions, type LoaderState,
 } from './loader.ts';
 export { defaultWorkerCount, startTsWorker } from './threads.ts';

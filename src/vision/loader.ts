@@ -66,6 +66,14 @@ export interface EpochReport {
   excluded: number;
 }
 
+/** An image of the dataset could not be read or decoded (without skipBadImages). */
+export class ImageReadError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(message);
+    this.name = 'ImageReadError';
+  }
+}
+
 interface Pending {
   resolve: (r: BatchDone) => void;
   reject: (e: Error) => void;
@@ -224,7 +232,7 @@ export class ImageLoader {
     if (!p) return;
     slot.pending.delete(reply.id);
     if (slot.pending.size === 0) slot.worker.unref();
-    if ('error' in reply) p.reject(new Error(`epoch ${p.job.epoch}: ${reply.error}`));
+    if ('error' in reply) p.reject(new ImageReadError(reply.path, `epoch ${p.job.epoch + 1}: ${reply.error}`)); // 1-based, as progress shows
     else p.resolve(reply);
   }
 

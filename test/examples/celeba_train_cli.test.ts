@@ -89,7 +89,7 @@ s('--resume takes more --epochs and a new --lr; --keep-checkpoints 1 keeps one e
 
 s('bad arguments fail at once with one line and status 1', async () => {
   await refused(['sweep', '--sweep-epochs', 'abc'], /--sweep-epochs: 'abc' is not an integer >= 1/);
-  await refused(['sweep', '--sweep-alphas', '0.1,0.25,x,1'], /--sweep-alphas: entry 3 'x' is not a number in \[0, 1\]/);
+  await refused(['sweep', '--sweep-alphas', '0.1,0.25,x,1'], /--sweep-alphas: 'x' is not a number in \(0, 1\], 'report' or 'within'/);
   await refused(['eval', '--checkpoint', join(out, 'selected.safetensors'), '--split', 'vall'], /--split: 'vall' is not one of val, test, both/);
   await refused(['eval', '--checkpoint', join(root, 'nope.safetensors')], /--checkpoint .*nope\.safetensors: no such file/);
   await refused(['train', '--batch', '0', '--out', join(root, 'x')], /--batch: '0' is not an integer >= 1/);

@@ -51,7 +51,7 @@ function asTested(shown: string[]): string[] | null {
   if (command === 'train') return [...args, ...SMALL, '--epochs', '2'];
   if (command === 'demo') return [...args, ...SMALL, '--synthetic-count', '80', '--epochs', '1'];
   if (command === 'eval') return [...args, '--limit-val', '8', '--workers', '1'];
-  if (command === 'predict') return args;
+  if (command === 'predict' || command === 'check') return args;
   if (command === 'sweep') {
     const i = args.indexOf('--sweep-epochs');
     const shrunk = i >= 0 ? args.map((a, j) => (j === i + 1 ? '1' : a)) : [...args, '--sweep-epochs', '1'];

@@ -32,7 +32,7 @@ s('flags are read with their ranges, and the given ones are recorded', () => {
     [['--resume=yes'], /--resume: 'yes' is not true or false/],
     [['--gamma', '--batch', '8'], /--gamma needs a value/],
     [['--limit-train', ''], /--limit-train: '' is not an integer >= 1/],
-    [['--alpha-rule', '1.5'], /--alpha-rule: '1.5' is not 'report', 'none' or a number in \[0, 1\]/],
+    [['--alpha-rule', '1.5'], /--alpha-rule: '1.5' is not 'report', 'within', 'none' or a number in \[0, 1\]/],
     [['--bogus'], /unknown option --bogus/],
   ];
   for (const [argv, message] of bad) assert.throws(() => parseTrainFlags(argv), message, argv.join(' '));
@@ -68,6 +68,7 @@ s('every flag in --help has its placeholder and default; every command has help 
   for (const command of ['overview', 'train', 'eval', 'predict', 'sweep', 'demo']) {
     assert.match(COMMAND_HELP[command], /exit status:[\s\S]*130/, command);
   }
+  assert.match(COMMAND_HELP.check, /--data DIR[\s\S]*--image-dir DIR[\s\S]*exit status:\n  0 +the data is clean\n  1 /);
   assert.match(COMMAND_HELP.sweep, /--sweep-epochs N[\s\S]*--sweep-alphas LIST[\s\S]*--resume/);
 });
 

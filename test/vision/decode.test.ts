@@ -73,6 +73,18 @@ s('corrupt, truncated, empty and non-image files throw ImageDecodeError naming t
     ['text.jpg', new TextEncoder().encode('not an image'), /not a JPEG or PNG/],
     ['truncated.png', bytes('card.png').subarray(0, 300), /corrupt or truncated PNG/],
   ];
+  // Header-only (every segment up to the scan, then end-of-image): jpeg-js alone returns a grey image.
+  const sos = jpg.findIndex((b, i) => b === 0xff && jpg[i + 1] === 0xda);
+  cases.push(['header-only.jpg', Uint8Array.from([...jpg.subarray(0, sos), 0xff, 0xd9]), /no image data after the header/]);
+  // Without its Huffman tables the decoder fails inside its internals: no TypeError text may leak.
+  const withoutTables: number[] = [0xff, 0xd8];
+  for (let i = 2; i < sos;) {
+    const length = (jpg[i + 2] << 8) | jpg[i + 3];
+    if (jpg[i + 1] !== 0xc4) withoutTables.push(...jpg.subarray(i, i + 2 + length));
+    i += 2 + length;
+  }
+  withoutTables.push(...jpg.subarray(sos));
+  cases.push(['no-tables.jpg', Uint8Array.from(withoutTables), /corrupt or truncated JPEG: damaged header \(missing or invalid tables\)\)$/]);
   const garbled = jpg.slice();
   for (let i = 200; i < garbled.length - 2; i += 13) garbled[i] ^= 0xa5;
   cases.push(['garbled.jpg', garbled, /corrupt or truncated JPEG/]);

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyEval, createLoader, decodeImage, imageRng, splitIndices, transformImage, type Batch, type EpochReport, type LoaderOptions } from '../../src/vision/index.ts';
+import { applyEval, createLoader, ImageReadError, decodeImage, imageRng, splitIndices, transformImage, type Batch, type EpochReport, type LoaderOptions } from '../../src/vision/index.ts';
 import { celebaTrainTransform, readCelebA, type CelebADataset } from '../../examples/celeba-train/celeba/index.ts';
 import { copySet, syntheticSet } from './helpers.ts';
 
@@ -113,7 +113,11 @@ s('a corrupt, truncated or missing image: the epoch rejects naming it, or skipBa
   const bad = readCelebA(dir, { skipBadImages: true });
   await within(collect({ dataset: bad, batchSize: 4, transform: EVAL, workers: 1 }), 20000).then(
     () => assert.unreachable('epoch succeeded'),
-    (err: Error) => assert.match(err.message, /^epoch 0: \S*000003\.jpg: cannot decode image \(corrupt or truncated JPEG/),
+    (err: Error) => {
+      assert.instance(err, ImageReadError);
+      assert.match((err as ImageReadError).path, /000003\.jpg$/);
+      assert.match(err.message, /^epoch 1: \S*000003\.jpg: cannot decode image \(corrupt or truncated JPEG/);
+    },
   );
   const reports: EpochReport[] = [];
   const skipping = await collect({

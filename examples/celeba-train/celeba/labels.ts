@@ -162,9 +162,11 @@ export interface CelebALabels {
 }
 
 /** Match partition entries to attribute entries by file name; order follows the attribute file. */
-export function joinLabels(attr: AttributeList, part: PartitionList, opts: { lenient?: boolean } = {}): CelebALabels {
+export function joinLabels(attr: AttributeList, part: PartitionList,
+  opts: { lenient?: boolean; attrFile?: string; partitionFile?: string } = {}): CelebALabels {
   const problems = [...attr.problems, ...part.problems];
   const lenient = opts.lenient ?? false;
+  const attrFile = opts.attrFile ?? ATTR_FILE, partitionFile = opts.partitionFile ?? PARTITION_FILE; // as messages name them
   const index = new Map<string, number>();
   attr.files.forEach((f, i) => index.set(f, i));
   const split = new Int16Array(attr.files.length).fill(-1);
@@ -172,13 +174,13 @@ export function joinLabels(attr: AttributeList, part: PartitionList, opts: { len
     const at = index.get(f);
     if (at === undefined) {
       if (attr.rejected.has(f)) return;
-      reporter(PARTITION_FILE, lenient, problems)(part.lines[i], `unknown image ${f} (not in ${ATTR_FILE})`);
+      reporter(partitionFile, lenient, problems)(part.lines[i], `unknown image ${f} (not in ${attrFile})`);
     } else split[at] = part.splits[i];
   });
   const keep: number[] = [];
   split.forEach((sp, i) => {
     if (sp >= 0) keep.push(i);
-    else if (!part.rejected.has(attr.files[i])) reporter(ATTR_FILE, lenient, problems)(attr.lines[i], `${attr.files[i]} has no split in ${PARTITION_FILE}`);
+    else if (!part.rejected.has(attr.files[i])) reporter(attrFile, lenient, problems)(attr.lines[i], `${attr.files[i]} has no split in ${partitionFile}`);
   });
   const k = attr.attributes.length;
   const labels = new Uint8Array(keep.length * k);
