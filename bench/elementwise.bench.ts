@@ -1,6 +1,6 @@
 // Elementwise and reduction kernels at ResNeSt-50 layer1 activation size (batch 8, 256 x 56 x 56 -> scaled 1/2 spatially).
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import { elementwiseBinary, elementwiseUnary, elementwiseReluBackward, binaryCpu } from '../kernels/elementwise.ts';
 import { reduceSum, sumCpu } from '../kernels/reduce.ts';
 

@@ -3,7 +3,7 @@
 // Bytes: every tensor read or written once per pass.
 import { withVersion, type BenchCase } from './harness.ts';
 import { allChoices } from '../kernels/versions.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import {
   splitAttentionRadixSumBackward, radixSumCpu, splitAttentionRadixSumForward, splitAttentionRSoftmaxForward, splitAttentionCombineBackward, splitAttentionCombineCpu,
   splitAttentionCombineForward, splitAttentionFamily, splitAttentionPoolBackward, splitAttentionPoolCpu, splitAttentionPoolForward,
