@@ -7,6 +7,8 @@
 //   --quick        smaller shapes and fewer repetitions (about 5 minutes)
 //   --markdown     print the tables; with --write-docs, write them into docs/PERFORMANCE.md
 //                  (between its bench markers) and draw docs/performance.png
+//   --model GPUS   no measuring: the roofline model of the ResNeSt-50 step on named GPUs
+//                  (bench/model/gpus.ts; e.g. H200,A100,RTX4090,M2), with --write-docs into docs/PERFORMANCE.md
 //   --from FILE    no measuring: the report of an earlier run (for --markdown / --write-docs);
 //                  repeated, later reports replace the families they contain (a re-run of one)
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { measurePeaks, runCase, formatRow, type BenchCase, type BenchResult, typ
 import { spliceDocs, toMarkdown, type Report } from './report.ts';
 import { performanceChart } from './chart.ts';
 import { endToEndCases } from './train_step.ts';
+import { runModel } from './model/run.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -114,6 +117,13 @@ function merge(files: string[]): Report {
     (first.merged ??= []).push({ families, revision: r.revision, date: r.date, quick: r.quick, peaks: r.peaks, load: r.load });
   }
   return first;
+}
+
+const modelled = option('model');
+if (modelled !== undefined) {
+  if (modelled.startsWith('--')) throw new Error('--model needs GPU names, e.g. --model H200,A100');
+  runModel(modelled, { writeDocs: flag('write-docs'), capture: !flag('no-capture') });
+  process.exit(0);
 }
 
 const from = options('from');
