@@ -124,8 +124,13 @@ function merge(files: string[]): Report {
 
 const modelled = option('model');
 if (modelled !== undefined) {
-  if (modelled.startsWith('--')) throw new Error('--model needs GPU names, e.g. --model H200,A100');
-  runModel(modelled, { writeDocs: flag('write-docs'), capture: !flag('no-capture') });
+  try {
+    if (modelled.startsWith('--')) throw new Error('--model needs GPU names, e.g. --model H200,A100');
+    runModel(modelled, { writeDocs: flag('write-docs'), capture: !flag('no-capture') });
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(2);
+  }
   process.exit(0);
 }
 

@@ -84,7 +84,7 @@ peer_spec='{"sizes": [224, 320], "batch": 32, "steps": 10, "warmup": 3}'
 if [[ $quick == 1 ]]; then quick_flag=(--quick); peer_spec='{"sizes": [64], "batch": 2, "steps": 2, "warmup": 1, "modes": ["f32"]}'; fi
 
 status=0
-"$work/node" "$work/bench.mjs" "${quick_flag[@]}" --autotune-file "$work/autotune.json" --out "$work/webgpu.json" || status=$?
+"$work/node" "$work/bench.mjs" ${quick_flag[@]+"${quick_flag[@]}"} --autotune-file "$work/autotune.json" --out "$work/webgpu.json" || status=$?
 if command -v python3 >/dev/null 2>&1; then
   python3 "$here/torch_peer.py" "$peer_spec" >"$work/torch.json" || { echo "run.sh: the PyTorch peer failed" >&2; status=1; }
 else

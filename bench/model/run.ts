@@ -1,7 +1,7 @@
 // `npm run bench -- --model H200[,A100,...] [--write-docs] [--no-capture]`: the roofline model of
 // ResNeSt-50 training steps (224 and 320 px, batch 32) on named GPUs, printed as markdown;
 // --write-docs puts it into docs/PERFORMANCE.md between the model markers.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gpuSpec } from './gpus.ts';
@@ -17,9 +17,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Records the real step at this size in a child process (the recorded batch is never submitted). */
 export function captureInChild(size: number, batch: number): Capture {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', `${root}bench/model/capture.ts`, 'resnest50', String(size), String(batch)],
-    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 2 ** 20 });
-  return JSON.parse(out) as Capture;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `${root}bench/model/capture.ts`, 'resnest50', String(size), String(batch)],
+    { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) {
+    throw new Error(`recording the step at ${size} x ${size}, batch ${batch} failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' / ')}` +
+      ' (--no-capture models without it)');
+  }
+  return JSON.parse(r.stdout) as Capture;
 }
 
 export function modelReport(names: string[], captures: Map<number, Capture | null>): string {
