@@ -11,7 +11,7 @@ import { Bottleneck, type ResNeStConfig } from '../../src/nn/index.ts';
 import { Rng } from '../../src/rng.ts';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt, conv2dMacs,
-  conv2dVersion, type Conv2dGeometry,
+  conv2dVersion, versions, type Conv2dGeometry,
 } from '../../kernels/conv2d.ts';
 import { makeTrainStep, type TrainStep } from '../train_step.ts';
 import { stepWork } from '../model/resnest_ops.ts';
@@ -41,41 +41,50 @@ export function stepConvolutions(size: number, batch: number): { name: string; g
   return out;
 }
 
-export function convCases(size: number, batch: number, limit = Infinity): BenchCase[] {
+/**
+ * Every convolution's passes with the version each op is tuned to; or, given `forced`, the named
+ * convolutions with every version in that list able to run them (the versions side by side).
+ */
+export function convCases(size: number, batch: number, limit = Infinity, forced?: { names: string[]; versions: string[] }): BenchCase[] {
+  const convs = stepConvolutions(size, batch);
+  if (!forced) return convs.slice(0, limit).flatMap((c) => passCases(c));
+  return convs.filter((c) => forced.names.includes(c.name))
+    .flatMap((c) => forced.versions.filter((v) => v in versions && (versions[v].supports?.(c.g) ?? true)).flatMap((v) => passCases(c, v)));
+}
+
+function passCases({ name, g, inputGrad }: { name: string; g: Conv2dGeometry; inputGrad: boolean }, version?: string): BenchCase[] {
   const list: BenchCase[] = [];
-  for (const { name, g, inputGrad } of stepConvolutions(size, batch).slice(0, limit)) {
-    let t: Tensor[] | null = null;
-    const x = fill(g.n * g.c * g.h * g.w, 1), w = fill(g.co * (g.c / g.groups) * g.kh * g.kw, 2), dy = fill(g.n * g.co * g.ho * g.wo, 3);
-    const tensors = () => (t ??= [Tensor.fromArray(x, [g.n, g.c, g.h, g.w]), Tensor.fromArray(w, [g.co, g.c / g.groups, g.kh, g.kw]),
-      Tensor.fromArray(dy, [g.n, g.co, g.ho, g.wo]), Tensor.empty([g.n, g.co, g.ho, g.wo], 'y'), Tensor.empty([g.n, g.c, g.h, g.w], 'dx'),
-      Tensor.empty([g.co, g.c / g.groups, g.kh, g.kw], 'dw')]);
-    const macs = conv2dMacs(g);
-    const ops = inputGrad ? (['fwd', 'dX', 'dW'] as const) : (['fwd', 'dW'] as const);
-    ops.forEach((op, i) => {
-      const kernelOp = op === 'fwd' ? 'fwd' : op === 'dX' ? 'bwd_input' : 'bwd_weight';
-      const record = () => {
-        const [tx, tw, tdy, ty, tdx, tdw] = tensors();
-        if (op === 'fwd') conv2dForward(g, tx.binding, tw.binding, null, ty.binding);
-        else if (op === 'dX') conv2dBackwardInput(g, tdy.binding, tw.binding, tdx.binding);
-        else conv2dBackwardWeight(g, tx.binding, tdy.binding, tdw.binding);
-      };
-      list.push({
-        family: 'conv2d',
-        name: `${name} ${g.c}->${g.co} ${g.kh}x${g.kw}${g.sh > 1 ? ` s${g.sh}` : ''}${g.groups > 1 ? ` g${g.groups}` : ''} @${g.h} ${op} ${conv2dVersion(kernelOp, g)}`,
-        flops: 2 * macs,
-        record,
-        validate: async () => {
-          record();
-          const [, , , ty, tdx, tdw] = tensors();
-          if (op === 'fwd') checkSampled('y', await ty.toArray(), (k) => conv2dFwdAt(g, x, w, k), macs / (g.n * g.co * g.ho * g.wo));
-          if (op === 'dX') checkSampled('dx', await tdx.toArray(), (k) => conv2dBwdInputAt(g, dy, w, k), macs / (g.n * g.c * g.h * g.w));
-          if (op === 'dW') checkSampled('dw', await tdw.toArray(), (k) => conv2dBwdWeightAt(g, x, dy, k), g.n * g.ho * g.wo);
-        },
-        // the tensors serve the shape's three passes: freed after the last
-        dispose: () => { if (i === ops.length - 1) { for (const tt of t ?? []) tt.dispose(); t = null; } },
-      });
+  let t: Tensor[] | null = null;
+  const x = fill(g.n * g.c * g.h * g.w, 1), w = fill(g.co * (g.c / g.groups) * g.kh * g.kw, 2), dy = fill(g.n * g.co * g.ho * g.wo, 3);
+  const tensors = () => (t ??= [Tensor.fromArray(x, [g.n, g.c, g.h, g.w]), Tensor.fromArray(w, [g.co, g.c / g.groups, g.kh, g.kw]),
+    Tensor.fromArray(dy, [g.n, g.co, g.ho, g.wo]), Tensor.empty([g.n, g.co, g.ho, g.wo], 'y'), Tensor.empty([g.n, g.c, g.h, g.w], 'dx'),
+    Tensor.empty([g.co, g.c / g.groups, g.kh, g.kw], 'dw')]);
+  const macs = conv2dMacs(g);
+  const ops = inputGrad ? (['fwd', 'dX', 'dW'] as const) : (['fwd', 'dW'] as const);
+  ops.forEach((op, i) => {
+    const kernelOp = op === 'fwd' ? 'fwd' : op === 'dX' ? 'bwd_input' : 'bwd_weight';
+    const record = () => {
+      const [tx, tw, tdy, ty, tdx, tdw] = tensors();
+      if (op === 'fwd') conv2dForward(g, tx.binding, tw.binding, null, ty.binding, { version });
+      else if (op === 'dX') conv2dBackwardInput(g, tdy.binding, tw.binding, tdx.binding, { version });
+      else conv2dBackwardWeight(g, tx.binding, tdy.binding, tdw.binding, { version });
+    };
+    list.push({
+      family: version ? 'conv2d versions' : 'conv2d',
+      name: `${name} ${g.c}->${g.co} ${g.kh}x${g.kw}${g.sh > 1 ? ` s${g.sh}` : ''}${g.groups > 1 ? ` g${g.groups}` : ''} @${g.h} ${op} ${version ?? conv2dVersion(kernelOp, g)}`,
+      flops: 2 * macs,
+      record,
+      validate: async () => {
+        record();
+        const [, , , ty, tdx, tdw] = tensors();
+        if (op === 'fwd') checkSampled('y', await ty.toArray(), (k) => conv2dFwdAt(g, x, w, k), macs / (g.n * g.co * g.ho * g.wo));
+        if (op === 'dX') checkSampled('dx', await tdx.toArray(), (k) => conv2dBwdInputAt(g, dy, w, k), macs / (g.n * g.c * g.h * g.w));
+        if (op === 'dW') checkSampled('dw', await tdw.toArray(), (k) => conv2dBwdWeightAt(g, x, dy, k), g.n * g.ho * g.wo);
+      },
+      // the tensors serve the shape's three passes: freed after the last
+      dispose: () => { if (i === ops.length - 1) { for (const tt of t ?? []) tt.dispose(); t = null; } },
     });
-  }
+  });
   return list;
 }
 

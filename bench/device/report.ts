@@ -67,7 +67,9 @@ export function deviceMarkdown(r: DeviceReport): string {
   const block = r.results.filter((x) => x.family === 'bottleneck');
   if (block.length) lines.push('', '### Bottleneck block', '', ...caseRows(block));
   const conv = r.results.filter((x) => x.family === 'conv2d');
-  if (conv.length) lines.push('', '### Convolution passes at ResNeSt-50 shapes', '', ...caseRows(conv));
+  if (conv.length) lines.push('', '### Convolution passes at ResNeSt-50 shapes (the tuned version of each)', '', ...caseRows(conv));
+  const side = r.results.filter((x) => x.family === 'conv2d versions');
+  if (side.length) lines.push('', '### Convolution versions side by side', '', ...caseRows(side));
   if (r.failed?.length) lines.push('', `**Failed to run:** ${r.failed.join('; ')}.`);
   return lines.join('\n');
 }

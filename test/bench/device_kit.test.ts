@@ -43,6 +43,8 @@ s('the kit builds within its budget and runs from a bare folder on this adapter'
     const conv = report.results.filter((x) => x.family === 'conv2d');
     assert.ok(conv.length >= 8 && conv.every((x) => x.valid === true), 'every convolution pass validated against the f64 reference');
     for (const op of ['fwd', 'dX', 'dW']) assert.ok(conv.some((x) => x.name.includes(` ${op} `)), op);
+    const side = report.results.filter((x) => x.family === 'conv2d versions');
+    assert.ok(new Set(side.map((x) => x.name.split(' ').pop())).size >= 2 && side.every((x) => x.valid === true), 'versions side by side, validated');
     assert.ok(report.results.some((x) => x.family === 'bottleneck' && x.valid === true));
     const step = report.results.find((x) => x.family === 'end-to-end');
     assert.ok(step && step.valid === true && step.perRep?.submissions === 1, 'one submission per training step');
