@@ -71,3 +71,31 @@ export function bwdInputGemm(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: Chu
 export function bwdWeightGemm(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
   dispatch('bwd_weight', g, cog(g), cig(g) * g.kh * g.kw, g.n * g.ho * g.wo, accumulate, dy, x, null, dw, 0, label);
 }
+
+/** Whether this device runs version 6's weight gradient (shaders/conv2d_gemm_sg.wgsl needs subgroups). */
+export const hasSubgroups = (): boolean => gpu().features.has('subgroups');
+
+const SG_WG = 64;
+
+/**
+ * Version 6's weight gradient: one workgroup per 4 x 4 block of dW, its invocations splitting
+ * the sum over pixels and reducing with subgroupAdd; one dispatch, for the weight gradients
+ * with few outputs and long sums, where v5's 64 x 64 tiles leave most of a GPU idle.
+ */
+export function bwdWeightSubgroups(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
+  if (!hasSubgroups()) throw new Error(`${label}: conv2d v6 needs the 'subgroups' feature, which this device lacks`);
+  const m = cog(g), n = cig(g) * g.kh * g.kw, k = g.n * g.ho * g.wo;
+  const tilesN = Math.ceil(n / 4), tiles = Math.ceil(m / 4) * tilesN;
+  const maxDim = gpu().limits.maxComputeWorkgroupsPerDimension;
+  const gy = Math.ceil(tiles / maxDim);
+  launch({ shader: 'conv2d_gemm_sg', entry: 'conv2d_bwd_weight_v6', bindings: ['read', 'read', 'write', 'uniform'], constants: { WG: SG_WG } },
+    [dy.binding, x.binding, dw], packParams([
+      ['u32', g.n], ['u32', g.c], ['u32', g.h], ['u32', g.w],
+      ['u32', g.co], ['u32', g.ho], ['u32', g.wo], ['u32', g.groups],
+      ['u32', g.kh], ['u32', g.kw], ['u32', g.sh], ['u32', g.sw],
+      ['i32', g.ph], ['i32', g.pw], ['u32', g.dh], ['u32', g.dw],
+      ['u32', cig(g)], ['u32', cog(g)], ['u32', dy.base], ['u32', x.base],
+      ['u32', m], ['u32', n], ['u32', k], ['u32', accumulate ? 1 : 0],
+      ['u32', tilesN], ['u32', 0], ['u32', 0], ['u32', 0],
+    ]), [Math.ceil(tiles / gy), gy, g.groups], `${label} subgroups`);
+}

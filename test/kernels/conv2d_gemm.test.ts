@@ -1,4 +1,4 @@
-// conv2d v5 (kernels/conv2d_gemm.ts): forward, dX and dW against the f64 reference for every
+// conv2d v5 and v6 (kernels/conv2d_gemm.ts): forward, dX and dW against the f64 reference for every
 // stride / padding / dilation / groups case, with each tile shape forced, outputs that do not
 // fill whole tiles, a batch chunk bound past its buffer's start, and dW accumulating.
 import { suite } from 'uvu';
@@ -6,7 +6,9 @@ import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import { conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.ts';
 import { conv2dBwdInputCpu, conv2dBwdWeightCpu, conv2dFwdCpu } from '../../kernels/conv2d.ts';
-import { bwdInputGemm, bwdWeightGemm, fwdGemm, GEMM_TILES, setGemmTileForTests, type GemmTile } from '../../kernels/conv2d_gemm.ts';
+import {
+  bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILES, hasSubgroups, setGemmTileForTests, type GemmTile,
+} from '../../kernels/conv2d_gemm.ts';
 import { assertClose, randomArray, setupGpu } from '../helpers.ts';
 
 // f32 sums of up to a few hundred products of values in [-1, 1] against f64: 1e-4 absolute plus
@@ -30,7 +32,7 @@ const CASES: Case[] = [
   { name: '3x3 g2, 70 channels (n past one tile)', x: [2, 20, 9, 9], w: [70, 10, 3, 3], opts: { padding: 1, groups: 2 } },
 ];
 
-const s = suite('kernels: conv2d v5 (tiled implicit GEMM, one dispatch per pass)');
+const s = suite('kernels: conv2d v5 (tiled implicit GEMM, one dispatch per pass) and v6 (subgroup dW)');
 s.before(setupGpu);
 s.after(() => setGemmTileForTests(null));
 
@@ -67,6 +69,23 @@ for (const tile of [...GEMM_TILES, { bm: 16, bn: 32, bk: 8 }]) {
     for (const [i, c] of CASES.entries()) await check(c, tile, 100 + 10 * i);
   });
 }
+
+s('v6 weight gradient (subgroupAdd reduction) matches the f64 reference on every case, fresh and accumulated', async () => {
+  // lavapipe has the feature (8-wide subgroups); a device without it must say so
+  assert.ok(hasSubgroups(), 'this test needs an adapter with subgroups');
+  for (const [i, c] of CASES.entries()) {
+    const g = conv2dGeometry(c.x, c.w, null, c.opts);
+    const size = (sh: readonly number[]) => sh.reduce((a, b) => a * b, 1);
+    const xd = randomArray(size(c.x), 300 + i), dyd = randomArray(g.n * g.co * g.ho * g.wo, 400 + i), dw0 = randomArray(size(c.w), 500 + i);
+    const x = Tensor.fromArray(xd, c.x), dy = Tensor.fromArray(dyd, [g.n, g.co, g.ho, g.wo]), dw = Tensor.fromArray(dw0, c.w);
+    const io = (t: Tensor) => ({ binding: t.binding as Required<typeof t.binding>, base: 0 });
+    bwdWeightSubgroups(g, io(x), io(dy), dw.binding, true, `v6 ${c.name}`);
+    assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, xd, dyd).map((v, k) => v + dw0[k]), TOL_DW, `v6 ${c.name} dW accumulated`);
+    bwdWeightSubgroups(g, io(x), io(dy), dw.binding, false, `v6 ${c.name}`);
+    assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, xd, dyd), TOL_DW, `v6 ${c.name} dW`);
+    for (const t of [x, dy, dw]) t.dispose();
+  }
+});
 
 s('a tile the workgroup limits cannot hold is refused with its sizes', () => {
   assert.throws(() => setGemmTileForTests({ bm: 256, bn: 256, bk: 8 }), /tile 256x256x8 needs .* at most \d+ invocations/);
