@@ -5,15 +5,36 @@
 // the tape frees those as soon as their backward has run.
 import { gpu, type BufferRange } from './gpu/index.ts';
 import { Rng, defaultRng } from './rng.ts';
-import { tensorBackward, type TapeRecord } from './autograd/tape.ts';
-import { registerInScope } from './autograd/scope.ts';
 import { fillKernel } from '../kernels/elementwise.ts';
+
+/** What the tape attaches to a tensor an op computed (src/autograd/tape.ts). */
+export interface GradNode { readonly op: string }
+
+/**
+ * Autograd plugs in here (src/autograd installs both at load), so that this file imports
+ * nothing of it: `created` lets an open tidy() scope track a new tensor, `backward` is the walk.
+ */
+interface AutogradHooks {
+  created: (t: Tensor) => void;
+  backward: (root: Tensor, grad?: Tensor) => void;
+}
+const hooks: AutogradHooks = {
+  created: () => {},
+  backward: () => { throw new Error('backward(): the tape (src/autograd/tape.ts) is not loaded'); },
+};
+
+/** @internal */
+export function installAutograd(h: Partial<AutogradHooks>): void {
+  Object.assign(hooks, h);
+}
 
 // A region of a GPU buffer: a whole pooled buffer, or a slice of a larger one (a flat
 // parameter arena). `pooled` storage returns to the pool when the last tensor lets go.
+// `version` counts in-place writes of the values; views share it (PyTorch's version counter).
 class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly offset: number, readonly bytes: number, readonly pooled: boolean) {}
+  constructor(readonly buffer: GPUBuffer, readonly offset: number, readonly bytes: number, readonly pooled: boolean,
+    public version = 0) {}
 }
 
 /** Bytes a tensor of n values occupies: padded to whole vec4s, which the vec4 kernels rely on. */
@@ -37,12 +58,8 @@ export class Tensor {
   readonly label: string;
   requiresGrad: boolean;
   grad: Tensor | null = null;
-  /** @internal the record that produced this tensor */
-  node: TapeRecord | null = null;
-  /** @internal number of live tape records that reference this tensor */
-  tapeRefs = 0;
-  /** @internal freed by the tape once no record needs it */
-  tapeOwned = false;
+  /** @internal the tape record that produced this tensor; null for leaves */
+  node: GradNode | null = null;
   private storage: Storage | null;
 
   /** @internal use the static constructors or an op */
@@ -53,7 +70,7 @@ export class Tensor {
     this.label = opts.label ?? 'tensor';
     this.requiresGrad = opts.requiresGrad ?? false;
     this.storage = storage ?? new Storage(gpu().pool.acquire(paddedBytes(this.size), this.label), 0, paddedBytes(this.size), true);
-    registerInScope(this);
+    hooks.created(this);
   }
 
   /** @internal an uninitialised tensor from the pool (op outputs). */
@@ -113,8 +130,9 @@ export class Tensor {
     const bytes = paddedBytes(this.size);
     if ((region.size ?? bytes) < bytes) throw new Error(`moveTo: region of ${region.size} bytes for ${this.label} [${this.shape}]`);
     gpu().recorder.copy(from.buffer, from.offset, region.buffer, region.offset ?? 0, bytes);
+    const version = this.version + 1;
     this.releaseStorage();
-    this.storage = new Storage(region.buffer, region.offset ?? 0, bytes, false);
+    this.storage = new Storage(region.buffer, region.offset ?? 0, bytes, false, version);
   }
 
   /** @internal A tensor over a region of a buffer the caller owns (arenas); dispose() never frees it. */
@@ -124,6 +142,20 @@ export class Tensor {
 
   get disposed(): boolean {
     return this.storage === null;
+  }
+
+  /**
+   * Bumped by every in-place write of the values (write(), an optimizer step, a batch-norm
+   * running-statistics update, a load); shared with views. Copies derived from a tensor
+   * (eval mode's folded conv+BN weights) compare it to know they are current.
+   */
+  get version(): number {
+    return this.storage?.version ?? -1;
+  }
+
+  /** @internal called by code that writes the values in place on the device. */
+  markWritten(): void {
+    if (this.storage) this.storage.version++;
   }
 
   /** @internal a tensor sharing this one's storage under another shape. */
@@ -144,6 +176,7 @@ export class Tensor {
     }
     const { buffer, offset } = this.binding;
     gpu().recorder.upload(buffer, offset, data);
+    this.markWritten();
   }
 
   async toArray(): Promise<Float32Array> {
@@ -171,7 +204,7 @@ export class Tensor {
 
   /** Gradients of this tensor w.r.t. every leaf that requires them (PyTorch semantics). */
   backward(grad?: Tensor): void {
-    tensorBackward(this, grad);
+    hooks.backward(this, grad);
   }
 
   toString(): string {

@@ -1,12 +1,14 @@
 // tidy(): tensors created inside the scope and not returned are freed at its end, or handed
 // to the tape when a recorded backward still needs them.
-import type { Tensor } from '../tensor.ts';
+import { installAutograd, type Tensor } from '../tensor.ts';
+import { adoptIfHeld } from './tape.ts';
 
 const scopes: Set<Tensor>[] = [];
 
-export function registerInScope(t: Tensor): void {
+function registerInScope(t: Tensor): void {
   scopes[scopes.length - 1]?.add(t);
 }
+installAutograd({ created: registerInScope });
 
 function collect(value: unknown, into: Set<Tensor>, depth = 0): void {
   if (!value || typeof value !== 'object' || depth > 3) return;
@@ -28,8 +30,7 @@ export function tidy<T>(fn: () => T): T {
   collect(result, kept);
   for (const t of scope) {
     if (kept.has(t)) continue;
-    if (t.tapeRefs > 0) t.tapeOwned = true;
-    else t.dispose();
+    if (!adoptIfHeld(t)) t.dispose();
   }
   for (const t of kept) registerInScope(t); // returned tensors belong to the enclosing scope, if any
   return result;

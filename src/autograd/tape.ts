@@ -1,20 +1,34 @@
-// The tape: ops append a record (inputs, output, the tensors their backward needs, and a
-// closure dOut -> dInputs). Appending makes the tape topologically ordered, so backward is a
-// reverse walk. Fan-out accumulates (+=), leaves accumulate into .grad across calls, and
-// each record's saved tensors are freed as soon as its backward has run.
-import { Tensor } from '../tensor.ts';
+// The tape, micrograd's design at tensor granularity. An op runs its forward kernels, then
+// calls record(): when grad mode is on and an input requires grad, the tape appends
+// {inputs, output, backward} and takes the tensors the op handed over (saved for backward
+// only). Appending keeps the tape topologically ordered, so backward is a reverse walk.
+//
+// The protocol, all of it:
+//   - backward(dOut, needs) returns one entry per input: a gradient where needs[k], else null.
+//     It never disposes, copies or marks anything; it may return dOut itself or a view of it.
+//   - The tape owns every gradient tensor: it copies a tensor that reaches two places (gradients
+//     accumulate in place), disposes dOut when no input took it, and adds leaf gradients into
+//     .grad across calls (PyTorch semantics).
+//   - The tape holds each record's inputs, output and handed-over tensors until its backward has
+//     run (or clearTape()), then frees those it owns: the handed-over ones, and those tidy()
+//     gave it (made in a scope, not returned, still needed here).
+import { Tensor, installAutograd, type GradNode } from '../tensor.ts';
 import { axpyKernel, unaryKernel } from '../../kernels/elementwise.ts';
 
-export interface TapeRecord {
-  op: string;
-  inputs: Tensor[];
+/** d(loss)/d(output) -> d(loss)/d(inputs); needs[k] says whether input k wants one. */
+export type BackwardFn = (dOut: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+
+interface TapeRecord extends GradNode {
+  inputs: readonly (Tensor | null)[];
   output: Tensor;
-  refs: Tensor[];   // inputs, saved tensors and output, each once
-  backward: (dOut: Tensor) => (Tensor | null)[];
+  held: Tensor[];   // inputs, output and handed-over tensors, each once
+  backward: BackwardFn;
 }
 
 let records: TapeRecord[] = [];
 let gradEnabled = true;
+const holds = new Map<Tensor, number>();   // tensor -> number of live records holding it
+const owned = new Set<Tensor>();           // held tensors the tape frees when the last hold goes
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
@@ -26,34 +40,39 @@ export function noGrad<T>(fn: () => T): T {
   try { return fn(); } finally { gradEnabled = before; }
 }
 
-/** Records an op when grad mode is on and an input requires grad; marks the output. */
-export function record(op: string, inputs: Tensor[], output: Tensor, saved: Tensor[],
-  backward: (dOut: Tensor) => (Tensor | null)[]): void {
-  if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) return;
-  const refs = [...new Set([...inputs, ...saved, output])];
-  for (const t of refs) t.tapeRefs++;
-  const rec: TapeRecord = { op, inputs, output, refs, backward };
+/** Whether an op over these inputs is recorded now (grad mode on and an input requires grad). */
+export function isRecording(inputs: readonly (Tensor | null)[]): boolean {
+  return gradEnabled && inputs.some((t) => t?.requiresGrad);
+}
+
+/**
+ * Records an op (null inputs are absent optional arguments) and marks its output as requiring
+ * grad. `handOver`: tensors the op made for its backward alone; the tape owns them from now on
+ * and frees them right away when nothing is recorded.
+ */
+export function record(op: string, inputs: readonly (Tensor | null)[], output: Tensor, backward: BackwardFn,
+  handOver: readonly Tensor[] = []): void {
+  if (!isRecording(inputs)) {
+    for (const t of handOver) t.dispose();
+    return;
+  }
+  const held = [...new Set([...inputs.filter((t): t is Tensor => t !== null), output, ...handOver])];
+  for (const t of held) holds.set(t, (holds.get(t) ?? 0) + 1);
+  for (const t of handOver) owned.add(t);
+  const rec: TapeRecord = { op, inputs, output, held, backward };
   output.requiresGrad = true;
   output.node = rec;
   records.push(rec);
 }
 
-function copyOf(t: Tensor): Tensor {
-  const c = Tensor.empty(t.shape, 'grad copy');
-  unaryKernel('affine', t.binding, c.binding, t.size, `grad copy [${t.shape}]`, 1, 0);
-  return c;
-}
-
-function accumulate(into: Tensor, add: Tensor): void {
-  axpyKernel(add.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
-  add.dispose();
-}
-
-function release(rec: TapeRecord, root: Tensor): void {
-  for (const t of rec.refs) {
-    if (--t.tapeRefs === 0 && t.tapeOwned && t !== root) t.dispose();
-  }
-  if (rec.output.node === rec) rec.output.node = null;
+/**
+ * tidy() calls this for a tensor made in its scope and not returned: the tape takes it when a
+ * record still holds it (true), else the caller frees it (false).
+ */
+export function adoptIfHeld(t: Tensor): boolean {
+  if (!holds.has(t)) return false;
+  owned.add(t);
+  return true;
 }
 
 export function tensorBackward(root: Tensor, grad?: Tensor): void {
@@ -62,61 +81,76 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
     throw new Error(`backward(): grad can be implicitly created only for one-element outputs, got shape [${root.shape}]`);
   }
   if (grad && grad.size !== root.size) throw new Error(`backward(): grad of shape [${grad.shape}] for output of shape [${root.shape}]`);
-  const userGrad = grad;
+  // the caller keeps its grad tensor: the walk works on a copy it owns
+  const seed = grad ? copyOf(grad) : Tensor.ones(root.shape, { label: 'grad seed' });
+  const start = root.node ? records.indexOf(root.node as TapeRecord) : -1;
   const grads = new Map<Tensor, Tensor>();
-  const rootGrad = grad ?? Tensor.ones(root.shape, { label: 'grad seed' });
-  const start = root.node ? records.indexOf(root.node) : -1;
-  if (start < 0) { // a leaf: its own gradient is the seed
-    addToLeaf(root, rootGrad === userGrad ? copyOf(rootGrad) : rootGrad);
-    return;
-  }
-  grads.set(root, rootGrad);
-  const done = new Set<TapeRecord>();
+  pass(grads, root, seed);
   for (let i = start; i >= 0; i--) {
     const rec = records[i];
     const dOut = grads.get(rec.output);
-    if (!dOut) continue;
+    if (!dOut) continue;   // not on a path from root
     grads.delete(rec.output);
-    const handedOn = new Set<Tensor>();
-    // A closure may hand the same tensor (often dOut itself) to several inputs: each input
-    // gets its own tensor, since accumulation happens in place.
-    const unused = new Set<Tensor>();
-    const dInputs = rec.backward(dOut).map((g, k) => {
-      if (!g || !rec.inputs[k].requiresGrad) { if (g) unused.add(g); return null; }
-      if (handedOn.has(g) || g === userGrad) g = copyOf(g);
-      handedOn.add(g);
-      return g;
-    });
-    rec.inputs.forEach((input, k) => {
-      const g = dInputs[k];
-      if (!g) return;
-      if (!input.node) { addToLeaf(input, g); return; }
-      const existing = grads.get(input);
-      if (existing) accumulate(existing, g);
-      else grads.set(input, g);
-    });
-    for (const g of unused) if (!handedOn.has(g) && g !== dOut && g !== userGrad) g.dispose();
-    if (!handedOn.has(dOut) && dOut !== userGrad) dOut.dispose();
-    done.add(rec);
-    release(rec, root);
+    const needs = rec.inputs.map((t) => t?.requiresGrad ?? false);
+    const dInputs = rec.backward(dOut, needs).map((g, k) => checked(rec, k, needs[k], g ?? null));
+    // gradients accumulate in place: a tensor handed to two inputs is copied for the second
+    const own = dInputs.map((g, k) => (g && dInputs.indexOf(g) < k ? copyOf(g) : g));
+    rec.inputs.forEach((input, k) => { if (input && own[k]) pass(grads, input, own[k]!); });
+    if (!own.includes(dOut)) dOut.dispose();
+    release(rec);
+    records.splice(i, 1);
   }
   for (const g of grads.values()) g.dispose();
-  records = records.filter((r) => !done.has(r));
 }
 
-function addToLeaf(leaf: Tensor, g: Tensor): void {
-  if (leaf.grad && !leaf.grad.disposed) accumulate(leaf.grad, g);
-  else leaf.grad = g;
+/** The one place gradients move: into a leaf's .grad, or summed into an intermediate's. */
+function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
+  const into = to.node ? grads.get(to) : to.grad && !to.grad.disposed ? to.grad : undefined;
+  if (into) {
+    axpyKernel(g.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
+    g.dispose();
+  } else if (to.node) {
+    grads.set(to, g);
+  } else {
+    to.grad = g;
+  }
+}
+
+function checked(rec: TapeRecord, k: number, needed: boolean, g: Tensor | null): Tensor | null {
+  const input = rec.inputs[k];
+  if (needed && !g) throw new Error(`${rec.op} backward: no gradient for input ${k} [${input!.shape}], which requires grad`);
+  if (!needed && g) throw new Error(`${rec.op} backward: a gradient for input ${k}, which needs none`);
+  if (g && g.size !== input!.size) {
+    throw new Error(`${rec.op} backward: gradient of shape [${g.shape}] for input ${k} of shape [${input!.shape}]`);
+  }
+  return g;
+}
+
+function copyOf(t: Tensor): Tensor {
+  const c = Tensor.empty(t.shape, 'grad copy');
+  unaryKernel('affine', t.binding, c.binding, t.size, `grad copy [${t.shape}]`, 1, 0);
+  return c;
+}
+
+function release(rec: TapeRecord): void {
+  for (const t of rec.held) {
+    const n = holds.get(t)! - 1;
+    if (n > 0) { holds.set(t, n); continue; }
+    holds.delete(t);
+    if (owned.delete(t)) t.dispose();
+  }
+  if (rec.output.node === rec) rec.output.node = null;
 }
 
 /** Drops every record (e.g. after a forward pass that needs no backward), freeing what the tape owned. */
 export function clearTape(): void {
   const all = records;
   records = [];
-  for (const rec of all) for (const t of rec.refs) if (--t.tapeRefs === 0 && t.tapeOwned) t.dispose();
-  for (const rec of all) if (rec.output.node === rec) rec.output.node = null;
+  for (const rec of all) release(rec);
 }
 
 export function tapeLength(): number {
   return records.length;
 }
+
+installAutograd({ backward: tensorBackward });

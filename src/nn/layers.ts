@@ -2,11 +2,11 @@
 // initialisation (conv weights ~ N(0, sqrt(2 / (kH*kW*outC))), BN weight 1 and bias 0,
 // conv biases and Linear as PyTorch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in))).
 import { Tensor } from '../tensor.ts';
-import { noGrad } from '../autograd/tape.ts';
+import { isRecording, noGrad } from '../autograd/tape.ts';
 import { outsideScopes } from '../autograd/scope.ts';
 import { Rng } from '../rng.ts';
 import * as F from '../functional.ts';
-import { Module, setWeightsReplacedHook } from './module.ts';
+import { Module } from './module.ts';
 
 export type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (Array.isArray(v) ? v : [v, v]);
@@ -63,8 +63,8 @@ export class Conv2d extends Module {
 export interface BatchNormApply { relu?: boolean; residual?: Tensor }
 
 export class BatchNorm2d extends Module {
-  /** @internal the preceding convolution with this BN folded in (eval mode), see convBn. */
-  folded: { weight: Tensor; bias: Tensor; stamp: number } | null = null;
+  /** @internal the preceding convolution with this BN folded in (eval mode, nothing needing a gradient), see convBn. */
+  folded: FoldedConv | null = null;
   weight: Tensor;
   bias: Tensor;
   runningMean: Tensor;
@@ -123,9 +123,8 @@ export class Container extends Module {
   }
 }
 
-/** Bumped whenever weights are replaced wholesale (loadStateDict), so folded copies are rebuilt. */
-let weightsStamp = 0;
-setWeightsReplacedHook(() => { weightsStamp++; });
+/** The preceding convolution with a BN folded in, and what it was built from. */
+interface FoldedConv { weight: Tensor; bias: Tensor; sources: (Tensor | null)[]; versions: number[] }
 
 function dropFolded(bn: BatchNorm2d): void {
   bn.folded?.weight.dispose();
@@ -133,32 +132,51 @@ function dropFolded(bn: BatchNorm2d): void {
   bn.folded = null;
 }
 
+const foldSources = (conv: Conv2d, bn: BatchNorm2d) => [conv.weight, conv.bias, bn.weight, bn.bias, bn.runningMean, bn.runningVar];
+
+/** Current when built from these very tensors at their present versions (no write since). */
+function isCurrent(f: FoldedConv, sources: (Tensor | null)[]): boolean {
+  return sources.every((t, i) => t === f.sources[i] && (t === null || t.version === f.versions[i]));
+}
+
 /**
- * conv then BN (then + residual, then ReLU). In eval mode the BN is folded into the conv once
- * (W' = W * g / sqrt(v + eps) per output channel, b' = (b - m) * g / sqrt(v + eps) + beta,
- * computed on the device with the BN kernel itself) and reused until the weights change: the
- * inference path skips the normalisation pass. Training forwards drop the folded copy.
+ * W' = W * g / sqrt(v + eps) per output channel, b' = (b - m) * g / sqrt(v + eps) + beta,
+ * computed on the device with the BN kernel itself, outside any scope and the tape.
+ */
+function fold(conv: Conv2d, bn: BatchNorm2d, sources: (Tensor | null)[]): FoldedConv {
+  return outsideScopes(() => noGrad(() => {
+    const outC = conv.outChannels;
+    const zeros = Tensor.zeros([outC]);
+    const w = F.batchNorm2d(F.reshape(conv.weight, [1, outC, conv.weight.size / outC, 1]), zeros, bn.runningVar, bn.weight, null,
+      { training: false, eps: bn.eps });
+    const b = F.batchNorm2d(conv.bias ? F.reshape(conv.bias, [1, outC, 1, 1]) : Tensor.zeros([1, outC, 1, 1]), bn.runningMean, bn.runningVar,
+      bn.weight, bn.bias, { training: false, eps: bn.eps });
+    const weight = F.reshape(w, conv.weight.shape), bias = F.reshape(b, [outC]);
+    w.dispose(); b.dispose(); zeros.dispose();
+    return { weight, bias, sources, versions: sources.map((t) => t?.version ?? -1) };
+  }));
+}
+
+/**
+ * conv then BN (then + residual, then ReLU), with PyTorch's train/eval semantics. In eval mode
+ * BN normalises with its running statistics and leaves them unchanged; gradients still flow to
+ * the input, the residual and every conv and BN parameter (frozen-BN fine-tuning). Where nothing
+ * needs a gradient (grad mode off, or no parameter of the pair and no input requires grad) the
+ * BN is folded into the conv, which skips the normalisation pass: the folded copy is rebuilt
+ * whenever any tensor it came from was written (optimizer step, load, write()) or replaced.
+ * Training forwards drop it.
  */
 export function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor, fuse: BatchNormApply = {}): Tensor {
-  if (bn.training) {
-    if (bn.folded) dropFolded(bn);
+  const sources = foldSources(conv, bn);
+  if (bn.training || isRecording([x, fuse.residual ?? null, ...sources])) {
+    if (bn.training && bn.folded) dropFolded(bn);
     return bn.forward(conv.forward(x), fuse);
   }
-  if (!bn.folded || bn.folded.stamp !== weightsStamp) {
-    if (bn.folded) dropFolded(bn);
-    bn.folded = outsideScopes(() => noGrad(() => {
-      const outC = conv.outChannels;
-      const zeros = Tensor.zeros([outC]);
-      const w = F.batchNorm2d(F.reshape(conv.weight, [1, outC, conv.weight.size / outC, 1]), zeros, bn.runningVar, bn.weight, null,
-        { training: false, eps: bn.eps });
-      const b = F.batchNorm2d(conv.bias ? F.reshape(conv.bias, [1, outC, 1, 1]) : Tensor.zeros([1, outC, 1, 1]), bn.runningMean, bn.runningVar,
-        bn.weight, bn.bias, { training: false, eps: bn.eps });
-      const weight = F.reshape(w, conv.weight.shape), bias = F.reshape(b, [outC]);
-      w.dispose(); b.dispose(); zeros.dispose();
-      return { weight, bias, stamp: weightsStamp };
-    }));
+  if (!bn.folded || !isCurrent(bn.folded, sources)) {
+    dropFolded(bn);
+    bn.folded = fold(conv, bn, sources);
   }
-  const { weight, bias } = bn.folded!;
+  const { weight, bias } = bn.folded;
   let y = F.conv2d(x, weight, bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups });
   if (fuse.residual) y = F.add(y, fuse.residual);
   return fuse.relu ? F.relu(y) : y;

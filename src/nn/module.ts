@@ -2,12 +2,6 @@
 // shapes are PyTorch's, so weights move between the two unchanged.
 import { Tensor } from '../tensor.ts';
 
-let onWeightsReplaced: () => void = () => {};
-/** @internal lets layers.ts rebuild folded copies after a load (no import cycle). */
-export function setWeightsReplacedHook(fn: () => void): void {
-  onWeightsReplaced = fn;
-}
-
 /** A state_dict entry as stored on disk: float tensors and the int64 `num_batches_tracked`. */
 export interface StateArray { dtype: string; shape: number[]; data: ArrayLike<number> | BigInt64Array }
 export type StateValue = Tensor | { dtype: 'I64'; shape: []; value: number };
@@ -147,7 +141,6 @@ export abstract class Module {
         owners.get(dot < 0 ? '' : k.slice(0, dot))!.setExtraState(k.slice(dot + 1), raw);
       }
     }
-    onWeightsReplaced();
   }
 
   train(on = true): this {

@@ -1,6 +1,7 @@
 // Differentiable batch norm over NCHW (PyTorch's F.batch_norm), with ReLU and a residual add
 // fusable into the same pass (the end of a bottleneck: relu(bn(x) + shortcut)).
-import { Tensor } from '../tensor.ts';
+import { Tensor, paddedBytes } from '../tensor.ts';
+import { gpu } from '../gpu/index.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
@@ -82,28 +83,30 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
     weight: weight?.binding ?? null, bias: bias?.binding ?? null,
     runningMean: runningMean?.binding ?? null, runningVar: runningVar?.binding ?? null,
   }, coef.binding, { training, eps, momentum }, `${label} fwd`);
+  if (training) { runningMean?.markWritten(); runningVar?.markWritten(); }
   const out = Tensor.empty(x.shape, 'batchNorm2d');
   batchNorm2dApplyKernel(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
 
-  const inputs = [x, weight, bias, residual].filter((t): t is Tensor => t !== null);
-  record('batchNorm2d', inputs, out, [x, coef], (dy) => {
-    const dx = x.requiresGrad ? Tensor.empty(x.shape, 'batchNorm2d backward') : null;
-    const dweight = Tensor.empty([C], 'batchNorm2d dweight');
-    const dbias = Tensor.empty([C], 'batchNorm2d dbias');
-    const masked = relu ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
-    batchNorm2dBwdKernel(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training,
-      { dx: dx?.binding ?? null, dweight: dweight.binding, dbias: dbias.binding, masked: masked?.binding ?? null }, `${label} bwd`);
-    const dresidual = residual?.requiresGrad ? (masked ?? dy) : null;
-    if (masked && dresidual !== masked) masked.dispose();
-    const grads: (Tensor | null)[] = [dx];
-    if (weight) grads.push(weight.requiresGrad ? dweight : (dweight.dispose(), null));
-    else dweight.dispose();
-    if (bias) grads.push(bias.requiresGrad ? dbias : (dbias.dispose(), null));
-    else dbias.dispose();
-    if (residual) grads.push(dresidual);
-    return grads;
-  });
-  if (out.node) coef.tapeOwned = true;
-  else coef.dispose();
+  record('batchNorm2d', [x, weight, bias, residual], out, (dy, [needX, needW, needB, needR]) => {
+    // The kernel writes both per-channel sums, and with relu fused dy masked by (y > 0), which is
+    // also the residual's gradient; what no input needs goes to pooled scratch, not a tensor.
+    const pool = gpu().pool;
+    const scratch: GPUBuffer[] = [];
+    const into = (t: Tensor | null, bytes: number) => {
+      if (t) return t.binding;
+      scratch.push(pool.acquire(bytes, 'batchNorm2d unused'));
+      return { buffer: scratch[scratch.length - 1], offset: 0, size: bytes };
+    };
+    const dx = needX ? Tensor.empty(x.shape, 'batchNorm2d backward') : null;
+    const dweight = needW ? Tensor.empty([C], 'batchNorm2d dweight') : null;
+    const dbias = needB ? Tensor.empty([C], 'batchNorm2d dbias') : null;
+    const masked = relu && needR ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
+    batchNorm2dBwdKernel(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training, {
+      dx: dx?.binding ?? null, dweight: into(dweight, paddedBytes(C)), dbias: into(dbias, paddedBytes(C)),
+      masked: relu ? into(masked, paddedBytes(x.size)) : null,
+    }, `${label} bwd`);
+    for (const b of scratch) pool.release(b);
+    return [dx, dweight, dbias, needR ? (masked ?? dy) : null];
+  }, [coef]);
   return out;
 }

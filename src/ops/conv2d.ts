@@ -62,16 +62,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const g = conv2dGeometry(x.shape, weight.shape, bias ? bias.shape : null, opts);
   const out = Tensor.empty([g.n, g.co, g.ho, g.wo], 'conv2d');
   if (out.size > 0) conv2dForward(g, x.binding, weight.binding, bias ? bias.binding : null, out.binding);
-  const inputs = bias ? [x, weight, bias] : [x, weight];
-  record('conv2d', inputs, out, [x, weight], (dy) => {
-    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (x.requiresGrad) dx = Tensor.empty(x.shape, 'conv2d dx');
-    if (weight.requiresGrad) dw = Tensor.empty(weight.shape, 'conv2d dw');
+  record('conv2d', [x, weight, bias ?? null], out, (dy, [needX, needW, needB]) => {
+    // the first layer's input and frozen weights take no gradient: those passes are skipped
+    const dx = needX ? Tensor.empty(x.shape, 'conv2d dx') : null;
+    const dw = needW ? Tensor.empty(weight.shape, 'conv2d dw') : null;
     if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null);
-    if (bias?.requiresGrad) {
-      db = Tensor.empty(bias.shape, 'conv2d db');
-      conv2dBackwardBias(g, dy.binding, db.binding);
-    }
+    const db = needB ? Tensor.empty(bias!.shape, 'conv2d db') : null;
+    if (db) conv2dBackwardBias(g, dy.binding, db.binding);
     return [dx, dw, db];
   });
   return out;

@@ -25,24 +25,25 @@ function binary(op: 'add' | 'sub' | 'mul', a: Tensor, b: Tensor): Tensor {
 
 export function add(a: Tensor, b: Tensor): Tensor {
   const out = binary('add', a, b);
-  record('add', [a, b], out, [], (dy) => [dy, dy]);
+  record('add', [a, b], out, (dy, [da, db]) => [da ? dy : null, db ? dy : null]);
   return out;
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
   const out = binary('sub', a, b);
-  record('sub', [a, b], out, [], (dy) => [dy, b.requiresGrad ? scaled(dy, -1, 'sub backward') : null]);
+  record('sub', [a, b], out, (dy, [da, db]) => [da ? dy : null, db ? scaled(dy, -1, 'sub backward') : null]);
   return out;
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
   const out = binary('mul', a, b);
-  record('mul', [a, b], out, [a, b], (dy) => {
-    const label = `mul backward ${shapeStr(a.shape)}`;
-    let da: Tensor | null = null, db: Tensor | null = null;
-    if (a.requiresGrad) { da = Tensor.empty(a.shape, 'mul backward'); binaryKernel('mul', dy.binding, b.binding, da.binding, a.size, label); }
-    if (b.requiresGrad) { db = Tensor.empty(b.shape, 'mul backward'); binaryKernel('mul', dy.binding, a.binding, db.binding, a.size, label); }
-    return [da, db];
+  record('mul', [a, b], out, (dy, [needA, needB]) => {
+    const times = (other: Tensor) => {
+      const d = Tensor.empty(a.shape, 'mul backward');
+      binaryKernel('mul', dy.binding, other.binding, d.binding, a.size, `mul backward ${shapeStr(a.shape)}`);
+      return d;
+    };
+    return [needA ? times(b) : null, needB ? times(a) : null];
   });
   return out;
 }
@@ -50,14 +51,14 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 /** alpha * x */
 export function scale(x: Tensor, alpha: number): Tensor {
   const out = scaled(x, alpha, 'scale');
-  record('scale', [x], out, [], (dy) => [scaled(dy, alpha, 'scale backward')]);
+  record('scale', [x], out, (dy) => [scaled(dy, alpha, 'scale backward')]);
   return out;
 }
 
 export function relu(x: Tensor): Tensor {
   const out = Tensor.empty(x.shape, 'relu');
   unaryKernel('relu', x.binding, out.binding, x.size, `relu ${shapeStr(x.shape)}`);
-  record('relu', [x], out, [x], (dy) => {
+  record('relu', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'relu backward');
     reluBwdKernel(x.binding, dy.binding, dx.binding, x.size, `relu backward ${shapeStr(x.shape)}`);
     return [dx];
@@ -73,6 +74,6 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`reshape: cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
   }
   const out = x.view(resolved, 'reshape');
-  record('reshape', [x], out, [], (dy) => [dy.view(x.shape, 'reshape backward')]);
+  record('reshape', [x], out, (dy) => [dy.view(x.shape, 'reshape backward')]);
   return out;
 }

@@ -17,19 +17,18 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const rows = x.shape.slice(0, -1).reduce((a, d) => a * d, 1);
   const y = Tensor.empty([...x.shape.slice(0, -1), outF], 'linear');
   linearFwdKernel(x.binding, weight.binding, bias?.binding ?? null, y.binding, rows, inF, outF);
-  const inputs = bias ? [x, weight, bias] : [x, weight];
-  record('linear', inputs, y, [x, weight], (dy) => {
+  record('linear', [x, weight, bias ?? null], y, (dy, [needX, needW, needB]) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (x.requiresGrad) {
+    if (needX) {
       dx = Tensor.empty(x.shape, 'linear dX');
       linearBwdInputKernel(dy.binding, weight.binding, dx.binding, rows, inF, outF);
     }
-    if (weight.requiresGrad) {
+    if (needW) {
       dw = Tensor.empty(weight.shape, 'linear dW');
       linearBwdWeightKernel(dy.binding, x.binding, dw.binding, rows, inF, outF);
     }
-    if (bias?.requiresGrad) {
-      db = Tensor.empty(bias.shape, 'linear db');
+    if (needB) {
+      db = Tensor.empty(bias!.shape, 'linear db');
       biasGradKernel(dy.binding, db.binding, rows, outF);
     }
     return [dx, dw, db];

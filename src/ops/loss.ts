@@ -2,7 +2,7 @@
 // kernel that also writes d(loss)/d(logits); the recorded backward only scales those by the
 // upstream scalar (llm.c's fused classifier, for the sigmoid focal loss).
 import { Tensor, paddedBytes } from '../tensor.ts';
-import { isGradEnabled, record } from '../autograd/tape.ts';
+import { isRecording, record } from '../autograd/tape.ts';
 import { gpu, STORAGE_USAGE, type Binding } from '../gpu/index.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import { focalLossKernel, focalLossScaleGradKernel } from '../../kernels/focal_loss.ts';
@@ -56,7 +56,7 @@ function attributes(op: string, logits: Tensor, targets: Tensor): number {
 function fusedLoss(op: string, logits: Tensor, targets: Tensor, alpha: number | Binding, gamma: number, reduction: LossReduction): Tensor {
   const n = logits.size, A = logits.shape[logits.shape.length - 1];
   const scale = reduction === 'mean' ? 1 / n : 1;
-  const needGrad = isGradEnabled() && logits.requiresGrad;
+  const needGrad = isRecording([logits]);
   const loss = Tensor.empty([], op);
   const dlogits = needGrad ? Tensor.empty(logits.shape, `${op} dlogits`) : null;
   const scratch = needGrad ? null : gpu().pool.acquire(n * 4, `${op} unused dlogits`);
@@ -66,13 +66,11 @@ function fusedLoss(op: string, logits: Tensor, targets: Tensor, alpha: number | 
   if (scratch) gpu().pool.release(scratch);
   lossesWithCount.add(loss);
   if (!dlogits) return loss;
-  record(op, [logits], loss, [dlogits], (dOut) => {
+  record(op, [logits], loss, (dOut) => {
     const dx = Tensor.empty(logits.shape, `${op} backward`);
     focalLossScaleGradKernel(dOut.binding, dlogits.binding, dx.binding, n, `${op} backward ${shapeStr(logits.shape)}`);
     return [dx];
-  });
-  if (loss.node) dlogits.tapeOwned = true;
-  else dlogits.dispose();
+  }, [dlogits]);
   return loss;
 }
 

@@ -68,13 +68,11 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
   const out = Tensor.empty(outShape, 'maxPool2d');
   const argmax = Tensor.empty(outShape, 'maxPool2d indices'); // i32 bits
   maxPool2dFwdKernel(x.binding, out.binding, argmax.binding, g, v, `${label} fwd`);
-  record('maxPool2d', [x], out, [argmax], (dy) => {
+  record('maxPool2d', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'maxPool2d backward');
     maxPool2dBwdKernel(dy.binding, argmax.binding, dx.binding, g, vb, `${label} bwd`);
     return [dx];
-  });
-  if (out.node) argmax.tapeOwned = true;
-  else argmax.dispose();
+  }, [argmax]);
   return out;
 }
 
@@ -92,7 +90,7 @@ export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
   const scratch = pool.acquire(16, 'avgPool2d unused');
   avgPool2dFwdKernel(x.binding, out.binding, scratch, g, mode, v, `${label} fwd`);
   pool.release(scratch);
-  record('avgPool2d', [x], out, [], (dy) => {
+  record('avgPool2d', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'avgPool2d backward');
     avgPool2dBwdKernel(dy.binding, dx.binding, g, mode, vb, `${label} bwd`);
     return [dx];
@@ -108,7 +106,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const label = `adaptive_avgpool2d to [${OH},${OW}] x${shapeStr(x.shape)}`;
   const out = Tensor.empty([x.shape[0], x.shape[1], OH, OW], 'adaptiveAvgPool2d');
   adaptiveAvgPool2dFwdKernel(x.binding, out.binding, x.shape, OH, OW, `${label} fwd`);
-  record('adaptiveAvgPool2d', [x], out, [], (dy) => {
+  record('adaptiveAvgPool2d', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'adaptiveAvgPool2d backward');
     adaptiveAvgPool2dBwdKernel(dy.binding, dx.binding, x.shape, OH, OW, `${label} bwd`);
     return [dx];

@@ -10,7 +10,7 @@ function reduce(op: 'sum' | 'mean', x: Tensor): Tensor {
   const scale = op === 'mean' ? 1 / x.size : 1;
   const out = Tensor.empty([], op);
   sumKernel(x.binding, out.binding, x.size, scale, `${op} ${shapeStr(x.shape)}`);
-  record(op, [x], out, [], (dy) => {
+  record(op, [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, `${op} backward`);
     unaryKernel('broadcast', dy.binding, dx.binding, x.size, `${op} backward ${shapeStr(x.shape)}`, scale);
     return [dx];

@@ -4,7 +4,8 @@
 //   rSoftmax(z, R, K)                 fc2 logits [N, R*C] or [N, R*C, 1, 1] (cardinal-major) -> attention of the
 //                                     same shape, radix-major; softmax over the splits, sigmoid when R = 1
 //   splitAttentionCombine(x, a, R)    sum_r a[:, r*C + c] * x[:, r*C + c]  -> [N, C, H, W]
-import { Tensor } from '../tensor.ts';
+import { Tensor, paddedBytes } from '../tensor.ts';
+import { gpu } from '../gpu/index.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import {
@@ -26,7 +27,7 @@ export function radixSum(x: Tensor, radix: number): Tensor {
   const label = `radix_sum R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, x.shape[2], x.shape[3]], 'radixSum');
   radixSumKernel(x.binding, out.binding, s, `${label} fwd`);
-  record('radixSum', [x], out, [], (dy) => {
+  record('radixSum', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'radixSum backward');
     radixSumBwdKernel(dy.binding, dx.binding, s, `${label} bwd`);
     return [dx];
@@ -39,7 +40,7 @@ export function splitAttentionPool(x: Tensor, radix: number): Tensor {
   const label = `split_attention_pool R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, 1, 1], 'splitAttentionPool');
   splitAttentionPoolKernel(x.binding, out.binding, s, `${label} fwd`);
-  record('splitAttentionPool', [x], out, [], (dy) => {
+  record('splitAttentionPool', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'splitAttentionPool backward');
     splitAttentionPoolBwdKernel(dy.binding, dx.binding, s, `${label} bwd`);
     return [dx];
@@ -64,7 +65,7 @@ export function rSoftmax(x: Tensor, radix: number, cardinality: number): Tensor 
   const label = `rsoftmax R${radix} K${cardinality} x${shapeStr(x.shape)}`;
   const out = Tensor.empty(x.shape, 'rSoftmax');
   rSoftmaxKernel(x.binding, out.binding, N, radix, C, cardinality, `${label} fwd`);
-  record('rSoftmax', [x], out, [], (dy) => {
+  record('rSoftmax', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'rSoftmax backward');
     rSoftmaxBwdKernel(out.binding, dy.binding, dx.binding, N, radix, C, cardinality, `${label} bwd`);
     return [dx];
@@ -83,11 +84,16 @@ export function splitAttentionCombine(x: Tensor, attention: Tensor, radix: numbe
   const label = `split_attention_combine R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, x.shape[2], x.shape[3]], 'splitAttentionCombine');
   splitAttentionCombineKernel(x.binding, attention.binding, out.binding, s, `${label} fwd`);
-  record('splitAttentionCombine', [x, attention], out, [x, attention], (dy) => {
-    const dx = Tensor.empty(x.shape, 'splitAttentionCombine dx');
-    const datt = Tensor.empty(attention.shape, 'splitAttentionCombine dattention');
-    splitAttentionCombineBwdKernel(x.binding, attention.binding, dy.binding, dx.binding, datt.binding, s, `${label} bwd`);
-    return [x.requiresGrad ? dx : (dx.dispose(), null), attention.requiresGrad ? datt : (datt.dispose(), null)];
+  record('splitAttentionCombine', [x, attention], out, (dy, [needX, needAtt]) => {
+    // one pass writes both gradients; an unneeded one goes to pooled scratch, not a tensor
+    const pool = gpu().pool;
+    const dx = needX ? Tensor.empty(x.shape, 'splitAttentionCombine dx') : null;
+    const datt = needAtt ? Tensor.empty(attention.shape, 'splitAttentionCombine dattention') : null;
+    const bytes = paddedBytes(dx ? attention.size : x.size);
+    const scratch = dx && datt ? null : { buffer: pool.acquire(bytes, 'splitAttentionCombine unused gradient'), offset: 0, size: bytes };
+    splitAttentionCombineBwdKernel(x.binding, attention.binding, dy.binding, dx?.binding ?? scratch!, datt?.binding ?? scratch!, s, `${label} bwd`);
+    if (scratch) pool.release(scratch.buffer);
+    return [dx, datt];
   });
   return out;
 }

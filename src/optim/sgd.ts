@@ -181,6 +181,7 @@ export class SGD {
           !this.momentumReady, `SGD step group ${gi} (${grp.params.length} params, ${r.bytes} bytes)`);
       }
     });
+    for (const s of this.slots) s.param.markWritten();
     if (this.paramGroups.some((grp) => grp.momentum !== 0)) this.momentumReady = true;
     this.steps++;
   }

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { noGrad, clearTape } from '../../src/autograd/tape.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { batchNorm2dFwdCpu, batchNorm2dBwdCpu } from '../../kernels/batchnorm2d.ref.ts';
 import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
 import { memoryStore, pendingTunes, resetAutotune, setAutotuneStore, setKernelVersion, tunePending } from '../../kernels/autotune.ts';
@@ -118,6 +118,43 @@ s('GPU gradients pass finite differences (training, and the 1x1 attention case)'
   const r2 = await gradcheck(([x, res]) => F.batchNorm2d(x, null, null, null, null, { training: true, residual: res }),
     [randomArray(4 * 3, 34, -2, 2), randomArray(4 * 3, 35)], [[4, 3, 1, 1], [4, 3, 1, 1]], { samples: 6, atol: 2e-2, rtol: 2e-2 });
   assert.ok(r2.ok, r2.failures.join('\n'));
+});
+
+s('eval mode: the reference backward is dx = g w / sqrt(rv + eps), dw = sum g xhat, db = sum g, and matches f64 finite differences', () => {
+  const shape = [2, 3, 2, 3], n = 36, C = 3, HW = 6, eps = 1e-5;
+  const x = Float64Array.from(randomArray(n, 51, -2, 2)), res = Float64Array.from(randomArray(n, 52));
+  const w = Float64Array.from(randomArray(C, 53, 0.5, 1.5)), b = Float64Array.from(randomArray(C, 54));
+  const rm = randomArray(C, 55, -0.3, 0.3), rv = randomArray(C, 56, 0.5, 1.5);
+  const dy = randomArray(n, 57);
+  const opts = (v: Float64Array[]) => ({ training: false, relu: true, runningMean: rm, runningVar: rv, weight: v[1], bias: v[2], residual: v[3] });
+  const numeric = numericGradCpu((v) => batchNorm2dFwdCpu(v[0], shape, opts(v)).y, [x, w, b, res], dy);
+  const f = batchNorm2dFwdCpu(x, shape, opts([x, w, b, res]));
+  assert.ok(f.y.every((v) => v === 0 || v > 1e-3), 'inputs keep away from the relu kink');
+  const g = batchNorm2dBwdCpu(x, dy, shape, f, { training: false, weight: w, relu: true });
+  [g.dx, g.dweight, g.dbias, g.dresidual].forEach((v, i) => assertClose(v, numeric[i], { atol: 1e-7, rtol: 1e-6 }, `input ${i}`));
+  // the closed forms, with the relu mask applied to dy
+  const masked = Array.from(dy, (v, i) => (f.y[i] > 0 ? v : 0));
+  const channel = (i: number) => Math.floor(i / HW) % C;
+  const invstd = (c: number) => 1 / Math.sqrt(rv[c] + eps);
+  const dx = masked.map((v, i) => v * w[channel(i)] * invstd(channel(i)));
+  const dw = new Float64Array(C), db = new Float64Array(C);
+  masked.forEach((v, i) => { const c = channel(i); dw[c] += v * (x[i] - rm[c]) * invstd(c); db[c] += v; });
+  assertClose(g.dx, dx, { atol: 1e-12, rtol: 1e-12 }, 'dx closed form');
+  assertClose(g.dweight, dw, { atol: 1e-12, rtol: 1e-12 }, 'dweight closed form');
+  assertClose(g.dbias, db, { atol: 1e-12, rtol: 1e-12 }, 'dbias closed form');
+});
+
+s('eval mode: GPU gradients pass finite differences, running statistics untouched', async () => {
+  const C = 3, rmValues = randomArray(C, 61, -0.3, 0.3), rvValues = randomArray(C, 62, 0.5, 1.5);
+  const rm = Tensor.fromArray(rmValues, [C]), rv = Tensor.fromArray(rvValues, [C]);
+  // float32 central differences with eps 1e-2: the op is affine in each input, so the error is rounding only
+  const r = await gradcheck(([x, w, b, res]) => F.batchNorm2d(x, rm, rv, w, b, { training: false, residual: res }),
+    [randomArray(2 * 3 * 3 * 5, 63, -2, 2), randomArray(C, 64, 0.5, 1.5), randomArray(C, 65), randomArray(2 * 3 * 3 * 5, 66)],
+    [[2, 3, 3, 5], [C], [C], [2, 3, 3, 5]], { samples: 8, eps: 1e-2, atol: 2e-3, rtol: 2e-3 });
+  assert.ok(r.ok, r.failures.join('\n'));
+  assertClose(await rm.toArray(), rmValues, { atol: 0, rtol: 0 }, 'running mean');
+  assertClose(await rv.toArray(), rvValues, { atol: 0, rtol: 0 }, 'running var');
+  rm.dispose(); rv.dispose();
 });
 
 s('PyTorch fixtures: outputs, gradients and running-stat updates', async () => {

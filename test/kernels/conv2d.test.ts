@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { clearTape } from '../../src/autograd/tape.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.ts';
 import {
   conv2dBackward, conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdBiasCpu, conv2dBwdInputCpu,

@@ -4,7 +4,7 @@ import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { binaryCpu, unaryCpu, reluBwdCpu, setElementChunkForTests } from '../../kernels/elementwise.ts';
 import { sumCpu, setReduceChunkForTests } from '../../kernels/reduce.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { assertClose, randomArray, setupGpu } from '../helpers.ts';
 
 const tol = { atol: 1e-6, rtol: 1e-6 };

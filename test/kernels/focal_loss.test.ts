@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { focalLossCpu } from '../../kernels/focal_loss.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { tidy } from '../../src/autograd/scope.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 import { loadHeadFixture } from '../fixtures/head/load.ts';

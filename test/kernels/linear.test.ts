@@ -4,7 +4,7 @@ import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { matmulCpu, matmulKernel, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
 import { linearBwdCpu, linearFwdCpu } from '../../kernels/linear.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 import { loadHeadFixture } from '../fixtures/head/load.ts';
 

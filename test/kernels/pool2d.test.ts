@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import {
   adaptiveAvgPool2dBwdCpu, adaptiveAvgPool2dFwdCpu, avgPool2dBwdCpu, avgPool2dFwdCpu, avgPool2dFwdKernel, maxPool2dBwdCpu,
   maxPool2dFwdCpu, maxPool2dFwdKernel, poolOutputSize, poolVersion, type Pool2dGeometry,

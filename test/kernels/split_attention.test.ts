@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { gradcheck, numericGradCpu } from '../../src/autograd/gradcheck.ts';
+import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import {
   radixSumBwdCpu, radixSumCpu, rSoftmaxBwdCpu, rSoftmaxCpu, splitAttentionCombineBwdCpu, splitAttentionCombineCpu,
   splitAttentionPoolBwdCpu, splitAttentionPoolCpu, type SplitShape,

@@ -1,15 +1,15 @@
-// Finite-difference gradient checks.
+// Finite-difference gradient checks (a test tool: the library does not ship it).
 // - numericGradCpu: f64 central differences of a CPU function (eps 1e-6), to check the f64
 //   reference backward of each kernel family.
 // - gradcheck: a differentiable GPU function against central differences of itself, on a
 //   sample of coordinates. The GPU computes in f32, so eps is larger (default 1e-2) and the
 //   tolerances are looser; with smooth functions the truncation error is O(eps^2).
-import { Tensor } from '../tensor.ts';
-import { Rng } from '../rng.ts';
-import { noGrad, clearTape } from './tape.ts';
-import { tidy } from './scope.ts';
-import { mul } from '../ops/elementwise.ts';
-import { sum } from '../ops/reduce.ts';
+import { Tensor } from '../src/tensor.ts';
+import { Rng } from '../src/rng.ts';
+import { noGrad, clearTape } from '../src/autograd/tape.ts';
+import { tidy } from '../src/autograd/scope.ts';
+import { mul } from '../src/ops/elementwise.ts';
+import { sum } from '../src/ops/reduce.ts';
 
 /** d(sum(w * f(x)))/dx_i by central differences, for each input, in f64. */
 export function numericGradCpu(f: (inputs: Float64Array[]) => ArrayLike<number>, inputs: Float64Array[],
