@@ -4,18 +4,21 @@
 //   v2  conv2d_tiled.wgsl   implicit GEMM, workgroup-memory tiles, NCHW storage buffers (GPUs)
 //   v3  conv2d_tex*.wgsl    implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)
 //   v4  matmul kernels      1x1 convolutions of 1x1 maps (split attention's fc layers) as one GEMM
+//   v5  conv2d_gemm.wgsl    implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)
+//   v6  conv2d_gemm_sg.wgsl v5 with a subgroupAdd weight gradient (GPUs with subgroups)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import { fillKernel } from './elementwise.ts';
-import { selectVersion, type TuneJob } from './autotune.ts';
+import { forcedVersion, selectVersion, type TuneJob } from './autotune.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import { chunkOf, convLabel, OFFSET_ALIGN, type ChunkIO } from './conv2d_common.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
+import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, hasSubgroups } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
 
@@ -34,6 +37,8 @@ export interface Conv2dVersion {
   /** dX and dW together, sharing work, where canFuseBackward(g) holds */
   bwdBoth?(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, w: Binding, dx: ChunkIO, dw: Binding, accumulate: boolean, label: string): void;
   canFuseBackward?(g: Conv2dGeometry): boolean;
+  /** neither tuned nor a fallback on CPU adapters */
+  gpuOnly?: boolean;
 }
 
 export const versions: Record<string, Conv2dVersion> = {
@@ -45,10 +50,15 @@ export const versions: Record<string, Conv2dVersion> = {
     bwdBoth: bwdBothTex, canFuseBackward: sharedDyGrid },
   v4: { about: '1x1 convolution of 1x1 maps as one GEMM on the matmul kernels (attention fc layers)',
     fwd: fwdLinear, bwdInput: bwdInputLinear, bwdWeight: bwdWeightLinear, supports: linearSupported },
+  // GPU-shaped: tuned on GPUs only (CPU adapters' barriers make workgroup tiles slow); forcing runs them anywhere
+  v5: { about: 'implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)',
+    fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm, gpuOnly: true },
+  v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
+    fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups, supports: () => hasSubgroups(), gpuOnly: true },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
-const REVISION = 'conv2d-2';
+const REVISION = 'conv2d-3';
 
 /** CPU adapters (lavapipe, SwiftShader): slow storage loads and barriers, fast texel fetches. */
 export function isSoftwareAdapter(): boolean {
@@ -142,7 +152,7 @@ export function conv2dVersion(op: Conv2dOp, g: Conv2dGeometry, forced?: string):
     if (versions[forced].supports?.(g) === false) throw new Error(`${convLabel(op, g, forced)}: version ${forced} cannot run this shape`);
     return forced;
   }
-  const ok = usable(g);
+  const ok = usable(g).filter((v) => !(versions[v].gpuOnly && isSoftwareAdapter() && forcedVersion(`conv2d_${op}`) === undefined));
   return selectVersion({ op: `conv2d_${op}`, revision: REVISION, versions: ok, fallback: fallbackVersion(op, g, ok) },
     shapeKey(g), () => tuneJob(op, g));
 }
