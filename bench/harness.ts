@@ -4,7 +4,7 @@
 // Cases that cannot be recorded as dispatches only (a module's forward + backward through the
 // autograd tape, a training step) give `runWall` instead: whole repetitions timed by wall
 // clock around submit + queue drain, with submissions, dispatches and new buffers counted.
-import { gpu, timeGpu } from '../src/gpu/index.ts';
+import { gpu, timeGpu } from '../src/index.ts';
 import { peakCopyKernel, peakFmaKernel, tinyDispatchKernel } from '../kernels/peak.ts';
 
 export interface BenchCase {
@@ -21,6 +21,7 @@ export interface BenchCase {
   dispose: () => void;
   peer?: { name: string; run: () => Promise<number> }; // ms of one repetition, warmed up
   peers?: { name: string; run: () => Promise<number> }[];
+  details?: () => Record<string, unknown>; // figures beyond timing (memory traces), kept in the report
 }
 
 export interface Peaks { fmaGflops: number; copyGBs: number; dispatchUs: number; method: string }
@@ -29,10 +30,11 @@ export interface BenchResult {
   family: string; name: string; minMs: number; medianMs: number; method: string; repeats?: number;
   gflops?: number; gbs?: number; fracPeak?: number; // of FMA peak (flops) or copy bandwidth (bytes)
   itemsPerSec?: number;
-  /** runWall cases: per repetition, in the timed repetitions */
+  /** runWall cases: per repetition, in the timed repetitions (buffersCreated: every GPU buffer and texture) */
   perRep?: { submissions: number; dispatches: number; buffersCreated: number };
   peers: { name: string; ms: number; ratio: number }[]; // ratio = peer ms / our ms (> 1: we are faster)
   valid: boolean | null;
+  details?: Record<string, unknown>;
 }
 
 export const median = (xs: number[]): number => {
@@ -83,7 +85,9 @@ export async function runCase(c: BenchCase, peaks: Peaks, opts: { quick: boolean
   if (c.runWall) {
     for (let i = 0; i < (c.warmup ?? 2); i++) await c.runWall(); // pipelines, pool buckets, bind groups
     await g.recorder.sync();
-    const s0 = { ...g.recorder.stats }, created0 = g.pool.stats.created;
+    // every buffer and texture the project creates (pool, staging, uniforms, scratch), not the pool alone
+    const created = () => { const r = g.resources.stats(); return r.buffers.created + r.textures.created; };
+    const s0 = { ...g.recorder.stats }, created0 = created();
     const ms: number[] = [];
     for (let i = 0; i < repeats; i++) {
       const t0 = performance.now();
@@ -93,7 +97,7 @@ export async function runCase(c: BenchCase, peaks: Peaks, opts: { quick: boolean
     perRep = {
       submissions: (g.recorder.stats.submissions - s0.submissions) / repeats,
       dispatches: (g.recorder.stats.dispatches - s0.dispatches) / repeats,
-      buffersCreated: (g.pool.stats.created - created0) / repeats,
+      buffersCreated: (created() - created0) / repeats,
     };
     timing = { ms, method: 'wall' };
   } else if (c.record) {
@@ -106,6 +110,7 @@ export async function runCase(c: BenchCase, peaks: Peaks, opts: { quick: boolean
   const minMs = Math.min(...timing.ms);
   const result: BenchResult = { family: c.family, name: c.name, minMs, medianMs: median(timing.ms), method: timing.method, repeats, peers: [], valid };
   if (perRep) result.perRep = perRep;
+  if (c.details) result.details = c.details();
   if (c.items) result.itemsPerSec = (1000 * c.items) / minMs;
   if (c.flops) { result.gflops = c.flops / (minMs * 1e6); result.fracPeak = result.gflops / peaks.fmaGflops; }
   if (c.bytes) { result.gbs = c.bytes / (minMs * 1e6); if (!c.flops) result.fracPeak = result.gbs / peaks.copyGBs; }

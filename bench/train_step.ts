@@ -6,14 +6,12 @@
 // same step (bench/peers/torch_step.py) as the peer.
 // Standalone: node --import tsx bench/train_step.ts [arch] [size] [batch] [steps] [--profile]
 import { execFileSync } from 'node:child_process';
-import { initGpu, gpu } from '../src/gpu/index.ts';
-import { Tensor } from '../src/tensor.ts';
-import { tidy } from '../src/autograd/scope.ts';
-import * as F from '../src/functional.ts';
-import { readLoss } from '../src/ops/loss.ts';
-import { SGD, splitWeightDecayGroups } from '../src/optim/index.ts';
-import { ResNeSt, resnest50, resnest14 } from '../src/nn/index.ts';
-import { Rng } from '../src/rng.ts';
+import { F, gpu, initGpu, nn, optim, Rng, Tensor, tidy } from '../src/index.ts';
+
+const { readLoss } = F;
+const { SGD, splitWeightDecayGroups } = optim;
+const { ResNeSt, resnest50, resnest14 } = nn;
+type ResNeSt = nn.ResNeSt;
 import type { BenchCase } from './harness.ts';
 
 export interface StepResult {
@@ -76,7 +74,8 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
   const t = makeTrainStep(arch, size, batch);
   await t.step(); await t.step(); // warm-up: pipelines, pool buckets, bind groups
   const profiler = profile ? g.recorder.startProfiling() : null;
-  const subs0 = g.recorder.stats.submissions, created0 = g.pool.stats.created;
+  const created = () => { const r = g.resources.stats(); return r.buffers.created + r.textures.created; };
+  const subs0 = g.recorder.stats.submissions, created0 = created();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await t.step();
   const ms = (performance.now() - t0) / steps;
@@ -84,7 +83,7 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
     arch, size, batch, msPerStep: ms, imagesPerSec: (1000 * batch) / ms,
     gflops: t.flops / (ms * 1e6),
     submissionsPerStep: (g.recorder.stats.submissions - subs0) / steps,
-    buffersCreatedPerStep: (g.pool.stats.created - created0) / steps,
+    buffersCreatedPerStep: (created() - created0) / steps,
     liveMB: g.pool.stats.liveBytes / 2 ** 20,
   };
   if (profiler) {

@@ -2,8 +2,9 @@
 // (sampled and storage-written) and buffers usable both as storage (written by a packing
 // kernel) and as uniform (read by the conv kernel). Both are pooled by size like the buffer
 // pool: released as soon as their last use is recorded, reused by the next op, safe within
-// one batch because WebGPU orders the dispatches' accesses.
-import { gpu } from '../src/gpu/index.ts';
+// one batch because WebGPU orders the dispatches' accesses. Oldest first, as the buffer pool:
+// a step gets the same scratch every time, so its bind groups stay cached.
+import { gpu, insertBySerial } from '../src/gpu/index.ts';
 import type { TextureBinding } from '../src/gpu/recorder.ts';
 
 export const LOG_TW = 12;
@@ -17,6 +18,7 @@ export interface GridTexture { texture: GPUTexture; rows: number; binding: Textu
 const freeTextures = new Map<number, GridTexture[]>();
 const freeUniformBuffers = new Map<number, GPUBuffer[]>();
 let nextId = 1;
+const serial = new WeakMap<object, number>();
 let device: GPUDevice | null = null;
 
 function sameDevice(): void {
@@ -42,14 +44,16 @@ export function acquireGrid(texels: number, label: string): GridTexture {
   const fitRows = Math.min(bucket(need), max);
   const got = freeTextures.get(fitRows)?.pop();
   if (got) return got;
-  const texture = gpu().device.createTexture({ label, size: [TW, fitRows], format: 'rgba32float', usage: TEXTURE_BINDING | STORAGE_BINDING });
-  return { texture, rows: fitRows, binding: { textureView: texture.createView(), id: nextId++ } };
+  const texture = gpu().resources.createTexture({ label, size: [TW, fitRows], format: 'rgba32float', usage: TEXTURE_BINDING | STORAGE_BINDING });
+  const grid = { texture, rows: fitRows, binding: { textureView: texture.createView(), id: nextId++ } };
+  serial.set(grid, grid.binding.id);
+  return grid;
 }
 
 export function releaseGrid(t: GridTexture): void {
   let list = freeTextures.get(t.rows);
   if (!list) freeTextures.set(t.rows, (list = []));
-  list.push(t);
+  insertBySerial(list, t, serial);
 }
 
 export function acquireUniformBuffer(bytes: number, label: string): GPUBuffer {
@@ -57,19 +61,22 @@ export function acquireUniformBuffer(bytes: number, label: string): GPUBuffer {
   const size = Math.ceil(bucket(bytes) / 256) * 256;
   const got = freeUniformBuffers.get(size)?.pop();
   if (got) return got;
-  return gpu().device.createBuffer({ label, size, usage: BUF_UNIFORM | BUF_STORAGE | BUF_COPY_DST });
+  const buffer = gpu().resources.createBuffer({ label, size, usage: BUF_UNIFORM | BUF_STORAGE | BUF_COPY_DST });
+  serial.set(buffer, nextId++);
+  return buffer;
 }
 
 export function releaseUniformBuffer(b: GPUBuffer): void {
   let list = freeUniformBuffers.get(b.size);
   if (!list) freeUniformBuffers.set(b.size, (list = []));
-  list.push(b);
+  insertBySerial(list, b, serial);
 }
 
 /** Destroys every pooled texture and buffer (after the pending work is flushed). */
 export function trimConv2dScratch(): void {
-  for (const list of freeTextures.values()) for (const t of list) t.texture.destroy();
-  for (const list of freeUniformBuffers.values()) for (const b of list) b.destroy();
+  const { resources } = gpu();
+  for (const list of freeTextures.values()) for (const t of list) resources.destroy(t.texture);
+  for (const list of freeUniformBuffers.values()) for (const b of list) resources.destroy(b);
   freeTextures.clear();
   freeUniformBuffers.clear();
 }

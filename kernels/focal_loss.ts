@@ -55,7 +55,11 @@ export function focalLossScaleGradKernel(upstream: Binding, dlogits: Binding, dx
 
 export interface FocalLossCpuResult { loss: number; dlogits: Float64Array; perElement: Float64Array }
 
-/** torchvision's formulation (p, p_t, BCE-with-logits) in f64, and the closed-form gradient. */
+/**
+ * torchvision's formulation in f64 for real targets in [0, 1]: p = sigmoid(x), ce =
+ * BCE-with-logits, p_t = p t + (1 - p)(1 - t), FL = alpha_t ce (1 - p_t)^gamma; and its
+ * closed-form gradient alpha_t [(p - t)(1 - p_t)^gamma + gamma ce (1 - 2t) p (1 - p) (1 - p_t)^(gamma-1)].
+ */
 export function focalLossCpu(logits: ArrayLike<number>, targets: ArrayLike<number>, alpha: number | ArrayLike<number>,
   gamma: number, A: number, reduction: 'mean' | 'sum'): FocalLossCpuResult {
   const n = logits.length;
@@ -63,17 +67,19 @@ export function focalLossCpu(logits: ArrayLike<number>, targets: ArrayLike<numbe
   const perElement = new Float64Array(n), dlogits = new Float64Array(n);
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    const x = logits[i], y = targets[i] > 0.5 ? 1 : 0;
+    const x = logits[i], t = targets[i];
     const a = typeof alpha === 'number' ? alpha : alpha[i % A];
-    const alphaT = a >= 0 ? (y ? a : 1 - a) : 1;
-    const ce = Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)));
-    const s = 2 * y - 1, z = s * x;
-    const lnPt = -(Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z))));
-    const pt = Math.exp(lnPt), q = z >= 0 ? Math.exp(-z) / (1 + Math.exp(-z)) : 1 / (1 + Math.exp(z));
-    const qGamma = gamma === 0 ? 1 : q ** gamma;
-    perElement[i] = alphaT * qGamma * ce;
+    const alphaT = a >= 0 ? a * t + (1 - a) * (1 - t) : 1;
+    const e = Math.exp(-Math.abs(x));
+    const p = x >= 0 ? 1 / (1 + e) : e / (1 + e), pc = x >= 0 ? e / (1 + e) : 1 / (1 + e);
+    const ce = Math.max(x, 0) - x * t + Math.log1p(e);
+    const m = p * (1 - t) + pc * t; // 1 - p_t
+    const mGamma = gamma === 0 ? 1 : m ** gamma;
+    // p (1 - p) m^(gamma - 1) -> 0 where m underflows (0/1 targets, |x| > 745)
+    const w = m > 0 ? p * pc * m ** (gamma - 1) : 0;
+    perElement[i] = alphaT * mGamma * ce;
     loss += perElement[i];
-    dlogits[i] = scale * alphaT * s * qGamma * (gamma * pt * lnPt - q);
+    dlogits[i] = scale * alphaT * ((p - t) * mGamma + gamma * ce * (1 - 2 * t) * w);
   }
   return { loss: loss * scale, dlogits, perElement };
 }

@@ -1,4 +1,4 @@
-// Node: WGSL files are read from shaders/ beside this folder. The browser bundle replaces
+// Node: WGSL files are read from shaders/ beside this folder. The browser bundle and the npm package replace
 // this module with one that embeds every shaders/*.wgsl file (scripts/build.ts).
 import { readFileSync } from 'node:fs';
 

@@ -1,13 +1,19 @@
 // Sigmoid focal loss (Lin et al. 2017; torchvision.ops.sigmoid_focal_loss), fused: one pass
 // writes every element's loss partial sums and d(loss)/d(logit); BCE-with-logits is the case
-// gamma = 0 with no alpha.
-// Per element, logit x, target y (> 0.5 counts as 1), s = 2y - 1, z = s x:
-//   p_t = sigmoid(z), q = 1 - p_t = sigmoid(-z), -ln p_t = softplus(-z)
-//   alpha_t = alpha if y = 1, 1 - alpha if y = 0, and 1 when alpha < 0 (per attribute)
-//   FL      = alpha_t q^gamma softplus(-z)
-//   dFL/dx  = alpha_t s q^gamma (gamma p_t ln p_t - q)
-// Stable for any |x|: softplus(+-z) = max(+-z, 0) + log1p(exp(-|z|)); q^gamma = exp(-gamma
-// softplus(z)) (exactly 1 for gamma = 0, no pow(0, 0)); p_t and q come from the same e = exp(-|z|).
+// gamma = 0 with no alpha. Targets are real values in [0, 1] (label smoothing, mixup), as in
+// PyTorch; 0/1 targets are the special case.
+// Per element, logit x, target t, p = sigmoid(x):
+//   ce      = t softplus(-x) + (1 - t) softplus(x)            (BCE-with-logits, two terms >= 0)
+//   m       = 1 - p_t = p (1 - t) + (1 - p) t                  (no cancellation)
+//   alpha_t = alpha t + (1 - alpha)(1 - t), or 1 when alpha < 0 (per attribute)
+//   FL      = alpha_t m^gamma ce
+//   dFL/dx  = alpha_t [ (p (1 - t) - (1 - p) t) m^gamma + gamma ce (1 - 2t) p (1 - p) m^(gamma-1) ]
+// Stable for any |x|: p, 1 - p and softplus(+-x) = max(+-x, 0) + log1p(e) come from one
+// e = exp(-|x|); ln m is -softplus(x) for t = 1, -softplus(-x) for t = 0 and log(m) between
+// (m >= min(t, 1 - t) there), so m^gamma = exp(gamma ln m) and p (1 - p) m^(gamma-1) =
+// exp(-softplus(x) - softplus(-x) + (gamma - 1) ln m) <= 1 stay finite even for gamma < 1
+// and saturated logits; gamma = 2 (the usual) takes m * m without a transcendental, gamma = 0
+// gives exactly 1 (no pow(0, 0)).
 // Layout: logits, targets, dlogits [rows, A] row-major, alpha [A]; attribute = i % A.
 //   focal_loss_fwd_bwd     invocation t of T handles i = t, t+T, ... (SEG values); writes
 //                          dlogits[i] = scale dFL/dx (scale: 1/n for mean, 1 for sum),
@@ -50,23 +56,33 @@ fn focal_loss_fwd_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
     let i = t + j * p.threads;
     if (i >= p.n) { break; }
     let x = logits[i];
-    let positive = targets[i] > 0.5;
-    let s = select(-1.0, 1.0, positive);
+    let tg = targets[i];
     var a = p.alpha;
     if (p.alpha_vector != 0u) { a = alpha[i % p.A]; }
-    let alpha_t = select(1.0, select(1.0 - a, a, positive), a >= 0.0);
-    let z = s * x;
-    let e = exp(-abs(z));
-    let m = log1p_small(e);
-    let sp_neg = max(-z, 0.0) + m;           // -ln p_t
-    let sp_pos = max(z, 0.0) + m;            // -ln q
+    let alpha_t = select(1.0, a * tg + (1.0 - a) * (1.0 - tg), a >= 0.0);
+    let e = exp(-abs(x));
+    let l1pe = log1p_small(e);
+    let sp_pos = max(x, 0.0) + l1pe;         // softplus(x) = -ln(1 - p)
+    let sp_neg = max(-x, 0.0) + l1pe;        // softplus(-x) = -ln p
     let inv = 1.0 / (1.0 + e);
-    let pt = select(e * inv, inv, z >= 0.0);
-    let q = select(inv, e * inv, z >= 0.0);
-    var q_gamma = q * q;                     // the usual gamma = 2 without a transcendental
-    if (gamma != 2.0) { q_gamma = exp(-gamma * sp_pos); }
-    let loss = alpha_t * q_gamma * sp_neg;
-    dlogits[i] = p.scale * alpha_t * s * q_gamma * (-gamma * pt * sp_neg - q);
+    let prob = select(e * inv, inv, x >= 0.0);
+    let prob_c = select(inv, e * inv, x >= 0.0);
+    let ce = tg * sp_neg + (1.0 - tg) * sp_pos;
+    let m = prob * (1.0 - tg) + prob_c * tg;
+    var ln_m = -sp_pos;
+    if (tg <= 0.0) { ln_m = -sp_neg; } else if (tg < 1.0) { ln_m = log(m); }
+    var m_gamma = 1.0;
+    var w = 0.0;                             // p (1 - p) m^(gamma - 1)
+    if (gamma == 2.0) {
+      m_gamma = m * m;
+      w = prob * prob_c * m;
+    } else if (gamma != 0.0) {
+      m_gamma = exp(gamma * ln_m);
+      w = exp(-sp_pos - sp_neg + (gamma - 1.0) * ln_m);
+    }
+    let loss = alpha_t * m_gamma * ce;
+    let dce = prob * (1.0 - tg) - prob_c * tg;   // p - t without cancellation at t = 0, 1
+    dlogits[i] = p.scale * alpha_t * (dce * m_gamma + gamma * ce * (1.0 - 2.0 * tg) * w);
     if (non_finite(x) || non_finite(loss)) { bad++; }
     if ((j & 1u) == 0u) { sum0 += loss; } else { sum1 += loss; }
   }

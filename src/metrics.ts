@@ -29,7 +29,7 @@ export class AttributeAccuracy {
       throw new Error(`AttributeAccuracy: numAttributes must be a positive integer, got ${numAttributes}`);
     }
     // a buffer of its own rather than a tensor: tidy() scopes must not free it mid-evaluation
-    this.counts = gpu().device.createBuffer({ size: Math.ceil((16 * numAttributes) / 256) * 256, usage: STORAGE_USAGE, label: 'attribute counts' });
+    this.counts = gpu().resources.createBuffer({ size: Math.ceil((16 * numAttributes) / 256) * 256, usage: STORAGE_USAGE, label: 'attribute counts' });
   }
 
   private buffer(what: string): GPUBuffer {

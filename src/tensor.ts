@@ -58,6 +58,11 @@ export class Tensor {
   readonly label: string;
   requiresGrad: boolean;
   grad: Tensor | null = null;
+  /**
+   * @internal Where the tape accumulates this leaf's gradient while .grad is null: an
+   * optimizer's zeroed arena slice, so gradients land in place with no copy.
+   */
+  gradHome: (() => Tensor) | null = null;
   /** @internal the tape record that produced this tensor; null for leaves */
   node: GradNode | null = null;
   private storage: Storage | null;

@@ -6,7 +6,7 @@
 //   bench.mjs [--quick] [--autotune-file FILE] --out FILE
 //   bench.mjs --combine REPORT TORCH_JSON --out FILE
 import { readFileSync, writeFileSync } from 'node:fs';
-import { initGpu, gpu, releaseDevice } from '../../src/gpu/index.ts';
+import { initGpu, gpu, releaseDevice } from '../../src/node.ts';
 import { setAutotuneStore, tunePending } from '../../kernels/autotune.ts';
 import { fileStore } from '../../kernels/autotune_store_node.ts';
 import { versions } from '../../kernels/conv2d.ts';

@@ -3,12 +3,7 @@
 // reference on sampled outputs, the layer1 bottleneck block forward + backward, and the training
 // step. Sizes are parameters so that run.sh's quick mode can try the kit on a CPU adapter.
 import type { BenchCase } from '../harness.ts';
-import { Tensor } from '../../src/tensor.ts';
-import { tidy } from '../../src/autograd/scope.ts';
-import { gpu } from '../../src/gpu/index.ts';
-import { conv2dGeometry } from '../../src/ops/conv2d.ts';
-import { Bottleneck, type ResNeStConfig } from '../../src/nn/index.ts';
-import { Rng } from '../../src/rng.ts';
+import { F, gpu, nn, Rng, Tensor, tidy } from '../../src/index.ts';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt, conv2dMacs,
   conv2dVersion, versions, type Conv2dGeometry,
@@ -36,7 +31,7 @@ export function stepConvolutions(size: number, batch: number): { name: string; g
     if (seen.has(key)) continue;
     seen.add(key);
     out.push({ name: s.name, inputGrad: s.inputGrad,
-      g: conv2dGeometry([s.n, s.c, s.h, s.w], [s.co, s.c / s.groups, s.k, s.k], null, { stride: s.stride, padding: s.pad, groups: s.groups }) });
+      g: F.conv2dGeometry([s.n, s.c, s.h, s.w], [s.co, s.c / s.groups, s.k, s.k], null, { stride: s.stride, padding: s.pad, groups: s.groups }) });
   }
   return out;
 }
@@ -90,11 +85,11 @@ function passCases({ name, g, inputGrad }: { name: string; g: Conv2dGeometry; in
 
 /** layer1's split-attention bottleneck (256 -> 64 -> 256 channels), forward and backward through the tape. */
 export function blockCase(batch: number, side: number): BenchCase {
-  const cfg: Required<ResNeStConfig> = {
+  const cfg: Required<nn.ResNeStConfig> = {
     layers: [3, 4, 6, 3], radix: 2, cardinality: 1, bottleneckWidth: 64, numClasses: 1000, deepStem: true, stemWidth: 32,
     avgDown: true, avd: true, avdFirst: false, planes: [64, 128, 256, 512], seed: 0,
   };
-  const block = new Bottleneck(256, 64, 1, null, cfg, false, new Rng(7));
+  const block = new nn.Bottleneck(256, 64, 1, null, cfg, false, new Rng(7));
   const rng = new Rng(3);
   const x = Tensor.fromArray(Float32Array.from({ length: batch * 256 * side * side }, () => rng.normal()), [batch, 256, side, side], { requiresGrad: true });
   const dy = Tensor.fromArray(Float32Array.from({ length: batch * 256 * side * side }, () => rng.normal()), [batch, 256, side, side]);

@@ -6,7 +6,7 @@
 // family takes the version it takes on an untuned GPU (conv2d: v2 tiles, v4 for the attention
 // MLP) rather than the CPU adapter's, with a GPU's binding limit; the second step is the one
 // recorded (steady state).
-import { initGpu, gpu } from '../../src/gpu/index.ts';
+import { initGpu, gpu } from '../../src/index.ts';
 import { memoryStore, setAutotuneStore } from '../../kernels/autotune.ts';
 import { ARCHS, makeTrainStep, type StepPhase } from '../train_step.ts';
 

@@ -1,9 +1,12 @@
 // report.md (per-attribute accuracy tables for val and test, the chosen epoch and why, the
-// comparison with the published figures on real CelebA) and curves.png.
+// comparison with the published figures on the official CelebA, the run's facts) and curves.png.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Canvas, encodePng, gridRects, lineChart } from '../../src/plot/index.ts';
-import { RENDERED_ATTRIBUTES, type CelebADataset } from '../../src/data/node.ts';
+import { Canvas, encodePng, gridRects, lineChart } from './plot/index.ts';
+import { RENDERED_ATTRIBUTES, type CelebADataset } from './celeba/index.ts';
+import type { TrainingData } from './dataset.ts';
+import { comparisonAbsentReason, isSyntheticData, runFacts } from './report_facts.ts';
+import { readSweepGrid, ruleBesideGrid } from './sweep_grid.ts';
 import type { EpochMetrics } from './checkpoint.ts';
 import type { EvalResult } from './steps.ts';
 import type { TrainOptions } from './options.ts';
@@ -33,15 +36,16 @@ function attributeTable(names: readonly string[], acc: number[], published: numb
   return rows;
 }
 
-export async function writeReport(opts: TrainOptions, ds: CelebADataset, history: EpochMetrics[], selected: number, bestVal: number,
-  val: EvalResult, test: EvalResult | null, bestValTest: EvalResult | null = null): Promise<void> {
+export async function writeReport(opts: TrainOptions, ds: TrainingData, history: EpochMetrics[], selected: number, bestVal: number,
+  val: EvalResult, test: EvalResult | null, bestValTest: EvalResult | null = null, evalSeconds = 0): Promise<void> {
   drawCurves(history, join(opts.out, 'curves.png'));
-  const synthetic = opts.data === null;
+  const synthetic = isSyntheticData(ds);
+  const absent = comparisonAbsentReason(opts, ds);
   const sel = history.find((h) => h.epoch === selected)!;
   const names = ds.attributes;
   const lines = [
     `# CelebA attributes with ${opts.arch}`, '',
-    `Data: ${synthetic ? `the synthetic CelebA-format set (${ds.files.length} images)` : opts.data}; image size ${opts.imageSize}, batch ${opts.batch}, ` +
+    `Data: ${synthetic ? `the synthetic CelebA-format set (${ds.files.length} images)` : ds.root}; image size ${opts.imageSize}, batch ${opts.batch}, ` +
       `${history.length} epochs, SGD lr ${opts.lr} (momentum ${opts.momentum}, weight decay ${opts.weightDecay}), ` +
       `${opts.loss === 'focal' ? `focal loss gamma ${opts.gamma}, alpha rule '${opts.alphaRule}'` : 'BCE with logits'}, ReduceLROnPlateau(factor ${opts.factor}, patience ${opts.patience}, min ${opts.minLr}), seed ${opts.seed}.`,
     '', '![training curves](curves.png)', '',
@@ -52,9 +56,12 @@ export async function writeReport(opts: TrainOptions, ds: CelebADataset, history
     '', '| epoch | lr | train loss | train acc % | val loss | val acc % | s | img/s |', '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...history.map((h) => `| ${h.epoch}${h.epoch === selected ? ' *' : ''} | ${+h.lr.toPrecision(6)} | ${h.trainLoss.toFixed(4)} | ${pct(h.trainAcc)} | ${h.valLoss.toFixed(4)} | ${pct(h.valAcc)} | ${h.seconds.toFixed(1)} | ${h.imagesPerSec.toFixed(1)} |`),
     '', `## Validation accuracy (epoch ${selected}): ${pct(val.meanAccuracy)}%`, '',
-    ...attributeTable(names, val.accuracy, synthetic ? null : REPORT_VAL),
+    ...attributeTable(names, val.accuracy, absent === null ? REPORT_VAL : null),
   ];
-  if (test) lines.push('', `## Test accuracy (epoch ${selected}): ${pct(test.meanAccuracy)}%`, '', ...attributeTable(names, test.accuracy, synthetic ? null : REPORT_TEST));
+  if (test) lines.push('', `## Test accuracy (epoch ${selected}): ${pct(test.meanAccuracy)}%`, '', ...attributeTable(names, test.accuracy, absent === null ? REPORT_TEST : null));
+  lines.push('', absent === null
+    ? `Published: val ${REPORT_VAL_MEAN.toFixed(2)}%, test ${REPORT_TEST_MEAN.toFixed(2)}% (epoch 25 of 30).`
+    : `No comparison with the published figures (val ${REPORT_VAL_MEAN.toFixed(2)}%, test ${REPORT_TEST_MEAN.toFixed(2)}%): ${absent}.`);
   if (synthetic) {
     const rendered = new Set<string>(RENDERED_ATTRIBUTES);
     const on = names.map((n, j) => [n, j] as const).filter(([n]) => rendered.has(n));
@@ -66,9 +73,9 @@ export async function writeReport(opts: TrainOptions, ds: CelebADataset, history
       `so their best possible accuracy is the majority rate. Selected checkpoint (epoch ${selected}): rendered attributes ${pct(avg(on, res.accuracy))}% on ${test ? 'test' : 'val'}, ` +
       `noise attributes ${pct(avg(off, res.accuracy))}% (majority baseline ${pct(avg(off, majority(ds, test ? 'test' : 'val')))}%).` +
       (bestValTest ? ` Best-validation checkpoint (epoch ${bestVal}): rendered attributes ${pct(avg(on, bestValTest.accuracy))}% on test, noise attributes ${pct(avg(off, bestValTest.accuracy))}%.` : ''));
-  } else {
-    lines.push('', `Published: val ${REPORT_VAL_MEAN.toFixed(2)}%, test ${REPORT_TEST_MEAN.toFixed(2)}% (epoch 25 of 30).`);
   }
+  if (opts.sweepResult) lines.push('', ...ruleBesideGrid(readSweepGrid(opts.sweepResult), opts.sweepResult, opts.alphaRule, opts.gamma));
+  lines.push('', ...runFacts(opts, ds, history, val, test, evalSeconds));
   writeFileSync(join(opts.out, 'report.md'), lines.join('\n') + '\n');
 }
 

@@ -105,6 +105,8 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
 
 /** The one place gradients move: into a leaf's .grad, or summed into an intermediate's. */
 function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
+  // a leaf whose optimizer keeps a zeroed home for its gradient accumulates there, in place
+  if (!to.node && (!to.grad || to.grad.disposed) && to.gradHome) to.grad = to.gradHome();
   const into = to.node ? grads.get(to) : to.grad && !to.grad.disposed ? to.grad : undefined;
   if (into) {
     axpyKernel(g.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);

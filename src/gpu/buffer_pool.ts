@@ -1,8 +1,13 @@
 // Sized-bucket pool of storage buffers. Buckets are powers of two and the midpoints between
 // them (waste < 33%), so a training step that asks for the same sizes every time creates
-// no new buffers after its first step. Reuse inside one unsubmitted command batch is safe:
+// no new buffers after its first step. A bucket hands out its oldest free buffer first: a
+// step that makes the same requests in the same order then gets the very same buffers every
+// time, so its bind groups (cached by buffer) are all cache hits after the first step; a
+// last-in-first-out stack would permute buffers between steps and create bind groups forever. Reuse inside one unsubmitted command batch is safe:
 // WebGPU orders storage accesses of successive dispatches, and a buffer only returns to
 // the pool after its last reader has been recorded.
+import type { GpuResources } from './resources.ts';
+
 // GPUBufferUsage STORAGE | COPY_SRC | COPY_DST, as numbers: Node defines the GPU globals only once Dawn is loaded.
 export const STORAGE_USAGE = 0x80 | 0x04 | 0x08;
 
@@ -22,12 +27,22 @@ export function bucketSize(bytes: number): number {
   return bytes <= mid ? mid : pow;
 }
 
+/** Keeps `list` sorted by descending serial, so pop() returns the oldest buffer. */
+export function insertBySerial<T extends object>(list: T[], item: T, serial: WeakMap<T, number>): void {
+  const s = serial.get(item)!;
+  let i = list.length;
+  while (i > 0 && serial.get(list[i - 1])! < s) i--;
+  list.splice(i, 0, item);
+}
+
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private sizeOf = new WeakMap<GPUBuffer, number>();
+  private serial = new WeakMap<GPUBuffer, number>();
+  private nextSerial = 0;
   readonly stats: PoolStats = { liveBytes: 0, pooledBytes: 0, liveBuffers: 0, created: 0, reused: 0 };
 
-  constructor(private device: GPUDevice, private maxBufferSize: number) {}
+  constructor(private resources: GpuResources, private maxBufferSize: number) {}
 
   acquire(bytes: number, label = 'tensor'): GPUBuffer {
     const size = bucketSize(Math.max(bytes, 4));
@@ -40,8 +55,9 @@ export class BufferPool {
       this.stats.reused++;
       this.stats.pooledBytes -= size;
     } else {
-      buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
+      buffer = this.resources.createBuffer({ size, usage: STORAGE_USAGE, label });
       this.sizeOf.set(buffer, size);
+      this.serial.set(buffer, this.nextSerial++);
       this.stats.created++;
     }
     this.stats.liveBytes += size;
@@ -57,12 +73,12 @@ export class BufferPool {
     this.stats.pooledBytes += size;
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
-    list.push(buffer);
+    insertBySerial(list, buffer, this.serial);
   }
 
   /** Destroys every pooled (unused) buffer. Call after flushing pending work. */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) for (const b of list) this.resources.destroy(b);
     this.free.clear();
     this.stats.pooledBytes = 0;
   }

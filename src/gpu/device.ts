@@ -4,6 +4,7 @@ import { BufferPool } from './buffer_pool.ts';
 import { PipelineCache } from './pipeline_cache.ts';
 import { CommandRecorder } from './recorder.ts';
 import { UniformCache } from './uniforms.ts';
+import { GpuResources } from './resources.ts';
 import type { GpuProvider } from './provider.ts';
 import { defaultProvider } from './provider_node.ts';
 
@@ -16,6 +17,8 @@ export interface Gpu {
   pipelines: PipelineCache;
   recorder: CommandRecorder;
   uniforms: UniformCache;
+  /** Creates and counts every buffer, texture, bind group and query set. */
+  resources: GpuResources;
   provider: GpuProvider;
 }
 
@@ -61,7 +64,8 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     if (info.reason !== 'destroyed') console.error(`GPU device lost: ${info.message}`);
   });
   const info = adapter.info;
-  const recorder = new CommandRecorder(device, provider.wait);
+  const resources = new GpuResources(device);
+  const recorder = new CommandRecorder(device, resources, provider.wait);
   current = {
     device,
     adapterInfo: {
@@ -70,10 +74,11 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     },
     limits: device.limits,
     features: new Set(requiredFeatures),
-    pool: new BufferPool(device, device.limits.maxBufferSize),
+    pool: new BufferPool(resources, device.limits.maxBufferSize),
     pipelines: new PipelineCache(device),
     recorder,
-    uniforms: new UniformCache(device, (b) => recorder.retire(b)),
+    uniforms: new UniformCache(resources, (b) => recorder.retire(b)),
+    resources,
     provider,
   };
   return current;

@@ -1,12 +1,14 @@
 export { initGpu, gpu, hasGpu, releaseDevice } from './device.ts';
 export type { Gpu, InitOptions } from './device.ts';
-export { BufferPool, bucketSize, STORAGE_USAGE } from './buffer_pool.ts';
+export { BufferPool, bucketSize, insertBySerial, STORAGE_USAGE } from './buffer_pool.ts';
 export type { PoolStats } from './buffer_pool.ts';
 export { PipelineCache } from './pipeline_cache.ts';
 export type { BindingKind, PipelineKey, CachedPipeline } from './pipeline_cache.ts';
 export { CommandRecorder } from './recorder.ts';
 export type { Binding, BufferRange } from './recorder.ts';
 export { packParams } from './uniforms.ts';
+export { GpuResources } from './resources.ts';
+export type { ResourceStats, ResourceCounts } from './resources.ts';
 export { timeGpu } from './timer.ts';
 export { Profiler, kernelName } from './profiler.ts';
 export type { ProfileEntry } from './profiler.ts';

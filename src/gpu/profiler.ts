@@ -1,6 +1,8 @@
 // Per-dispatch GPU time by kernel, for finding where a training step goes (WG_PROFILE=1 in the
 // trainer, or `startProfiling()`). Each dispatch gets a compute pass of its own with timestamp
 // writes, which adds the per-pass cost: use it to compare kernels, not to time the whole step.
+import type { GpuResources } from './resources.ts';
+
 export interface ProfileEntry { name: string; ms: number; count: number }
 
 const CAPACITY = 2048; // dispatches per query set
@@ -9,14 +11,15 @@ export class Profiler {
   private sets: { set: GPUQuerySet; labels: string[] }[] = [];
   private pending: { buffer: GPUBuffer; labels: string[] }[] = [];
   private totals = new Map<string, { ms: number; count: number }>();
+  private retired: GPUBuffer[] = [];
 
-  constructor(private device: GPUDevice) {}
+  constructor(private resources: GpuResources) {}
 
   /** Timestamp writes for the next dispatch's pass. */
   next(label: string): GPUComputePassTimestampWrites {
     let cur = this.sets[this.sets.length - 1];
     if (!cur || cur.labels.length === CAPACITY) {
-      cur = { set: this.device.createQuerySet({ type: 'timestamp', count: 2 * CAPACITY }), labels: [] };
+      cur = { set: this.resources.createQuerySet({ type: 'timestamp', count: 2 * CAPACITY }), labels: [] };
       this.sets.push(cur);
     }
     const i = cur.labels.length;
@@ -29,11 +32,12 @@ export class Profiler {
     for (const { set, labels } of this.sets) {
       if (!labels.length) continue;
       const bytes = 16 * labels.length;
-      const resolved = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-      const readable = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const resolved = this.resources.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const readable = this.resources.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       encoder.resolveQuerySet(set, 0, 2 * labels.length, resolved, 0);
       encoder.copyBufferToBuffer(resolved, 0, readable, 0, bytes);
       this.pending.push({ buffer: readable, labels: [...labels] });
+      this.retired.push(resolved);
       labels.length = 0;
     }
   }
@@ -50,8 +54,9 @@ export class Profiler {
         entry.count++;
         this.totals.set(name, entry);
       });
-      buffer.destroy();
+      this.resources.destroy(buffer);
     }
+    for (const b of this.retired.splice(0)) this.resources.destroy(b);
     return [...this.totals].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.ms - a.ms);
   }
 }

@@ -1,9 +1,12 @@
 // One command encoder and one compute pass collect every dispatch until flush(): a training
 // step is one submission. Validation and out-of-memory errors are caught by error scopes
 // around each batch and thrown from the next sync(), with Dawn's message, which names the
-// labelled pipeline and bind group (kernel and shapes).
+// labelled pipeline and bind group (kernel and shapes). Staging buffers for uploads and
+// readbacks are kept and reused by size, so a steady training loop creates none.
 import type { CachedPipeline } from './pipeline_cache.ts';
 import { Profiler } from './profiler.ts';
+import type { GpuResources } from './resources.ts';
+import { bucketSize } from './buffer_pool.ts';
 
 export interface BufferRange { buffer: GPUBuffer; offset?: number; size?: number }
 /** A texture bound to a 'texture' or 'storage-texture' slot; `id` keys the bind group cache. */
@@ -12,12 +15,39 @@ export type Binding = GPUBuffer | BufferRange | TextureBinding;
 
 export interface RecorderStats { submissions: number; dispatches: number; bindGroupsCreated: number }
 
+// GPUBufferUsage, as numbers: Node defines the GPU globals only once Dawn is loaded
+const MAP_READ = 0x01, COPY_SRC = 0x04, COPY_DST = 0x08;
+/** Bind groups held before the cache starts over (a training step of ResNeSt-50 uses ~2k). */
+export const BIND_GROUP_CACHE_SIZE = 8192;
+
+/** Free staging buffers by bucket size. */
+class StagingShelf {
+  private free = new Map<number, GPUBuffer[]>();
+  constructor(private resources: GpuResources, private usage: number, private label: string) {}
+
+  take(bytes: number): GPUBuffer {
+    const size = bucketSize(bytes);
+    return this.free.get(size)?.pop() ?? this.resources.createBuffer({ size, usage: this.usage, label: this.label });
+  }
+
+  put(b: GPUBuffer): void {
+    let list = this.free.get(b.size);
+    if (!list) this.free.set(b.size, (list = []));
+    list.push(b);
+  }
+}
+
 export class CommandRecorder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private nextPassTimestamps: GPUComputePassTimestampWrites | undefined;
   private pendingChecks: Promise<string | null>[] = [];
   private retired: GPUBuffer[] = [];
+  // an upload's staging buffer is written with queue.writeBuffer, which runs before the open
+  // batch: it is reused only once the batch that copies from it has been submitted
+  private uploadShelf: StagingShelf;
+  private uploadsInBatch: GPUBuffer[] = [];
+  private readbackShelf: StagingShelf;
   private bindGroups = new Map<string, GPUBindGroup>();
   private ids = new WeakMap<GPUBuffer | GPUBindGroupLayout, number>();
   private nextId = 1;
@@ -28,10 +58,17 @@ export class CommandRecorder {
   /** Sees every dispatch as it is recorded: pipeline id (shader:entry:constants), label, workgroups. */
   onDispatch: ((pipeline: string, label: string, workgroups: readonly [number, number, number]) => void) | null = null;
 
-  constructor(private device: GPUDevice, private wait: <T>(p: Promise<T>) => Promise<T>) {
+  constructor(private device: GPUDevice, private resources: GpuResources, private wait: <T>(p: Promise<T>) => Promise<T>) {
+    this.uploadShelf = new StagingShelf(resources, COPY_SRC | COPY_DST, 'upload staging');
+    this.readbackShelf = new StagingShelf(resources, MAP_READ | COPY_DST, 'readback staging');
     device.addEventListener('uncapturederror', (e) => {
       this.uncaptured.push((e as GPUUncapturedErrorEvent).error.message);
     });
+  }
+
+  /** Bind groups held by the cache now (at most BIND_GROUP_CACHE_SIZE). */
+  get bindGroupCacheSize(): number {
+    return this.bindGroups.size;
   }
 
   get pending(): boolean {
@@ -74,8 +111,8 @@ export class CommandRecorder {
       : `${this.id(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`)).join('|');
     let group = this.bindGroups.get(key);
     if (!group) {
-      if (this.bindGroups.size > 8192) this.bindGroups.clear();
-      group = this.device.createBindGroup({
+      if (this.bindGroups.size >= BIND_GROUP_CACHE_SIZE) this.bindGroups.clear();
+      group = this.resources.createBindGroup({
         label, layout: p.layout,
         entries: ranges.map((r, binding) => ({ binding,
           resource: 'textureView' in r ? r.textureView : { buffer: r.buffer, offset: r.offset ?? 0, size: r.size } })),
@@ -133,11 +170,11 @@ export class CommandRecorder {
       else { const padded = new Uint8Array(size); padded.set(bytes); this.device.queue.writeBuffer(buffer, offset, padded); }
       return;
     }
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true, label: 'upload' });
-    new Uint8Array(staging.getMappedRange()).set(bytes);
-    staging.unmap();
+    const staging = this.uploadShelf.take(size);
+    if (size === bytes.byteLength) this.device.queue.writeBuffer(staging, 0, bytes as Uint8Array<ArrayBuffer>);
+    else { const padded = new Uint8Array(size); padded.set(bytes); this.device.queue.writeBuffer(staging, 0, padded); }
     this.copy(staging, 0, buffer, offset, size);
-    this.retire(staging);
+    this.uploadsInBatch.push(staging);
   }
 
   /** Destroys the buffer once the batch that may use it has been submitted. */
@@ -147,7 +184,7 @@ export class CommandRecorder {
 
   /** Times every dispatch from now on (see profiler.ts); needs the timestamp-query feature. */
   startProfiling(): Profiler {
-    this.profiler ??= new Profiler(this.device);
+    this.profiler ??= new Profiler(this.resources);
     return this.profiler;
   }
 
@@ -164,8 +201,10 @@ export class CommandRecorder {
       return err ? `${err.message}\n  (batch of kernels: ${labels})` : null;
     });
     this.pendingChecks.push(check);
-    for (const b of this.retired) b.destroy();
+    for (const b of this.retired) this.resources.destroy(b);
     this.retired = [];
+    for (const b of this.uploadsInBatch) this.uploadShelf.put(b);
+    this.uploadsInBatch = [];
   }
 
   /** Submits pending work, waits for the queue and throws any GPU error of the batches since the last sync. */
@@ -186,17 +225,19 @@ export class CommandRecorder {
   /** Copies [offset, offset+size) of a storage buffer to the host. */
   async read(buffer: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
     const aligned = Math.ceil(size / 4) * 4;
-    const staging = this.device.createBuffer({ size: aligned, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const staging = this.readbackShelf.take(aligned);
     this.copy(buffer, offset, staging, 0, aligned);
     this.flush();
     try {
-      await this.wait(staging.mapAsync(GPUMapMode.READ));
-      const out = staging.getMappedRange().slice(0, size);
+      await this.wait(staging.mapAsync(GPUMapMode.READ, 0, aligned));
+      const out = staging.getMappedRange(0, aligned).slice(0, size);
       staging.unmap();
       await this.throwErrors();
       return out;
     } finally {
-      staging.destroy();
+      // back on the shelf when cleanly unmapped; a buffer left mapped or pending (a failed map) is dropped
+      if (staging.mapState === 'unmapped') this.readbackShelf.put(staging);
+      else this.resources.destroy(staging);
     }
   }
 }

@@ -20,8 +20,8 @@ export async function timeGpu(record: () => void, repeats: number, opts: { force
     }
     return { ms, method: 'wall' };
   }
-  const querySet = g.device.createQuerySet({ type: 'timestamp', count: 2 * repeats });
-  const resolved = g.device.createBuffer({ size: 16 * repeats, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const querySet = g.resources.createQuerySet({ type: 'timestamp', count: 2 * repeats });
+  const resolved = g.resources.createBuffer({ size: 16 * repeats, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   try {
     for (let i = 0; i < repeats; i++) {
       rec.timestampNextPass({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
@@ -34,7 +34,7 @@ export async function timeGpu(record: () => void, repeats: number, opts: { force
     for (let i = 0; i < repeats; i++) ms.push(Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6);
     return { ms, method: 'timestamp' };
   } finally {
-    querySet.destroy();
-    resolved.destroy();
+    g.resources.destroy(querySet);
+    g.resources.destroy(resolved);
   }
 }

@@ -2,11 +2,13 @@
 // loop meets the same few hundred parameter blocks every step; each is written once, at
 // creation (mappedAtCreation), which also keeps uniform writes off the queue timeline where
 // they could overtake commands still waiting in the open batch.
+import type { GpuResources } from './resources.ts';
+
 export class UniformCache {
   private buffers = new Map<string, GPUBuffer>();
   created = 0;
 
-  constructor(private device: GPUDevice, private retire: (b: GPUBuffer) => void, private capacity = 4096) {}
+  constructor(private resources: GpuResources, private retire: (b: GPUBuffer) => void, private capacity = 4096) {}
 
   get(data: ArrayBuffer): GPUBuffer {
     const bytes = new Uint8Array(data);
@@ -18,7 +20,7 @@ export class UniformCache {
       return buffer;
     }
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-    buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label: 'params' });
+    buffer = this.resources.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label: 'params' });
     new Uint8Array(buffer.getMappedRange()).set(bytes);
     buffer.unmap();
     this.created++;

@@ -6,6 +6,25 @@ import { Tensor } from '../tensor.ts';
 export interface StateArray { dtype: string; shape: number[]; data: ArrayLike<number> | BigInt64Array }
 export type StateValue = Tensor | { dtype: 'I64'; shape: []; value: number };
 
+const NUM_BATCHES_TRACKED = 'num_batches_tracked';
+/** Entries of each kind an error lists before "... and N more": enough to see the pattern, short enough for a terminal. */
+const LISTED_PER_KIND = 5;
+
+function listed(items: string[], sep: string): string {
+  const shown = items.slice(0, LISTED_PER_KIND).join(sep);
+  return items.length > LISTED_PER_KIND ? `${shown}${sep}... and ${items.length - LISTED_PER_KIND} more` : shown;
+}
+
+/** One line per kind of problem, with its count and the first few keys; shape mismatches one per line. */
+function loadErrorMessage(source: string | undefined, missing: string[], unexpected: string[], mismatched: string[]): string {
+  const lines = [
+    ...(missing.length ? [`missing keys (${missing.length}): ${listed(missing, ', ')}`] : []),
+    ...(unexpected.length ? [`unexpected keys (${unexpected.length}): ${listed(unexpected, ', ')}`] : []),
+    ...(mismatched.length ? [`shape mismatches (${mismatched.length}):\n    ${listed(mismatched, '\n    ')}`] : []),
+  ];
+  return `loadStateDict${source ? ` from ${source}` : ''}: the state_dict does not fit this model\n  ${lines.join('\n  ')}`;
+}
+
 export interface LoadOptions {
   /** Report missing, unexpected and mis-shaped keys as one error (default true). */
   strict?: boolean;
@@ -99,19 +118,24 @@ export abstract class Module {
   /**
    * Copies values from `state` into this module's tensors. Every problem (missing,
    * unexpected, shape mismatch, non-float data) is collected and thrown as one error
-   * before anything is written, so a failed load leaves the model untouched.
+   * before anything is written, so a failed load leaves the model untouched. A missing
+   * `num_batches_tracked` is not a problem: it becomes 0, as PyTorch's BatchNorm does for
+   * state_dicts saved without it.
    */
   loadStateDict(state: Map<string, StateArray>, opts: LoadOptions = {}): void {
     const strict = opts.strict ?? true;
     const skip = opts.skip ?? [];
     const skipped = (k: string) => skip.some((p) => k.startsWith(p));
     const own = this.stateDict();
-    const source = opts.source ? ` from ${opts.source}` : '';
-    const missing: string[] = [], mismatched: string[] = [];
+    const missing: string[] = [], mismatched: string[] = [], zeroed: string[] = [];
     for (const [k, v] of own) {
       if (skipped(k)) continue;
       const src = state.get(k);
-      if (!src) { missing.push(k); continue; }
+      if (!src) {
+        if (!(v instanceof Tensor) && k.endsWith(NUM_BATCHES_TRACKED)) zeroed.push(k);
+        else missing.push(k);
+        continue;
+      }
       const want = v instanceof Tensor ? [...v.shape] : [];
       const have = src.shape;
       const sameShape = want.length === have.length && want.every((d, i) => d === have[i]) ||
@@ -120,15 +144,15 @@ export abstract class Module {
       else if (v instanceof Tensor && src.data instanceof BigInt64Array) mismatched.push(`${k}: integer data (${src.dtype}) for a float tensor`);
     }
     const unexpected = [...state.keys()].filter((k) => !own.has(k) && !skipped(k));
-    const problems = [
-      ...(missing.length ? [`missing keys (${missing.length}): ${missing.join(', ')}`] : []),
-      ...(strict && unexpected.length ? [`unexpected keys (${unexpected.length}): ${unexpected.join(', ')}`] : []),
-      ...(mismatched.length ? [`shape mismatches (${mismatched.length}): ${mismatched.join('; ')}`] : []),
-    ];
-    if (problems.length && (strict || mismatched.length)) {
-      throw new Error(`loadStateDict${source}: ${problems.join('\n  ')}`);
+    if (mismatched.length || (strict && (missing.length || unexpected.length))) {
+      throw new Error(loadErrorMessage(opts.source, missing, strict ? unexpected : [], mismatched));
     }
     const owners = new Map(this.namedModules());
+    const setExtra = (k: string, value: number) => {
+      const dot = k.lastIndexOf('.');
+      owners.get(dot < 0 ? '' : k.slice(0, dot))!.setExtraState(k.slice(dot + 1), value);
+    };
+    for (const k of zeroed) setExtra(k, 0);
     for (const [k, v] of own) {
       const src = state.get(k);
       if (!src || skipped(k)) continue;
@@ -136,9 +160,7 @@ export abstract class Module {
         // in place: optimizers and arenas keep referring to the same tensors
         v.write(src.data instanceof Float32Array ? src.data : Float32Array.from(src.data as ArrayLike<number>));
       } else {
-        const dot = k.lastIndexOf('.');
-        const raw = src.data instanceof BigInt64Array ? Number(src.data[0]) : Number((src.data as ArrayLike<number>)[0]);
-        owners.get(dot < 0 ? '' : k.slice(0, dot))!.setExtraState(k.slice(dot + 1), raw);
+        setExtra(k, src.data instanceof BigInt64Array ? Number(src.data[0]) : Number((src.data as ArrayLike<number>)[0]));
       }
     }
   }

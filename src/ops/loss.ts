@@ -34,7 +34,7 @@ function alphaBuffer(values: ArrayLike<number>): GPUBuffer {
   const key = Array.from(values).join(',');
   let buffer = alphaCache.get(key);
   if (buffer) { alphaCache.delete(key); alphaCache.set(key, buffer); return buffer; }
-  buffer = g.device.createBuffer({ size: paddedBytes(values.length), usage: STORAGE_USAGE, label: 'focal loss alpha' });
+  buffer = g.resources.createBuffer({ size: paddedBytes(values.length), usage: STORAGE_USAGE, label: 'focal loss alpha' });
   g.recorder.upload(buffer, 0, Float32Array.from(values));
   alphaCache.set(key, buffer);
   if (alphaCache.size > ALPHA_CACHE_SIZE) {
@@ -75,8 +75,9 @@ function fusedLoss(op: string, logits: Tensor, targets: Tensor, alpha: number | 
 }
 
 /**
- * torchvision.ops.sigmoid_focal_loss over logits [rows, A] and 0/1 targets of the same shape
- * (a target > 0.5 counts as positive), with alpha per attribute. Returns a scalar tensor.
+ * torchvision.ops.sigmoid_focal_loss over logits [rows, A] and targets of the same shape, real
+ * values in [0, 1] (0/1 labels, smoothed labels, mixup), with alpha per attribute. Returns a
+ * scalar tensor.
  */
 export function sigmoidFocalLoss(logits: Tensor, targets: Tensor, opts: SigmoidFocalLossOptions = {}): Tensor {
   const op = 'sigmoidFocalLoss';
@@ -102,7 +103,7 @@ export function sigmoidFocalLoss(logits: Tensor, targets: Tensor, opts: SigmoidF
   return fusedLoss(op, logits, targets, alpha, gamma, reduction);
 }
 
-/** BCE-with-logits (PyTorch's binary_cross_entropy_with_logits, no weights): the focal loss with gamma 0 and no alpha. */
+/** BCE-with-logits (PyTorch's binary_cross_entropy_with_logits, no weights, targets in [0, 1]): the focal loss with gamma 0 and no alpha. */
 export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, opts: { reduction?: LossReduction } = {}): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
   attributes(op, logits, targets);

@@ -1,9 +1,12 @@
-// SGD with PyTorch semantics (momentum with the first-step rule, dampening, Nesterov, coupled
-// weight decay, per-group lr and weight decay), updating every parameter with one dispatch
-// per group: at construction the parameters move into one flat arena (slices 256-byte
-// aligned), their gradients are tensors over a second arena (the tape accumulates into
-// them in place) and momentum lives in a third. Arenas larger than a storage binding are
-// split into chunks; a group then takes one dispatch per chunk it spans.
+// SGD as torch.optim.SGD (momentum with the first-step rule per parameter, dampening,
+// Nesterov, coupled weight decay, per-group hyper-parameters): a parameter without a gradient
+// (.grad null) or not requiring grad is skipped entirely. Updates run over flat arenas: at
+// construction the parameters move into one arena (slices 256-byte aligned), their gradients
+// live in a second (the tape accumulates into a zeroed slice in place, through the
+// parameter's gradHome) and momentum, created at the first momentum step, in a third. Each
+// run of consecutive parameters that all step, with the same first-step state, is one
+// dispatch: one per group when every parameter has a gradient. Arenas larger than a storage
+// binding are split into chunks; runs never cross chunks.
 import { Tensor, paddedBytes } from '../tensor.ts';
 import { gpu, STORAGE_USAGE } from '../gpu/index.ts';
 import { shapeStr } from '../../kernels/launch.ts';
@@ -27,13 +30,27 @@ export interface ParamGroup extends SgdHyper { readonly params: readonly Tensor[
 export interface SGDStateDict {
   step: number;
   paramGroups: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; params: number[] }[];
-  /** One per parameter (in group order) once a momentum step has run; empty otherwise. */
-  momentumBuffers: Float32Array[];
+  /**
+   * One entry per parameter (in group order), null for a parameter without momentum state (it
+   * has not yet stepped with momentum); empty when no parameter has any. Checkpoints written
+   * before per-parameter state (empty, or a buffer for every parameter) load unchanged.
+   */
+  momentumBuffers: (Float32Array | null)[];
 }
 
-interface Slot { param: Tensor; grad: Tensor; chunk: number; offset: number; bytes: number }
+interface Slot {
+  param: Tensor;
+  grad: Tensor;          // the arena slice, as a tensor
+  chunk: number;
+  offset: number;
+  bytes: number;
+  /** The slice holds zeros and is not attached as param.grad: the tape may accumulate into it as is. */
+  clean: boolean;
+  /** PyTorch's state[p]['momentum_buffer'] exists: the next momentum step is not the first. */
+  hasMomentum: boolean;
+}
 interface Chunk { params: GPUBuffer; grads: GPUBuffer; momentum: GPUBuffer | null; bytes: number }
-interface Range { chunk: number; offset: number; bytes: number }
+interface Run { chunk: number; offset: number; end: number; first: boolean; params: number }
 
 const ALIGN = 256;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
@@ -49,6 +66,10 @@ export function splitWeightDecayGroups(params: Tensor[], weightDecay: number): P
   ];
 }
 
+function arena(bytes: number, what: string): GPUBuffer {
+  return gpu().resources.createBuffer({ size: Math.max(bytes, ALIGN), usage: STORAGE_USAGE, label: `SGD ${what} arena` });
+}
+
 function checkHyper(what: string, h: SgdHyper): void {
   if (!Number.isFinite(h.lr) || h.lr < 0) throw new Error(`SGD: ${what} lr must be a finite number >= 0, got ${h.lr}`);
   if (!Number.isFinite(h.momentum) || h.momentum < 0) throw new Error(`SGD: ${what} momentum must be >= 0, got ${h.momentum}`);
@@ -61,9 +82,8 @@ export class SGD {
   readonly paramGroups: ParamGroup[];
   private slots: Slot[] = [];
   private chunks: Chunk[] = [];
-  private groupRanges: Range[][] = [];
+  private groupSlots: number[][] = [];
   private steps = 0;
-  private momentumReady = false;
 
   constructor(params: Tensor[] | ParamGroupSpec[], opts: SGDOptions) {
     const specs: ParamGroupSpec[] = params.length > 0 && !(params[0] instanceof Tensor)
@@ -87,7 +107,6 @@ export class SGD {
       const what = `parameter ${i} (${p instanceof Tensor ? `${p.label} ${shapeStr(p.shape)}` : typeof p})`;
       if (!(p instanceof Tensor)) throw new Error(`SGD: ${what} is not a Tensor`);
       if (p.disposed) throw new Error(`SGD: ${what} is disposed`);
-      if (!p.requiresGrad) throw new Error(`SGD: ${what} does not require grad`);
       if (p.node) throw new Error(`SGD: ${what} is not a leaf tensor (it was computed by an op)`);
       if (seen.has(p)) throw new Error(`SGD: ${what} appears more than once`);
       seen.add(p);
@@ -98,7 +117,6 @@ export class SGD {
   private buildArenas(chunkLimit?: number): void {
     const g = gpu();
     const limit = Math.floor(Math.min(chunkLimit ?? Infinity, g.limits.maxStorageBufferBindingSize, g.limits.maxBufferSize) / ALIGN) * ALIGN;
-    const anyMomentum = this.paramGroups.some((grp) => grp.momentum !== 0);
     const layout: { param: Tensor; chunk: number; offset: number; bytes: number }[] = [];
     const sizes: number[] = [0];
     for (const grp of this.paramGroups) {
@@ -110,28 +128,40 @@ export class SGD {
         sizes[sizes.length - 1] += align(bytes);
       }
     }
-    const make = (bytes: number, what: string) => g.device.createBuffer({ size: Math.max(bytes, ALIGN), usage: STORAGE_USAGE, label: `SGD ${what} arena` });
-    this.chunks = sizes.map((bytes) => ({ params: make(bytes, 'parameter'), grads: make(bytes, 'gradient'), momentum: anyMomentum ? make(bytes, 'momentum') : null, bytes }));
+    this.chunks = sizes.map((bytes) => ({ params: arena(bytes, 'parameter'), grads: arena(bytes, 'gradient'), momentum: null, bytes }));
     for (const { param, chunk, offset, bytes } of layout) {
       const c = this.chunks[chunk];
       const old = param.grad;
       param.moveTo({ buffer: c.params, offset, size: bytes });
-      const grad = Tensor.over({ buffer: c.grads, offset, size: bytes }, param.shape, `${param.label} grad`);
-      if (old && !old.disposed) { g.recorder.copy(old.binding.buffer, old.binding.offset, c.grads, offset, bytes); old.dispose(); }
-      param.grad = grad;
+      const slot: Slot = { param, grad: Tensor.over({ buffer: c.grads, offset, size: bytes }, param.shape, `${param.label} grad`),
+        chunk, offset, bytes, clean: true, hasMomentum: false };
+      if (old && !old.disposed) { // a gradient from before: kept, in the arena
+        g.recorder.copy(old.binding.buffer, old.binding.offset, c.grads, offset, bytes);
+        old.dispose();
+        param.grad = slot.grad;
+        slot.clean = false;
+      } else {
+        param.grad = null;
+      }
+      param.gradHome = () => this.home(slot);
       owners.set(param, this);
-      this.slots.push({ param, grad, chunk, offset, bytes });
+      this.slots.push(slot);
     }
     let k = 0;
-    this.groupRanges = this.paramGroups.map((grp) => {
-      const ranges: Range[] = [];
-      for (let i = 0; i < grp.params.length; i++, k++) {
-        const s = this.slots[k], last = ranges[ranges.length - 1];
-        if (last && last.chunk === s.chunk) last.bytes = s.offset + s.bytes - last.offset;
-        else ranges.push({ chunk: s.chunk, offset: s.offset, bytes: s.bytes });
-      }
-      return ranges;
-    });
+    this.groupSlots = this.paramGroups.map((grp) => grp.params.map(() => k++));
+  }
+
+  /** The parameter's slice of the gradient arena as a tensor (a new one if it was disposed). */
+  private slice(s: Slot): Tensor {
+    if (s.grad.disposed) s.grad = Tensor.over({ buffer: this.chunks[s.chunk].grads, offset: s.offset, size: s.bytes }, s.param.shape, `${s.param.label} grad`);
+    return s.grad;
+  }
+
+  /** The zeroed arena slice the tape accumulates a parameter's first gradient into. */
+  private home(s: Slot): Tensor {
+    if (!s.clean) gpu().recorder.clear(this.chunks[s.chunk].grads, s.offset, s.bytes);
+    s.clean = false;
+    return this.slice(s);
   }
 
   /** The first group's learning rate; setting it sets every group's (what ReduceLROnPlateau drives). */
@@ -149,48 +179,84 @@ export class SGD {
     return this.steps;
   }
 
-  /** Gradients the tape put elsewhere (a disposed or replaced .grad) go back into the arena. */
-  private reclaimGrads(): void {
+  private checkOwned(s: Slot): void {
+    if (s.param.disposed) throw new Error(`SGD: parameter ${s.param.label} ${shapeStr(s.param.shape)} was disposed`);
+    if (owners.get(s.param) !== this) throw new Error(`SGD: parameter ${s.param.label} ${shapeStr(s.param.shape)} now belongs to a newer optimizer`);
+  }
+
+  /**
+   * Which parameters step: those requiring grad whose .grad is set. A gradient placed
+   * elsewhere (a .grad assigned by hand) is copied into the arena and disposed; a disposed
+   * .grad counts as none.
+   */
+  private gather(): boolean[] {
     const rec = gpu().recorder;
-    for (const s of this.slots) {
-      if (s.param.disposed) throw new Error(`SGD: parameter ${s.param.label} ${shapeStr(s.param.shape)} was disposed`);
-      if (owners.get(s.param) !== this) throw new Error(`SGD: parameter ${s.param.label} ${shapeStr(s.param.shape)} now belongs to a newer optimizer`);
+    return this.slots.map((s) => {
+      this.checkOwned(s);
       const current = s.param.grad;
-      if (current === s.grad && !s.grad.disposed) continue;
-      if (current && current !== s.grad && !current.disposed) {
+      if (!current || current.disposed) { s.param.grad = null; return false; }
+      if (current !== s.grad) {
         if (current.size !== s.param.size) throw new Error(`SGD: ${s.param.label} ${shapeStr(s.param.shape)} has a gradient of shape ${shapeStr(current.shape)}`);
         rec.copy(current.binding.buffer, current.binding.offset, this.chunks[s.chunk].grads, s.offset, s.bytes);
         current.dispose();
-      } else if (!current || current.disposed) {
-        rec.clear(this.chunks[s.chunk].grads, s.offset, s.bytes);
+        s.param.grad = this.slice(s);
+        s.clean = false;
       }
-      if (s.grad.disposed) s.grad = Tensor.over({ buffer: this.chunks[s.chunk].grads, offset: s.offset, size: s.bytes }, s.param.shape, `${s.param.label} grad`);
-      s.param.grad = s.grad;
-    }
+      return s.param.requiresGrad;
+    });
   }
 
-  /** One update of every parameter: one dispatch per group (per arena chunk it spans). */
+  /**
+   * One update of every parameter that has a gradient: one dispatch per run of consecutive
+   * stepping parameters (per group and arena chunk when all of them step).
+   */
   step(): void {
-    this.reclaimGrads();
+    const active = this.gather();
     this.paramGroups.forEach((grp, gi) => {
       checkHyper(`group ${gi}`, grp);
-      for (const r of this.groupRanges[gi]) {
-        const c = this.chunks[r.chunk];
-        const range = (buffer: GPUBuffer) => ({ buffer, offset: r.offset, size: r.bytes });
-        sgdStepKernel(range(c.grads), range(c.params), c.momentum ? range(c.momentum) : null, r.bytes / 16, grp,
-          !this.momentumReady, `SGD step group ${gi} (${grp.params.length} params, ${r.bytes} bytes)`);
+      const momentum = grp.momentum !== 0;
+      let run: Run | null = null;
+      const flush = () => {
+        if (!run) return;
+        const c = this.chunks[run.chunk];
+        if (momentum && !c.momentum) c.momentum = arena(c.bytes, 'momentum');
+        const range = (buffer: GPUBuffer) => ({ buffer, offset: run!.offset, size: run!.end - run!.offset });
+        sgdStepKernel(range(c.grads), range(c.params), momentum ? range(c.momentum!) : null, (run.end - run.offset) / 16, grp,
+          run.first, `SGD step group ${gi} (${run.params} params, ${run.end - run.offset} bytes)`);
+        run = null;
+      };
+      for (const k of this.groupSlots[gi]) {
+        const s = this.slots[k];
+        if (!active[k]) { flush(); continue; }
+        const first = momentum && !s.hasMomentum;
+        if (run && run.chunk === s.chunk && run.first === first) { run.end = s.offset + s.bytes; run.params++; }
+        else { flush(); run = { chunk: s.chunk, offset: s.offset, end: s.offset + s.bytes, first, params: 1 }; }
+        if (momentum) s.hasMomentum = true;
       }
+      flush();
     });
-    for (const s of this.slots) s.param.markWritten();
-    if (this.paramGroups.some((grp) => grp.momentum !== 0)) this.momentumReady = true;
+    // the fold caches of eval mode key on weight versions: a stepped weight is a new one
+    this.slots.forEach((s, k) => { if (active[k]) s.param.markWritten(); });
     this.steps++;
   }
 
-  /** Zeroes every gradient: one clear per arena chunk. */
-  zeroGrad(): void {
-    this.reclaimGrads();
+  /**
+   * Clears every gradient: one clear per arena chunk. With `setToNone` (the default, as
+   * PyTorch >= 2.0) every .grad becomes null, so a parameter the next backward does not reach
+   * is skipped by the next step; without it gradients that exist stay, as zeros (PyTorch
+   * 1.13's default), and still receive weight decay and momentum.
+   */
+  zeroGrad(setToNone = true): void {
     const rec = gpu().recorder;
     for (const c of this.chunks) rec.clear(c.grads, 0, c.bytes);
+    for (const s of this.slots) {
+      this.checkOwned(s);
+      const current = s.param.grad;
+      if (current && current !== s.grad && !current.disposed) current.dispose();
+      const keep = !setToNone && current !== null && !current.disposed;
+      s.param.grad = keep ? this.slice(s) : null;
+      s.clean = !keep;
+    }
   }
 
   async stateDict(): Promise<SGDStateDict> {
@@ -199,11 +265,11 @@ export class SGD {
       lr: grp.lr, momentum: grp.momentum, dampening: grp.dampening, weightDecay: grp.weightDecay, nesterov: grp.nesterov,
       params: grp.params.map(() => k++),
     }));
-    const momentumBuffers: Float32Array[] = [];
-    if (this.momentumReady) {
+    const momentumBuffers: (Float32Array | null)[] = [];
+    if (this.slots.some((s) => s.hasMomentum)) {
       const rec = gpu().recorder;
-      const chunkData = await Promise.all(this.chunks.map((c) => rec.read(c.momentum!, 0, c.bytes)));
-      for (const s of this.slots) momentumBuffers.push(new Float32Array(chunkData[s.chunk], s.offset, s.param.size).slice());
+      const chunkData = await Promise.all(this.chunks.map((c) => (c.momentum ? rec.read(c.momentum, 0, c.bytes) : null)));
+      for (const s of this.slots) momentumBuffers.push(s.hasMomentum ? new Float32Array(chunkData[s.chunk]!, s.offset, s.param.size).slice() : null);
     }
     return { step: this.steps, paramGroups, momentumBuffers };
   }
@@ -219,22 +285,27 @@ export class SGD {
       }
       checkHyper(`saved group ${gi}`, saved);
     });
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`SGD.loadStateDict: step must be an integer >= 0, got ${state.step}`);
     const buffers = state.momentumBuffers ?? [];
     if (buffers.length !== 0 && buffers.length !== this.slots.length) {
-      throw new Error(`SGD.loadStateDict: ${buffers.length} momentum buffers for ${this.slots.length} parameters`);
+      throw new Error(`SGD.loadStateDict: ${buffers.length} momentum buffers for ${this.slots.length} parameters (give one per parameter, null where none, or none at all)`);
     }
     buffers.forEach((b, i) => {
-      if (b.length !== this.slots[i].param.size) throw new Error(`SGD.loadStateDict: momentum buffer ${i} has ${b.length} values, parameter ${shapeStr(this.slots[i].param.shape)} has ${this.slots[i].param.size}`);
+      const p = this.slots[i].param;
+      if (b && b.length !== p.size) throw new Error(`SGD.loadStateDict: momentum buffer ${i} has ${b.length} values, parameter ${i} (${p.label} ${shapeStr(p.shape)}) has ${p.size}`);
     });
-    if (this.chunks.some((c) => !c.momentum) && (buffers.length || groups.some((saved) => saved.momentum !== 0))) {
-      throw new Error('SGD.loadStateDict: the state has momentum but this optimizer was built without momentum buffers');
-    }
     groups.forEach((saved, gi) => Object.assign(this.paramGroups[gi], {
       lr: saved.lr, momentum: saved.momentum, dampening: saved.dampening, weightDecay: saved.weightDecay, nesterov: saved.nesterov,
     }));
     const rec = gpu().recorder;
-    buffers.forEach((b, i) => rec.upload(this.chunks[this.slots[i].chunk].momentum!, this.slots[i].offset, b));
-    this.momentumReady = buffers.length > 0;
+    this.slots.forEach((s, i) => {
+      const b = buffers[i];
+      s.hasMomentum = Boolean(b);
+      if (!b) return;
+      const c = this.chunks[s.chunk];
+      c.momentum ??= arena(c.bytes, 'momentum');
+      rec.upload(c.momentum, s.offset, b);
+    });
     this.steps = state.step;
   }
 }

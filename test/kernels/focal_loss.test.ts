@@ -40,6 +40,51 @@ s('matches torchvision sigmoid_focal_loss (fixtures: alpha vector with negative 
   }
 });
 
+s('real-valued targets match torchvision (fixtures: smoothed 0.05/0.95 and uniform [0, 1] targets, logits up to +-90, gamma 2, 1.5, 0.5, BCE)', async () => {
+  const fx = loadHeadFixture('focal_loss_soft');
+  const [B, A] = fx.shape('logits');
+  const { cases } = fx.config as { cases: Record<string, { alpha: number | 'alpha'; gamma: number; reduction: 'mean' | 'sum' }> };
+  for (const tname of ['smoothed', 'uniform']) {
+    const targetValues = fx.get(`${tname}.targets`);
+    assert.ok(targetValues.some((v) => v > 0 && v < 1 && v !== 0.5), `${tname}: targets strictly inside (0, 1)`);
+    for (const [name, { alpha, gamma, reduction }] of Object.entries(cases)) {
+      const what = `${tname} ${name}`;
+      const logits = Tensor.fromArray(fx.get('logits'), [B, A], { requiresGrad: true });
+      const targets = Tensor.fromArray(targetValues, [B, A]);
+      const loss = name.startsWith('bce') ? F.binaryCrossEntropyWithLogits(logits, targets, { reduction })
+        : F.sigmoidFocalLoss(logits, targets, { alpha: alpha === 'alpha' ? fx.get('alpha') : alpha, gamma, reduction });
+      assertClose([await loss.item()], fx.get(`${what.replace(' ', '.')}.loss`), lossTol, `${what} loss`);
+      loss.backward();
+      const dlogits = fx.get(`${tname}.${name}.dlogits`);
+      assertClose(await logits.grad!.toArray(), dlogits, reduction === 'sum' ? { atol: 1e-6, rtol: 2e-5 } : gradTol, `${what} dlogits`);
+      const ref = focalLossCpu(fx.get('logits'), targetValues, alpha === 'alpha' ? fx.get('alpha') : alpha, gamma, A, reduction);
+      assertClose([ref.loss], fx.get(`${tname}.${name}.loss`), { atol: 0, rtol: 1e-6 }, `${what}: f64 reference loss`);
+      assertClose(ref.dlogits, dlogits, { atol: 1e-12, rtol: 1e-6 }, `${what}: f64 reference dlogits`);
+      assert.is((await F.readLoss(loss)).nonFinite, 0, `${what}: no non-finite values`);
+      for (const t of [loss, logits.grad!, logits, targets]) t.dispose();
+    }
+  }
+});
+
+s('soft targets: the closed-form reference gradient matches f64 finite differences; the GPU gradient passes GPU finite differences', async () => {
+  const [B, A] = [5, 7];
+  const x = randomArray(B * A, 21, -6, 6), alpha = randomArray(A, 23, -0.5, 1);
+  const y = randomArray(B * A, 22, 0, 1);
+  y[0] = 0; y[1] = 1; y[2] = 0.5;
+  for (const gamma of [0, 0.5, 1, 1.5, 2, 3]) {
+    const x64 = Float64Array.from(x);
+    const [numeric] = numericGradCpu(([v]) => [focalLossCpu(v, y, alpha, gamma, A, 'mean').loss], [x64], [1]);
+    assertClose(focalLossCpu(x64, y, alpha, gamma, A, 'mean').dlogits, numeric, { atol: 1e-9, rtol: 1e-6 }, `reference gradient, gamma ${gamma}`);
+  }
+  const ty = Tensor.fromArray(y, [B, A]);
+  for (const gamma of [0.5, 2]) {
+    const report = await gradcheck(([v]) => F.reshape(F.sigmoidFocalLoss(v, ty, { alpha, gamma, reduction: 'sum' }), [1]),
+      [randomArray(B * A, 24, -3, 3)], [[B, A]], { samples: 10 });
+    assert.ok(report.ok, `gamma ${gamma}: ${report.failures.join('\n')}`);
+  }
+  ty.dispose();
+});
+
 s('alpha as a device tensor equals alpha as an array; the closed-form reference matches f64 finite differences', async () => {
   const [B, A] = [5, 7];
   const x = randomArray(B * A, 1, -6, 6), y = targetsFor(B * A, 2), alpha = randomArray(A, 3, -0.5, 1);
@@ -71,19 +116,22 @@ s('gradients pass GPU finite differences, and the backward scales by the upstrea
   for (const t of [ty, tx, tx.grad!, loss]) t.dispose();
 });
 
-s('stays finite at |logits| up to 1e4 and in f32 agrees with f64 at +-40', async () => {
+s('stays finite at |logits| up to 1e4 and in f32 agrees with f64 at +-40, for 0/1 and smoothed targets, gamma 2 and 0.5', async () => {
   const x = Float32Array.from([40, -40, 40, -40, 100, -100, 1e4, -1e4, 0, 17]);
-  const y = Float32Array.from([1, 1, 0, 0, 0, 1, 1, 0, 1, 0]);
-  const tx = Tensor.fromArray(x, [2, 5], { requiresGrad: true }), ty = Tensor.fromArray(y, [2, 5]);
-  const loss = F.sigmoidFocalLoss(tx, ty, { alpha: 0.25, gamma: 2, reduction: 'sum' });
-  const ref = focalLossCpu(x, y, 0.25, 2, 5, 'sum');
-  assertClose([await loss.item()], [ref.loss], lossTol, 'loss');
-  loss.backward();
-  const grad = await tx.grad!.toArray();
-  assert.ok(grad.every(Number.isFinite), `finite gradients: ${grad}`);
-  assertClose(grad, ref.dlogits, gradTol, 'dlogits');
-  assert.ok(await F.lossIsFinite(loss));
-  for (const t of [tx, tx.grad!, ty, loss]) t.dispose();
+  const hard = Float32Array.from([1, 1, 0, 0, 0, 1, 1, 0, 1, 0]);
+  const smoothed = hard.map((v) => v * 0.9 + 0.05);
+  for (const [y, gamma] of [[hard, 2], [smoothed, 2], [hard, 0.5], [smoothed, 0.5]] as const) {
+    const tx = Tensor.fromArray(x, [2, 5], { requiresGrad: true }), ty = Tensor.fromArray(y, [2, 5]);
+    const loss = F.sigmoidFocalLoss(tx, ty, { alpha: 0.25, gamma, reduction: 'sum' });
+    const ref = focalLossCpu(x, y, 0.25, gamma, 5, 'sum');
+    assertClose([await loss.item()], [ref.loss], lossTol, `loss, gamma ${gamma}`);
+    loss.backward();
+    const grad = await tx.grad!.toArray();
+    assert.ok(grad.every(Number.isFinite), `finite gradients: ${grad}`);
+    assertClose(grad, ref.dlogits, gradTol, `dlogits, gamma ${gamma}`);
+    assert.ok(await F.lossIsFinite(loss));
+    for (const t of [tx, tx.grad!, ty, loss]) t.dispose();
+  }
 });
 
 s('non-finite logits are counted in the same pass; readLoss returns value and count in one readback', async () => {

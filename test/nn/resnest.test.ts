@@ -147,4 +147,42 @@ s('loadStateDict reports every problem at once and loads nothing', async () => {
   clearTape();
 });
 
+s('loadStateDict without num_batches_tracked sets it to 0, as PyTorch BatchNorm does', async () => {
+  const file = load('resnest_tiny_r2k1.safetensors');
+  const model = modelFor(file);
+  const state = await model.stateArrays();
+  const counters = [...state.keys()].filter((k) => k.endsWith('num_batches_tracked'));
+  assert.ok(counters.length > 3, 'the model has BatchNorm counters');
+  const other = modelFor(file);
+  other.train();
+  tidy(() => other.forward(Tensor.fromArray(f32(file, 'input'), file.tensors.get('input')!.shape as number[])));
+  clearTape();
+  const counted = other.stateDict().get(counters[0])!;
+  assert.ok((counted as { value: number }).value > 0, 'a training forward counted batches');
+  for (const k of counters) state.delete(k);
+  const bnw = state.get('bn1.weight')!;
+  state.set('bn1.weight', { ...bnw, data: Float32Array.from(bnw.data as Float32Array, (v) => v + 0.5) });
+  other.loadStateDict(state, { source: 'no-counters.safetensors' });
+  for (const k of counters) assert.is((other.stateDict().get(k) as { value: number }).value, 0, `${k} reset to 0`);
+  assertClose(await other.bn1.weight.toArray(), Float32Array.from(f32(file, 'bn1.weight'), (v) => v + 0.5), { atol: 0, rtol: 0 }, 'the rest loaded');
+  model.dispose(); other.dispose();
+});
+
+s('loadStateDict errors stay readable: counts and the first keys of each kind', async () => {
+  const small = modelFor(load('resnest_tiny_r2k1.safetensors'));
+  const wide = new ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses: 40 });
+  let message = '';
+  try { wide.loadStateDict(await small.stateArrays(), { source: 'other-config.safetensors' }); } catch (e) { message = (e as Error).message; }
+  const lines = message.split('\n');
+  assert.match(lines[0], /^loadStateDict from other-config\.safetensors: /);
+  const mismatchHeader = lines.find((l) => /shape mismatches \(\d+\):$/.test(l.trim()));
+  assert.ok(mismatchHeader, `a shape mismatch header line in:\n${message}`);
+  const count = Number(/\((\d+)\)/.exec(mismatchHeader!)![1]);
+  assert.ok(count > 5, `many mismatches (${count})`);
+  assert.ok(message.includes(`... and ${count - 5} more`), 'the rest are counted, not listed');
+  assert.ok(lines.length <= 12, `${lines.length} lines`);
+  for (const l of lines) assert.ok(l.length <= 200, `line of ${l.length} characters: ${l.slice(0, 80)}...`);
+  small.dispose(); wide.dispose();
+});
+
 s.run();

@@ -44,7 +44,7 @@ s('matches torch.optim.SGD over 4 steps (first momentum step, lr halved before s
       const state = await opt.stateDict();
       assert.is(state.step, cfg.steps);
       if (c.momentum !== 0) {
-        ['p0', 'p2', 'p1'].forEach((k, i) => assertClose(state.momentumBuffers[i], fx.get(`${name}.momentum.${k}`), tol, `${name} momentum ${k}`));
+        ['p0', 'p2', 'p1'].forEach((k, i) => assertClose(state.momentumBuffers[i] ?? [], fx.get(`${name}.momentum.${k}`), tol, `${name} momentum ${k}`));
       } else {
         assert.is(state.momentumBuffers.length, 0);
       }
@@ -58,20 +58,53 @@ s('one dispatch per group per step, one clear for zeroGrad, and the tape accumul
   const ps = shapes.map((shape, i) => Tensor.fromArray(randomArray(shape.reduce((a, b) => a * b, 1), i), shape, { requiresGrad: true }));
   const opt = new SGD(splitWeightDecayGroups(ps, 0.1), { lr: 0.5, momentum: 0.9 });
   assert.equal(opt.paramGroups.map((g) => g.params.length), [2, 2]);
-  const grad0 = ps[0].grad!;
+  assert.ok(ps.every((p) => p.grad === null), 'no gradient before the first backward, as in PyTorch');
   const g1 = randomArray(21, 9), g2 = randomArray(21, 10);
   backwardWith(ps[0], g1);
+  const grad0 = ps[0].grad!;
   backwardWith(ps[0], g2);
   assert.ok(ps[0].grad === grad0, 'the gradient stays the arena tensor');
   assertClose(await ps[0].grad!.toArray(), g1.map((v, i) => v + g2[i]), { atol: 1e-6, rtol: 1e-6 }, 'accumulated gradient');
+  for (const p of ps.slice(1)) backwardWith(p, randomArray(p.size, 11));
   const stats = gpu().recorder.stats;
   const before = stats.dispatches;
   opt.step();
   assert.is(stats.dispatches - before, 2, 'two groups: two dispatches');
   opt.zeroGrad();
   assert.is(stats.dispatches - before, 2, 'zeroGrad is a clear, not a dispatch');
-  for (const p of ps) assert.ok((await p.grad!.toArray()).every((v) => v === 0), 'zeroed');
+  assert.ok(ps.every((p) => p.grad === null), 'zeroGrad() sets gradients to null (set_to_none)');
+  backwardWith(ps[1], randomArray(5, 12));
+  assert.ok((await ps[1].grad!.toArray()).every((v, i) => v === randomArray(5, 12)[i]), 'the next gradient starts from zero');
   for (const p of ps) p.dispose();
+});
+
+s('a parameter without a gradient, or frozen, is skipped entirely; zeroGrad(false) keeps zero gradients that still decay', async () => {
+  const xa = randomArray(12, 31), xb = randomArray(8, 32), xc = randomArray(4, 33), ga = randomArray(12, 34);
+  const a = Tensor.fromArray(xa, [3, 4], { requiresGrad: true }), b = Tensor.fromArray(xb, [2, 4], { requiresGrad: true });
+  const frozen = Tensor.fromArray(xc, [4]);
+  const h = { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0.1, nesterov: false };
+  const opt = new SGD([a, frozen, b], h);
+  backwardWith(a, ga);
+  frozen.grad = Tensor.fromArray(randomArray(4, 35), [4]); // a stale gradient on a frozen parameter
+  const before = gpu().recorder.stats.dispatches;
+  opt.step();
+  assert.is(gpu().recorder.stats.dispatches - before, 1, 'one run: a');
+  const wantA = Float64Array.from(xa);
+  let bufA = sgdStepCpu(wantA, ga, null, h);
+  assertClose(await a.toArray(), wantA, tol, 'a stepped');
+  assertClose(await b.toArray(), xb, { atol: 0, rtol: 0 }, 'b (no gradient) untouched');
+  assertClose(await frozen.toArray(), xc, { atol: 0, rtol: 0 }, 'frozen untouched');
+  const state = await opt.stateDict();
+  assert.is(state.momentumBuffers[1], null, 'no momentum state for the frozen parameter');
+  assert.is(state.momentumBuffers[2], null, 'no momentum state for b');
+  // PyTorch 1.13's zero_grad(): gradients that exist become zeros and still get decay and momentum
+  opt.zeroGrad(false);
+  assert.ok(a.grad !== null && b.grad === null, 'a keeps a zero gradient, b has none');
+  opt.step();
+  bufA = sgdStepCpu(wantA, new Float32Array(12), bufA, h);
+  assertClose(await a.toArray(), wantA, tol, 'a: decay and momentum with a zero gradient');
+  assertClose(await b.toArray(), xb, { atol: 0, rtol: 0 }, 'b still untouched');
+  for (const t of [a, b, frozen]) t.dispose();
 });
 
 s('lr set on the optimizer takes effect at the next step; ReduceLROnPlateau drives it', async () => {
@@ -117,16 +150,24 @@ s('stateDict / loadStateDict round trip continues exactly as an uninterrupted ru
   assertClose(await run(true), await run(false), { atol: 0, rtol: 0 }, 'resumed run');
 });
 
-s('a gradient the tape put elsewhere (disposed or replaced .grad) is taken back into the arena', async () => {
-  const x = randomArray(8, 1), g = randomArray(8, 2);
+s('a disposed .grad: the tape starts a fresh one in the arena; a .grad assigned by hand is copied in', async () => {
+  const x = randomArray(8, 1), g = randomArray(8, 2), g2 = randomArray(8, 3);
   const p = Tensor.fromArray(x, [8], { requiresGrad: true });
   const opt = new SGD([p], { lr: 1 });
+  backwardWith(p, g2);
   p.grad!.dispose();
-  backwardWith(p, g); // the tape now makes a fresh .grad
+  backwardWith(p, g); // the disposed gradient counts as none: g alone
   opt.step();
   const want = Float64Array.from(x, (v, i) => v - g[i]);
-  assertClose(await p.toArray(), want, tol, 'stepped with the replacement gradient');
+  assertClose(await p.toArray(), want, tol, 'stepped with the fresh gradient');
   assert.ok(!p.grad!.disposed);
+  opt.zeroGrad();
+  const byHand = Tensor.fromArray(g2, [8]);
+  p.grad = byHand;
+  opt.step();
+  for (let i = 0; i < 8; i++) want[i] -= g2[i];
+  assertClose(await p.toArray(), want, tol, 'stepped with the assigned gradient');
+  assert.ok(byHand.disposed && p.grad !== byHand, 'the assigned gradient now lives in the arena');
   p.dispose();
 });
 
@@ -136,13 +177,17 @@ s('clear errors for bad parameters and hyper-parameters', () => {
   assertThrowsWith(() => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }), /Nesterov/);
   assertThrowsWith(() => new SGD([p], { lr: -1 }), /lr must be/);
   assertThrowsWith(() => new SGD([p, p], { lr: 0.1 }), /appears more than once/);
-  assertThrowsWith(() => new SGD([q], { lr: 0.1 }), /does not require grad/);
   assertThrowsWith(() => new SGD([], { lr: 0.1 }), /empty parameter list/);
   const opt = new SGD([p], { lr: 0.1 });
   assertThrowsWith(() => { opt.lr = NaN; }, /lr must be/);
   assertThrowsWith(() => opt.loadStateDict({ step: 1, paramGroups: [], momentumBuffers: [] }), /0 parameter groups for an optimizer with 1/);
-  assertThrowsWith(() => opt.loadStateDict({ step: 1, paramGroups: [{ lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, params: [0] }], momentumBuffers: [new Float32Array(3)] }),
-    /without momentum buffers/);
+  const group = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, params: [0] };
+  assertThrowsWith(() => opt.loadStateDict({ step: 1, paramGroups: [group], momentumBuffers: [new Float32Array(4)] }),
+    /momentum buffer 0 has 4 values, parameter 0 \(.*\[3\]\) has 3/);
+  assertThrowsWith(() => opt.loadStateDict({ step: 1, paramGroups: [group], momentumBuffers: [null, null] }), /2 momentum buffers for 1 parameters/);
+  assertThrowsWith(() => opt.loadStateDict({ step: -1, paramGroups: [group], momentumBuffers: [] }), /step must be an integer >= 0/);
+  const frozenOk = new SGD([q], { lr: 0.1 }); // PyTorch accepts parameters that do not require grad (a frozen backbone)
+  frozenOk.step();
   const taken = new SGD([p], { lr: 0.1 });
   assertThrowsWith(() => opt.step(), /now belongs to a newer optimizer/);
   taken.step();
