@@ -2,7 +2,7 @@
 // 256 channels (bn3 + shortcut + relu closing the block), 56x56 (quick: 28x28).
 // Bytes count each pass's tensor traffic: training forward reads x twice (statistics, apply).
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, type BnVersion } from '../kernels/batchnorm2d.ts';
 import { batchNorm2dFwdCpu } from '../kernels/batchnorm2d.ref.ts';
 

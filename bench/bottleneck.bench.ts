@@ -13,12 +13,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase } from './harness.ts';
-import { gpu } from '../src/gpu/index.ts';
-import { Tensor } from '../src/tensor.ts';
-import { tidy } from '../src/autograd/scope.ts';
-import { noGrad } from '../src/autograd/tape.ts';
-import { Bottleneck, type ResNeStConfig } from '../src/nn/index.ts';
-import { Rng } from '../src/rng.ts';
+import { gpu, nn, noGrad, Rng, Tensor, tidy } from '../src/index.ts';
+
+const { Bottleneck } = nn;
+type ResNeStConfig = nn.ResNeStConfig;
 import { tfjsBlockPeer, type TfBlockPeer } from './peers/tfjs_block.ts';
 
 const TORCH = '/usr/bin/python3';

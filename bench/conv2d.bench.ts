@@ -8,9 +8,7 @@
 // CONV2D_BENCH_SHAPES=layer1.0.conv2.conv,conv1.0 limits the run to those layers.
 import { execFileSync } from 'node:child_process';
 import type { BenchCase } from './harness.ts';
-import { gpu, timeGpu } from '../src/gpu/index.ts';
-import { Tensor } from '../src/tensor.ts';
-import { conv2dGeometry } from '../src/ops/conv2d.ts';
+import { F, gpu, Tensor, timeGpu } from '../src/index.ts';
 import {
   conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
   conv2dMacs, conv2dVersion, versions, type Conv2dGeometry,
@@ -185,7 +183,7 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   if (only) shapes = shapes.filter((s) => only.includes(s.name));
   else if (opts.quick) shapes = shapes.filter((s) => ['conv1.0', 'layer1.0.conv1', 'layer1.0.conv2.conv', 'layer1.0.conv3', 'layer3.1.conv2.conv'].includes(s.name));
   const list: BenchCase[] = [];
-  const geometry = (s: Shape) => conv2dGeometry([batch, s.c, s.h, s.h], [s.co, s.c / s.groups, s.k, s.k], null,
+  const geometry = (s: Shape) => F.conv2dGeometry([batch, s.c, s.h, s.h], [s.co, s.c / s.groups, s.k, s.k], null,
     { stride: s.s, padding: s.p, groups: s.groups });
   for (const s of shapes) {
     const g = geometry(s);

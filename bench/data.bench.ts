@@ -6,10 +6,8 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  celebaTrainTransform, createLoader, decodeImage, defaultWorkerCount, imageRng, makeSyntheticCelebA, readCelebA,
-  splitIndices, transformImage, type CelebADataset,
-} from '../src/data/node.ts';
+import { createLoader, decodeImage, defaultWorkerCount, imageRng, splitIndices, transformImage } from '../src/vision/index.ts';
+import { celebaTrainTransform, makeSyntheticCelebA, readCelebA, type CelebADataset } from '../examples/celeba-train/celeba/index.ts';
 
 export interface DataBenchOptions {
   quick?: boolean;

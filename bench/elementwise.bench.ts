@@ -1,6 +1,6 @@
 // Elementwise and reduction kernels at ResNeSt-50 layer1 activation size (batch 8, 256 x 56 x 56 -> scaled 1/2 spatially).
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import { binaryKernel, unaryKernel, reluBwdKernel, binaryCpu } from '../kernels/elementwise.ts';
 import { sumKernel, sumCpu } from '../kernels/reduce.ts';
 

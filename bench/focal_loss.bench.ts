@@ -1,7 +1,7 @@
 // Fused sigmoid focal loss (forward + dlogits + reduction) and its backward scaling, at the
 // CelebA head's shape and at a large batch where bandwidth, not dispatch cost, dominates.
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import { focalLossCpu, focalLossKernel, focalLossScaleGradKernel } from '../kernels/focal_loss.ts';
 
 function fusedCase(rows: number, A: number): BenchCase[] {

@@ -4,7 +4,7 @@
 // Cases that cannot be recorded as dispatches only (a module's forward + backward through the
 // autograd tape, a training step) give `runWall` instead: whole repetitions timed by wall
 // clock around submit + queue drain, with submissions, dispatches and new buffers counted.
-import { gpu, timeGpu } from '../src/gpu/index.ts';
+import { gpu, timeGpu } from '../src/index.ts';
 import { peakCopyKernel, peakFmaKernel, tinyDispatchKernel } from '../kernels/peak.ts';
 
 export interface BenchCase {

@@ -1,7 +1,7 @@
 // Linear / matmul: the CelebA head (2048 -> 40) forward and both backward products, a 1x1
 // convolution as a batched GEMM, and a square product, for each kernel version.
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import { matmulCpu, matmulFlops, matmulKernel, vec4Aligned, type MatmulOptions } from '../kernels/matmul.ts';
 
 function operandSizes(o: MatmulOptions): [number, number, number] {

@@ -9,13 +9,7 @@
 // In `npm run bench` it is the 'memory' family: 1000 steps (200 with --quick); --memory-steps N.
 // Standalone: node --import tsx bench/memory.bench.ts [--steps N]
 import { pathToFileURL } from 'node:url';
-import { initGpu, gpu, releaseDevice } from '../src/gpu/index.ts';
-import { Tensor } from '../src/tensor.ts';
-import { tidy } from '../src/autograd/scope.ts';
-import * as F from '../src/functional.ts';
-import { ResNeSt } from '../src/nn/index.ts';
-import { SGD, splitWeightDecayGroups } from '../src/optim/index.ts';
-import { Rng } from '../src/rng.ts';
+import { F, gpu, initGpu, nn, optim, releaseDevice, Rng, Tensor, tidy } from '../src/index.ts';
 import type { BenchCase } from './harness.ts';
 
 const WARMUP_STEPS = 5;
@@ -67,8 +61,8 @@ interface TrainingLoop { step: () => Promise<void>; dispose: () => void }
 
 /** The model, optimizer and one step, warmed up (pipelines, pool buckets, staging, bind groups). */
 async function warmLoop(): Promise<TrainingLoop> {
-  const model = new ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 8, planes: [8, 12, 16, 24], numClasses: 40, seed: 1 });
-  const opt = new SGD(splitWeightDecayGroups(model.parameters(), 1e-4), { lr: 0.05, momentum: 0.9 });
+  const model = new nn.ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 8, planes: [8, 12, 16, 24], numClasses: 40, seed: 1 });
+  const opt = new optim.SGD(optim.splitWeightDecayGroups(model.parameters(), 1e-4), { lr: 0.05, momentum: 0.9 });
   const rng = new Rng(2);
   const alpha = Float32Array.from({ length: 40 }, (_, j) => (j % 3 === 2 ? -1 : 0.25));
   const step = async () => {

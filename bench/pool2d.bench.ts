@@ -5,7 +5,7 @@
 //   global average            x[8,64,56,56] -> [8,64,1,1] (layer1's split attention)
 // Bytes: every tensor read or written once (input, output, and the max pool's saved indices).
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import {
   adaptiveAvgPool2dBwdKernel, adaptiveAvgPool2dFwdKernel, avgPool2dBwdKernel, avgPool2dFwdCpu, avgPool2dFwdKernel,
   maxPool2dBwdKernel, maxPool2dFwdCpu, maxPool2dFwdKernel, poolOutputSize, type AvgPoolMode, type Pool2dGeometry, type PoolVersion,

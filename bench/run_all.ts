@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { initGpu, gpu, releaseDevice } from '../src/gpu/index.ts';
+import { initGpu, gpu, releaseDevice } from '../src/node.ts';
 import { measurePeaks, runCase, formatRow, type BenchCase, type BenchResult, type Peaks } from './harness.ts';
 import { spliceDocs, toMarkdown, type Report } from './report.ts';
 import { performanceChart } from './chart.ts';

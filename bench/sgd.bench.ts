@@ -1,7 +1,7 @@
 // SGD update over a flat arena the size of ResNeSt-50 with a 40-attribute head (25.5M
 // parameters, 102 MB per arena): what one optimizer step costs, with and without momentum.
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import { sgdStepCpu, sgdStepKernel, type SgdHyper } from '../kernels/sgd.ts';
 
 const RESNEST50_CELEBA_PARAMS = 25_516_200;

@@ -2,7 +2,7 @@
 // cardinality 1, 64 channels per split; quick: 28x28), attention [8, 128].
 // Bytes: every tensor read or written once per pass.
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/tensor.ts';
+import { Tensor } from '../src/index.ts';
 import {
   radixSumBwdKernel, radixSumCpu, radixSumKernel, rSoftmaxKernel, splitAttentionCombineBwdKernel, splitAttentionCombineCpu,
   splitAttentionCombineKernel, splitAttentionPoolBwdKernel, splitAttentionPoolCpu, splitAttentionPoolKernel,

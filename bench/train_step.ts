@@ -6,14 +6,12 @@
 // same step (bench/peers/torch_step.py) as the peer.
 // Standalone: node --import tsx bench/train_step.ts [arch] [size] [batch] [steps] [--profile]
 import { execFileSync } from 'node:child_process';
-import { initGpu, gpu } from '../src/gpu/index.ts';
-import { Tensor } from '../src/tensor.ts';
-import { tidy } from '../src/autograd/scope.ts';
-import * as F from '../src/functional.ts';
-import { readLoss } from '../src/ops/loss.ts';
-import { SGD, splitWeightDecayGroups } from '../src/optim/index.ts';
-import { ResNeSt, resnest50, resnest14 } from '../src/nn/index.ts';
-import { Rng } from '../src/rng.ts';
+import { F, gpu, initGpu, nn, optim, Rng, Tensor, tidy } from '../src/index.ts';
+
+const { readLoss } = F;
+const { SGD, splitWeightDecayGroups } = optim;
+const { ResNeSt, resnest50, resnest14 } = nn;
+type ResNeSt = nn.ResNeSt;
 import type { BenchCase } from './harness.ts';
 
 export interface StepResult {

@@ -14,13 +14,11 @@ import { gpu } from '../src/gpu/index.ts';
 import { timeGpu } from '../src/gpu/timer.ts';
 import { envVar, fileStore, hasNodeFs } from './autotune_store_node.ts';
 import { localStore } from './autotune_store_browser.ts';
+import type { AutotuneStore } from './autotune_store.ts';
 
 const defaultStore = (): AutotuneStore => (hasNodeFs() ? fileStore() : localStore());
 
-export interface AutotuneStore {
-  load(adapter: string): Record<string, string>;
-  save(adapter: string, entries: Record<string, string>): void;
-}
+export type { AutotuneStore } from './autotune_store.ts';
 
 export interface TunableOp {
   op: string;                   // '<family>_<op>', e.g. conv2d_fwd

@@ -1,5 +1,5 @@
 // Browser: autotune choices in localStorage when there is one, else for the page's lifetime.
-import type { AutotuneStore } from './autotune.ts';
+import type { AutotuneStore } from './autotune_store.ts';
 
 const KEY = 'resnest-webgpu:autotune';
 

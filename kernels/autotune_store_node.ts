@@ -2,7 +2,7 @@
 // $XDG_CACHE_HOME/resnest-webgpu/autotune.json (else ~/.cache/...). Node's modules come from
 // process.getBuiltinModule at run time rather than from imports, so the browser bundle can
 // carry this file without pulling in Node built-ins; it is only called under Node.
-import type { AutotuneStore } from './autotune.ts';
+import type { AutotuneStore } from './autotune_store.ts';
 
 interface NodeFs {
   readFileSync(p: string, enc: 'utf8'): string; writeFileSync(p: string, data: string): void;

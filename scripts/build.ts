@@ -20,7 +20,7 @@ export const LIBRARY_ENTRIES: Record<string, string> = { index: 'src/index.ts', 
 /** The package's commands: bin name -> source (each registers tsx only when run from the repository). */
 export const BIN_ENTRIES: Record<string, string> = {
   'celeba-train': 'examples/celeba-train/bin.mjs',
-  'make-synthetic-celeba': 'src/data/bin.mjs',
+  'make-synthetic-celeba': 'examples/celeba-train/synthetic/bin.mjs',
 };
 
 const wgslEmbedded: Plugin = {

@@ -1,3 +1,3 @@
 // Entry of the browser bundle: everything of the library that does not need Node.
 export * from './index.ts';
-export * as data from './data/index.ts';
+export * as vision from './vision/index.ts';

@@ -1,7 +1,7 @@
 // `F`: the differentiable functional API (PyTorch's torch.nn.functional names, camelCase).
 export { add, sub, mul, scale, relu, reshape } from './ops/elementwise.ts';
 export { sum, mean } from './ops/reduce.ts';
-export { conv2d } from './ops/conv2d.ts';
+export { conv2d, conv2dGeometry } from './ops/conv2d.ts';
 export { linear } from './ops/linear.ts';
 export { batchNorm2d } from './ops/batchnorm2d.ts';
 export type { BatchNorm2dOptions } from './ops/batchnorm2d.ts';

@@ -1,7 +1,7 @@
 // The library's seeded generator: one implementation (xoshiro128**, keyed by seed and optional
-// stream keys, src/data/prng.ts) for weight initialisation, randn, shuffles and augmentation,
+// stream keys, src/vision/prng.ts) for weight initialisation, randn, shuffles and augmentation,
 // so a seed gives the same numbers on every platform.
-import { Rng } from './data/prng.ts';
+import { Rng } from './vision/prng.ts';
 
 export { Rng };
 

@@ -5,7 +5,7 @@
 // readback of every result, the waits going through the library's polite polling so that
 // tfjs gets the same second core as our kernels.
 import type { Tensor4D } from '@tensorflow/tfjs-core';
-import { dawnGpu, libraryWait } from '../../src/gpu/dawn.ts';
+import { dawnGpu, libraryWait } from '../../src/node.ts';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 let tfPromise: Promise<Tf> | null = null;

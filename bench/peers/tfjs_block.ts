@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
-import { libraryWait } from '../../src/gpu/dawn.ts';
+import { libraryWait } from '../../src/node.ts';
 import { bestMs, tfjsWebgpu } from './tfjs.ts';
 
 type Tf = typeof import('@tensorflow/tfjs-core');

@@ -1,10 +1,11 @@
 // The architectures the demo page can build: the same table as the trainer's --arch
 // (examples/celeba-train/setup.ts, which needs Node), kept as plain configs so that a plain
 // state_dict's shapes can be matched against them without building any model.
-import type { ResNeStConfig } from '../../src/nn/index.ts';
-import type { StateArray } from '../../src/nn/index.ts';
+import type { nn } from '../../src/index.ts';
 
-export type ArchConfig = Omit<ResNeStConfig, 'numClasses' | 'seed'>;
+type StateArray = nn.StateArray;
+
+export type ArchConfig = Omit<nn.ResNeStConfig, 'numClasses' | 'seed'>;
 
 export const ARCHS: Record<string, ArchConfig> = {
   resnest50: { layers: [3, 4, 6, 3] },

@@ -3,12 +3,14 @@
 // identical to Node's) -> ResNeSt on WebGPU -> 40 attribute probabilities as bars.
 // serve.ts bundles this file; the library import below becomes an import of the library bundle.
 import * as lib from '../../src/browser.ts';
-import type { StateArray } from '../../src/nn/index.ts';
-import type { RgbImage, PlanarImage } from '../../src/data/image.ts';
+import type { RgbImage, PlanarImage } from '../../src/vision/index.ts';
+import { CELEBA_ATTRIBUTES } from '../celeba-train/celeba/labels.ts';
+import { celebaEvalTransform } from '../celeba-train/celeba/recipe.ts';
+import { renderSyntheticImage, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH } from '../celeba-train/synthetic/render.ts';
 import { ARCHS, detectArch } from './archs.ts';
 
-const { data } = lib;
-const ATTRS = data.CELEBA_ATTRIBUTES;
+const { vision } = lib;
+const ATTRS = CELEBA_ATTRIBUTES;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -150,10 +152,10 @@ async function loadCheckpoint(bytes: Uint8Array, source: string): Promise<void> 
   if (file.metadata.run) {
     try { run = JSON.parse(file.metadata.run) as TrainerRun; } catch { throw new Error(`${source}: the "run" metadata is not JSON`); }
   }
-  const state = new Map<string, StateArray>();
+  const state = new Map<string, lib.nn.StateArray>();
   for (const [k, t] of file.tensors) {
-    if (!prefixed) state.set(k, t as StateArray);
-    else if (k.startsWith('model.')) state.set(k.slice(6), t as StateArray);
+    if (!prefixed) state.set(k, t as lib.nn.StateArray);
+    else if (k.startsWith('model.')) state.set(k.slice(6), t as lib.nn.StateArray);
   }
   const kind = prefixed ? 'trainer checkpoint' : 'state_dict';
   let arch = run?.options?.arch ?? null;
@@ -254,7 +256,7 @@ function rgbFromRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, height
 /** JPEG and PNG go through the library's decoders (the pixels Node sees); anything else through the browser's. */
 async function decodeFile(file: Blob, name: string): Promise<RgbImage> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  if (data.sniffFormat(bytes)) return data.decodeImage(bytes, name);
+  if (vision.sniffFormat(bytes)) return vision.decodeImage(bytes, name);
   const bitmap = await createImageBitmap(file).catch(() => { throw new Error(`${name}: not an image this browser can decode`); });
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = canvas.getContext('2d')!;
@@ -278,7 +280,7 @@ function drawPlanar(canvas: HTMLCanvasElement, img: PlanarImage): void {
   const plane = img.width * img.height;
   const pixels = new ImageData(img.width, img.height);
   for (let c = 0; c < 3; c++) {
-    const m = data.IMAGENET_MEAN[c], s = data.IMAGENET_STD[c];
+    const m = vision.IMAGENET_MEAN[c], s = vision.IMAGENET_STD[c];
     for (let p = 0; p < plane; p++) pixels.data[4 * p + c] = Math.round(255 * (img.data[c * plane + p] * s + m));
   }
   for (let p = 0; p < plane; p++) pixels.data[4 * p + 3] = 255;
@@ -346,8 +348,8 @@ function syntheticFace(): void {
     message('image-msg', 'synthetic face: seed and index must be integers (index >= 0)', true);
     return;
   }
-  const { rgba } = data.renderSyntheticImage(seed, index);
-  void setImage(rgbFromRgba(rgba, data.SYNTHETIC_WIDTH, data.SYNTHETIC_HEIGHT), `synthetic ${seed}/${index}`);
+  const { rgba } = renderSyntheticImage(seed, index);
+  void setImage(rgbFromRgba(rgba, SYNTHETIC_WIDTH, SYNTHETIC_HEIGHT), `synthetic ${seed}/${index}`);
 }
 
 // ---- inference ----------------------------------------------------------------------------
@@ -355,7 +357,7 @@ function syntheticFace(): void {
 function chooseTransform(img: RgbImage): 'celeba' | 'resize' {
   const mode = ($('transform') as HTMLSelectElement).value;
   if (mode === 'celeba' || mode === 'resize') return mode;
-  return img.width === data.SYNTHETIC_WIDTH && img.height === data.SYNTHETIC_HEIGHT ? 'celeba' : 'resize';
+  return img.width === SYNTHETIC_WIDTH && img.height === SYNTHETIC_HEIGHT ? 'celeba' : 'resize';
 }
 
 async function infer(): Promise<void> {
@@ -371,8 +373,8 @@ async function infer(): Promise<void> {
     }
     const t0 = performance.now();
     const planar = mode === 'celeba'
-      ? data.applyEval(img, data.celebaEvalTransform(imageSize))
-      : data.normalize(data.resize(img, ...data.resizeOutputSize(img.height, img.width, imageSize)));
+      ? vision.applyEval(img, celebaEvalTransform(imageSize))
+      : vision.normalize(vision.resize(img, ...vision.resizeOutputSize(img.height, img.width, imageSize)));
     const t1 = performance.now();
     const x = lib.Tensor.fromArray(planar.data, [1, 3, planar.height, planar.width]);
     let values: Float32Array;

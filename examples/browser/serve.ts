@@ -43,6 +43,14 @@ const libraryAsBundle: Plugin = {
   name: 'library-as-bundle',
   setup(b) {
     b.onResolve({ filter: /src\/browser\.ts$/ }, () => ({ path: `./lib/${LIB_NAME}`, external: true }));
+    // the celeba-train modules the page shares import resnest-webgpu/vision: the bundle's `vision`
+    b.onResolve({ filter: /^\.\/lib\//, namespace: 'library-vision' }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /src\/vision\/index\.ts$/ }, () => ({ path: 'vision', namespace: 'library-vision' }));
+    b.onLoad({ filter: /.*/, namespace: 'library-vision' }, async () => {
+      const names = Object.keys(await import('../../src/vision/index.ts'));
+      const bundle = JSON.stringify(`./lib/${LIB_NAME}`);
+      return { contents: `import { vision } from ${bundle};\nexport const { ${names.join(', ')} } = vision;\n`, loader: 'js' };
+    });
     b.onResolve({ filter: /^\.\.?\/.*\/src\// }, (args) => ({
       errors: [{ text: `${args.path}: the page may import the library only through src/browser.ts (types excepted)` }],
     }));

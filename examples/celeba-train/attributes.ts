@@ -1,7 +1,7 @@
 // The attribute names of a label file against CelebA's official 40 (spelling and order), and
 // whether a dataset is the official CelebA (the names and the published split sizes): only
 // then may a report compare its figures with the published ones.
-import { CELEBA_ATTRIBUTES, CELEBA_SPLIT_SIZES, SPLITS, type CelebALabels } from '../../src/data/node.ts';
+import { CELEBA_ATTRIBUTES, CELEBA_SPLIT_SIZES, SPLITS, type CelebALabels } from './celeba/index.ts';
 
 const OFFICIAL: readonly string[] = CELEBA_ATTRIBUTES;
 const folded = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');

@@ -2,6 +2,5 @@
 // The package's `celeba-train` command: registers the TypeScript loader, then runs main.ts.
 import { register } from 'tsx/esm/api';
 register();
-const { main } = await import('./main.ts');
-process.exitCode = await main(process.argv.slice(2));
-process.exit();
+const { cli } = await import('./main.ts');
+await cli(process.argv.slice(2));

@@ -2,7 +2,8 @@
 // bar), then lists every problem as `file: reason` with counts per split. Exit status 0 when
 // the data is clean, 1 when anything would stop a run (or be skipped by --skip-bad-images).
 import { basename } from 'node:path';
-import { createLoader, celebaEvalTransform, SPLITS, type Split } from '../../src/data/node.ts';
+import { createLoader } from '../../src/vision/index.ts';
+import { celebaEvalTransform, SPLITS, type Split } from './celeba/index.ts';
 import { DEFAULTS, parseTrainArgs, type TrainOptions } from './options.ts';
 import { datasetRoot } from './setup.ts';
 import { readDataset } from './dataset.ts';

@@ -3,13 +3,9 @@
 // a resumed run needs to continue bit-for-bit: epoch, optimizer and scheduler state, loader
 // position, metric history, the partial sums of an interrupted epoch, and the options.
 // Writes are atomic (temp file + rename), so a crash leaves the previous file intact.
-import type { ResNeSt } from '../../src/nn/index.ts';
-import type { SGD, SGDStateDict, ReduceLROnPlateau, ReduceLROnPlateauState } from '../../src/optim/index.ts';
 import { existsSync } from 'node:fs';
-import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors_fs.ts';
-import type { TensorToWrite } from '../../src/io/safetensors.ts';
-import type { StateArray } from '../../src/nn/module.ts';
-import type { LoaderState } from '../../src/data/node.ts';
+import { loadSafetensors, saveSafetensors, type nn, type optim, type TensorToWrite } from '../../src/node.ts';
+import type { LoaderState } from '../../src/vision/index.ts';
 import type { TrainOptions } from './options.ts';
 import type { SplitSkip } from './skipped.ts';
 
@@ -31,14 +27,14 @@ export interface RunState {
   globalStep: number;
   options: TrainOptions;
   alpha: number[];
-  optimizer: Omit<SGDStateDict, 'momentumBuffers'>;
-  scheduler: ReduceLROnPlateauState;
+  optimizer: Omit<optim.SGDStateDict, 'momentumBuffers'>;
+  scheduler: optim.ReduceLROnPlateauState;
   loader: LoaderState;
   history: EpochMetrics[];
   partial: PartialEpoch | null;
 }
 
-export async function saveCheckpoint(path: string, model: ResNeSt, optimizer: SGD, state: RunState): Promise<void> {
+export async function saveCheckpoint(path: string, model: nn.ResNeSt, optimizer: optim.SGD, state: RunState): Promise<void> {
   const tensors = new Map<string, TensorToWrite>();
   for (const [k, v] of await model.stateArrays()) tensors.set(`model.${k}`, v as TensorToWrite);
   const { momentumBuffers, ...optim } = await optimizer.stateDict();
@@ -47,15 +43,15 @@ export async function saveCheckpoint(path: string, model: ResNeSt, optimizer: SG
 }
 
 /** `momentum[i]`: parameter i's momentum buffer, absent for a parameter without momentum state. */
-export interface LoadedCheckpoint { model: Map<string, StateArray>; momentum: (Float32Array | undefined)[]; state: RunState }
+export interface LoadedCheckpoint { model: Map<string, nn.StateArray>; momentum: (Float32Array | undefined)[]; state: RunState }
 
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   if (!existsSync(path)) throw new Error(`${path}: no such checkpoint file`);
   const file = await loadSafetensors(path);
-  const model = new Map<string, StateArray>();
+  const model = new Map<string, nn.StateArray>();
   const momentum: (Float32Array | undefined)[] = [];
   for (const [k, t] of file.tensors) {
-    if (k.startsWith('model.')) model.set(k.slice(6), t as StateArray);
+    if (k.startsWith('model.')) model.set(k.slice(6), t as nn.StateArray);
     else if (k.startsWith('optim.momentum.')) momentum[Number(k.slice(15))] = t.data as Float32Array;
   }
   const raw = file.metadata.run;
@@ -65,7 +61,7 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   return { model, momentum, state };
 }
 
-export function restoreTraining(ckpt: LoadedCheckpoint, model: ResNeSt, optimizer: SGD, scheduler: ReduceLROnPlateau, source: string): void {
+export function restoreTraining(ckpt: LoadedCheckpoint, model: nn.ResNeSt, optimizer: optim.SGD, scheduler: optim.ReduceLROnPlateau, source: string): void {
   model.loadStateDict(ckpt.model, { source });
   const count = ckpt.state.optimizer.paramGroups.reduce((n, g) => n + g.params.length, 0);
   // one entry per parameter, null where a parameter has no momentum state (more entries than

@@ -1,7 +1,7 @@
 // The Kaggle copy of CelebA's label files: list_attr_celeba.csv (`image_id,<40 names>` then
 // `000001.jpg,-1,1,...`) and list_eval_partition.csv (`image_id,partition` then `000001.jpg,0`).
 // Parsed into the same tables as the official text files, with the same file:line errors.
-import { CelebAFormatError, type AttributeList, type DataProblem, type PartitionList } from '../../src/data/node.ts';
+import { CelebAFormatError, type AttributeList, type DataProblem, type PartitionList } from './celeba/index.ts';
 
 export const KAGGLE_ATTR_FILE = 'list_attr_celeba.csv';
 export const KAGGLE_PARTITION_FILE = 'list_eval_partition.csv';

@@ -3,7 +3,7 @@
 // every listed image exists (one directory listing). Decoding every image is `celeba-train check`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { joinLabels, parseAttributeList, parsePartitionList, type CelebADataset } from '../../src/data/node.ts';
+import { joinLabels, parseAttributeList, parsePartitionList, type CelebADataset } from './celeba/index.ts';
 import { detectLayout, type DatasetLayout } from './layout.ts';
 import { parseAttributeCsv, parsePartitionCsv } from './csv_labels.ts';
 import { checkAttributeNames, splitSizes, type SplitSizes } from './attributes.ts';

@@ -1,37 +1,32 @@
-// celeba-train: check | train | eval | predict | sweep | demo. See --help.
-import { DEFAULTS, DEMO, flagHelp, parseTrainArgs } from './options.ts';
+// celeba-train: check | train | eval | predict | sweep | demo. See --help and COMMAND --help (help.ts).
+import { DEMO, parseTrainArgs, parseTrainFlags, readNumber } from './options.ts';
+import { COMMAND_HELP, version } from './help.ts';
+import { followParent, launchFiltered, runsInProcess } from './launch.ts';
 import { train, evaluateCheckpoint } from './train.ts';
 import { predict } from './predict.ts';
 import { sweep } from './sweep.ts';
 import { NonFiniteLossError } from './steps.ts';
 import { datasetRoot, loadDataset } from './setup.ts';
+import { checkDirectory, checkFile } from './validate.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import { releaseDevice } from '../../src/gpu/index.ts';
-import { CelebAFormatError, ImageReadError } from '../../src/data/node.ts';
+import { releaseDevice } from '../../src/node.ts';
+import { ImageReadError } from '../../src/vision/index.ts';
+import { CelebAFormatError } from './celeba/index.ts';
 import { check, parseCheckArgs } from './check.ts';
 import { parseAlphaList } from './sweep_grid.ts';
 import { fsReason } from './dataset.ts';
 
-const HELP = `celeba-train: ResNeSt on CelebA's 40 face attributes, the report's recipe by default.
+const SPLIT_NAMES = ['val', 'test', 'both'] as const;
 
-usage:
-  celeba-train check [--data DIR] [--image-dir DIR] [--workers N]
-                                          decode every image once and list every problem (file, reason) per split;
-                                          exit status 1 when there is any
-  celeba-train train [options]            train; writes metrics.jsonl, epoch-NN.safetensors, last.safetensors,
-                                          selected.safetensors, best-val.safetensors, report.md and curves.png to --out
-  celeba-train eval --checkpoint FILE [--data DIR] [--split val|test|both]
-  celeba-train predict --checkpoint FILE [--json] [--celeba-crop] IMAGE|FOLDER...
-  celeba-train sweep [--sweep-epochs N] [--sweep-alphas A,..] [--sweep-gammas G,..] [train options]
-                                          default grid alpha [0.1,0.25,0.5,1,report] x gamma [5,2,1,0.5], 20 epochs each
-                                          ('report' and 'within' rows: the per-attribute rules of --alpha-rule)
-  celeba-train demo                       a small ResNeSt on the synthetic set (what npm run demo runs)
-
-train options (defaults = the report's recipe):
-${flagHelp()}
-
-Without --data the synthetic CelebA-format set is generated on first use (${DEFAULTS.syntheticCount} images) and cached.
-SIGINT saves a checkpoint after the current step; --resume continues from it bit-for-bit.`;
+/** A comma-separated list of numbers in [min, max]; names the flag and the entry at fault. */
+export function readList(flag: string, value: string, min: number, max: number): number[] {
+  const items = value.split(',');
+  return items.map((item, i) => {
+    const n = item.trim() === '' ? NaN : Number(item);
+    if (!(n >= min && n <= max)) throw new Error(`${flag}: entry ${i + 1} '${item}' is not a number in [${min}, ${max}]`);
+    return n;
+  });
+}
 
 function takeFlag(argv: string[], name: string): boolean {
   const i = argv.indexOf(name);
@@ -59,7 +54,10 @@ function describeError(e: unknown): string {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   let dataArg: string | null = null; // named in the hint after an unreadable image
-  if (!command || command === '--help' || command === '-h' || rest.includes('--help')) { console.log(HELP); return 0; }
+  if (!command || command === '--help' || command === '-h') { console.log(COMMAND_HELP.overview); return 0; }
+  if (command === '--version' || command === '-V') { console.log(version()); return 0; }
+  if (!COMMAND_HELP[command] || command === 'overview') { console.error(`unknown command '${command}'\n\n${COMMAND_HELP.overview}`); return 2; }
+  if (rest.includes('--help') || rest.includes('-h')) { console.log(COMMAND_HELP[command]); return 0; }
   try {
     switch (command) {
       case 'check': {
@@ -68,23 +66,28 @@ export async function main(argv: string[]): Promise<number> {
         return (await check(opts)).problems.length > 0 ? 1 : 0;
       }
       case 'train': {
-        const opts = parseTrainArgs(rest);
+        const { opts, given } = parseTrainFlags(rest);
         dataArg = opts.data;
-        const r = await train(opts);
+        const r = await train(opts, given);
         return r.interrupted ? 130 : 0;
       }
-      case 'demo': { const r = await train(parseTrainArgs(rest, DEMO)); return r.interrupted ? 130 : 0; }
+      case 'demo': { const { opts, given } = parseTrainFlags(rest, DEMO); const r = await train(opts, given); return r.interrupted ? 130 : 0; }
       case 'eval': {
         const checkpoint = takeValue(rest, '--checkpoint');
         if (!checkpoint) throw new Error('eval needs --checkpoint FILE');
         const split = takeValue(rest, '--split') ?? 'both';
+        if (!(SPLIT_NAMES as readonly string[]).includes(split)) throw new Error(`--split: '${split}' is not one of ${SPLIT_NAMES.join(', ')}`);
+        checkFile('--checkpoint', checkpoint);
         const ckpt = await loadCheckpoint(checkpoint);
         const opts = parseTrainArgs(rest, { ...ckpt.state.options, resume: false });
+        if (opts.data !== null) checkDirectory('--data', opts.data);
         dataArg = opts.data;
         const ds = loadDataset(await datasetRoot(opts, (s) => console.error(s)), opts);
         const spec = { kind: opts.loss, alpha: ckpt.state.alpha, gamma: opts.gamma };
         const splits = split === 'both' ? ['val', 'test'] as const : [split as 'val' | 'test'];
         const res = await evaluateCheckpoint(ckpt, ds, opts, spec, [...splits], checkpoint);
+        const empty = splits.filter((name) => !res[name]);
+        if (empty.length) throw new Error(`eval: no ${empty.join(' or ')} images in ${opts.data ?? 'the synthetic set'} (after --limit-val)`);
         for (const [name, r] of Object.entries(res)) {
           for (const k of r.skipped) console.error(`--skip-bad-images: skipped (${name}) ${k.reason}`);
           console.log(`\n${name}: mean accuracy ${(100 * r.meanAccuracy).toFixed(2)}% over ${r.images} images, loss ${r.loss.toFixed(4)}`);
@@ -96,20 +99,23 @@ export async function main(argv: string[]): Promise<number> {
         const checkpoint = takeValue(rest, '--checkpoint');
         if (!checkpoint) throw new Error('predict needs --checkpoint FILE');
         const json = takeFlag(rest, '--json'), celebaCrop = takeFlag(rest, '--celeba-crop');
+        checkFile('--checkpoint', checkpoint);
+        const flag = rest.find((a) => a.startsWith('--'));
+        if (flag) throw new Error(`predict: unknown option ${flag} (see celeba-train predict --help)`);
         await predict(checkpoint, rest, { json, celebaCrop });
         return 0;
       }
       case 'sweep': {
-        const epochs = Number(takeValue(rest, '--sweep-epochs') ?? 20);
-        const list = (v: string | null) => (v === null ? undefined : v.split(',').map(Number));
-        const alphaText = takeValue(rest, '--sweep-alphas');
-        const alphas = alphaText === null ? undefined : parseAlphaList(alphaText), gammas = list(takeValue(rest, '--sweep-gammas'));
-        await sweep(parseTrainArgs(rest, { out: 'runs/sweep' }), epochs, alphas, gammas);
-        return 0;
+        const epochs = readNumber('--sweep-epochs', takeValue(rest, '--sweep-epochs') ?? '20', { kind: 'int', min: 1 });
+        const alphaList = takeValue(rest, '--sweep-alphas'), gammaList = takeValue(rest, '--sweep-gammas');
+        const alphas = alphaList === null ? undefined : parseAlphaList(alphaList);
+        const gammas = gammaList === null ? undefined : readList('--sweep-gammas', gammaList, 0, Infinity);
+        const { opts, given } = parseTrainFlags(rest, { out: 'runs/sweep' });
+        const r = await sweep(opts, given, epochs, alphas, gammas);
+        return r.interrupted ? 130 : 0;
       }
       default:
-        console.error(`unknown command '${command}'\n\n${HELP}`);
-        return 2;
+        return 2; // unreachable: unknown commands were answered above
     }
   } catch (e) {
     if (e instanceof NonFiniteLossError) { console.error(`error: ${e.message}`); return 3; }
@@ -125,7 +131,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('celeba-train/main.ts')) {
-  process.exitCode = await main(process.argv.slice(2));
+/** The command line's entry (bin.mjs, or this file run directly). */
+export async function cli(argv: string[]): Promise<never> {
+  if (runsInProcess()) {
+    followParent();
+    process.exitCode = await main(argv);
+  } else {
+    process.exitCode = await launchFiltered(argv);
+  }
   process.exit(); // loader worker threads and the GPU device must not keep the process alive
 }
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('celeba-train/main.ts')) await cli(process.argv.slice(2));

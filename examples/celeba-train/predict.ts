@@ -3,24 +3,27 @@
 // any other image the report's evaluation-set transform (Resize to the training size).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { initGpu } from '../../src/gpu/index.ts';
-import { Tensor } from '../../src/tensor.ts';
-import { noGrad, tidy } from '../../src/index.ts';
-import { CELEBA_ATTRIBUTES, applyEval, celebaEvalTransform, decodeImage, normalize, resize, resizeOutputSize } from '../../src/data/node.ts';
+import { initGpu, noGrad, Tensor, tidy } from '../../src/node.ts';
+import { applyEval, decodeImage, normalize, resize, resizeOutputSize } from '../../src/vision/index.ts';
+import { CELEBA_ATTRIBUTES, celebaEvalTransform } from './celeba/index.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { modelFromCheckpoint } from './setup.ts';
 
 const IMAGE = /\.(jpe?g|png)$/i;
 
-function expand(paths: string[]): string[] {
-  const missing = paths.filter((p) => !existsSync(p));
-  if (missing.length) throw new Error(`predict: no such file or folder: ${missing.join(', ')}`);
-  return paths.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => IMAGE.test(f)).sort().map((f) => join(p, f)) : [p]));
+/** Image files of the arguments (a folder gives its images), every one checked before any work. */
+export function expand(paths: string[]): string[] {
+  const files = paths.flatMap((p) => {
+    if (!existsSync(p)) throw new Error(`predict: ${p}: no such file or folder`);
+    return statSync(p).isDirectory() ? readdirSync(p).filter((f) => IMAGE.test(f)).sort().map((f) => join(p, f)) : [p];
+  });
+  if (files.length === 0) throw new Error(`predict: no .jpg or .png images in ${paths.join(', ')}`);
+  return files;
 }
 
 export async function predict(checkpoint: string, inputs: string[], opts: { json: boolean; celebaCrop: boolean }): Promise<void> {
   if (inputs.length === 0) throw new Error('predict: give image files or folders');
-  const files = expand(inputs); // a wrong path fails before the device starts
+  const files = expand(inputs);
   await initGpu();
   const ckpt = await loadCheckpoint(checkpoint);
   const { imageSize } = ckpt.state.options;

@@ -3,7 +3,7 @@
 // published figures may be set beside the results (only on the official CelebA, in full).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SPLITS, SYNTHETIC_MARKER } from '../../src/data/node.ts';
+import { SPLITS, SYNTHETIC_MARKER } from './celeba/index.ts';
 import type { TrainOptions } from './options.ts';
 import type { TrainingData } from './dataset.ts';
 import type { EpochMetrics } from './checkpoint.ts';

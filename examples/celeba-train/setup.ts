@@ -3,10 +3,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { makeSyntheticCelebA, positiveRates, splitIndices, type CelebADataset, SPLITS, type Split } from '../../src/data/node.ts';
-import { ResNeSt, resnest14, resnest26, resnest50, resnest101 } from '../../src/nn/index.ts';
-import { loadWeights } from '../../src/io/weights_fs.ts';
-import type { StateArray } from '../../src/nn/module.ts';
+import { loadWeights, nn } from '../../src/node.ts';
+import { positiveRates, splitIndices, SPLITS, type Split } from '../../src/vision/index.ts';
+import { makeSyntheticCelebA, type CelebADataset } from './celeba/index.ts';
 import type { TrainOptions } from './options.ts';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
 import { readDataset, type TrainingData } from './dataset.ts';
@@ -73,16 +72,16 @@ function trainCounts(ds: Pick<CelebADataset, 'attributes' | 'labels' | 'splits'>
   return pos.map((p) => [p, rows.length - p]);
 }
 
-export const ARCHS: Record<string, (numClasses: number, seed: number) => ResNeSt> = {
-  resnest50: (numClasses, seed) => resnest50({ numClasses, seed }),
-  resnest101: (numClasses, seed) => resnest101({ numClasses, seed }),
-  resnest26: (numClasses, seed) => resnest26({ numClasses, seed }),
-  resnest14: (numClasses, seed) => resnest14({ numClasses, seed }),
+export const ARCHS: Record<string, (numClasses: number, seed: number) => nn.ResNeSt> = {
+  resnest50: (numClasses, seed) => nn.resnest50({ numClasses, seed }),
+  resnest101: (numClasses, seed) => nn.resnest101({ numClasses, seed }),
+  resnest26: (numClasses, seed) => nn.resnest26({ numClasses, seed }),
+  resnest14: (numClasses, seed) => nn.resnest14({ numClasses, seed }),
   // demo size: ResNeSt-14's topology at a quarter of the widths
-  'resnest-tiny': (numClasses, seed) => new ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses, seed }),
+  'resnest-tiny': (numClasses, seed) => new nn.ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses, seed }),
 };
 
-export async function buildModel(arch: string, numClasses: number, seed: number, pretrained: string | null, log: (s: string) => void): Promise<ResNeSt> {
+export async function buildModel(arch: string, numClasses: number, seed: number, pretrained: string | null, log: (s: string) => void): Promise<nn.ResNeSt> {
   const make = ARCHS[arch];
   if (!make) throw new Error(`--arch: unknown architecture '${arch}' (choose from ${Object.keys(ARCHS).join(', ')})`);
   const model = make(numClasses, seed);
@@ -94,15 +93,15 @@ export async function buildModel(arch: string, numClasses: number, seed: number,
 }
 
 /** The one reader of --pretrained files (.safetensors, or torch.save's .pth as downloaded): a state_dict under the official key names. */
-export async function loadPretrained(path: string, log: (s: string) => void): Promise<Map<string, StateArray>> {
+export async function loadPretrained(path: string, log: (s: string) => void): Promise<Map<string, nn.StateArray>> {
   if (!existsSync(path)) throw new Error(`--pretrained ${path}: no such file`);
   const file = await loadWeights(path);
   for (const note of file.notes) log(`${path}: ${note}`);
-  return file.tensors as Map<string, StateArray>;
+  return file.tensors as Map<string, nn.StateArray>;
 }
 
 /** The model a trainer checkpoint holds (its saved --arch), ready for evaluation or prediction. */
-export async function modelFromCheckpoint(checkpoint: string | LoadedCheckpoint, source: string, numClasses: number): Promise<ResNeSt> {
+export async function modelFromCheckpoint(checkpoint: string | LoadedCheckpoint, source: string, numClasses: number): Promise<nn.ResNeSt> {
   const ckpt = typeof checkpoint === 'string' ? await loadCheckpoint(checkpoint) : checkpoint;
   const model = await buildModel(ckpt.state.options.arch, numClasses, ckpt.state.options.seed, null, () => undefined);
   model.loadStateDict(ckpt.model, { source });

@@ -1,6 +1,6 @@
 // --skip-bad-images: every label line and image left out is named in the log (once per run for
 // an image, which is skipped again each epoch) and collected for report.md, split by split.
-import type { DataProblem } from '../../src/data/node.ts';
+import type { DataProblem } from './celeba/index.ts';
 import type { SkippedImage } from './steps.ts';
 
 export type SkipSplit = 'train' | 'val' | 'test';

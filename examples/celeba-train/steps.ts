@@ -1,12 +1,6 @@
 // One training step and one evaluation pass, the two places the library's pieces meet.
-import { Tensor } from '../../src/tensor.ts';
-import { tidy, noGrad } from '../../src/index.ts';
-import * as F from '../../src/functional.ts';
-import { readLoss } from '../../src/ops/loss.ts';
-import { AttributeAccuracy } from '../../src/metrics.ts';
-import type { ResNeSt } from '../../src/nn/index.ts';
-import type { SGD } from '../../src/optim/index.ts';
-import type { Batch, CelebALoader } from '../../src/data/node.ts';
+import { AttributeAccuracy, F, noGrad, Tensor, tidy, type nn, type optim } from '../../src/node.ts';
+import type { Batch, ImageLoader } from '../../src/vision/index.ts';
 import { Progress } from './progress.ts';
 
 export interface LossSpec { kind: 'focal' | 'bce'; alpha: number[]; gamma: number }
@@ -24,7 +18,7 @@ export class NonFiniteLossError extends Error {
 }
 
 /** Forward, backward and SGD update of one batch: one command submission (at the loss readback). */
-export async function trainStep(model: ResNeSt, optimizer: SGD, batch: Batch, spec: LossSpec, accuracy: AttributeAccuracy, step: number): Promise<number> {
+export async function trainStep(model: nn.ResNeSt, optimizer: optim.SGD, batch: Batch, spec: LossSpec, accuracy: AttributeAccuracy, step: number): Promise<number> {
   const x = Tensor.fromArray(batch.images, batch.shape, { label: 'images' });
   const y = Tensor.fromArray(batch.labels, [batch.size, batch.labels.length / batch.size], { label: 'labels' });
   optimizer.zeroGrad();
@@ -35,7 +29,7 @@ export async function trainStep(model: ResNeSt, optimizer: SGD, batch: Batch, sp
   loss.backward();
   optimizer.step();
   accuracy.update(logits, y);
-  const { value, nonFinite } = await readLoss(loss);
+  const { value, nonFinite } = await F.readLoss(loss);
   for (const t of [x, y, loss, logits]) t.dispose();
   if (nonFinite > 0 || !Number.isFinite(value)) throw new NonFiniteLossError(step, value);
   return value;
@@ -44,7 +38,7 @@ export async function trainStep(model: ResNeSt, optimizer: SGD, batch: Batch, sp
 export interface SkippedImage { path: string; reason: string }
 export interface EvalResult { loss: number; accuracy: number[]; meanAccuracy: number; images: number; skipped: SkippedImage[] }
 
-export async function evaluate(model: ResNeSt, loader: CelebALoader, spec: LossSpec, label: string, numAttributes: number): Promise<EvalResult> {
+export async function evaluate(model: nn.ResNeSt, loader: ImageLoader, spec: LossSpec, label: string, numAttributes: number): Promise<EvalResult> {
   model.eval();
   const accuracy = new AttributeAccuracy(numAttributes);
   const progress = new Progress(label, loader.batchesPerEpoch);
@@ -60,7 +54,7 @@ export async function evaluate(model: ResNeSt, loader: CelebALoader, spec: LossS
         accuracy.update(logits, y);
         return lossOf(logits, y, spec);
       }));
-      const { value } = await readLoss(loss);
+      const { value } = await F.readLoss(loss);
       for (const t of [x, y, loss]) t.dispose();
       lossSum += value * batch.size;
       images += batch.size;

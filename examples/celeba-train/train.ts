@@ -1,20 +1,19 @@
 // ========================= celeba-train: the training run =========================
 // Epoch loop with the report's recipe, atomic per-epoch checkpoints, resume, SIGINT handling,
 // the report's checkpoint rule (least |train acc - val acc|), final val/test evaluation.
-import { existsSync, mkdirSync, writeFileSync, unlinkSync, copyFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, unlinkSync, copyFileSync, renameSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { initGpu, gpu } from '../../src/gpu/index.ts';
-import { SGD, ReduceLROnPlateau, splitWeightDecayGroups } from '../../src/optim/index.ts';
-import { AttributeAccuracy } from '../../src/metrics.ts';
-import { tunePending } from '../../src/index.ts';
-import { createLoader, celebaTrainTransform, celebaEvalTransform, type CelebADataset, type CelebALoader, type TrainTransform } from '../../src/data/node.ts';
-import type { ResNeSt } from '../../src/nn/index.ts';
+import { AttributeAccuracy, gpu, initGpu, optim, tunePending } from '../../src/node.ts';
+import { createLoader, type ImageLoader, type TrainTransform } from '../../src/vision/index.ts';
+import { celebaEvalTransform, celebaTrainTransform, type CelebADataset } from './celeba/index.ts';
 import type { TrainOptions } from './options.ts';
 import { alphaVector, buildModel, datasetRoot, loadDataset, modelFromCheckpoint } from './setup.ts';
 import { evaluate, trainStep, type EvalResult, type LossSpec } from './steps.ts';
 import { loadCheckpoint, restoreTraining, saveCheckpoint, type EpochMetrics, type LoadedCheckpoint, type PartialEpoch, type RunState } from './checkpoint.ts';
 import { Progress } from './progress.ts';
 import { writeReport } from './report.ts';
+import { resumeOptions } from './resume.ts';
+import { checkRunInputs } from './validate.ts';
 import { SkipLog } from './skipped.ts';
 import { readSweepGrid } from './sweep_grid.ts';
 import type { TrainingData } from './dataset.ts';
@@ -30,7 +29,7 @@ function trainTransform(opts: TrainOptions): TrainTransform {
 }
 const epochFile = (out: string, epoch: number) => join(out, `epoch-${String(epoch).padStart(2, '0')}.safetensors`);
 
-function checkWritable(out: string): void {
+export function checkWritable(out: string): void {
   try {
     mkdirSync(out, { recursive: true });
     const probe = join(out, `.write-test-${process.pid}`);
@@ -46,8 +45,18 @@ function atomicWrite(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-export async function train(opts: TrainOptions): Promise<RunSummary> {
+/**
+ * One training run. With `resume` and a checkpoint in `out`, the run continues with the saved
+ * settings; `given` (the options the command line set) must agree with them except where a
+ * resumed run may change them (see resume.ts).
+ */
+export async function train(requested: TrainOptions, given: ReadonlySet<keyof TrainOptions> = new Set()): Promise<RunSummary> {
+  const lastPath = join(requested.out, 'last.safetensors');
+  const resumed = requested.resume && existsSync(lastPath) ? await loadCheckpoint(lastPath) : null;
+  const opts = resumed ? resumeOptions(resumed.state.options, given, requested, lastPath) : requested;
+  checkRunInputs(opts);
   checkWritable(opts.out);
+  if (opts.resume && !resumed) log(`--resume: no checkpoint in ${opts.out}, starting from scratch`);
   const root = await datasetRoot(opts, log);
   const ds = loadDataset(root, opts); // bad data stops the run before the device starts
   const skips = new SkipLog(log);
@@ -56,16 +65,13 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   if (opts.sweepResult) readSweepGrid(opts.sweepResult); // a wrong --sweep-result fails now, not after training
   await initGpu();
   const A = ds.attributes.length;
-  const lastPath = join(opts.out, 'last.safetensors');
-  const resumed = opts.resume && existsSync(lastPath) ? await loadCheckpoint(lastPath) : null;
-  if (opts.resume && !resumed) log(`--resume: no checkpoint in ${opts.out}, starting from scratch`);
   const alpha = resumed?.state.alpha ?? alphaVector(ds, opts.alphaRule);
   const spec: LossSpec = { kind: opts.loss, alpha, gamma: opts.gamma };
 
   const model = await buildModel(opts.arch, A, opts.seed, resumed ? null : opts.pretrained, log);
   log(`${opts.arch}: ${model.numParameters().toLocaleString('en-US')} parameters; ${ds.files.length} images in ${root}`);
-  const optimizer = new SGD(splitWeightDecayGroups(model.parameters(), opts.weightDecay), { lr: opts.lr, momentum: opts.momentum });
-  const scheduler = new ReduceLROnPlateau(optimizer, { mode: 'min', factor: opts.factor, patience: opts.patience, minLr: opts.minLr });
+  const optimizer = new optim.SGD(optim.splitWeightDecayGroups(model.parameters(), opts.weightDecay), { lr: opts.lr, momentum: opts.momentum });
+  const scheduler = new optim.ReduceLROnPlateau(optimizer, { mode: 'min', factor: opts.factor, patience: opts.patience, minLr: opts.minLr });
   if (resumed) restoreTraining(resumed, model, optimizer, scheduler, lastPath);
   if (resumed && opts.lrGiven) optimizer.lr = opts.lr;
   const history: EpochMetrics[] = resumed?.state.history ?? [];
@@ -95,7 +101,8 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       partial = null;
       accuracy.reset();
       const t0 = performance.now() - sums.seconds * 1000;
-      const progress = new Progress(`epoch ${epoch}/${opts.epochs} train`, trainLoader.batchesPerEpoch);
+      const progress = new Progress(`epoch ${epoch}/${opts.epochs} train`, trainLoader.batchesPerEpoch,
+        (eta) => runEta(history, opts.epochs - epoch, eta, (performance.now() - t0) / 1000));
       for await (const batch of trainLoader.epoch()) {
         const loss = await trainStep(model, optimizer, batch, spec, accuracy, ++globalStep);
         if (opts.autotune && sums.steps === 0) {
@@ -128,7 +135,13 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       };
       history.push(metrics);
       await saveCheckpoint(epochFile(opts.out, epoch), model, optimizer, runState());
+      // selected and best-val follow the finished epochs, so older epoch files can go; last is
+      // written last: a crash before it repeats this epoch and these copies with it
+      const chosen = selectEpochs(history);
+      if (chosen.selected === epoch) copyAtomic(epochFile(opts.out, epoch), join(opts.out, 'selected.safetensors'));
+      if (chosen.bestVal === epoch) copyAtomic(epochFile(opts.out, epoch), join(opts.out, 'best-val.safetensors'));
       copyAtomic(epochFile(opts.out, epoch), lastPath);
+      pruneEpochFiles(opts.out, epoch, opts.keepCheckpoints);
       atomicWrite(join(opts.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h) + '\n').join(''));
       log(`epoch ${epoch}: train loss ${metrics.trainLoss.toFixed(4)} acc ${(100 * metrics.trainAcc).toFixed(2)}% | ` +
         `val loss ${metrics.valLoss.toFixed(4)} acc ${(100 * metrics.valAcc).toFixed(2)}% | lr ${+lr.toPrecision(6)} | ${seconds.toFixed(1)} s, ` +
@@ -142,6 +155,25 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     await gpu().recorder.sync();
   }
   return summarize(opts, history, ds, spec, false);
+}
+
+/**
+ * Remaining seconds of the run: this epoch's training ETA and its validation, then the epochs
+ * after it at the mean duration of the finished ones. Before any has finished, an epoch is this
+ * one's training time plus 5% (CelebA's val split is 12% of train's images, forward only).
+ */
+export function runEta(history: EpochMetrics[], epochsAfter: number, epochEta: number, elapsed: number): number {
+  const training = elapsed + epochEta;
+  const perEpoch = history.length ? mean(history.map((h) => h.seconds)) : 1.05 * training;
+  return epochEta + 0.05 * training + epochsAfter * perEpoch;
+}
+
+/** Deletes epoch-NN files older than the `keep` most recent (up to epoch `latest`). */
+export function pruneEpochFiles(out: string, latest: number, keep: number): void {
+  for (const name of readdirSync(out)) {
+    const m = /^epoch-(\d+)\.safetensors$/.exec(name);
+    if (m && Number(m[1]) <= latest - keep) unlinkSync(join(out, name));
+  }
 }
 
 function copyAtomic(from: string, to: string): void {
@@ -166,8 +198,6 @@ async function summarize(opts: TrainOptions, history: EpochMetrics[], ds: Traini
     return { out: opts.out, history, selectedEpoch: 0, bestValEpoch: 0, val: { loss: NaN, accuracy: [], meanAccuracy: NaN, images: 0, skipped: [] }, test: null, interrupted };
   }
   const { selected, bestVal } = selectEpochs(history);
-  copyAtomic(epochFile(opts.out, selected), join(opts.out, 'selected.safetensors'));
-  copyAtomic(epochFile(opts.out, bestVal), join(opts.out, 'best-val.safetensors'));
   const evalStart = performance.now();
   const results = await evaluateCheckpoint(join(opts.out, 'selected.safetensors'), ds, opts, spec, ['val', 'test']);
   new SkipLog(log).images('test', results.test?.skipped ?? []); // train and val skips were named during the epochs
@@ -190,7 +220,7 @@ export async function evaluateCheckpoint(checkpoint: string | LoadedCheckpoint, 
   const out: Partial<Record<'val' | 'test', EvalResult>> = {};
   try {
     for (const split of splits) {
-      let loader: CelebALoader;
+      let loader: ImageLoader;
       try {
         loader = createLoader({ dataset: ds, split, batchSize: opts.batch, transform: celebaEvalTransform(opts.imageSize), workers: opts.workers ?? undefined, skipBadImages: opts.skipBadImages });
       } catch { continue; } // an empty split (e.g. limited away)

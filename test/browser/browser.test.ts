@@ -22,10 +22,8 @@ import { Rng } from '../../src/rng.ts';
 import { ResNeSt } from '../../src/nn/index.ts';
 import type { StateArray } from '../../src/nn/module.ts';
 import { serializeSafetensors, type TensorToWrite } from '../../src/io/safetensors.ts';
-import {
-  applyEval, celebaEvalTransform, decodeImage, encodeJpeg, renderSyntheticImage, CELEBA_ATTRIBUTES,
-  SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH, type RgbImage,
-} from '../../src/data/index.ts';
+import { applyEval, decodeImage, encodeJpeg, type RgbImage } from '../../src/vision/index.ts';
+import { celebaEvalTransform, renderSyntheticImage, CELEBA_ATTRIBUTES, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH } from '../../examples/celeba-train/celeba/index.ts';
 import { assertClose, setupGpu } from '../helpers.ts';
 
 const TOL = { atol: 1e-4, rtol: 1e-3 };
@@ -166,7 +164,7 @@ s('the browser bundle: ESM, no Node built-ins, WGSL embedded, source map of src/
   assert.ok(js.includes(JSON.stringify(line).slice(1, -1)), 'conv2d_tiled.wgsl is embedded');
   const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
   const has = (name: string) => map.sources.some((p) => p.endsWith(name));
-  for (const f of ['src/gpu/provider_browser.ts', 'src/nn/resnest.ts', 'kernels/conv2d.ts', 'src/data/decode.ts']) assert.ok(has(f), f);
+  for (const f of ['src/gpu/provider_browser.ts', 'src/nn/resnest.ts', 'kernels/conv2d.ts', 'src/vision/decode.ts']) assert.ok(has(f), f);
   for (const f of ['src/gpu/provider_node.ts', 'src/gpu/dawn.ts', 'kernels/wgsl_source.ts']) assert.not.ok(has(f), f);
   const gz = gzipSync(js).length;
   console.log(`  browser bundle: ${(js.length / 1024).toFixed(1)} KiB minified, ${(gz / 1024).toFixed(1)} KiB gzipped; ` +

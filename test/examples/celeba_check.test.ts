@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SYNTHETIC_MARKER } from '../../src/data/node.ts';
+import { SYNTHETIC_MARKER } from '../../examples/celeba-train/celeba/index.ts';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors_fs.ts';
 import type { TensorToWrite } from '../../src/io/safetensors.ts';
-import { copySet, tempDir } from '../data/helpers.ts';
+import { copySet, tempDir } from '../vision/helpers.ts';
 
 const main = fileURLToPath(new URL('../../examples/celeba-train/main.ts', import.meta.url));
 const TINY = ['--arch', 'resnest-tiny', '--image-size', '32', '--batch', '8', '--epochs', '1', '--workers', '1', '--limit-train', '16'];

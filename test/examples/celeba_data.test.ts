@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CELEBA_ATTRIBUTES, CelebAFormatError, SYNTHETIC_MARKER } from '../../src/data/node.ts';
+import { CELEBA_ATTRIBUTES, CelebAFormatError, SYNTHETIC_MARKER } from '../../examples/celeba-train/celeba/index.ts';
 import { readDataset, type TrainingData } from '../../examples/celeba-train/dataset.ts';
 import { attributeNameProblems, notOfficialReason } from '../../examples/celeba-train/attributes.ts';
 import { alphaVector } from '../../examples/celeba-train/setup.ts';
@@ -13,7 +13,7 @@ import { comparisonAbsentReason } from '../../examples/celeba-train/report_facts
 import { DEFAULTS } from '../../examples/celeba-train/options.ts';
 import { writeReport } from '../../examples/celeba-train/report.ts';
 import type { EpochMetrics } from '../../examples/celeba-train/checkpoint.ts';
-import { copySet, syntheticSet, tempDir } from '../data/helpers.ts';
+import { copySet, syntheticSet, tempDir } from '../vision/helpers.ts';
 
 const s = suite('examples: celeba-train data');
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bestCell, parseAlphaList, ruleBesideGrid, sweepMarkdown, SWEEP_ALPHAS, type SweepGrid } from '../../examples/celeba-train/sweep_grid.ts';
-import { copySet, tempDir } from '../data/helpers.ts';
+import { copySet, tempDir } from '../vision/helpers.ts';
 
 const main = fileURLToPath(new URL('../../examples/celeba-train/main.ts', import.meta.url));
 const TINY = ['--arch', 'resnest-tiny', '--image-size', '32', '--batch', '8', '--workers', '1', '--limit-train', '16'];
