@@ -95,7 +95,7 @@ s('bad arguments fail at once with one line and status 1', async () => {
   await refused(['train', '--batch', '0', '--out', join(root, 'x')], /--batch: '0' is not an integer >= 1/);
   await refused(['train', '--lr', '-1', '--out', join(root, 'x')], /--lr: '-1' is not a number > 0/);
   await refused(['train', '--image-size', '16', '--out', join(root, 'x')], /--image-size: '16' is not an integer >= 32/);
-  await refused(['train', '--alpha-rule', 'often', '--out', join(root, 'x')], /--alpha-rule: 'often' is not 'report', 'none' or a number in \[0, 1\]/);
+  await refused(['train', '--alpha-rule', 'often', '--out', join(root, 'x')], /--alpha-rule: 'often' is not 'report', 'within', 'none' or a number in \[0, 1\]/);
   await refused(['train', '--data', join(root, 'missing'), '--out', join(root, 'x')], /--data .*missing: no such directory/);
   await refused(['train', '--pretrained', join(root, 'w.safetensors'), '--out', join(root, 'x')], /--pretrained .*w\.safetensors: no such file/);
   await refused(['train', '--arch', 'resnet50', '--out', join(root, 'x')], /--arch: unknown architecture 'resnet50'/);
