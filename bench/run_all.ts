@@ -9,7 +9,10 @@
 //   --quick        smaller shapes and fewer repetitions (about 5 minutes)
 //   --markdown     print the tables; with --write-docs, write them into docs/PERFORMANCE.md
 //                  (between its bench markers) and draw docs/performance.png
-//   --from FILE    no measuring: the report of an earlier run (for --markdown / --write-docs);
+//   --model GPUS   no measuring: the roofline model of the ResNeSt-50 step on named GPUs
+//                  (bench/model/gpus.ts; e.g. H200,A100,RTX4090,M2), with --write-docs into docs/PERFORMANCE.md
+//   --from FILE    no measuring: the report of an earlier run (for --markdown / --write-docs); a device
+//                  kit's report (bench/device/run.sh) prints or writes the GPU section instead;
 //                  repeated, later reports replace the families they contain (a re-run of one)
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { execSync } from 'node:child_process';
@@ -20,6 +23,9 @@ import { measurePeaks, runCase, formatRow, versionWanted, type BenchCase, type B
 import { spliceDocs, toMarkdown, type Report } from './report.ts';
 import { performanceChart } from './chart.ts';
 import { endToEndCases } from './train_step.ts';
+import { runModel } from './model/run.ts';
+import { deviceMarkdown, isDeviceReport, spliceDevice } from './device/report.ts';
+import type { DeviceReport } from './device/bench.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -123,7 +129,31 @@ function merge(files: string[]): Report {
   return first;
 }
 
+const modelled = option('model');
+if (modelled !== undefined) {
+  try {
+    if (modelled.startsWith('--')) throw new Error('--model needs GPU names, e.g. --model H200,A100');
+    runModel(modelled, { writeDocs: flag('write-docs'), capture: !flag('no-capture') });
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  process.exit(0);
+}
+
 const from = options('from');
+// a device kit's report (bench/device/run.sh) goes into its own section
+if (from.length === 1 && isDeviceReport(JSON.parse(readFileSync(from[0], 'utf8')))) {
+  const md = deviceMarkdown(JSON.parse(readFileSync(from[0], 'utf8')) as DeviceReport);
+  if (flag('write-docs')) {
+    const docPath = `${root}docs/PERFORMANCE.md`;
+    writeFileSync(docPath, spliceDevice(existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Performance\n', md));
+    console.log('wrote the device section of docs/PERFORMANCE.md');
+  } else {
+    console.log(md);
+  }
+  process.exit(0);
+}
 const { report, out } = from.length ? { report: merge(from), out: from.join(' + ') } : await measure();
 console.log(`\nresults: ${out}`);
 if (flag('markdown') || flag('write-docs')) {

@@ -4,6 +4,8 @@
 //   v2  conv2d_tiled.wgsl   implicit GEMM, workgroup-memory tiles, NCHW storage buffers (GPUs)
 //   v3  conv2d_tex*.wgsl    implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)
 //   v4  matmul kernels      1x1 convolutions of 1x1 maps (split attention's fc layers) as one GEMM
+//   v5  conv2d_gemm.wgsl    implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)
+//   v6  conv2d_gemm_sg.wgsl v5 with a subgroupAdd weight gradient (GPUs with subgroups)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type AdapterDescription, type Binding, type BufferRange } from '../src/gpu/index.ts';
@@ -18,6 +20,7 @@ import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
+import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, hasSubgroups } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
 
@@ -45,10 +48,18 @@ export const versions: Record<string, Conv2dVersion> = {
     bwdBoth: bwdBothTex, canFuseBackward: sharedDyGrid },
   v4: { about: '1x1 convolution of 1x1 maps as one GEMM on the matmul kernels (attention fc layers)',
     fwd: fwdLinear, bwdInput: bwdInputLinear, bwdWeight: bwdWeightLinear, supports: linearSupported },
+  // GPU-shaped: automatic (default, tuned) on GPUs only, since CPU adapters' barriers make
+  // workgroup tiles slow; forcing still runs them anywhere, as their tests do
+  v5: { about: 'implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)', supports: () => true,
+    automatic: (_g, adapter) => !adapter.software,
+    fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm },
+  v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
+    supports: () => hasSubgroups(), automatic: (_g, adapter) => !adapter.software,
+    fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
-const REVISION = 'conv2d-2';
+const REVISION = 'conv2d-3';
 
 const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);
 
