@@ -1,23 +1,31 @@
-// npm run bench [-- --filter conv2d --quick --markdown --write-docs --out FILE --from FILE]
+// npm run bench [-- --filter conv2d --version v2 --quick --markdown --write-docs --out FILE --from FILE]
 // Measures the adapter's peaks, then every bench/*.bench.ts case, then the end-to-end training
 // step (bench/train_step.ts); prints a table, writes JSON under bench/results/ (adapter,
 // revision, date, load), optionally markdown for docs/PERFORMANCE.md.
 //   --filter X     only families whose name contains X, or one of X,Y,... ('end-to-end' for the training step;
 //                  the polling comparison runs when X is a part of 'polling' or X = 'runtime')
+//   --version V    only cases that run version V (or one of V,W,...) of their kernel family
+//                  (kernels/families.ts); families without versions are left out
 //   --quick        smaller shapes and fewer repetitions (about 5 minutes)
 //   --markdown     print the tables; with --write-docs, write them into docs/PERFORMANCE.md
 //                  (between its bench markers) and draw docs/performance.png
-//   --from FILE    no measuring: the report of an earlier run (for --markdown / --write-docs);
+//   --model GPUS   no measuring: the roofline model of the ResNeSt-50 step on named GPUs
+//                  (bench/model/gpus.ts; e.g. H200,A100,RTX4090,M2), with --write-docs into docs/PERFORMANCE.md
+//   --from FILE    no measuring: the report of an earlier run (for --markdown / --write-docs); a device
+//                  kit's report (bench/device/run.sh) prints or writes the GPU section instead;
 //                  repeated, later reports replace the families they contain (a re-run of one)
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initGpu, gpu, releaseDevice } from '../src/node.ts';
-import { measurePeaks, runCase, formatRow, type BenchCase, type BenchResult, type Peaks } from './harness.ts';
+import { measurePeaks, runCase, formatRow, versionWanted, type BenchCase, type BenchResult, type Peaks } from './harness.ts';
 import { spliceDocs, toMarkdown, type Report } from './report.ts';
 import { performanceChart } from './chart.ts';
 import { endToEndCases } from './train_step.ts';
+import { runModel } from './model/run.ts';
+import { deviceMarkdown, isDeviceReport, spliceDevice } from './device/report.ts';
+import type { DeviceReport } from './device/bench.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -25,6 +33,7 @@ const option = (name: string) => { const i = args.indexOf(`--${name}`); return i
 const options = (name: string) => args.flatMap((a, i) => (a === `--${name}` && i + 1 < args.length ? [args[i + 1]] : []));
 const quick = flag('quick');
 const filter = option('filter');
+const versionFilter = option('version');
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -32,7 +41,8 @@ async function measure(): Promise<{ report: Report; out: string }> {
   const loadStart = loadavg()[0];
   await initGpu();
   const g = gpu();
-  const adapter = g.adapterInfo;
+  const { vendor, architecture, device, description, backend, software } = g.adapter;
+  const adapter = { vendor, architecture, device, description, backend, software };
   console.log(`adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description} (${adapter.backend}); features: ${[...g.features].join(', ')}`);
 
   const peaks: Peaks = await measurePeaks(quick);
@@ -75,6 +85,9 @@ async function measure(): Promise<{ report: Report; out: string }> {
     console.log(`\n# ${s.family}`);
     let list: BenchCase[];
     try { list = await s.cases(); } catch (e) { console.error(`  could not set up: ${(e as Error).message}`); continue; }
+    const skipped = list.filter((c) => !versionWanted(c, versionFilter));
+    for (const c of skipped) c.dispose();
+    list = list.filter((c) => versionWanted(c, versionFilter));
     for (const c of list) {
       try {
         const r = await runCase(c, peaks, { quick });
@@ -90,7 +103,7 @@ async function measure(): Promise<{ report: Report; out: string }> {
   const revision = git('git rev-parse --short HEAD') ?? 'unknown';
   const dirty = (git('git status --porcelain --untracked-files=no') ?? '') !== '';
   const report: Report = {
-    date: new Date().toISOString(), revision, dirty, quick, ...(filter ? { filter } : {}), adapter,
+    date: new Date().toISOString(), revision, dirty, quick, ...(filter ? { filter } : {}), ...(versionFilter ? { version: versionFilter } : {}), adapter,
     load: { start: loadStart, end: loadavg()[0] }, peaks, polling, results,
   };
   (report as Report & { features: string[] }).features = [...g.features];
@@ -116,7 +129,31 @@ function merge(files: string[]): Report {
   return first;
 }
 
+const modelled = option('model');
+if (modelled !== undefined) {
+  try {
+    if (modelled.startsWith('--')) throw new Error('--model needs GPU names, e.g. --model H200,A100');
+    runModel(modelled, { writeDocs: flag('write-docs'), capture: !flag('no-capture') });
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  process.exit(0);
+}
+
 const from = options('from');
+// a device kit's report (bench/device/run.sh) goes into its own section
+if (from.length === 1 && isDeviceReport(JSON.parse(readFileSync(from[0], 'utf8')))) {
+  const md = deviceMarkdown(JSON.parse(readFileSync(from[0], 'utf8')) as DeviceReport);
+  if (flag('write-docs')) {
+    const docPath = `${root}docs/PERFORMANCE.md`;
+    writeFileSync(docPath, spliceDevice(existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Performance\n', md));
+    console.log('wrote the device section of docs/PERFORMANCE.md');
+  } else {
+    console.log(md);
+  }
+  process.exit(0);
+}
 const { report, out } = from.length ? { report: merge(from), out: from.join(' + ') } : await measure();
 console.log(`\nresults: ${out}`);
 if (flag('markdown') || flag('write-docs')) {

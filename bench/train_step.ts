@@ -25,9 +25,13 @@ export const ARCHS: Record<string, () => ResNeSt> = {
   'resnest-tiny': () => new ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses: 40 }),
 };
 
+export type StepPhase = 'forward' | 'backward' | 'optimizer';
+
 export interface TrainStep {
   /** One step; resolves to the loss once the GPU has finished it (one 4-byte readback). */
   step: () => Promise<number>;
+  /** Records one step's commands into the open batch without submitting them; `phase` hears where each phase starts. */
+  record: (phase?: (name: StepPhase) => void) => Tensor;
   /** Model FLOPs of one step: 3 x the forward's 2 x MACs (the backward counts twice the forward). */
   flops: number;
   dispose: () => void;
@@ -40,17 +44,25 @@ export function makeTrainStep(arch: string, size: number, batch: number): TrainS
   const rng = new Rng(1);
   const x = Tensor.fromArray(Float32Array.from({ length: batch * 3 * size * size }, () => rng.normal()), [batch, 3, size, size]);
   const y = Tensor.fromArray(Float32Array.from({ length: batch * 40 }, () => (rng.uniform() < 0.3 ? 1 : 0)), [batch, 40]);
-  const step = async () => {
+  const record = (phase?: (name: StepPhase) => void) => {
+    phase?.('forward');
     opt.zeroGrad();
     const loss = tidy(() => F.sigmoidFocalLoss(model.forward(x), y, { alpha: 0.25, gamma: 2 }));
+    phase?.('backward');
     loss.backward();
+    phase?.('optimizer');
     opt.step();
+    return loss;
+  };
+  const step = async () => {
+    const loss = record();
     const { value, nonFinite } = await readLoss(loss);
     loss.dispose();
     return nonFinite ? NaN : value;
   };
   return {
     step,
+    record,
     flops: 3 * 2 * model.macs(size, size) * batch,
     dispose: () => { x.dispose(); y.dispose(); model.dispose(); },
   };

@@ -55,6 +55,8 @@ export class CommandRecorder {
   private batchLabels: string[] = [];
   private profiler: Profiler | null = null;
   readonly stats: RecorderStats = { submissions: 0, dispatches: 0, bindGroupsCreated: 0 };
+  /** Sees every dispatch as it is recorded: pipeline id (shader:entry:constants), label, workgroups. */
+  onDispatch: ((pipeline: string, label: string, workgroups: readonly [number, number, number]) => void) | null = null;
 
   constructor(private device: GPUDevice, private resources: GpuResources, private wait: <T>(p: Promise<T>) => Promise<T>) {
     this.uploadShelf = new StagingShelf(resources, COPY_SRC | COPY_DST, 'upload staging');
@@ -124,6 +126,7 @@ export class CommandRecorder {
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
     this.stats.dispatches++;
+    this.onDispatch?.(p.label, label, workgroups);
     if (this.profiler) this.endPass();
     if (this.batchLabels.length < 64) this.batchLabels.push(label);
   }

@@ -87,7 +87,11 @@ s('the packed tarball runs README\'s snippet, the bins and the .pth reader from 
 const file = await loadTorchStateDict(${JSON.stringify(fixture)});
 console.log(String(file.tensors.get('1.num_batches_tracked').data[0]));\n`);
     assert.is(run(process.execPath, ['weights.mjs'], app).stdout.trim(), '7');
-    if (existsSync(join(root, 'src/vision/index.ts'))) run(process.execPath, ['-e', "await import('resnest-webgpu/vision')"], app);
+    const vision = existsSync(join(root, 'src/vision/index.ts'));
+    if (vision) {
+      const names = run(process.execPath, ['--input-type=module', '-e', "console.log(Object.keys(await import('resnest-webgpu/vision')).length)"], app);
+      assert.ok(Number(names.stdout.trim()) > 0, 'resnest-webgpu/vision exports something');
+    }
 
     writeFileSync(join(app, 'app.ts'), readmeSnippet());
     writeFileSync(join(app, 'weights.ts'), `import { loadWeights, nn, parseTorchStateDict, type TorchStateDict } from 'resnest-webgpu/node';
@@ -99,7 +103,7 @@ export async function backbone(path: string): Promise<nn.ResNeSt> {
 }
 export const notes = (bytes: Uint8Array): string[] => (parseTorchStateDict(bytes) satisfies TorchStateDict).notes;
 // @ts-expect-error: the declarations carry real types, not any
-nn.resnest50({ numClasses: 'forty' });\n`);
+nn.resnest50({ numClasses: 'forty' });\n${vision ? "export * as vision from 'resnest-webgpu/vision';\n" : ''}`);
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'] },
       files: ['app.ts', 'weights.ts'],
