@@ -3,7 +3,8 @@
 // Bytes count each pass's tensor traffic: training forward reads x twice (statistics, apply).
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, type BnVersion } from '../kernels/batchnorm2d.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily, bnGeometry } from '../kernels/batchnorm2d.ts';
+import { allChoices } from '../kernels/versions.ts';
 import { batchNorm2dFwdCpu } from '../kernels/batchnorm2d.ref.ts';
 
 function sampleCheck(got: Float32Array, want: ArrayLike<number>, what: string): void {
@@ -26,32 +27,32 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     const masked = Tensor.empty(shape, 'bench masked'), dw = Tensor.empty([C], 'bench dw'), db = Tensor.empty([C], 'bench db');
     const p = { weight: w.binding, bias: b.binding, runningMean: rm.binding, runningVar: rv.binding };
     const fused = residualUsed ? '+residual+relu' : '+relu';
-    const forward = (training: boolean, version: BnVersion) => () => {
+    const forward = (training: boolean, version: string) => () => {
       const g = bnGeometry(shape, version);
-      batchNorm2dCoefKernel(tx.binding, g, p, coef.binding, { training, eps: 1e-5, momentum: 0.1 }, `bn ${tag}`);
-      batchNorm2dApplyKernel(tx.binding, coef.binding, res?.binding ?? null, y.binding, g, true, `bn ${tag}`);
+      batchNorm2dCoefficients(tx.binding, g, p, coef.binding, { training, eps: 1e-5, momentum: 0.1 }, `bn ${tag}`);
+      batchNorm2dApply(tx.binding, coef.binding, res?.binding ?? null, y.binding, g, true, `bn ${tag}`);
     };
-    const backward = (version: BnVersion) => () => batchNorm2dBwdKernel(tx.binding, dy.binding, y.binding, coef.binding, w.binding,
+    const backward = (version: string) => () => batchNorm2dBackward(tx.binding, dy.binding, y.binding, coef.binding, w.binding,
       bnGeometry(shape, version), true, { dx: dx.binding, dweight: dw.binding, dbias: db.binding, masked: masked.binding }, `bn bwd ${tag}`);
     const io = residualUsed ? 3 : 2; // tensors the apply pass touches
     let users = 0;
     const dispose = () => { if (--users === 0) for (const t of [tx, dy, res, w, b, rm, rv, coef, y, dx, masked, dw, db]) t?.dispose(); };
     const validate = async () => {
       rm.write(new Float32Array(C)); rv.write(new Float32Array(C).fill(1));
-      forward(true, 2)();
+      forward(true, 'v2')();
       const ref = batchNorm2dFwdCpu(x, shape, { training: true, relu: true, weight: new Float32Array(C).fill(1.25),
         bias: new Float32Array(C).fill(-0.1), residual: res ? await res.toArray() : null, runningMean: new Float32Array(C), runningVar: new Float32Array(C).fill(1) });
       sampleCheck(await y.toArray(), ref.y, 'y');
       sampleCheck(await rv.toArray(), ref.runningVar!, 'running var');
     };
     const add = (c: Omit<BenchCase, 'family' | 'dispose'>) => { users++; out.push({ family: 'batchnorm2d', dispose, ...c }); };
-    for (const v of [2, 3, 1] as const) {
-      const version = `v${v}${v === 1 ? ' (scalar)' : v === 3 ? ' (wide)' : ''}`;
-      add({ name: `train fwd${fused} ${tag} ${version}`, bytes: 4 * n * (io + 1), record: forward(true, v), validate: v === 2 ? validate : undefined });
+    for (const version of allChoices(batchNorm2dFamily)) {
+      add({ name: `train fwd${fused} ${tag} ${version}`, version, bytes: 4 * n * (io + 1), record: forward(true, version),
+        validate: version === 'v2' ? validate : undefined });
       // reduce: x, dy, y read, masked dy written; dx pass: x, masked read, dx written
-      add({ name: `train bwd${fused} ${tag} ${version}`, bytes: 4 * n * 7, record: backward(v) });
+      add({ name: `train bwd${fused} ${tag} ${version}`, version, bytes: 4 * n * 7, record: backward(version) });
     }
-    add({ name: `eval fwd${fused} ${tag} v2`, bytes: 4 * n * io, record: forward(false, 2) });
+    add({ name: `eval fwd${fused} ${tag} v2`, version: 'v2', bytes: 4 * n * io, record: forward(false, 'v2') });
   }
   return out;
 }

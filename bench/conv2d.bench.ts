@@ -13,7 +13,7 @@ import {
   conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
   conv2dMacs, conv2dVersion, versions, type Conv2dGeometry,
 } from '../kernels/conv2d.ts';
-import { matmulKernel, chooseMatmulVersion, type MatmulOptions } from '../kernels/matmul.ts';
+import { matmulForward, chooseMatmulVersion, type MatmulOptions } from '../kernels/matmul.ts';
 import { tfjsConvPeer, type TfConvPeer } from './peers/tfjs.ts';
 
 interface Shape { name: string; c: number; co: number; k: number; s: number; p: number; groups: number; h: number; bias: boolean }
@@ -121,10 +121,10 @@ function matmulPeer(g: Conv2dGeometry, d: () => Data): { name: string; run: () =
   const o: MatmulOptions = { M: g.co, N: hw, K: g.c, batch: g.n, strideA: 0, strideB: g.c * hw, strideOut: g.co * hw };
   const version = chooseMatmulVersion(o);
   return {
-    name: `matmul v${version}`,
+    name: `matmul ${version}`,
     run: async () => {
       const [x, w, , y] = d().t;
-      const rec = () => matmulKernel(w.binding, x.binding, y.binding, { ...o, version }, `1x1 as matmul ${g.co}x${g.c}x${hw}`);
+      const rec = () => matmulForward(w.binding, x.binding, y.binding, { ...o, version }, `1x1 as matmul ${g.co}x${g.c}x${hw}`);
       rec();
       await gpu().recorder.sync();
       return Math.min(...(await timeGpu(rec, 3)).ms);
@@ -161,6 +161,7 @@ function convCase(sh: Shape, g: Conv2dGeometry, op: Op, forced?: string): BenchC
   return {
     family: 'conv2d',
     name: `${shapeName} ${op} ${versionsUsed}`,
+    version: versionsUsed,
     flops: 2 * macs * (op === 'fwd+dX+dW' ? 3 : 1),
     record,
     validate: async () => {
@@ -194,7 +195,7 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   if (!l1) return list;
   for (const version of Object.keys(versions)) {
     if (opts.quick && version === 'v1') continue;
-    if (versions[version].supports?.(geometry(l1)) === false) continue; // v4 runs only 1x1 convolutions of 1x1 maps
+    if (!versions[version].supports(geometry(l1), gpu().adapter)) continue; // v4 runs only 1x1 convolutions of 1x1 maps
     for (const op of ['fwd', 'dX', 'dW'] as const) list.push(convCase(l1, geometry(l1), op, version));
   }
   return list;

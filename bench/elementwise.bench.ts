@@ -1,8 +1,8 @@
 // Elementwise and reduction kernels at ResNeSt-50 layer1 activation size (batch 8, 256 x 56 x 56 -> scaled 1/2 spatially).
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { binaryKernel, unaryKernel, reluBwdKernel, binaryCpu } from '../kernels/elementwise.ts';
-import { sumKernel, sumCpu } from '../kernels/reduce.ts';
+import { elementwiseBinary, elementwiseUnary, elementwiseReluBackward, binaryCpu } from '../kernels/elementwise.ts';
+import { reduceSum, sumCpu } from '../kernels/reduce.ts';
 
 function sampleCheck(got: Float32Array, want: (i: number) => number, what: string): void {
   for (let i = 0; i < got.length; i += Math.max(1, Math.floor(got.length / 4096))) {
@@ -23,15 +23,15 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   const dispose = () => { if (--users === 0) for (const t of [ta, tb, out, scalar]) t.dispose(); };
   return [
     { family: 'elementwise', name: `add ${tag} (layer1 256ch, 1/2 spatial)`, bytes: 3 * 4 * n, dispose,
-      record: () => binaryKernel('add', ta.binding, tb.binding, out.binding, n, `add ${tag}`),
-      validate: async () => { binaryKernel('add', ta.binding, tb.binding, out.binding, n, `add ${tag}`); const ref = binaryCpu('add', a, b); sampleCheck(await out.toArray(), (i) => ref[i], 'add'); } },
+      record: () => elementwiseBinary('add', ta.binding, tb.binding, out.binding, n, `add ${tag}`),
+      validate: async () => { elementwiseBinary('add', ta.binding, tb.binding, out.binding, n, `add ${tag}`); const ref = binaryCpu('add', a, b); sampleCheck(await out.toArray(), (i) => ref[i], 'add'); } },
     { family: 'elementwise', name: `relu ${tag}`, bytes: 2 * 4 * n, dispose,
-      record: () => unaryKernel('relu', ta.binding, out.binding, n, `relu ${tag}`),
-      validate: async () => { unaryKernel('relu', ta.binding, out.binding, n, `relu ${tag}`); sampleCheck(await out.toArray(), (i) => Math.max(a[i], 0), 'relu'); } },
+      record: () => elementwiseUnary('relu', ta.binding, out.binding, n, `relu ${tag}`),
+      validate: async () => { elementwiseUnary('relu', ta.binding, out.binding, n, `relu ${tag}`); sampleCheck(await out.toArray(), (i) => Math.max(a[i], 0), 'relu'); } },
     { family: 'elementwise', name: `relu backward ${tag}`, bytes: 3 * 4 * n, dispose,
-      record: () => reluBwdKernel(ta.binding, tb.binding, out.binding, n, `relu bwd ${tag}`) },
+      record: () => elementwiseReluBackward(ta.binding, tb.binding, out.binding, n, `relu bwd ${tag}`) },
     { family: 'reduce', name: `sum ${tag}`, bytes: 4 * n, dispose,
-      record: () => sumKernel(ta.binding, scalar.binding, n, 1, `sum ${tag}`),
-      validate: async () => { sumKernel(ta.binding, scalar.binding, n, 1, `sum ${tag}`); const got = await scalar.item(), want = sumCpu(a); if (Math.abs(got - want) > 1e-2 + 1e-5 * Math.abs(want)) throw new Error(`sum ${got} vs ${want}`); } },
+      record: () => reduceSum(ta.binding, scalar.binding, n, 1, `sum ${tag}`),
+      validate: async () => { reduceSum(ta.binding, scalar.binding, n, 1, `sum ${tag}`); const got = await scalar.item(), want = sumCpu(a); if (Math.abs(got - want) > 1e-2 + 1e-5 * Math.abs(want)) throw new Error(`sum ${got} vs ${want}`); } },
   ];
 }

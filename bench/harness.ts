@@ -5,11 +5,13 @@
 // autograd tape, a training step) give `runWall` instead: whole repetitions timed by wall
 // clock around submit + queue drain, with submissions, dispatches and new buffers counted.
 import { gpu, timeGpu } from '../src/index.ts';
-import { peakCopyKernel, peakFmaKernel, tinyDispatchKernel } from '../kernels/peak.ts';
+import { peakCopy, peakFma, peakDispatch } from '../kernels/peak.ts';
+import { setKernelVersion } from '../kernels/autotune.ts';
 
 export interface BenchCase {
   family: string;
   name: string;
+  version?: string;               // the version (choice) of its kernel family the case runs, 'a/b' for several; --version keeps
   flops?: number;                 // per repetition
   bytes?: number;                 // bytes moved per repetition
   validate?: () => Promise<void>; // throws on mismatch with the reference
@@ -22,6 +24,19 @@ export interface BenchCase {
   peer?: { name: string; run: () => Promise<number> }; // ms of one repetition, warmed up
   peers?: { name: string; run: () => Promise<number> }[];
   details?: () => Record<string, unknown>; // figures beyond timing (memory traces), kept in the report
+}
+
+/** Runs fn with `version` forced for a kernel family (its kernels take no version argument). */
+export function withVersion<T>(family: string, version: string, fn: () => T): T {
+  setKernelVersion(family, version);
+  try { return fn(); } finally { setKernelVersion(family, null); }
+}
+
+/** Whether a case runs a version the --version filter (comma list; 'v2' also keeps v2's tuned choices) asks for. */
+export function versionWanted(c: BenchCase, filter: string | undefined): boolean {
+  if (!filter) return true;
+  const ran = (c.version ?? '').split('/').filter(Boolean);
+  return filter.split(',').some((f) => ran.some((v) => v === f || v.startsWith(`${f}(`)));
 }
 
 export interface Peaks { fmaGflops: number; copyGBs: number; dispatchUs: number; method: string }
@@ -47,17 +62,17 @@ export async function measurePeaks(quick: boolean): Promise<Peaks> {
   const sink = g.pool.acquire(4 * 64 * 4096);
   const repeats = quick ? 3 : 5;
   let fmaFlops = 0;
-  const fma = await timeGpu(() => { fmaFlops = peakFmaKernel(sink, 1024, quick ? 256 : 1024); }, repeats);
+  const fma = await timeGpu(() => { fmaFlops = peakFma(sink, 1024, quick ? 256 : 1024); }, repeats);
   const n = 16 * 1024 * 1024; // 64 MB each way: well past the last-level cache of CPU adapters
   const src = g.pool.acquire(n * 4), dst = g.pool.acquire(n * 4);
   let copyBytes = 0;
-  const copy = await timeGpu(() => { copyBytes = peakCopyKernel(src, dst, n); }, repeats);
+  const copy = await timeGpu(() => { copyBytes = peakCopy(src, dst, n); }, repeats);
   // fixed cost of a dispatch in one pass (wall clock over 200 tiny dispatches, best of 3)
   let dispatchUs = Infinity;
   for (let round = 0; round < 3; round++) {
     await g.recorder.sync();
     const t0 = performance.now();
-    for (let i = 0; i < 200; i++) tinyDispatchKernel(sink);
+    for (let i = 0; i < 200; i++) peakDispatch(sink);
     await g.recorder.sync();
     dispatchUs = Math.min(dispatchUs, ((performance.now() - t0) / 200) * 1000);
   }

@@ -2,7 +2,8 @@
 // convolution as a batched GEMM, and a square product, for each kernel version.
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { matmulCpu, matmulFlops, matmulKernel, vec4Aligned, type MatmulOptions } from '../kernels/matmul.ts';
+import { matmulCpu, matmulFamily, matmulFlops, matmulForward, type MatmulOptions } from '../kernels/matmul.ts';
+import { usableChoices } from '../kernels/versions.ts';
 
 function operandSizes(o: MatmulOptions): [number, number, number] {
   const batch = o.batch ?? 1;
@@ -15,9 +16,9 @@ function matmulCase(name: string, o: MatmulOptions): BenchCase {
   const a = Float32Array.from({ length: sa }, (_, i) => Math.sin(i * 0.37));
   const b = Float32Array.from({ length: sb }, (_, i) => Math.cos(i * 0.11));
   const ta = Tensor.fromArray(a, [sa]), tb = Tensor.fromArray(b, [sb]), tout = Tensor.empty([so], 'bench matmul out');
-  const record = () => matmulKernel(ta.binding, tb.binding, tout.binding, o, name);
+  const record = () => matmulForward(ta.binding, tb.binding, tout.binding, o, name);
   return {
-    family: 'linear', name: `${name} v${o.version}`, flops: matmulFlops(o), record,
+    family: 'linear', name: `${name} ${o.version}`, version: o.version, flops: matmulFlops(o), record,
     validate: async () => {
       record();
       const got = await tout.toArray();
@@ -46,10 +47,7 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   ];
   const list: BenchCase[] = [];
   for (const [name, o] of shapes) {
-    for (const version of [1, 2, 3] as const) {
-      if (version === 2 && !vec4Aligned(o)) continue;
-      list.push(matmulCase(name, { ...o, version }));
-    }
+    for (const version of usableChoices(matmulFamily, o)) list.push(matmulCase(name, { ...o, version }));
   }
   return list;
 }

@@ -7,8 +7,8 @@
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
 import {
-  adaptiveAvgPool2dBwdKernel, adaptiveAvgPool2dFwdKernel, avgPool2dBwdKernel, avgPool2dFwdCpu, avgPool2dFwdKernel,
-  maxPool2dBwdKernel, maxPool2dFwdCpu, maxPool2dFwdKernel, poolOutputSize, type AvgPoolMode, type Pool2dGeometry, type PoolVersion,
+  adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dFwdCpu, avgPool2dForward,
+  maxPool2dBackward, maxPool2dFwdCpu, maxPool2dForward, poolOutputSize, type AvgPoolMode, type Pool2dGeometry,
 } from '../kernels/pool2d.ts';
 
 function geometry(shape: number[], k: number, s: number, p: number, ceil: boolean): Pool2dGeometry {
@@ -44,11 +44,11 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     const x = make(shape), oshape = [g.N, g.C, g.OH, g.OW], m = g.N * g.C * g.OH * g.OW;
     const y = empty(oshape), arg = empty(oshape), dy = make(oshape), dx = empty(shape);
     const tag = `3x3/s2/p1 x[${shape}]`;
-    for (const v of [2, 1] as PoolVersion[]) {
-      const fwd = () => maxPool2dFwdKernel(x.t.binding, y.binding, arg.binding, g, v, `maxpool ${tag}`);
-      add({ name: `max fwd ${tag} v${v}`, bytes: 4 * (x.n + 2 * m), record: fwd,
+    for (const v of ['v2', 'v1']) {
+      const fwd = () => maxPool2dForward(x.t.binding, y.binding, arg.binding, g, v, `maxpool ${tag}`);
+      add({ name: `max fwd ${tag} ${v}`, version: v, bytes: 4 * (x.n + 2 * m), record: fwd,
         validate: async () => { fwd(); sampleCheck(await y.toArray(), maxPool2dFwdCpu(x.data, g).y, 'y'); } });
-      add({ name: `max bwd ${tag} v${v}`, bytes: 4 * (x.n + 2 * m), record: () => maxPool2dBwdKernel(dy.t.binding, arg.binding, dx.binding, g, v, `maxpool bwd ${tag}`) });
+      add({ name: `max bwd ${tag} ${v}`, version: v, bytes: 4 * (x.n + 2 * m), record: () => maxPool2dBackward(dy.t.binding, arg.binding, dx.binding, g, v, `maxpool bwd ${tag}`) });
     }
   }
   for (const [shape, k, p, ceil, mode, what] of [
@@ -59,18 +59,20 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     const x = make(shape), oshape = [g.N, g.C, g.OH, g.OW], m = g.N * g.C * g.OH * g.OW;
     const y = empty(oshape), scratch = empty([4]), dy = make(oshape), dx = empty(shape);
     const tag = `${what} x[${shape}]`;
-    for (const v of [2, 1] as PoolVersion[]) {
-      const fwd = () => avgPool2dFwdKernel(x.t.binding, y.binding, scratch.binding, g, mode, v, `avgpool ${tag}`);
-      add({ name: `avg fwd ${tag} v${v}`, bytes: 4 * (x.n + m), record: fwd,
+    for (const v of ['v2', 'v1']) {
+      const fwd = () => avgPool2dForward(x.t.binding, y.binding, scratch.binding, g, mode, v, `avgpool ${tag}`);
+      add({ name: `avg fwd ${tag} ${v}`, version: v, bytes: 4 * (x.n + m), record: fwd,
         validate: async () => { fwd(); sampleCheck(await y.toArray(), avgPool2dFwdCpu(x.data, g, mode), 'y'); } });
-      add({ name: `avg bwd ${tag} v${v}`, bytes: 4 * (x.n + m), record: () => avgPool2dBwdKernel(dy.t.binding, dx.binding, g, mode, v, `avgpool bwd ${tag}`) });
+      add({ name: `avg bwd ${tag} ${v}`, version: v, bytes: 4 * (x.n + m), record: () => avgPool2dBackward(dy.t.binding, dx.binding, g, mode, v, `avgpool bwd ${tag}`) });
     }
   }
   { // global average
     const shape = [8, 64, 56 / scale, 56 / scale];
     const x = make(shape), y = empty([8, 64, 1, 1]), dy = make([8, 64, 1, 1]), dx = empty(shape);
-    add({ name: `global avg fwd x[${shape}]`, bytes: 4 * x.n, record: () => adaptiveAvgPool2dFwdKernel(x.t.binding, y.binding, shape, 1, 1, 'gap') });
-    add({ name: `global avg bwd x[${shape}]`, bytes: 4 * x.n, record: () => adaptiveAvgPool2dBwdKernel(dy.t.binding, dx.binding, shape, 1, 1, 'gap bwd') });
+    for (const v of ['v2', 'v1']) {
+      add({ name: `global avg fwd x[${shape}] ${v}`, version: v, bytes: 4 * x.n, record: () => adaptiveAvgPool2dForward(x.t.binding, y.binding, shape, 1, 1, 'gap', v) });
+      add({ name: `global avg bwd x[${shape}] ${v}`, version: v, bytes: 4 * x.n, record: () => adaptiveAvgPool2dBackward(dy.t.binding, dx.binding, shape, 1, 1, 'gap bwd', v) });
+    }
   }
   return out;
 }

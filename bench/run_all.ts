@@ -1,9 +1,11 @@
-// npm run bench [-- --filter conv2d --quick --markdown --write-docs --out FILE --from FILE]
+// npm run bench [-- --filter conv2d --version v2 --quick --markdown --write-docs --out FILE --from FILE]
 // Measures the adapter's peaks, then every bench/*.bench.ts case, then the end-to-end training
 // step (bench/train_step.ts); prints a table, writes JSON under bench/results/ (adapter,
 // revision, date, load), optionally markdown for docs/PERFORMANCE.md.
 //   --filter X     only families whose name contains X, or one of X,Y,... ('end-to-end' for the training step;
 //                  the polling comparison runs when X is a part of 'polling' or X = 'runtime')
+//   --version V    only cases that run version V (or one of V,W,...) of their kernel family
+//                  (kernels/families.ts); families without versions are left out
 //   --quick        smaller shapes and fewer repetitions (about 5 minutes)
 //   --markdown     print the tables; with --write-docs, write them into docs/PERFORMANCE.md
 //                  (between its bench markers) and draw docs/performance.png
@@ -17,7 +19,7 @@ import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initGpu, gpu, releaseDevice } from '../src/node.ts';
-import { measurePeaks, runCase, formatRow, type BenchCase, type BenchResult, type Peaks } from './harness.ts';
+import { measurePeaks, runCase, formatRow, versionWanted, type BenchCase, type BenchResult, type Peaks } from './harness.ts';
 import { spliceDocs, toMarkdown, type Report } from './report.ts';
 import { performanceChart } from './chart.ts';
 import { endToEndCases } from './train_step.ts';
@@ -31,6 +33,7 @@ const option = (name: string) => { const i = args.indexOf(`--${name}`); return i
 const options = (name: string) => args.flatMap((a, i) => (a === `--${name}` && i + 1 < args.length ? [args[i + 1]] : []));
 const quick = flag('quick');
 const filter = option('filter');
+const versionFilter = option('version');
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -38,7 +41,8 @@ async function measure(): Promise<{ report: Report; out: string }> {
   const loadStart = loadavg()[0];
   await initGpu();
   const g = gpu();
-  const adapter = g.adapterInfo;
+  const { vendor, architecture, device, description, backend, software } = g.adapter;
+  const adapter = { vendor, architecture, device, description, backend, software };
   console.log(`adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description} (${adapter.backend}); features: ${[...g.features].join(', ')}`);
 
   const peaks: Peaks = await measurePeaks(quick);
@@ -81,6 +85,9 @@ async function measure(): Promise<{ report: Report; out: string }> {
     console.log(`\n# ${s.family}`);
     let list: BenchCase[];
     try { list = await s.cases(); } catch (e) { console.error(`  could not set up: ${(e as Error).message}`); continue; }
+    const skipped = list.filter((c) => !versionWanted(c, versionFilter));
+    for (const c of skipped) c.dispose();
+    list = list.filter((c) => versionWanted(c, versionFilter));
     for (const c of list) {
       try {
         const r = await runCase(c, peaks, { quick });
@@ -96,7 +103,7 @@ async function measure(): Promise<{ report: Report; out: string }> {
   const revision = git('git rev-parse --short HEAD') ?? 'unknown';
   const dirty = (git('git status --porcelain --untracked-files=no') ?? '') !== '';
   const report: Report = {
-    date: new Date().toISOString(), revision, dirty, quick, ...(filter ? { filter } : {}), adapter,
+    date: new Date().toISOString(), revision, dirty, quick, ...(filter ? { filter } : {}), ...(versionFilter ? { version: versionFilter } : {}), adapter,
     load: { start: loadStart, end: loadavg()[0] }, peaks, polling, results,
   };
   (report as Report & { features: string[] }).features = [...g.features];

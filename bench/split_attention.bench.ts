@@ -1,13 +1,14 @@
 // Split attention at ResNeSt-50 layer1: U = bn0/relu output [8, 2*64, 56, 56] (radix 2,
 // cardinality 1, 64 channels per split; quick: 28x28), attention [8, 128].
 // Bytes: every tensor read or written once per pass.
-import type { BenchCase } from './harness.ts';
+import { withVersion, type BenchCase } from './harness.ts';
+import { allChoices } from '../kernels/versions.ts';
 import { Tensor } from '../src/index.ts';
 import {
-  radixSumBwdKernel, radixSumCpu, radixSumKernel, rSoftmaxKernel, splitAttentionCombineBwdKernel, splitAttentionCombineCpu,
-  splitAttentionCombineKernel, splitAttentionPoolBwdKernel, splitAttentionPoolCpu, splitAttentionPoolKernel,
+  splitAttentionRadixSumBackward, radixSumCpu, splitAttentionRadixSumForward, splitAttentionRSoftmaxForward, splitAttentionCombineBackward, splitAttentionCombineCpu,
+  splitAttentionCombineForward, splitAttentionFamily, splitAttentionPoolBackward, splitAttentionPoolCpu, splitAttentionPoolForward,
 } from '../kernels/split_attention.ts';
-import { adaptiveAvgPool2dFwdKernel } from '../kernels/pool2d.ts';
+import { adaptiveAvgPool2dForward } from '../kernels/pool2d.ts';
 
 function sampleCheck(got: Float32Array, want: ArrayLike<number>, what: string): void {
   for (let i = 0; i < got.length; i += 31) {
@@ -28,23 +29,27 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   const dispose = () => { if (--users === 0) for (const t of [tx, ta, dy, sum, g, dx, datt, logits]) t.dispose(); };
   const out: BenchCase[] = [];
   const add = (c: Omit<BenchCase, 'family' | 'dispose'>) => { users++; out.push({ family: 'split_attention', dispose, ...c }); };
-  const radixSum = () => radixSumKernel(tx.binding, sum.binding, sh, `radix sum ${tag}`);
-  const pool = () => splitAttentionPoolKernel(tx.binding, g.binding, sh, `sa pool ${tag}`);
-  const combine = () => splitAttentionCombineKernel(tx.binding, ta.binding, sum.binding, sh, `combine ${tag}`);
-  add({ name: `radix sum fwd ${tag}`, bytes: 4 * (n + m), record: radixSum,
-    validate: async () => { radixSum(); sampleCheck(await sum.toArray(), radixSumCpu(x, sh), 'sum'); } });
-  add({ name: `radix sum bwd ${tag}`, bytes: 4 * (n + m), record: () => radixSumBwdKernel(dy.binding, dx.binding, sh, `radix sum bwd ${tag}`) });
-  add({ name: `pool (radix sum + GAP fused) fwd ${tag}`, bytes: 4 * n, record: pool,
-    validate: async () => { pool(); sampleCheck(await g.toArray(), splitAttentionPoolCpu(x, sh), 'g'); } });
-  add({ name: `pool unfused (radix sum, then GAP) ${tag}`, bytes: 4 * n, record: () => {
-    radixSum();
-    adaptiveAvgPool2dFwdKernel(sum.binding, g.binding, [N, C, side, side], 1, 1, `gap ${tag}`);
-  } });
-  add({ name: `pool bwd ${tag}`, bytes: 4 * n, record: () => splitAttentionPoolBwdKernel(g.binding, dx.binding, sh, `sa pool bwd ${tag}`) });
-  add({ name: `rsoftmax fwd [${N},${R * C}] (one dispatch; timer resolution)`, record: () => rSoftmaxKernel(logits.binding, datt.binding, N, R, C, 1, 'rsoftmax') });
-  add({ name: `combine fwd ${tag}`, bytes: 4 * (n + m), record: combine,
-    validate: async () => { combine(); sampleCheck(await sum.toArray(), splitAttentionCombineCpu(x, att, sh), 'y'); } });
-  add({ name: `combine bwd ${tag}`, bytes: 4 * (2 * n + m),
-    record: () => splitAttentionCombineBwdKernel(tx.binding, ta.binding, dy.binding, dx.binding, datt.binding, sh, `combine bwd ${tag}`) });
+  for (const v of allChoices(splitAttentionFamily)) { // the plane passes in each version; rsoftmax has one
+    const forced = (fn: () => void) => () => withVersion('split_attention', v, fn);
+    const radixSum = forced(() => splitAttentionRadixSumForward(tx.binding, sum.binding, sh, `radix sum ${tag}`));
+    const pool = forced(() => splitAttentionPoolForward(tx.binding, g.binding, sh, `sa pool ${tag}`));
+    const combine = forced(() => splitAttentionCombineForward(tx.binding, ta.binding, sum.binding, sh, `combine ${tag}`));
+    add({ name: `radix sum fwd ${tag} ${v}`, version: v, bytes: 4 * (n + m), record: radixSum,
+      validate: async () => { radixSum(); sampleCheck(await sum.toArray(), radixSumCpu(x, sh), 'sum'); } });
+    add({ name: `radix sum bwd ${tag} ${v}`, version: v, bytes: 4 * (n + m),
+      record: forced(() => splitAttentionRadixSumBackward(dy.binding, dx.binding, sh, `radix sum bwd ${tag}`)) });
+    add({ name: `pool (radix sum + GAP fused) fwd ${tag} ${v}`, version: v, bytes: 4 * n, record: pool,
+      validate: async () => { pool(); sampleCheck(await g.toArray(), splitAttentionPoolCpu(x, sh), 'g'); } });
+    add({ name: `pool unfused (radix sum, then GAP) ${tag} ${v}`, version: v, bytes: 4 * n, record: () => {
+      radixSum();
+      adaptiveAvgPool2dForward(sum.binding, g.binding, [N, C, side, side], 1, 1, `gap ${tag}`, v);
+    } });
+    add({ name: `pool bwd ${tag} ${v}`, version: v, bytes: 4 * n, record: forced(() => splitAttentionPoolBackward(g.binding, dx.binding, sh, `sa pool bwd ${tag}`)) });
+    add({ name: `combine fwd ${tag} ${v}`, version: v, bytes: 4 * (n + m), record: combine,
+      validate: async () => { combine(); sampleCheck(await sum.toArray(), splitAttentionCombineCpu(x, att, sh), 'y'); } });
+    add({ name: `combine bwd ${tag} ${v}`, version: v, bytes: 4 * (2 * n + m),
+      record: forced(() => splitAttentionCombineBackward(tx.binding, ta.binding, dy.binding, dx.binding, datt.binding, sh, `combine bwd ${tag}`)) });
+  }
+  add({ name: `rsoftmax fwd [${N},${R * C}] (one dispatch; timer resolution)`, record: () => splitAttentionRSoftmaxForward(logits.binding, datt.binding, N, R, C, 1, 'rsoftmax') });
   return out;
 }

@@ -9,8 +9,10 @@
 //
 // Forcing a version (tests, benchmarks): setKernelVersion('conv2d_fwd', 'v2'), or the
 // environment variable WG_KERNEL_VERSION=conv2d_fwd:v2,conv2d_bwd_weight:v1; a bare family
-// name forces every op of it (conv2d:v1). The setter wins over the environment.
-import { gpu } from '../src/gpu/index.ts';
+// name forces every op of it (conv2d:v1, split_attention:v1), and a choice may name tuning
+// parameters (batchnorm2d:v2(reductionThreads=32768)); see kernels/versions.ts. A forced
+// version applies where it can run the shape. The setter wins over the environment.
+import { gpu, hasGpu } from '../src/gpu/index.ts';
 import { timeGpu } from '../src/gpu/timer.ts';
 import { envVar, fileStore, hasNodeFs } from './autotune_store_node.ts';
 import { localStore } from './autotune_store_browser.ts';
@@ -32,17 +34,25 @@ export interface TuneJob { record(version: string): void; dispose(): void }
 
 export interface TuneResult { op: string; key: string; best: string; ms: Record<string, number> }
 
+// Process-wide settings: forced versions and where choices persist. The choices themselves
+// and the queue of untuned shapes belong to the device (tuneState).
 const forced = new Map<string, string>();
-const chosen = new Map<string, string>();
-const pending = new Map<string, { op: TunableOp; key: string; prepare: () => TuneJob }>();
 let store: AutotuneStore | null = null;
-let loadedFor: string | null = null;
 let envForced = new Map<string, string>();
 let envRaw: string | undefined;
 
+interface TuneState {
+  chosen: Map<string, string>;
+  pending: Map<string, { op: TunableOp; key: string; prepare: () => TuneJob }>;
+  loaded: boolean;
+}
+
+const tuneState = (): TuneState => gpu().state<TuneState>('autotune', () => ({ chosen: new Map(), pending: new Map(), loaded: false }));
+
 function parseEnv(raw: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  // commas inside a choice's parentheses, v2(a=1,b=2), do not separate items
+  for (const item of raw.split(/,(?![^(]*\))/).map((s) => s.trim()).filter(Boolean)) {
     const [op, version] = item.split(':');
     if (!op || !version) throw new Error(`WG_KERNEL_VERSION: "${item}" is not op:version (e.g. conv2d_fwd:v2)`);
     out.set(op, version);
@@ -59,15 +69,19 @@ export function setKernelVersion(op: string, version: string | null): void {
 export function forcedVersion(op: string): string | undefined {
   const raw = envVar('WG_KERNEL_VERSION') ?? '';
   if (raw !== envRaw) { envForced = parseEnv(raw); envRaw = raw; }
-  const family = op.split('_')[0];
-  return forced.get(op) ?? forced.get(family) ?? envForced.get(op) ?? envForced.get(family);
+  // the op itself, then its family: every shorter '_' prefix (split_attention_planes -> split_attention)
+  const parts = op.split('_');
+  const names = parts.map((_, i) => parts.slice(0, parts.length - i).join('_'));
+  for (const source of [forced, envForced]) {
+    for (const name of names) { const v = source.get(name); if (v !== undefined) return v; }
+  }
+  return undefined;
 }
 
 /** Replaces where choices persist (tests use an in-memory store). */
 export function setAutotuneStore(s: AutotuneStore): void {
   store = s;
-  loadedFor = null;
-  chosen.clear();
+  if (hasGpu()) { const t = tuneState(); t.chosen.clear(); t.loaded = false; }
 }
 
 export function memoryStore(): AutotuneStore {
@@ -76,19 +90,19 @@ export function memoryStore(): AutotuneStore {
 }
 
 function adapterKey(): string {
-  const i = gpu().adapterInfo;
+  const i = gpu().adapter;
   return [i.backend, i.vendor, i.architecture, i.device, i.description].join('|');
 }
 
 function cache(): Map<string, string> {
-  const adapter = adapterKey();
-  if (loadedFor !== adapter) {
+  const t = tuneState();
+  if (!t.loaded) {
     store ??= defaultStore();
-    chosen.clear();
-    for (const [k, v] of Object.entries(store.load(adapter))) chosen.set(k, v);
-    loadedFor = adapter;
+    t.chosen.clear();
+    for (const [k, v] of Object.entries(store.load(adapterKey()))) t.chosen.set(k, v);
+    t.loaded = true;
   }
-  return chosen;
+  return t.chosen;
 }
 
 const entryKey = (op: TunableOp, key: string): string => `${op.op}|${op.revision}|${key}`;
@@ -105,12 +119,13 @@ export function selectVersion(op: TunableOp, key: string, prepare: () => TuneJob
   const id = entryKey(op, key);
   const known = cache().get(id);
   if (known !== undefined && op.versions.includes(known)) return known;
+  const pending = tuneState().pending;
   if (op.versions.length > 1 && !pending.has(id)) pending.set(id, { op, key, prepare });
   return op.fallback;
 }
 
 export function pendingTunes(): number {
-  return pending.size;
+  return tuneState().pending.size;
 }
 
 /** Times every queued (op, shape) with each of its versions and keeps the fastest. */
@@ -119,6 +134,7 @@ export async function tunePending(opts: { repeats?: number; log?: (line: string)
   const g = gpu();
   const results: TuneResult[] = [];
   const fresh: Record<string, string> = {};
+  const pending = tuneState().pending;
   const jobs = [...pending.entries()];
   pending.clear();
   for (const [id, { op, key, prepare }] of jobs) {
@@ -146,7 +162,8 @@ export async function tunePending(opts: { repeats?: number; log?: (line: string)
 
 /** Forgets in-memory choices and queued shapes (tests). */
 export function resetAutotune(): void {
-  chosen.clear();
-  pending.clear();
-  loadedFor = null;
+  const t = tuneState();
+  t.chosen.clear();
+  t.pending.clear();
+  t.loaded = false;
 }

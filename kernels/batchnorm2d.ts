@@ -1,17 +1,15 @@
-// Host half of shaders/batchnorm2d.wgsl: batch norm over NCHW with fused residual add and ReLU.
+// Host half of shaders/batchnorm2d_{fwd,bwd}.wgsl: batch norm over NCHW with fused residual add and ReLU.
 // Forward: statistics (2 dispatches in training, 1 in eval) into a per-channel coefficient
 // block, then one elementwise pass. Backward: a reduction, a per-channel finalize, one dx pass.
 // f64 references: kernels/batchnorm2d.ref.ts. Test: npm test -- batchnorm2d. Bench: bench/batchnorm2d.bench.ts.
 //
-// Versions (docs/kernels/batchnorm2d.md). They differ in load width and in how many threads
-// share a channel's reduction (statistics, backward sums); the elementwise passes of v3 are v2's.
+// Versions (docs/kernels/batchnorm2d.md), one choice per shape for every pass:
 //   v1  scalar loads, any H*W; elementwise passes index flat (channel = i / HW % C);
 //       ~1024 reduction threads in all
-//   v2  vec4 loads, needs H*W % 4 == 0; elementwise passes on a (chunk, C, N) grid;
-//       ~1024 reduction threads in all: long per-thread loops, best on CPU adapters
-//   v3  v2 with ~32768 reduction threads: enough parallelism for GPUs
-// Between v2 and v3 the choice is measured per adapter and shape (kernels/autotune.ts);
-// v2 runs until then.
+//   v2  vec4 loads, needs H*W % 4 == 0; elementwise passes on a (chunk, C, N) grid. Parameter
+//       reductionThreads, the threads sharing the statistics and backward sums: 1024 (long
+//       per-thread loops, best on CPU adapters; the default) or 32768 (enough for GPUs).
+// The choice is measured per adapter and shape (kernels/autotune.ts); the default runs until then.
 //
 // Tensors over one storage binding run in batch chunks (kernels/chunking.ts): the elementwise
 // passes per chunk, the statistics and backward sums per chunk into one block of partials per
@@ -19,52 +17,59 @@
 // updated once, from the whole batch).
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
-import { forcedVersion, selectVersion, type TuneJob } from './autotune.ts';
+import type { TuneJob } from './autotune.ts';
+import { chooseVersion, parseChoice, type Choice, type KernelFamily } from './versions.ts';
 import { batchChunks, type BatchChunk } from './chunking.ts';
 
 export const BN_WG = 64;
 export const BN_PER_THREAD = 4;
 export const BN_MAX_PARTIALS = 256;
-const REDUCTION_THREADS = { 1: 1024, 2: 1024, 3: 32768 } as const;
-const REVISION = '1';
+const V1_REDUCTION_THREADS = 1024;
+const REVISION = '2';
 
-export type BnVersion = 1 | 2 | 3;
+/** Batch norm's shape: [N, C, H, W]. */
+export type BnShape = readonly number[];
+
+const vec4able = (shape: BnShape): boolean => (shape[2] * shape[3]) % 4 === 0;
+
+export const batchNorm2dFamily: KernelFamily<BnShape> = {
+  name: 'batchnorm2d',
+  ops: ['reduce'],
+  versions: {
+    v1: { about: 'scalar loads, any H*W, flat elementwise passes', supports: () => true },
+    v2: { about: 'vec4 loads (H*W % 4 == 0), elementwise passes on a (chunk, C, N) grid', supports: vec4able,
+      params: { reductionThreads: [1024, 32768] } },
+  },
+  defaultChoice: (_op, shape) => (vec4able(shape) ? 'v2' : 'v1'),
+  shapeKey: (shape) => shape.join(','),
+  tune: { revision: REVISION, job: (_op, shape) => tuneJob(shape) },
+};
 
 export interface BnGeometry {
   N: number; C: number; HW: number;
-  version: BnVersion;
+  /** the choice (version and parameters) it runs with */
+  version: string;
   vec4: boolean;
   HWu: number;   // values per plane in the version's unit (floats or vec4s)
   T: number;     // partial reductions per channel
 }
 
-export function bnGeometry(shape: readonly number[], version: BnVersion): BnGeometry {
+/** The geometry of a choice of batchNorm2dFamily (a Choice or its id) on a shape. */
+export function bnGeometry(shape: BnShape, choice: Choice | string): BnGeometry {
+  const c = typeof choice === 'string' ? parseChoice(batchNorm2dFamily, choice) : choice;
   const [N, C, H, W] = shape;
   const HW = H * W;
-  const vec4 = version >= 2;
-  if (vec4 && HW % 4 !== 0) throw new Error(`batchnorm2d v${version} needs H*W % 4 == 0, got shape [${shape}]`);
+  const vec4 = c.version === 'v2';
+  if (vec4 && HW % 4 !== 0) throw new Error(`batchnorm2d ${c.id} needs H*W % 4 == 0, got shape [${shape}]`);
   const HWu = vec4 ? HW / 4 : HW;
-  const T = Math.max(1, Math.min(HWu, BN_MAX_PARTIALS, Math.ceil(REDUCTION_THREADS[version] / C)));
-  return { N, C, HW, version, vec4, HWu, T };
+  const threads = c.params.reductionThreads ?? V1_REDUCTION_THREADS;
+  const T = Math.max(1, Math.min(HWu, BN_MAX_PARTIALS, Math.ceil(threads / C)));
+  return { N, C, HW, version: c.id, vec4, HWu, T };
 }
 
-function parseVersion(v: string): BnVersion {
-  if (v !== 'v1' && v !== 'v2' && v !== 'v3') throw new Error(`batchnorm2d: no version ${v} (have v1, v2, v3)`);
-  return Number(v.slice(1)) as BnVersion;
-}
-
-/**
- * The version for this shape: forced (setKernelVersion / WG_KERNEL_VERSION, op batchnorm2d_reduce;
- * a forced v2 or v3 applies where H*W % 4 == 0, v1 elsewhere), measured, or v2 (v1 for odd H*W).
- */
-export function bnVersion(shape: readonly number[]): BnVersion {
-  const vec4able = (shape[2] * shape[3]) % 4 === 0;
-  const op = 'batchnorm2d_reduce';
-  const f = forcedVersion(op);
-  if (f !== undefined) { const v = parseVersion(f); return vec4able || v === 1 ? v : 1; }
-  if (!vec4able) return 1;
-  return parseVersion(selectVersion({ op, revision: REVISION, versions: ['v2', 'v3'], fallback: 'v2' },
-    shape.join(','), () => tuneJob(shape)));
+/** The choice for this shape: requested, forced (setKernelVersion('batchnorm2d', ...), applied where it runs), measured, or the default. */
+export function bnVersion(shape: BnShape, requested?: string): Choice {
+  return chooseVersion(batchNorm2dFamily, 'reduce', shape, requested);
 }
 
 function tuneJob(shape: readonly number[]): TuneJob {
@@ -73,7 +78,7 @@ function tuneJob(shape: readonly number[]): TuneJob {
   const x = pool.acquire(4 * shape.reduce((a, b) => a * b, 1), 'tune x'), coef = pool.acquire(16 * C, 'tune coef');
   const none = { weight: null, bias: null, runningMean: null, runningVar: null };
   return {
-    record: (v) => batchNorm2dCoefKernel(x, bnGeometry(shape, parseVersion(v)), none, coef,
+    record: (v) => batchNorm2dCoefficients(x, bnGeometry(shape, v), none, coef,
       { training: true, eps: 1e-5, momentum: 0.1 }, `batchnorm2d tune x[${shape}] ${v}`),
     dispose: () => { pool.release(x); pool.release(coef); },
   };
@@ -115,7 +120,7 @@ function mapGeometry(g: BnGeometry): { params: ArrayBuffer; grid: [number, numbe
 }
 
 const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[], constants: Record<string, number> = {}) =>
-  ({ shader: 'batchnorm2d', entry: name, bindings, constants: { WG: BN_WG, PER_THREAD: BN_PER_THREAD, ...constants } });
+  ({ shader: name.startsWith('batchnorm2d_bwd') ? 'batchnorm2d_bwd' : 'batchnorm2d_fwd', entry: name, bindings, constants: { WG: BN_WG, PER_THREAD: BN_PER_THREAD, ...constants } });
 
 export interface BnParamBindings {
   weight: Binding | null;
@@ -128,7 +133,7 @@ export interface BnParamBindings {
  * coef[c] = (scale, shift, mean, invstd) as vec4 (C*16 bytes). Training: batch statistics,
  * and running stats updated in place when given. Eval: from the running stats.
  */
-export function batchNorm2dCoefKernel(x: Binding, g: BnGeometry, p: BnParamBindings, coef: Binding,
+export function batchNorm2dCoefficients(x: Binding, g: BnGeometry, p: BnParamBindings, coef: Binding,
   o: { training: boolean; eps: number; momentum: number }, label: string): void {
   const flags = (p.weight ? FLAG.weight : 0) | (p.bias ? FLAG.bias : 0);
   if (!o.training) {
@@ -159,7 +164,7 @@ export function batchNorm2dCoefKernel(x: Binding, g: BnGeometry, p: BnParamBindi
 }
 
 /** y = x * scale + shift (+ residual) (relu). */
-export function batchNorm2dApplyKernel(x: Binding, coef: Binding, residual: Binding | null, y: Binding, g: BnGeometry,
+export function batchNorm2dApply(x: Binding, coef: Binding, residual: Binding | null, y: Binding, g: BnGeometry,
   relu: boolean, label: string): void {
   const plane = g.C * g.HW;
   for (const ch of batchChunks(label, g.N, [[x, plane], [y, plane], ...(residual ? [[residual, plane] as const] : [])])) {
@@ -182,7 +187,7 @@ export interface BnBackwardOutputs {
  * Backward of the forward above. `y` (the forward output) is read only when relu was fused;
  * then `out.masked` must be given and receives dy * (y > 0).
  */
-export function batchNorm2dBwdKernel(x: Binding, dy: Binding, y: Binding | null, coef: Binding, weight: Binding | null,
+export function batchNorm2dBackward(x: Binding, dy: Binding, y: Binding | null, coef: Binding, weight: Binding | null,
   g: BnGeometry, training: boolean, out: BnBackwardOutputs, label: string): void {
   const relu = y !== null;
   if (relu && !out.masked) throw new Error(`${label}: relu backward needs a buffer for the masked gradient`);

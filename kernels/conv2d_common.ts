@@ -1,13 +1,11 @@
-// Pieces every conv2d version shares: the uniform block of shaders/conv2d_*.wgsl, the batch
-// chunks (sub-ranges of a tensor's buffer bound at 256-byte aligned offsets), and labels.
+// Pieces every conv2d version shares: the uniform block of shaders/conv2d_*.wgsl, the chunk
+// view its kernels take (kernels/chunking.ts, offset chunks), and labels.
 import { packParams, type Binding, type BufferRange } from '../src/gpu/index.ts';
-import { grid1d, launch } from './launch.ts';
+import { partialSum } from './partial_sum.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
+import type { ChunkIO } from './chunking.ts';
 
-/** A batched tensor as one chunk sees it: the bound range and the element offset of sample 0 in it. */
-export interface ChunkIO { binding: Required<BufferRange>; base: number }
-
-export const OFFSET_ALIGN = 256;
+export type { ChunkIO } from './chunking.ts';
 
 /** The `Conv` struct of the WGSL files (24 u32/i32 fields). */
 export function convParams(g: Conv2dGeometry, xBase: number, yBase: number, total: number, accumulate = false): ArrayBuffer {
@@ -21,18 +19,6 @@ export function convParams(g: Conv2dGeometry, xBase: number, yBase: number, tota
   ]);
 }
 
-/**
- * Samples [first, first+count) of a batched tensor whose samples hold `perSample` floats:
- * the range starts at the 256-byte boundary at or below the first sample (WebGPU's offset
- * alignment) and `base` says where the first sample lies inside it.
- */
-export function chunkOf(t: Required<BufferRange>, first: number, count: number, perSample: number): ChunkIO {
-  const start = t.offset + first * perSample * 4;
-  const aligned = start - (start % OFFSET_ALIGN);
-  const end = Math.min(t.offset + t.size, Math.ceil((start + count * perSample * 4) / 16) * 16);
-  return { binding: { buffer: t.buffer, offset: aligned, size: Math.max(16, end - aligned) }, base: (start - aligned) / 4 };
-}
-
 export function convLabel(op: string, g: Conv2dGeometry, version: string): string {
   return `conv2d${op ? ` ${op}` : ''}${version ? ` ${version}` : ''} x[${g.n},${g.c},${g.h},${g.w}] w[${g.co},${cig(g)},${g.kh},${g.kw}] ` +
     `s${g.sh === g.sw ? g.sh : `${g.sh},${g.sw}`} p${g.ph === g.pw ? g.ph : `${g.ph},${g.pw}`}` +
@@ -43,6 +29,5 @@ export { cig, cog };
 
 /** dw = (accumulate ? dw : 0) + the sum of `splits` partial weight gradients of `wsize` values each. */
 export function reduceSplits(partial: Binding, splits: number, wsize: number, dw: Binding, accumulate: boolean, label: string): void {
-  launch({ shader: 'conv2d_reduce', entry: 'conv2d_bwd_weight_reduce', bindings: ['read', 'write', 'uniform'], constants: { WG: 64 } },
-    [partial, dw], packParams([['u32', wsize], ['u32', splits], ['u32', accumulate ? 1 : 0]]), grid1d(wsize, 64), `${label} reduce`);
+  partialSum(partial, dw, { count: wsize, T: splits, si: 1, st: wsize, n: splits * wsize }, label, { accumulate });
 }

@@ -1,14 +1,23 @@
 // conv2d version 3 (shaders/conv2d_tex*.wgsl): activations in padded NHWC rgba32float
 // textures, weights in <= 64 KB uniform-buffer slices, no workgroup memory or barriers.
 // Made for adapters whose storage-buffer loads are slow (lavapipe); see docs/kernels/conv2d.md.
-import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
+import { gpu, packParams, type Binding, type GridTexture } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
-import { acquireGrid, acquireUniformBuffer, maxGridTexels, releaseGrid, releaseUniformBuffer,
-  type GridTexture } from './conv2d_scratch.ts';
 
 const WG = 64;
+const TW = 4096; // grid texture width in texels; tensors are laid out linearly in rows of TW
+
+/** Most texels one grid texture can hold on this device. */
+const maxGridTexels = (): number => TW * gpu().limits.maxTextureDimension2D;
+
+function acquireGrid(texels: number, label: string): GridTexture {
+  const max = gpu().limits.maxTextureDimension2D, rows = Math.max(1, Math.ceil(texels / TW));
+  if (rows > max) throw new Error(`${label}: ${texels} texels exceed a ${TW}x${max} texture`);
+  return gpu().scratch.acquireTexture(TW, rows, label);
+}
+const releaseGrid = (t: GridTexture): void => gpu().scratch.releaseTexture(t);
 const SLICE_VEC4 = 4096;   // 64 KB: the uniform binding size every device supports
 const PX = 4, CO = 16;          // output pixels x output channels per invocation (fixed by the WGSL)
 const DW_INVOCATIONS = 16384; // the weight gradient splits its reduction until it has about this many
@@ -87,7 +96,7 @@ export function packGrid(src: ChunkIO, n: number, s: GridSpec, groups: number, l
 function packWeights(w: Binding, g: Conv2dGeometry, plan: SlicePlan, transposed: boolean, label: string): GPUBuffer {
   const taps = g.kh * g.kw;
   const bytes = (plan.slices - 1) * plan.sliceFloats * 4 + SLICE_VEC4 * 16;
-  const buf = acquireUniformBuffer(bytes, 'conv2d weight slices');
+  const buf = gpu().scratch.acquireUniform(bytes, 'conv2d weight slices');
   const perSlice = taps * plan.kc * 4 * plan.cob;
   const total = plan.slices * perSlice;
   const [a, b] = transposed ? [cog(g), cig(g)] : [cig(g), cog(g)];
@@ -136,7 +145,7 @@ export function fwdTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding 
   runTexConv('conv2d_fwd_v3', g, grid, spec, plan.a4, wbuf, plan,
     { n: g.n, oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, dstC: g.co, bias }, y, label);
   releaseGrid(grid);
-  releaseUniformBuffer(wbuf);
+  gpu().scratch.releaseUniform(wbuf);
 }
 
 export function bwdInputTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
@@ -151,7 +160,7 @@ function bwdInputFromGrid(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, 
   const wbuf = packWeights(w, g, plan, true, label);
   runTexConv('conv2d_bwd_input_v3', g, grid, spec, gridC4g, wbuf, plan,
     { n: g.n, oh: g.h, ow: g.w, sh: 1, sw: 1, dh: g.dh, dw: g.dw, dstC: g.c, bias: null }, dx, label);
-  releaseUniformBuffer(wbuf);
+  gpu().scratch.releaseUniform(wbuf);
 }
 
 /** At stride 1 with padding within the kernel's reach, dX's padded dY grid also serves dW. */

@@ -1,6 +1,6 @@
 // conv2d version 2 (shaders/conv2d_tiled.wgsl): implicit GEMM with 64 x 64 x 16 workgroup
 // tiles over NCHW storage buffers, for GPUs. The weight gradient splits its long reduction
-// (batch x plane) over workgroups and sums the partials (conv2d_reduce.wgsl).
+// (batch x plane) over workgroups and sums the partials (the partial sum kernel, shaders/partial_sum.wgsl).
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';

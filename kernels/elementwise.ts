@@ -1,8 +1,9 @@
 // Host half of shaders/elementwise.wgsl: out = f(a[, b]) over n f32 values.
 // Buffers hold n floats padded to a multiple of 4 (the pool guarantees it).
 // CPU references in f64 define correctness. Test: npm test -- elementwise. Bench: npm run bench -- --filter elementwise
-import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
-import { bufferRegion, grid1d, launch } from './launch.ts';
+import { packParams, type Binding } from '../src/gpu/index.ts';
+import { grid1d, launch } from './launch.ts';
+import { batchChunks } from './chunking.ts';
 
 export const ELEMENTWISE_WG = 256;
 export const ELEMENTWISE_PER_THREAD = 4;
@@ -23,64 +24,52 @@ function geometry(n: number, alpha: number, beta: number) {
 
 const constants = (op: number) => ({ WG: ELEMENTWISE_WG, PER_THREAD: ELEMENTWISE_PER_THREAD, OP: op });
 
-// Tensors over one storage binding are processed in element ranges, each bound at a
-// 256-byte-aligned offset (64 floats), so no tensor is refused for its size.
-let chunkFloatsForTests: number | null = null;
-/** Forces element ranges of this many floats (a multiple of 64) in tests; null restores the device limit. */
-export function setElementChunkForTests(floats: number | null): void {
-  chunkFloatsForTests = floats;
+/**
+ * Runs fn per range of elements (kernels/chunking.ts, one float per "sample": ranges of
+ * multiples of 64 floats when a tensor is over one binding); `sliced` marks the bindings to
+ * narrow (a broadcast scalar is not).
+ */
+function overChunks(n: number, bindings: Binding[], sliced: boolean[], label: string, fn: (b: Binding[], count: number) => void): void {
+  const chunks = batchChunks(label, n, bindings.filter((_, i) => sliced[i]).map((b) => [b, 1] as const));
+  for (const ch of chunks) fn(bindings.map((b, i) => (sliced[i] ? ch.of(b, 1) : b)), ch.count);
 }
 
-/** Runs fn over [e0, e0 + count) ranges; `sliced` marks the bindings to narrow (a broadcast scalar is not). */
-function overChunks(n: number, bindings: Binding[], sliced: boolean[], fn: (b: Binding[], count: number, e0: number) => void): void {
-  const limit = chunkFloatsForTests ?? Math.floor(gpu().limits.maxStorageBufferBindingSize / 256) * 64;
-  if (n <= limit) { fn(bindings, n, 0); return; }
-  for (let e0 = 0; e0 < n; e0 += limit) {
-    const count = Math.min(limit, n - e0);
-    fn(bindings.map((b, i) => {
-      if (!sliced[i]) return b;
-      const r = bufferRegion(b);
-      return { buffer: r.buffer, offset: r.offset + e0 * 4, size: Math.ceil(count / 4) * 16 };
-    }), count, e0);
-  }
-}
-
-export function binaryKernel(op: BinaryOp, a: Binding, b: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 1): void {
-  overChunks(n, [a, b, out], [true, true, true], ([ca, cb, co], count) => {
+export function elementwiseBinary(op: BinaryOp, a: Binding, b: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 1): void {
+  overChunks(n, [a, b, out], [true, true, true], label, ([ca, cb, co], count) => {
     const { params, grid } = geometry(count, alpha, beta);
     launch({ shader: 'elementwise', entry: 'elementwise_binary', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(binaryCode[op]) },
       [ca, cb, co], params, grid, label);
   });
 }
 
-export function unaryKernel(op: UnaryOp, a: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 0): void {
-  overChunks(n, [a, out], [op !== 'broadcast', true], ([ca, co], count) => {
+export function elementwiseUnary(op: UnaryOp, a: Binding, out: Binding, n: number, label: string, alpha = 1, beta = 0): void {
+  overChunks(n, [a, out], [op !== 'broadcast', true], label, ([ca, co], count) => {
     const { params, grid } = geometry(count, alpha, beta);
     launch({ shader: 'elementwise', entry: 'elementwise_unary', bindings: ['read', 'write', 'uniform'], constants: constants(unaryCode[op]) },
       [ca, co], params, grid, label);
   });
 }
 
-export function reluBwdKernel(x: Binding, dy: Binding, dx: Binding, n: number, label: string): void {
-  overChunks(n, [x, dy, dx], [true, true, true], ([cx, cdy, cdx], count) => {
+export function elementwiseReluBackward(x: Binding, dy: Binding, dx: Binding, n: number, label: string): void {
+  overChunks(n, [x, dy, dx], [true, true, true], label, ([cx, cdy, cdx], count) => {
     const { params, grid } = geometry(count, 1, 0);
-    launch({ shader: 'elementwise', entry: 'relu_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(0) },
+    launch({ shader: 'elementwise', entry: 'elementwise_relu_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: constants(0) },
       [cx, cdy, cdx], params, grid, label);
   });
 }
 
-export function fillKernel(out: Binding, n: number, value: number, label: string): void {
-  overChunks(n, [out], [true], ([co], count) => {
+export function elementwiseFill(out: Binding, n: number, value: number, label: string): void {
+  overChunks(n, [out], [true], label, ([co], count) => {
     const { params, grid } = geometry(count, value, 0);
-    launch({ shader: 'elementwise', entry: 'fill', bindings: ['write', 'uniform'], constants: constants(0) }, [co], params, grid, label);
+    launch({ shader: 'elementwise', entry: 'elementwise_fill', bindings: ['write', 'uniform'], constants: constants(0) }, [co], params, grid, label);
   });
 }
 
 /** y += alpha * x */
-export function axpyKernel(x: Binding, y: Binding, n: number, alpha: number, label: string): void {
-  overChunks(n, [x, y], [true, true], ([cx, cy], count) => {
+export function elementwiseAxpy(x: Binding, y: Binding, n: number, alpha: number, label: string): void {
+  overChunks(n, [x, y], [true, true], label, ([cx, cy], count) => {
     const { params, grid } = geometry(count, alpha, 0);
-    launch({ shader: 'elementwise', entry: 'axpy_inplace', bindings: ['read', 'write', 'uniform'], constants: constants(0) },
+    launch({ shader: 'elementwise', entry: 'elementwise_axpy', bindings: ['read', 'write', 'uniform'], constants: constants(0) },
       [cx, cy], params, grid, label);
   });
 }

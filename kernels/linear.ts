@@ -1,33 +1,33 @@
-// Host half of the linear layer (shaders/linear.wgsl): y = x W^T + b through matmulKernel,
+// Host half of the linear layer (shaders/linear.wgsl): y = x W^T + b through matmulForward,
 // the bias gradient kernel, and f64 references of forward and backward.
 // Test: npm test -- linear. Bench: npm run bench -- --filter linear
 import { packParams, type Binding } from '../src/gpu/index.ts';
 import { launch } from './launch.ts';
-import { matmulKernel, type MatmulVersion } from './matmul.ts';
+import { matmulForward } from './matmul.ts';
 
 const BIAS_WG = 64;
 
 /** y[B, out] = x[B, in] W[out, in]^T (+ bias[out]). */
-export function linearFwdKernel(x: Binding, w: Binding, bias: Binding | null, y: Binding,
-  B: number, inF: number, outF: number, version: MatmulVersion = 'auto'): void {
-  matmulKernel(x, w, y, { M: B, N: outF, K: inF, transB: true, bias: bias ?? undefined, version },
+export function linearForward(x: Binding, w: Binding, bias: Binding | null, y: Binding,
+  B: number, inF: number, outF: number, version?: string): void {
+  matmulForward(x, w, y, { M: B, N: outF, K: inF, transB: true, bias: bias ?? undefined, version },
     `linear forward [${B},${inF}]x[${outF},${inF}]^T`);
 }
 
 /** dx[B, in] = dy[B, out] W[out, in] */
-export function linearBwdInputKernel(dy: Binding, w: Binding, dx: Binding, B: number, inF: number, outF: number,
-  version: MatmulVersion = 'auto'): void {
-  matmulKernel(dy, w, dx, { M: B, N: inF, K: outF, version }, `linear dX [${B},${outF}]x[${outF},${inF}]`);
+export function linearBackwardInput(dy: Binding, w: Binding, dx: Binding, B: number, inF: number, outF: number,
+  version?: string): void {
+  matmulForward(dy, w, dx, { M: B, N: inF, K: outF, version }, `linear dX [${B},${outF}]x[${outF},${inF}]`);
 }
 
 /** dW[out, in] (+)= dy[B, out]^T x[B, in] */
-export function linearBwdWeightKernel(dy: Binding, x: Binding, dw: Binding, B: number, inF: number, outF: number,
-  accumulate = false, version: MatmulVersion = 'auto'): void {
-  matmulKernel(dy, x, dw, { M: outF, N: inF, K: B, transA: true, accumulate, version }, `linear dW [${B},${outF}]^Tx[${B},${inF}]`);
+export function linearBackwardWeight(dy: Binding, x: Binding, dw: Binding, B: number, inF: number, outF: number,
+  accumulate = false, version?: string): void {
+  matmulForward(dy, x, dw, { M: outF, N: inF, K: B, transA: true, accumulate, version }, `linear dW [${B},${outF}]^Tx[${B},${inF}]`);
 }
 
 /** db[N] (+)= scale * column sums of dy[M, N]. */
-export function biasGradKernel(dy: Binding, db: Binding, M: number, N: number, accumulate = false, scale = 1): void {
+export function linearBackwardBias(dy: Binding, db: Binding, M: number, N: number, accumulate = false, scale = 1): void {
   if (N === 0) return;
   launch({ shader: 'linear', entry: 'linear_bias_bwd', bindings: ['read', 'write', 'uniform'] },
     [dy, db], packParams([['u32', M], ['u32', N], ['u32', accumulate ? 1 : 0], ['f32', scale]]),

@@ -1,21 +1,9 @@
 // Host half of the matmul entries of shaders/linear.wgsl: out = alpha * op(A) op(B)
 // [+ out] [+ bias], batched, for linear layers and 1x1 convolutions.
 // Test: npm test -- linear. Bench: npm run bench -- --filter linear
-import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
+import { packParams, type Binding } from '../src/gpu/index.ts';
 import { launch } from './launch.ts';
-
-/**
- * 1: register tile, scalar loads (any shape). 2: register tile, vec4 loads, no barriers (CPU
- * adapters). 3: workgroup-memory tiles (GPUs). 'auto' picks 2 or 3 by adapter, falling back
- * to 1 where the vec4 path's alignment does not hold.
- */
-export type MatmulVersion = 1 | 2 | 3 | 'auto';
-
-export const MATMUL_VERSIONS: Record<1 | 2 | 3, string> = {
-  1: 'register tile 4x4, scalar loads, any shape',
-  2: 'register tile 4x4, vec4 loads, no workgroup memory or barriers (CPU adapters)',
-  3: '64x64 workgroup tile through workgroup memory, BK 16, 4x4 per thread (GPUs)',
-};
+import { chooseVersion, type KernelFamily, type KernelVersion } from './versions.ts';
 
 export interface MatmulOptions {
   M: number;
@@ -35,18 +23,12 @@ export interface MatmulOptions {
   strideA?: number;
   strideB?: number;
   strideOut?: number;
-  version?: MatmulVersion;
+  /** A version of matmulFamily to run with (it must run the product); default: forced or the family's rule. */
+  version?: string;
 }
 
 const REG_WG = [8, 8] as const; // 64 invocations, each a 4x4 tile: 32x32 outputs per workgroup
 const TILE = 64;                // v3 workgroup tile
-
-/** CPU adapters (lavapipe, SwiftShader, WARP) prefer barrier-free kernels. */
-export function isCpuAdapter(): boolean {
-  const info = gpu().adapterInfo;
-  const text = `${info.architecture} ${info.device} ${info.description} ${info.vendor}`.toLowerCase();
-  return /software|llvmpipe|lavapipe|swiftshader|warp|microsoft basic render/.test(text);
-}
 
 /** Whether the vec4 register-tiled kernel (v2) can run this product. */
 export function vec4Aligned(o: MatmulOptions): boolean {
@@ -56,12 +38,24 @@ export function vec4Aligned(o: MatmulOptions): boolean {
   return contiguousA % 4 === 0 && contiguousB % 4 === 0 && o.N % 4 === 0 && strides.every((s) => s % 4 === 0);
 }
 
-export function chooseMatmulVersion(o: MatmulOptions): 1 | 2 | 3 {
-  const v = o.version ?? 'auto';
-  if (v === 2 && !vec4Aligned(o)) throw new Error(`matmul v2 needs 4-aligned contiguous dimensions and N % 4 == 0 (M=${o.M} N=${o.N} K=${o.K})`);
-  if (v !== 'auto') return v;
-  if (!isCpuAdapter()) return 3;
-  return vec4Aligned(o) ? 2 : 1;
+const versions: Record<string, KernelVersion<MatmulOptions>> = {
+  v1: { about: 'register tile 4x4, scalar loads, any shape', supports: () => true },
+  v2: { about: 'register tile 4x4, vec4 loads, no workgroup memory or barriers (CPU adapters)', supports: vec4Aligned },
+  v3: { about: '64x64 workgroup tile through workgroup memory, BK 16, 4x4 per thread (GPUs)', supports: () => true },
+};
+
+/**
+ * matmul: out = alpha * op(A) op(B) [+ out] [+ bias]. Default: v3 on GPUs; on CPU adapters,
+ * which prefer barrier-free kernels, v2 where its vec4 alignment holds, else v1.
+ */
+export const matmulFamily: KernelFamily<MatmulOptions> = {
+  name: 'matmul', ops: ['fwd'], versions,
+  defaultChoice: (_op, o, adapter) => (!adapter.software ? 'v3' : vec4Aligned(o) ? 'v2' : 'v1'),
+  shapeKey: (o) => `${o.M}x${o.K}x${o.N}${o.transA ? ' tA' : ''}${o.transB ? ' tB' : ''}${o.batch ? ` b${o.batch}` : ''}`,
+};
+
+export function chooseMatmulVersion(o: MatmulOptions): string {
+  return chooseVersion(matmulFamily, 'fwd', o, o.version).version;
 }
 
 function checkOptions(o: MatmulOptions, label: string): void {
@@ -73,7 +67,7 @@ function checkOptions(o: MatmulOptions, label: string): void {
 }
 
 /** Records out[M,N] = alpha * op(A) op(B) [+ out] [+ bias] (per batch). */
-export function matmulKernel(a: Binding, b: Binding, out: Binding, o: MatmulOptions, label = `matmul ${o.M}x${o.K}x${o.N}`): void {
+export function matmulForward(a: Binding, b: Binding, out: Binding, o: MatmulOptions, label = `matmul ${o.M}x${o.K}x${o.N}`): void {
   checkOptions(o, label);
   const batch = o.batch ?? 1;
   if (o.M === 0 || o.N === 0 || batch === 0) return;
@@ -85,7 +79,7 @@ export function matmulKernel(a: Binding, b: Binding, out: Binding, o: MatmulOpti
   ]);
   const constants: Record<string, number> = { TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0 };
   let grid: [number, number, number];
-  if (version === 3) {
+  if (version === 'v3') {
     grid = [Math.ceil(o.N / TILE), Math.ceil(o.M / TILE), batch];
   } else {
     constants.WG_X = REG_WG[0];
@@ -93,15 +87,15 @@ export function matmulKernel(a: Binding, b: Binding, out: Binding, o: MatmulOpti
     grid = [Math.ceil(o.N / (4 * REG_WG[0])), Math.ceil(o.M / (4 * REG_WG[1])), batch];
   }
   // an absent bias binds A again: both are read-only, and the kernel never reads it
-  launch({ shader: 'linear', entry: `linear_matmul_v${version}`, bindings: ['read', 'read', 'read', 'write', 'uniform'], constants },
-    [a, b, o.bias ?? a, out], params, grid, `${label} v${version}`);
+  launch({ shader: 'linear', entry: `linear_matmul_${version}`, bindings: ['read', 'read', 'read', 'write', 'uniform'], constants },
+    [a, b, o.bias ?? a, out], params, grid, `${label} ${version}`);
 }
 
 export function matmulFlops(o: Pick<MatmulOptions, 'M' | 'N' | 'K' | 'batch'>): number {
   return 2 * o.M * o.N * o.K * (o.batch ?? 1);
 }
 
-/** f64 reference of matmulKernel; `out` (if given) is the prior value for accumulate. */
+/** f64 reference of matmulForward; `out` (if given) is the prior value for accumulate. */
 export function matmulCpu(a: ArrayLike<number>, b: ArrayLike<number>, o: MatmulOptions,
   out?: ArrayLike<number>, bias?: ArrayLike<number>): Float64Array {
   const { M, N, K } = o;

@@ -6,7 +6,7 @@ import { launch } from './launch.ts';
 export const METRICS_WG = 64;
 
 /** Adds the counts of logits/targets [rows, A] into counts (4*A u32: correct, predicted, target, true positives). */
-export function attributeCountsKernel(logits: Binding, targets: Binding, counts: Binding, rows: number, A: number, label: string): void {
+export function metricsAttributeCounts(logits: Binding, targets: Binding, counts: Binding, rows: number, A: number, label: string): void {
   if (rows === 0 || A === 0) return;
   launch({ shader: 'metrics', entry: 'metrics_attribute_update', bindings: ['read', 'read', 'write', 'uniform'], constants: { WG: METRICS_WG } },
     [logits, targets, counts], packParams([['u32', rows], ['u32', A], ['u32', 0], ['u32', 0]]), [Math.ceil(A / METRICS_WG), 1, 1], label);

@@ -3,15 +3,17 @@
 // backward. f64 references: kernels/split_attention.ref.ts. Test: npm test -- split_attention.
 // Bench: bench/split_attention.bench.ts.
 //
-// Versions (docs/kernels/split_attention.md): v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0),
-// chosen by shape. Reductions over H*W use SA_TARGET_THREADS threads in all (T per plane),
-// then a segment sum when T > 1.
+// Versions (docs/kernels/split_attention.md): v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0), the
+// default where it applies; one choice per shape for every plane pass (split_attention_planes). Reductions over H*W use SA_TARGET_THREADS threads in all (T per plane),
+// then the partial sum kernel (kernels/partial_sum.ts) adds each plane's T partials when T > 1.
 // Every pass is per sample: tensors over one storage binding run in batch chunks
 // (kernels/chunking.ts), the same kernels on each chunk's sub-ranges, with T chosen from the
 // whole batch so that the sums are the same as in one pass.
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
+import { partialSum } from './partial_sum.ts';
 import { batchChunks, type BatchChunk, type Batched } from './chunking.ts';
+import { chooseVersion, type KernelFamily } from './versions.ts';
 import type { SplitShape } from './split_attention.ref.ts';
 
 export * from './split_attention.ref.ts';
@@ -21,10 +23,21 @@ export const SA_MAX_RADIX = 8;
 export const SA_TARGET_THREADS = 2048;
 const UNITS_PER_THREAD = 4;
 
+export const splitAttentionFamily: KernelFamily<SplitShape> = {
+  name: 'split_attention',
+  ops: ['planes'],
+  versions: {
+    v1: { about: 'scalar loads and stores, any H*W', supports: () => true },
+    v2: { about: 'vec4 loads and stores along the plane (H*W % 4 == 0)', supports: (s) => s.HW % 4 === 0 },
+  },
+  defaultChoice: (_op, _s, _a, usable) => (usable.includes('v2') ? 'v2' : 'v1'),
+  shapeKey: (s) => `N${s.N} R${s.R} C${s.C} HW${s.HW}`,
+};
+
 interface Geometry { vec4: boolean; HWu: number; T: number; v: string }
 
 function geometry(s: SplitShape): Geometry {
-  const vec4 = s.HW % 4 === 0;
+  const vec4 = s.HW > 1 && chooseVersion(splitAttentionFamily, 'planes', s).version === 'v2';
   const HWu = vec4 ? s.HW / 4 : s.HW;
   const T = Math.max(1, Math.min(HWu, 256, Math.ceil(SA_TARGET_THREADS / (s.N * s.C))));
   return { vec4, HWu, T, v: vec4 ? 'v2' : 'v1' };
@@ -51,27 +64,26 @@ const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[]) =>
   ({ shader: 'split_attention', entry: `split_attention_${name}`, bindings, constants: { WG: SA_WG } });
 
 /** s [N, C, H, W] = sum of the R splits of x [N, R*C, H, W]. */
-export function radixSumKernel(x: Binding, out: Binding, s: SplitShape, label: string): void {
+export function splitAttentionRadixSumForward(x: Binding, out: Binding, s: SplitShape, label: string): void {
   const g = geometry(s), xs = s.R * s.C * s.HW, os = s.C * s.HW;
   forChunks(s, label, [[x, xs], [out, os]], (cs, ch) =>
     launch(entry(`radix_sum_fwd_${g.v}`, ['read', 'write', 'uniform']), [ch.of(x, xs), ch.of(out, os)], params(cs, g), planeGrid(cs, g, label), label));
 }
 
 /** dx [N, R*C, H, W] = ds broadcast to every split. */
-export function radixSumBwdKernel(ds: Binding, dx: Binding, s: SplitShape, label: string): void {
+export function splitAttentionRadixSumBackward(ds: Binding, dx: Binding, s: SplitShape, label: string): void {
   const g = geometry(s), xs = s.R * s.C * s.HW, os = s.C * s.HW;
   forChunks(s, label, [[ds, os], [dx, xs]], (cs, ch) =>
     launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ch.of(ds, os), ch.of(dx, xs)], params(cs, g), planeGrid(cs, g, label), label));
 }
 
-function segmentSum(partials: Binding, out: Binding, count: number, T: number, scale: number, label: string): void {
-  const s = { N: 1, R: 1, C: 1, HW: 1 };
-  launch(entry('segment_sum', ['read', 'write', 'uniform']), [partials, out],
-    params(s, { vec4: false, HWu: 1, T, v: 'v1' }, { scale, count, T }), grid1d(count, SA_WG), `${label} (sum of partials)`);
+/** out[j] = scale * the sum of partials[j*T .. j*T + T-1]: runs of T, one per plane. */
+function sumRuns(partials: Binding, out: Binding, count: number, T: number, scale: number, label: string): void {
+  partialSum(partials, out, { count, T, si: T, st: 1, n: count * T }, label, { scale });
 }
 
 /** g [N, C] = global average over H, W of the radix sum of x (fc1's input, without materialising the sum). */
-export function splitAttentionPoolKernel(x: Binding, out: Binding, s: SplitShape, label: string): void {
+export function splitAttentionPoolForward(x: Binding, out: Binding, s: SplitShape, label: string): void {
   const g = geometry(s), xs = s.R * s.C * s.HW;
   const pool = gpu().pool;
   const chunks = batchChunks(label, s.N, [[x, xs], [out, s.C]]);
@@ -81,13 +93,13 @@ export function splitAttentionPoolKernel(x: Binding, out: Binding, s: SplitShape
     // with one partial per plane the pool pass writes the mean itself
     launch(entry(`pool_${g.v}`, ['read', 'write', 'uniform']), [ch.of(x, xs), partials ?? cout], params(cs, g, { scale: partials ? 1 : 1 / s.HW }),
       grid1d(count * g.T, SA_WG), label);
-    if (partials) segmentSum(partials, cout, count, g.T, 1 / s.HW, label);
+    if (partials) sumRuns(partials, cout, count, g.T, 1 / s.HW, label);
   }
   if (partials) pool.release(partials);
 }
 
 /** dx [N, R*C, H, W] = dg [N, C] / (H*W), broadcast over the plane and the splits. */
-export function splitAttentionPoolBwdKernel(dg: Binding, dx: Binding, s: SplitShape, label: string): void {
+export function splitAttentionPoolBackward(dg: Binding, dx: Binding, s: SplitShape, label: string): void {
   const g = geometry(s), xs = s.R * s.C * s.HW;
   forChunks(s, label, [[dg, s.C], [dx, xs]], (cs, ch) =>
     launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ch.of(dg, s.C), ch.of(dx, xs)], params(cs, g, { scale: 1 / s.HW, count: 1 }),
@@ -95,13 +107,13 @@ export function splitAttentionPoolBwdKernel(dg: Binding, dx: Binding, s: SplitSh
 }
 
 /** a [N, R*C] radix-major from the cardinal-major logits z (sigmoid when R = 1). */
-export function rSoftmaxKernel(z: Binding, a: Binding, N: number, R: number, C: number, K: number, label: string): void {
+export function splitAttentionRSoftmaxForward(z: Binding, a: Binding, N: number, R: number, C: number, K: number, label: string): void {
   const s = { N, R, C, HW: 1 }, g = geometry(s);
   forChunks(s, label, [[z, R * C], [a, R * C]], (cs, ch) =>
     launch(entry('rsoftmax_fwd', ['read', 'write', 'uniform']), [ch.of(z, R * C), ch.of(a, R * C)], params(cs, g, { K }), grid1d(cs.N * C, SA_WG), label));
 }
 
-export function rSoftmaxBwdKernel(a: Binding, da: Binding, dz: Binding, N: number, R: number, C: number, K: number, label: string): void {
+export function splitAttentionRSoftmaxBackward(a: Binding, da: Binding, dz: Binding, N: number, R: number, C: number, K: number, label: string): void {
   const s = { N, R, C, HW: 1 }, g = geometry(s);
   forChunks(s, label, [[a, R * C], [da, R * C], [dz, R * C]], (cs, ch) =>
     launch(entry('rsoftmax_bwd', ['read', 'read', 'write', 'uniform']), [ch.of(a, R * C), ch.of(da, R * C), ch.of(dz, R * C)],
@@ -109,7 +121,7 @@ export function rSoftmaxBwdKernel(a: Binding, da: Binding, dz: Binding, N: numbe
 }
 
 /** y [N, C, H, W] = sum_r att[n, r*C + c] x[n, r*C + c]. */
-export function splitAttentionCombineKernel(x: Binding, att: Binding, y: Binding, s: SplitShape, label: string): void {
+export function splitAttentionCombineForward(x: Binding, att: Binding, y: Binding, s: SplitShape, label: string): void {
   if (s.R > SA_MAX_RADIX) throw new Error(`${label}: radix ${s.R} over the supported ${SA_MAX_RADIX}`);
   const g = geometry(s), xs = s.R * s.C * s.HW, as = s.R * s.C, ys = s.C * s.HW;
   forChunks(s, label, [[x, xs], [att, as], [y, ys]], (cs, ch) =>
@@ -118,7 +130,7 @@ export function splitAttentionCombineKernel(x: Binding, att: Binding, y: Binding
 }
 
 /** dx = att dy per split; datt [N, R*C] = sum over H, W of dy x. */
-export function splitAttentionCombineBwdKernel(x: Binding, att: Binding, dy: Binding, dx: Binding, datt: Binding, s: SplitShape, label: string): void {
+export function splitAttentionCombineBackward(x: Binding, att: Binding, dy: Binding, dx: Binding, datt: Binding, s: SplitShape, label: string): void {
   if (s.R > SA_MAX_RADIX) throw new Error(`${label}: radix ${s.R} over the supported ${SA_MAX_RADIX}`);
   const g = geometry(s), xs = s.R * s.C * s.HW, as = s.R * s.C, ys = s.C * s.HW;
   const pool = gpu().pool;
@@ -128,7 +140,7 @@ export function splitAttentionCombineBwdKernel(x: Binding, att: Binding, dy: Bin
     const cs = ch.count === s.N ? s : { ...s, N: ch.count }, cdatt = ch.of(datt, as);
     launch(entry(`combine_bwd_${g.v}`, ['read', 'read', 'read', 'write', 'write', 'uniform']),
       [ch.of(x, xs), ch.of(att, as), ch.of(dy, ys), ch.of(dx, xs), partials ?? cdatt], params(cs, g), grid1d(cs.N * s.C * g.T, SA_WG), label);
-    if (partials) segmentSum(partials, cdatt, cs.N * as, g.T, 1, label);
+    if (partials) sumRuns(partials, cdatt, cs.N * as, g.T, 1, label);
   }
   if (partials) pool.release(partials);
 }

@@ -31,7 +31,7 @@ struct Conv {
 fn conv2d_fwd_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                  @builtin(local_invocation_index) lid: u32) {
   let p = pf;
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let j = t % p.wo;
   let i = (t / p.wo) % p.ho;
@@ -64,7 +64,7 @@ fn conv2d_fwd_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
 fn conv2d_bwd_input_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                        @builtin(local_invocation_index) lid: u32) {
   let p = pi;
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let s = t % p.w;
   let r = (t / p.w) % p.h;
@@ -98,7 +98,7 @@ fn conv2d_bwd_input_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
 fn conv2d_bwd_weight_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                         @builtin(local_invocation_index) lid: u32) {
   let p = pwt;
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let b = t % p.kw;
   let a = (t / p.kw) % p.kh;

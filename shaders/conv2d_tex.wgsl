@@ -14,7 +14,7 @@
 // conv2d_fwd_v3 runs it on x; conv2d_bwd_input_v3 on the zero-inserted dY grid with the
 // transposed, flipped weights (stride 1), which is the transposed convolution.
 override WG: u32 = 64;
-const LOG_TW: u32 = 12u; // texture width 4096 texels (kernels/conv2d_scratch.ts)
+const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 override HAS_BIAS: bool = false;
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
 
@@ -112,11 +112,11 @@ fn tex_conv(t: u32) {
 @compute @workgroup_size(WG)
 fn conv2d_fwd_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                  @builtin(local_invocation_index) lid: u32) {
-  tex_conv(flat_workgroup(wid, nwg) * WG + lid);
+  tex_conv(thread_index(wid, nwg, lid, WG));
 }
 
 @compute @workgroup_size(WG)
 fn conv2d_bwd_input_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                        @builtin(local_invocation_index) lid: u32) {
-  tex_conv(flat_workgroup(wid, nwg) * WG + lid);
+  tex_conv(thread_index(wid, nwg, lid, WG));
 }

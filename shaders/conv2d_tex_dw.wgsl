@@ -7,10 +7,10 @@
 // into ranges of output rows: conv2d_bwd_weight_v3 writes one partial dW per range, each
 // invocation an outer product of 8 input x 8 output channels for one tap (2 + 2 texel
 // loads per 64 FMAs; measured 7.1 GFLOP/s at layer1 against 6.0 for 4 x 8);
-// conv2d_reduce.wgsl sums the partials. x's groups are padded to whole blocks of 8
+// partial_sum.wgsl sums the partials. x's groups are padded to whole blocks of 8
 // channels like dy's.
 override WG: u32 = 64;
-const LOG_TW: u32 = 12u; // texture width 4096 texels (kernels/conv2d_scratch.ts)
+const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
 
 struct TexDw {
@@ -43,7 +43,7 @@ fn put(p: TexDw, at: u32, o: u32, c: u32, v: vec4f) {
 fn conv2d_bwd_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                         @builtin(local_invocation_index) lid: u32) {
   let p = params;
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let tap = t % p.taps;
   var r = t / p.taps;

@@ -18,7 +18,7 @@
 // zero past the real channels. A group may own more texels than its channels need (C4g >
 // Cg/4: the weight gradient pads dY's groups to whole blocks of 8); those texels are zero.
 override WG: u32 = 64;
-const LOG_TW: u32 = 12u; // texture width 4096 texels (kernels/conv2d_scratch.ts)
+const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
 
 struct Pack {
@@ -43,7 +43,7 @@ fn source_coord(q: u32, off: i32, u: u32, size: u32) -> i32 {
 fn conv2d_pack_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                   @builtin(local_invocation_index) lid: u32) {
   let p = pp;
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   // one texel row (n, qh, c4) per invocation: the index arithmetic, integer divisions
   // included (scalar on CPUs), is paid once per row instead of once per texel
@@ -89,7 +89,7 @@ struct WPack {
 fn conv2d_pack_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                          @builtin(local_invocation_index) lid: u32) {
   let p = wp;
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.total) { return; }
   let per_slice = p.taps * p.kci * p.cob;
   let s = t / per_slice;

@@ -6,7 +6,7 @@
 //   bwd_input  m = (n, r, s) input pixel, n = c, k = (o, a, b): A = dy at ((r + ph - a*dh)/sh, (s + pw - b*dw)/sw)
 //              where exact and inside, else zero; B = w[g*Cog + o, c, a, b]; C -> dx[n, g*Cig + c, r, s]
 //   bwd_weight m = o, n = (c, a, b), k = (n, i, j) in one split of the pixels: A = dy, B = x as in fwd;
-//              C -> partial[split, g*Cog + o, c, a, b] (conv2d_reduce.wgsl sums the splits)
+//              C -> partial[split, g*Cog + o, c, a, b] (partial_sum.wgsl sums the splits)
 // Tiles: 64 (m) x 64 (n) x 16 (k), 256 invocations of 4 x 4 outputs each, strided by 16 so
 // that neighbouring invocations touch neighbouring pixels (coalesced NCHW loads and stores).
 const BM: u32 = 64u;

@@ -4,9 +4,9 @@
 // invocations touch consecutive vec4s (coalesced on GPUs, contiguous lanes on lavapipe).
 //   elementwise_binary   OP 0: a + b   1: a - b   2: a * b   3: alpha*a + beta*b
 //   elementwise_unary    OP 0: relu(a) 1: alpha*a + beta   3: a*a   4: alpha*a[0] (broadcast a scalar)
-//   relu_bwd             dx = dy * (x > 0)
-//   axpy_inplace         y += alpha * x   (gradient accumulation)
-//   fill                 out = alpha
+//   elementwise_relu_bwd dx = dy * (x > 0)
+//   elementwise_axpy     y += alpha * x   (gradient accumulation)
+//   elementwise_fill     out = alpha
 // Versions: v1 only (memory-bound; vec4 + grid stride measured best, docs/KERNELS.md).
 override WG: u32 = 256;
 override PER_THREAD: u32 = 4;
@@ -21,7 +21,7 @@ struct Params { n4: u32, threads: u32, alpha: f32, beta: f32 }
 
 @compute @workgroup_size(WG)
 fn elementwise_binary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * p.threads;
@@ -43,7 +43,7 @@ fn elementwise_binary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
 
 @compute @workgroup_size(WG)
 fn elementwise_unary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= up.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * up.threads;
@@ -58,9 +58,9 @@ fn elementwise_unary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
 }
 
 @compute @workgroup_size(WG)
-fn relu_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn elementwise_relu_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   // a = x (forward input), b = dy
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * p.threads;
@@ -70,9 +70,9 @@ fn relu_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
 }
 
 @compute @workgroup_size(WG)
-fn axpy_inplace(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn elementwise_axpy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   // ua = x, uout = y
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= up.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * up.threads;
@@ -85,8 +85,8 @@ fn axpy_inplace(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 @group(0) @binding(1) var<uniform> fp: Params;
 
 @compute @workgroup_size(WG)
-fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+fn elementwise_fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= fp.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * fp.threads;

@@ -46,7 +46,7 @@ fn non_finite(v: f32) -> bool {
 
 @compute @workgroup_size(WG)
 fn focal_loss_fwd_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.threads) { return; }
   let gamma = p.gamma;
   var sum0 = 0.0;
@@ -118,7 +118,7 @@ struct ScaleParams { n4: u32, threads: u32, _a: u32, _b: u32 }
 
 @compute @workgroup_size(WG)
 fn focal_loss_scale_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= sp.threads) { return; }
   let g = upstream[0];
   for (var k = 0u; k < 4u; k++) {

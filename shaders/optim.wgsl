@@ -23,7 +23,7 @@ struct Params {
 
 @compute @workgroup_size(WG)
 fn optim_sgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * p.threads;
@@ -41,7 +41,7 @@ fn optim_sgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
 
 @compute @workgroup_size(WG)
 fn optim_sgd_momentum_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= mp.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * mp.threads;

@@ -13,7 +13,7 @@ struct Params { iters: u32, threads: u32, m: f32, c: f32 }
 
 @compute @workgroup_size(WG)
 fn peak_fma(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   let seed = f32(t & 1023u) * 1e-3;
   var a0 = seed; var a1 = seed + 0.1; var a2 = seed + 0.2; var a3 = seed + 0.3; var a4 = seed + 0.4;
   var a5 = seed + 0.5; var a6 = seed + 0.6; var a7 = seed + 0.7; var a8 = seed + 0.8; var a9 = seed + 0.9;
@@ -35,7 +35,7 @@ struct CopyParams { n4: u32, threads: u32, _a: u32, _b: u32 }
 
 @compute @workgroup_size(WG)
 fn peak_copy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = flat_workgroup(wid, nwg) * WG + lid;
+  let t = thread_index(wid, nwg, lid, WG);
   if (t >= cp.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
     let i = t + k * cp.threads;

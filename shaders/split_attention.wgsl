@@ -10,13 +10,13 @@
 // Elementwise passes run on a grid (plane chunk, c, n), so a thread knows its channel without
 // dividing. Reductions over p (pool, da) are two-level like batch norm: T threads per plane
 // write partial sums at [(n*R + r)*C + c]*T + t, which with T = 1 is the output itself, else
-// split_attention_segment_sum adds each run of T.
-// Versions: v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0); rsoftmax and the segment sum are scalar.
+// the partial sum kernel (shaders/partial_sum.wgsl) adds each run of T.
+// Versions: v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0); rsoftmax is scalar.
 override WG: u32 = 64;
 const MAX_RADIX = 8u;   // combine keeps one attention value and one sum per split in registers
 
 // HWu: values per plane in the entry's unit (floats or vec4s); T: partials per plane;
-// K: cardinality; scale: factor of the segment sum; count: outputs of flat entries
+// K: cardinality; scale: factor of the pool's sums and the broadcast; count: outputs of flat entries
 struct Params { C: u32, HWu: u32, R: u32, N: u32, T: u32, K: u32, scale: f32, count: u32 }
 
 @group(0) @binding(0) var<storage, read> in1: array<f32>;
@@ -73,7 +73,7 @@ fn split_attention_broadcast_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_
 // ---- pool: in = x, out = scale * partial sums; flat grid over (plane (n, c), t) ----
 @compute @workgroup_size(WG)
 fn split_attention_pool_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  let tid = thread_index(wid, nwg, lid, WG);
   if (tid >= p.N * p.C * p.T) { return; }
   let t = tid % p.T;
   let n = tid / (p.T * p.C);
@@ -87,7 +87,7 @@ fn split_attention_pool_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
 
 @compute @workgroup_size(WG)
 fn split_attention_pool_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  let tid = thread_index(wid, nwg, lid, WG);
   if (tid >= p.N * p.C * p.T) { return; }
   let t = tid % p.T;
   let n = tid / (p.T * p.C);
@@ -99,23 +99,13 @@ fn split_attention_pool_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
   out1[tid] = p.scale * dot(s, vec4f(1.0));
 }
 
-// out[j] = scale * sum of in[j*T .. j*T + T-1], j < count
-@compute @workgroup_size(WG)
-fn split_attention_segment_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let j = flat_workgroup(wid, nwg) * WG + lid;
-  if (j >= p.count) { return; }
-  var s = 0.0;
-  for (var t = 0u; t < p.T; t++) { s += in1[j * p.T + t]; }
-  out1[j] = p.scale * s;
-}
-
 // ---- rSoftmax: in = z, out = a; one thread per (n, k, i) group of R logits ----
 fn rsoftmax_in(n: u32, k: u32, r: u32, i: u32, cg: u32) -> u32 { return n * p.R * p.C + (k * p.R + r) * cg + i; }
 fn rsoftmax_out(n: u32, k: u32, r: u32, i: u32, cg: u32) -> u32 { return n * p.R * p.C + r * p.C + k * cg + i; }
 
 @compute @workgroup_size(WG)
 fn split_attention_rsoftmax_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let j = flat_workgroup(wid, nwg) * WG + lid;
+  let j = thread_index(wid, nwg, lid, WG);
   if (j >= p.N * p.C) { return; }
   let cg = p.C / p.K;
   let n = j / p.C;
@@ -136,7 +126,7 @@ fn split_attention_rsoftmax_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_
 
 @compute @workgroup_size(WG)
 fn split_attention_rsoftmax_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let j = flat_workgroup(wid, nwg) * WG + lid;
+  let j = thread_index(wid, nwg, lid, WG);
   if (j >= smp.N * smp.C) { return; }
   let cg = smp.C / smp.K;
   let n = j / smp.C;
@@ -198,7 +188,7 @@ fn split_attention_combine_fwd_v2(@builtin(workgroup_id) wid: vec3u, @builtin(nu
 
 @compute @workgroup_size(WG)
 fn split_attention_combine_bwd_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  let tid = thread_index(wid, nwg, lid, WG);
   if (tid >= cgp.N * cgp.C * cgp.T) { return; }
   let t = tid % cgp.T;
   let n = tid / (cgp.T * cgp.C);
@@ -219,7 +209,7 @@ fn split_attention_combine_bwd_v1(@builtin(workgroup_id) wid: vec3u, @builtin(nu
 
 @compute @workgroup_size(WG)
 fn split_attention_combine_bwd_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tid = flat_workgroup(wid, nwg) * WG + lid;
+  let tid = thread_index(wid, nwg, lid, WG);
   if (tid >= cgp.N * cgp.C * cgp.T) { return; }
   let t = tid % cgp.T;
   let n = tid / (cgp.T * cgp.C);

@@ -3,7 +3,7 @@
 import { Tensor } from './tensor.ts';
 import { gpu, STORAGE_USAGE } from './gpu/index.ts';
 import { shapeStr } from '../kernels/launch.ts';
-import { attributeCountsKernel } from '../kernels/metrics.ts';
+import { metricsAttributeCounts } from '../kernels/metrics.ts';
 
 export interface AttributeAccuracyResult {
   /** Rows with prediction == target, per attribute (prediction: logit > 0, i.e. sigmoid > 0.5). */
@@ -47,7 +47,7 @@ export class AttributeAccuracy {
       throw new Error(`AttributeAccuracy.update: targets ${shapeStr(targets.shape)} must have the shape of logits ${shapeStr(logits.shape)}`);
     }
     const rows = logits.shape[0];
-    attributeCountsKernel(logits.binding, targets.binding, { buffer: counts, offset: 0, size: 16 * A }, rows, A, `attribute accuracy ${shapeStr(logits.shape)}`);
+    metricsAttributeCounts(logits.binding, targets.binding, { buffer: counts, offset: 0, size: 16 * A }, rows, A, `attribute accuracy ${shapeStr(logits.shape)}`);
     this.rows += rows;
   }
 

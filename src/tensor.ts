@@ -5,7 +5,7 @@
 // the tape frees those as soon as their backward has run.
 import { gpu, type BufferRange } from './gpu/index.ts';
 import { Rng, defaultRng } from './rng.ts';
-import { fillKernel } from '../kernels/elementwise.ts';
+import { elementwiseFill } from '../kernels/elementwise.ts';
 
 /** What the tape attaches to a tensor an op computed (src/autograd/tape.ts). */
 export interface GradNode { readonly op: string }
@@ -98,7 +98,7 @@ export class Tensor {
 
   static full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
     const t = new Tensor(shape, null, { label: 'full', ...opts });
-    if (t.size > 0) fillKernel(t.binding, t.size, value, `full [${shape}]`);
+    if (t.size > 0) elementwiseFill(t.binding, t.size, value, `full [${shape}]`);
     return t;
   }
 

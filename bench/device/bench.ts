@@ -45,7 +45,7 @@ async function measure(quick: boolean): Promise<DeviceReport> {
   if (store) setAutotuneStore(fileStore(store));
   await initGpu();
   const g = gpu();
-  const a = g.adapterInfo;
+  const a = g.adapter;
   const limits = Object.fromEntries(LIMITS.map((k) => [k, g.limits[k] as number]));
   console.log(`adapter: ${a.vendor} ${a.architecture} ${a.device} ${a.description} (${a.backend})`);
   console.log(`features: ${[...g.features].join(', ') || 'none'}`);

@@ -120,7 +120,7 @@ async function startGpu(): Promise<boolean> {
       return false;
     }
     const g = await lib.initGpu();
-    const info = g.adapterInfo;
+    const info = g.adapter;
     const adapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' · ') || 'unnamed adapter';
     demo.gpu = { adapter, features: [...g.features] };
     const status = $('gpu-status');

@@ -13,7 +13,7 @@
 //     run (or clearTape()), then frees those it owns: the handed-over ones, and those tidy()
 //     gave it (made in a scope, not returned, still needed here).
 import { Tensor, installAutograd, type GradNode } from '../tensor.ts';
-import { axpyKernel, unaryKernel } from '../../kernels/elementwise.ts';
+import { elementwiseAxpy, elementwiseUnary } from '../../kernels/elementwise.ts';
 
 /** d(loss)/d(output) -> d(loss)/d(inputs); needs[k] says whether input k wants one. */
 export type BackwardFn = (dOut: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
@@ -109,7 +109,7 @@ function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
   if (!to.node && (!to.grad || to.grad.disposed) && to.gradHome) to.grad = to.gradHome();
   const into = to.node ? grads.get(to) : to.grad && !to.grad.disposed ? to.grad : undefined;
   if (into) {
-    axpyKernel(g.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
+    elementwiseAxpy(g.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
     g.dispose();
   } else if (to.node) {
     grads.set(to, g);
@@ -130,7 +130,7 @@ function checked(rec: TapeRecord, k: number, needed: boolean, g: Tensor | null):
 
 function copyOf(t: Tensor): Tensor {
   const c = Tensor.empty(t.shape, 'grad copy');
-  unaryKernel('affine', t.binding, c.binding, t.size, `grad copy [${t.shape}]`, 1, 0);
+  elementwiseUnary('affine', t.binding, c.binding, t.size, `grad copy [${t.shape}]`, 1, 0);
   return c;
 }
 

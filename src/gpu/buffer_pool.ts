@@ -19,8 +19,8 @@ export interface PoolStats {
   reused: number;
 }
 
-export function bucketSize(bytes: number): number {
-  const min = 256;
+/** The bucket of `bytes` (or of any count of units, with its own minimum). */
+export function bucketSize(bytes: number, min = 256): number {
   if (bytes <= min) return min;
   const pow = 2 ** Math.ceil(Math.log2(bytes));
   const mid = (pow / 4) * 3;

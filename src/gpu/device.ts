@@ -4,22 +4,30 @@ import { BufferPool } from './buffer_pool.ts';
 import { PipelineCache } from './pipeline_cache.ts';
 import { CommandRecorder } from './recorder.ts';
 import { UniformCache } from './uniforms.ts';
+import { ScratchPool } from './scratch.ts';
+import { describeAdapter, type AdapterDescription } from './adapter.ts';
 import { GpuResources } from './resources.ts';
 import type { GpuProvider } from './provider.ts';
 import { defaultProvider } from './provider_node.ts';
 
 export interface Gpu {
   device: GPUDevice;
-  adapterInfo: { vendor: string; architecture: string; device: string; description: string; backend: string };
+  adapter: AdapterDescription;
   limits: GPUSupportedLimits;
   features: ReadonlySet<string>;
   pool: BufferPool;
+  scratch: ScratchPool;
   pipelines: PipelineCache;
   recorder: CommandRecorder;
   uniforms: UniformCache;
   /** Creates and counts every buffer, texture, bind group and query set. */
   resources: GpuResources;
   provider: GpuProvider;
+  /**
+   * Per-device state of the layers above (caches, tuned choices, test settings): made by
+   * `create` on first use, gone with the device. `key` names the owner, e.g. 'autotune'.
+   */
+  state<T>(key: string, create: () => T): T;
 }
 
 const WANTED_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
@@ -63,23 +71,26 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     if (current?.device === device) current = null;
     if (info.reason !== 'destroyed') console.error(`GPU device lost: ${info.message}`);
   });
-  const info = adapter.info;
   const resources = new GpuResources(device);
   const recorder = new CommandRecorder(device, resources, provider.wait);
+  const features = new Set<string>(requiredFeatures);
+  const states = new Map<string, unknown>();
   current = {
     device,
-    adapterInfo: {
-      vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '',
-      description: info?.description ?? '', backend: provider.name,
-    },
+    adapter: describeAdapter(adapter.info, provider.name, device.limits, features),
     limits: device.limits,
-    features: new Set(requiredFeatures),
+    features,
     pool: new BufferPool(resources, device.limits.maxBufferSize),
+    scratch: new ScratchPool(device, resources),
     pipelines: new PipelineCache(device),
     recorder,
     uniforms: new UniformCache(resources, (b) => recorder.retire(b)),
     resources,
     provider,
+    state<T>(key: string, create: () => T): T {
+      if (!states.has(key)) states.set(key, create());
+      return states.get(key) as T;
+    },
   };
   return current;
 }

@@ -1,5 +1,8 @@
 export { initGpu, gpu, hasGpu, releaseDevice } from './device.ts';
 export type { Gpu, InitOptions } from './device.ts';
+export type { AdapterDescription } from './adapter.ts';
+export { ScratchPool } from './scratch.ts';
+export type { GridTexture } from './scratch.ts';
 export { BufferPool, bucketSize, insertBySerial, STORAGE_USAGE } from './buffer_pool.ts';
 export type { PoolStats } from './buffer_pool.ts';
 export { PipelineCache } from './pipeline_cache.ts';

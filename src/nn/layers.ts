@@ -18,7 +18,7 @@ function param(shape: number[], init: (rng: Rng) => number, rng: Rng, label: str
   return Tensor.fromArray(data, shape, { requiresGrad: true, label });
 }
 
-export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; bias?: boolean; rng?: Rng }
+export interface Conv2dLayerOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; bias?: boolean; rng?: Rng }
 
 export class Conv2d extends Module {
   weight: Tensor;
@@ -28,7 +28,7 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly groups: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, opts: Conv2dOptions = {}) {
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, opts: Conv2dLayerOptions = {}) {
     super();
     const [kh, kw] = pair(kernelSize);
     this.stride = pair(opts.stride ?? 1);

@@ -4,7 +4,7 @@ import { Tensor, paddedBytes } from '../tensor.ts';
 import { gpu } from '../gpu/index.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
-import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
 
 export interface BatchNorm2dOptions {
   /** Batch statistics (and running-stat updates) when true, running statistics when false. */
@@ -79,13 +79,13 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
   const fused = `${relu ? '+relu' : ''}${residual ? '+residual' : ''}`;
   const label = `batchnorm2d${fused} ${training ? 'train' : 'eval'} x${shapeStr(x.shape)}`;
   const coef = Tensor.empty([C, 4], 'batchnorm2d coefficients');
-  batchNorm2dCoefKernel(x.binding, g, {
+  batchNorm2dCoefficients(x.binding, g, {
     weight: weight?.binding ?? null, bias: bias?.binding ?? null,
     runningMean: runningMean?.binding ?? null, runningVar: runningVar?.binding ?? null,
   }, coef.binding, { training, eps, momentum }, `${label} fwd`);
   if (training) { runningMean?.markWritten(); runningVar?.markWritten(); }
   const out = Tensor.empty(x.shape, 'batchNorm2d');
-  batchNorm2dApplyKernel(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
+  batchNorm2dApply(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
 
   record('batchNorm2d', [x, weight, bias, residual], out, (dy, [needX, needW, needB, needR]) => {
     // The kernel writes both per-channel sums, and with relu fused dy masked by (y > 0), which is
@@ -101,7 +101,7 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
     const dweight = needW ? Tensor.empty([C], 'batchNorm2d dweight') : null;
     const dbias = needB ? Tensor.empty([C], 'batchNorm2d dbias') : null;
     const masked = relu && needR ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
-    batchNorm2dBwdKernel(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training, {
+    batchNorm2dBackward(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training, {
       dx: dx?.binding ?? null, dweight: into(dweight, paddedBytes(C)), dbias: into(dbias, paddedBytes(C)),
       masked: relu ? into(masked, paddedBytes(x.size)) : null,
     }, `${label} bwd`);

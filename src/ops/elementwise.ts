@@ -1,7 +1,7 @@
 // Differentiable elementwise ops on same-shape tensors (no broadcasting: a mismatch is an error).
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd/tape.ts';
-import { binaryKernel, reluBwdKernel, unaryKernel } from '../../kernels/elementwise.ts';
+import { elementwiseBinary, elementwiseReluBackward, elementwiseUnary } from '../../kernels/elementwise.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 
 export function sameShape(op: string, a: Tensor, b: Tensor): void {
@@ -12,14 +12,14 @@ export function sameShape(op: string, a: Tensor, b: Tensor): void {
 
 function scaled(t: Tensor, alpha: number, label: string): Tensor {
   const out = Tensor.empty(t.shape, label);
-  unaryKernel('affine', t.binding, out.binding, t.size, `${label} ${shapeStr(t.shape)}`, alpha, 0);
+  elementwiseUnary('affine', t.binding, out.binding, t.size, `${label} ${shapeStr(t.shape)}`, alpha, 0);
   return out;
 }
 
 function binary(op: 'add' | 'sub' | 'mul', a: Tensor, b: Tensor): Tensor {
   sameShape(op, a, b);
   const out = Tensor.empty(a.shape, op);
-  binaryKernel(op, a.binding, b.binding, out.binding, a.size, `${op} ${shapeStr(a.shape)}`);
+  elementwiseBinary(op, a.binding, b.binding, out.binding, a.size, `${op} ${shapeStr(a.shape)}`);
   return out;
 }
 
@@ -40,7 +40,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   record('mul', [a, b], out, (dy, [needA, needB]) => {
     const times = (other: Tensor) => {
       const d = Tensor.empty(a.shape, 'mul backward');
-      binaryKernel('mul', dy.binding, other.binding, d.binding, a.size, `mul backward ${shapeStr(a.shape)}`);
+      elementwiseBinary('mul', dy.binding, other.binding, d.binding, a.size, `mul backward ${shapeStr(a.shape)}`);
       return d;
     };
     return [needA ? times(b) : null, needB ? times(a) : null];
@@ -57,10 +57,10 @@ export function scale(x: Tensor, alpha: number): Tensor {
 
 export function relu(x: Tensor): Tensor {
   const out = Tensor.empty(x.shape, 'relu');
-  unaryKernel('relu', x.binding, out.binding, x.size, `relu ${shapeStr(x.shape)}`);
+  elementwiseUnary('relu', x.binding, out.binding, x.size, `relu ${shapeStr(x.shape)}`);
   record('relu', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'relu backward');
-    reluBwdKernel(x.binding, dy.binding, dx.binding, x.size, `relu backward ${shapeStr(x.shape)}`);
+    elementwiseReluBackward(x.binding, dy.binding, dx.binding, x.size, `relu backward ${shapeStr(x.shape)}`);
     return [dx];
   });
   return out;

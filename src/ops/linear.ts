@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
-import { biasGradKernel, linearBwdInputKernel, linearBwdWeightKernel, linearFwdKernel } from '../../kernels/linear.ts';
+import { linearBackwardBias, linearBackwardInput, linearBackwardWeight, linearForward } from '../../kernels/linear.ts';
 
 /** x [..., in], weight [out, in], bias [out] -> [..., out]. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -16,20 +16,20 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const rows = x.shape.slice(0, -1).reduce((a, d) => a * d, 1);
   const y = Tensor.empty([...x.shape.slice(0, -1), outF], 'linear');
-  linearFwdKernel(x.binding, weight.binding, bias?.binding ?? null, y.binding, rows, inF, outF);
+  linearForward(x.binding, weight.binding, bias?.binding ?? null, y.binding, rows, inF, outF);
   record('linear', [x, weight, bias ?? null], y, (dy, [needX, needW, needB]) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
     if (needX) {
       dx = Tensor.empty(x.shape, 'linear dX');
-      linearBwdInputKernel(dy.binding, weight.binding, dx.binding, rows, inF, outF);
+      linearBackwardInput(dy.binding, weight.binding, dx.binding, rows, inF, outF);
     }
     if (needW) {
       dw = Tensor.empty(weight.shape, 'linear dW');
-      linearBwdWeightKernel(dy.binding, x.binding, dw.binding, rows, inF, outF);
+      linearBackwardWeight(dy.binding, x.binding, dw.binding, rows, inF, outF);
     }
     if (needB) {
       db = Tensor.empty(bias!.shape, 'linear db');
-      biasGradKernel(dy.binding, db.binding, rows, outF);
+      linearBackwardBias(dy.binding, db.binding, rows, outF);
     }
     return [dx, dw, db];
   });

@@ -24,13 +24,11 @@ const lossesWithCount = new WeakSet<Tensor>();
 
 // Alpha vectors given as host arrays live on the device, keyed by their values, in buffers
 // owned here (not tensors: a tidy() scope must not free them between steps).
-const alphaCache = new Map<string, GPUBuffer>();
 const ALPHA_CACHE_SIZE = 8;
-let alphaDevice: GPUDevice | null = null;
 
 function alphaBuffer(values: ArrayLike<number>): GPUBuffer {
   const g = gpu();
-  if (alphaDevice !== g.device) { alphaCache.clear(); alphaDevice = g.device; }
+  const alphaCache = g.state('focal loss alpha', () => new Map<string, GPUBuffer>());
   const key = Array.from(values).join(',');
   let buffer = alphaCache.get(key);
   if (buffer) { alphaCache.delete(key); alphaCache.set(key, buffer); return buffer; }

@@ -5,8 +5,8 @@ import { gpu } from '../gpu/index.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import {
-  adaptiveAvgPool2dBwdKernel, adaptiveAvgPool2dFwdKernel, avgPool2dBwdKernel, avgPool2dFwdKernel, maxPool2dBwdKernel,
-  maxPool2dFwdKernel, poolOutputSize, poolVersion, type AvgPoolMode, type Pool2dGeometry,
+  adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dForward, maxPool2dBackward,
+  maxPool2dForward, poolOutputSize, poolVersion, type AvgPoolMode, type Pool2dGeometry,
 } from '../../kernels/pool2d.ts';
 
 type Pair = number | readonly [number, number];
@@ -67,10 +67,10 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
   const outShape = [g.N, g.C, g.OH, g.OW];
   const out = Tensor.empty(outShape, 'maxPool2d');
   const argmax = Tensor.empty(outShape, 'maxPool2d indices'); // i32 bits
-  maxPool2dFwdKernel(x.binding, out.binding, argmax.binding, g, v, `${label} fwd`);
+  maxPool2dForward(x.binding, out.binding, argmax.binding, g, v, `${label} fwd`);
   record('maxPool2d', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'maxPool2d backward');
-    maxPool2dBwdKernel(dy.binding, argmax.binding, dx.binding, g, vb, `${label} bwd`);
+    maxPool2dBackward(dy.binding, argmax.binding, dx.binding, g, vb, `${label} bwd`);
     return [dx];
   }, [argmax]);
   return out;
@@ -88,11 +88,11 @@ export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
   const out = Tensor.empty([g.N, g.C, g.OH, g.OW], 'avgPool2d');
   const pool = gpu().pool;
   const scratch = pool.acquire(16, 'avgPool2d unused');
-  avgPool2dFwdKernel(x.binding, out.binding, scratch, g, mode, v, `${label} fwd`);
+  avgPool2dForward(x.binding, out.binding, scratch, g, mode, v, `${label} fwd`);
   pool.release(scratch);
   record('avgPool2d', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'avgPool2d backward');
-    avgPool2dBwdKernel(dy.binding, dx.binding, g, mode, vb, `${label} bwd`);
+    avgPool2dBackward(dy.binding, dx.binding, g, mode, vb, `${label} bwd`);
     return [dx];
   });
   return out;
@@ -105,10 +105,10 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const [OH, OW] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1, 1);
   const label = `adaptive_avgpool2d to [${OH},${OW}] x${shapeStr(x.shape)}`;
   const out = Tensor.empty([x.shape[0], x.shape[1], OH, OW], 'adaptiveAvgPool2d');
-  adaptiveAvgPool2dFwdKernel(x.binding, out.binding, x.shape, OH, OW, `${label} fwd`);
+  adaptiveAvgPool2dForward(x.binding, out.binding, x.shape, OH, OW, `${label} fwd`);
   record('adaptiveAvgPool2d', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'adaptiveAvgPool2d backward');
-    adaptiveAvgPool2dBwdKernel(dy.binding, dx.binding, x.shape, OH, OW, `${label} bwd`);
+    adaptiveAvgPool2dBackward(dy.binding, dx.binding, x.shape, OH, OW, `${label} bwd`);
     return [dx];
   });
   return out;

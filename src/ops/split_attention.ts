@@ -9,8 +9,8 @@ import { gpu } from '../gpu/index.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import {
-  radixSumBwdKernel, radixSumKernel, rSoftmaxBwdKernel, rSoftmaxKernel, SA_MAX_RADIX, splitAttentionCombineBwdKernel,
-  splitAttentionCombineKernel, splitAttentionPoolBwdKernel, splitAttentionPoolKernel, type SplitShape,
+  splitAttentionRadixSumBackward, splitAttentionRadixSumForward, splitAttentionRSoftmaxBackward, splitAttentionRSoftmaxForward, SA_MAX_RADIX, splitAttentionCombineBackward,
+  splitAttentionCombineForward, splitAttentionPoolBackward, splitAttentionPoolForward, type SplitShape,
 } from '../../kernels/split_attention.ts';
 
 function splitShape(op: string, x: Tensor, radix: number): SplitShape {
@@ -26,10 +26,10 @@ export function radixSum(x: Tensor, radix: number): Tensor {
   const s = splitShape('radixSum', x, radix);
   const label = `radix_sum R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, x.shape[2], x.shape[3]], 'radixSum');
-  radixSumKernel(x.binding, out.binding, s, `${label} fwd`);
+  splitAttentionRadixSumForward(x.binding, out.binding, s, `${label} fwd`);
   record('radixSum', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'radixSum backward');
-    radixSumBwdKernel(dy.binding, dx.binding, s, `${label} bwd`);
+    splitAttentionRadixSumBackward(dy.binding, dx.binding, s, `${label} bwd`);
     return [dx];
   });
   return out;
@@ -39,10 +39,10 @@ export function splitAttentionPool(x: Tensor, radix: number): Tensor {
   const s = splitShape('splitAttentionPool', x, radix);
   const label = `split_attention_pool R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, 1, 1], 'splitAttentionPool');
-  splitAttentionPoolKernel(x.binding, out.binding, s, `${label} fwd`);
+  splitAttentionPoolForward(x.binding, out.binding, s, `${label} fwd`);
   record('splitAttentionPool', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'splitAttentionPool backward');
-    splitAttentionPoolBwdKernel(dy.binding, dx.binding, s, `${label} bwd`);
+    splitAttentionPoolBackward(dy.binding, dx.binding, s, `${label} bwd`);
     return [dx];
   });
   return out;
@@ -64,10 +64,10 @@ export function rSoftmax(x: Tensor, radix: number, cardinality: number): Tensor 
   const C = RC / radix;
   const label = `rsoftmax R${radix} K${cardinality} x${shapeStr(x.shape)}`;
   const out = Tensor.empty(x.shape, 'rSoftmax');
-  rSoftmaxKernel(x.binding, out.binding, N, radix, C, cardinality, `${label} fwd`);
+  splitAttentionRSoftmaxForward(x.binding, out.binding, N, radix, C, cardinality, `${label} fwd`);
   record('rSoftmax', [x], out, (dy) => {
     const dx = Tensor.empty(x.shape, 'rSoftmax backward');
-    rSoftmaxBwdKernel(out.binding, dy.binding, dx.binding, N, radix, C, cardinality, `${label} bwd`);
+    splitAttentionRSoftmaxBackward(out.binding, dy.binding, dx.binding, N, radix, C, cardinality, `${label} bwd`);
     return [dx];
   });
   return out;
@@ -83,7 +83,7 @@ export function splitAttentionCombine(x: Tensor, attention: Tensor, radix: numbe
   }
   const label = `split_attention_combine R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, x.shape[2], x.shape[3]], 'splitAttentionCombine');
-  splitAttentionCombineKernel(x.binding, attention.binding, out.binding, s, `${label} fwd`);
+  splitAttentionCombineForward(x.binding, attention.binding, out.binding, s, `${label} fwd`);
   record('splitAttentionCombine', [x, attention], out, (dy, [needX, needAtt]) => {
     // one pass writes both gradients; an unneeded one goes to pooled scratch, not a tensor
     const pool = gpu().pool;
@@ -91,7 +91,7 @@ export function splitAttentionCombine(x: Tensor, attention: Tensor, radix: numbe
     const datt = needAtt ? Tensor.empty(attention.shape, 'splitAttentionCombine dattention') : null;
     const bytes = paddedBytes(dx ? attention.size : x.size);
     const scratch = dx && datt ? null : { buffer: pool.acquire(bytes, 'splitAttentionCombine unused gradient'), offset: 0, size: bytes };
-    splitAttentionCombineBwdKernel(x.binding, attention.binding, dy.binding, dx?.binding ?? scratch!, datt?.binding ?? scratch!, s, `${label} bwd`);
+    splitAttentionCombineBackward(x.binding, attention.binding, dy.binding, dx?.binding ?? scratch!, datt?.binding ?? scratch!, s, `${label} bwd`);
     if (scratch) pool.release(scratch.buffer);
     return [dx, datt];
   });

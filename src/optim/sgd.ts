@@ -11,6 +11,7 @@ import { Tensor, paddedBytes } from '../tensor.ts';
 import { gpu, STORAGE_USAGE } from '../gpu/index.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import { sgdStepKernel, type SgdHyper } from '../../kernels/sgd.ts';
+import { chunkBytesLimit } from '../../kernels/chunking.ts';
 
 export interface SGDOptions {
   lr: number;
@@ -116,7 +117,7 @@ export class SGD {
 
   private buildArenas(chunkLimit?: number): void {
     const g = gpu();
-    const limit = Math.floor(Math.min(chunkLimit ?? Infinity, g.limits.maxStorageBufferBindingSize, g.limits.maxBufferSize) / ALIGN) * ALIGN;
+    const limit = Math.floor(Math.min(chunkLimit ?? Infinity, chunkBytesLimit(), g.limits.maxBufferSize) / ALIGN) * ALIGN;
     const layout: { param: Tensor; chunk: number; offset: number; bytes: number }[] = [];
     const sizes: number[] = [0];
     for (const grp of this.paramGroups) {

@@ -5,7 +5,8 @@ import * as F from '../../src/functional.ts';
 import { noGrad, clearTape } from '../../src/autograd/tape.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { batchNorm2dFwdCpu, batchNorm2dBwdCpu } from '../../kernels/batchnorm2d.ref.ts';
-import { batchNorm2dApplyKernel, batchNorm2dBwdKernel, batchNorm2dCoefKernel, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+import { allChoices } from '../../kernels/versions.ts';
 import { memoryStore, pendingTunes, resetAutotune, setAutotuneStore, setKernelVersion, tunePending } from '../../kernels/autotune.ts';
 import { loadFixtureCases } from '../fixtures/norm_pool/load.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
@@ -75,18 +76,18 @@ s('eval forward and backward (affine backward) match the f64 reference', async (
   }
 });
 
-s('v1 (scalar), v2 (vec4) and v3 (vec4, wide reduction) agree on a shape all accept', async () => {
+s('every choice (v1 scalar, v2 vec4 at each reductionThreads) agrees on a shape all accept', async () => {
   const shape = [3, 7, 6, 10], C = 7, n = 3 * 7 * 60;
   const x = Tensor.fromArray(randomArray(n, 3, -1, 4), shape), dy = Tensor.fromArray(randomArray(n, 4), shape);
   const results: Float32Array[][] = [];
-  for (const version of [1, 2, 3] as const) {
+  for (const version of allChoices(batchNorm2dFamily)) {
     const g = bnGeometry(shape, version);
     const coef = Tensor.empty([C, 4], 'coef'), y = Tensor.empty(shape, 'y'), dx = Tensor.empty(shape, 'dx');
     const dw = Tensor.empty([C], 'dw'), db = Tensor.empty([C], 'db'), masked = Tensor.empty(shape, 'masked');
-    batchNorm2dCoefKernel(x.binding, g, { weight: null, bias: null, runningMean: null, runningVar: null }, coef.binding,
+    batchNorm2dCoefficients(x.binding, g, { weight: null, bias: null, runningMean: null, runningVar: null }, coef.binding,
       { training: true, eps: 1e-5, momentum: 0.1 }, 'test');
-    batchNorm2dApplyKernel(x.binding, coef.binding, null, y.binding, g, true, 'test');
-    batchNorm2dBwdKernel(x.binding, dy.binding, y.binding, coef.binding, null, g, true,
+    batchNorm2dApply(x.binding, coef.binding, null, y.binding, g, true, 'test');
+    batchNorm2dBackward(x.binding, dy.binding, y.binding, coef.binding, null, g, true,
       { dx: dx.binding, dweight: dw.binding, dbias: db.binding, masked: masked.binding }, 'test');
     results.push(await Promise.all([y, dx, dw, db, masked].map((t) => t.toArray())));
     for (const t of [coef, y, dx, dw, db, masked]) t.dispose();
@@ -227,20 +228,23 @@ s('bad input: shapes, missing running stats, batch-1 training on 1x1 maps, optio
   for (const t of [x, one, c3, c4, c8, rm, alias, ok]) t.dispose();
 });
 
-s('autotune: a vec4 shape runs v2 until measured once against v3, then the faster; odd planes run v1; forcing', async () => {
+s('autotune: a vec4 shape runs v2 until its choices are measured once, then the fastest; odd planes run v1; forcing', async () => {
   setAutotuneStore(memoryStore());
   resetAutotune();
   const shape = [2, 8, 4, 8], odd = [2, 8, 3, 3];
-  assert.is(bnVersion(shape), 2);
-  assert.is(bnVersion(odd), 1);
+  assert.is(bnVersion(shape).id, 'v2');
+  assert.is(bnVersion(odd).id, 'v1');
   assert.is(pendingTunes(), 1, 'only the vec4 shape is queued');
   const results = await tunePending({ repeats: 1 });
   assert.equal(results.map((r) => [r.op, r.key]), [['batchnorm2d_reduce', '2,8,4,8']]);
-  assert.is(bnVersion(shape), Number(results[0].best.slice(1)));
+  assert.equal(Object.keys(results[0].ms), ['v1', 'v2', 'v2(reductionThreads=32768)']);
+  assert.is(bnVersion(shape).id, results[0].best);
   assert.is(pendingTunes(), 0);
-  setKernelVersion('batchnorm2d_reduce', 'v3');
-  assert.is(bnVersion(shape), 3);
-  assert.is(bnVersion(odd), 1, 'a forced vec4 version falls back to v1 where H*W % 4 != 0');
+  setKernelVersion('batchnorm2d_reduce', 'v2(reductionThreads=32768)');
+  assert.equal(bnVersion(shape).params, { reductionThreads: 32768 });
+  assert.is(bnVersion(odd).id, 'v1', 'a forced vec4 version applies where it runs: v1 where H*W % 4 != 0');
+  setKernelVersion('batchnorm2d_reduce', 'v2(reductionThreads=7)');
+  assertThrowsWith(() => bnVersion(shape), /batchnorm2d_reduce/, /reductionThreads must be one of 1024, 32768, got 7/);
   setKernelVersion('batchnorm2d_reduce', 'v9');
   assertThrowsWith(() => bnVersion(shape), /batchnorm2d/, /no version v9/);
   setKernelVersion('batchnorm2d_reduce', null);

@@ -1,19 +1,24 @@
-// Batch chunking of batchnorm2d, pool2d and split_attention (kernels/chunking.ts): with the
-// chunk limit forced down to 1-2 samples, every op (forward and backward) must give what the
-// one-pass path gives: per-sample passes exactly, batch norm's batch reductions (merged from
-// per-chunk partials) within 1e-6 relative.
+// Chunking (kernels/chunking.ts), the one mechanism for tensors over one binding: with the
+// chunk limit forced down through the one knob to 1-2 samples, every op of batchnorm2d, pool2d
+// and split_attention (forward and backward) must give what the one-pass path gives: per-sample
+// passes exactly, batch norm's batch reductions (merged from per-chunk partials) within 1e-6
+// relative; the optimizer's arenas split at the same knob. (conv2d, elementwise and the full
+// reduction are forced through the same knob in their own tests.)
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { gpu } from '../../src/gpu/index.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
-import { batchChunks, setMaxChunkBytesForTests } from '../../kernels/chunking.ts';
+import { batchChunks, setChunkBytesForTests } from '../../kernels/chunking.ts';
+import { SGD } from '../../src/optim/sgd.ts';
+import { tidy } from '../../src/autograd/scope.ts';
+import { sgdStepCpu } from '../../kernels/sgd.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
 const s = suite('kernels: batch chunking (batchnorm2d, pool2d, split_attention)');
 s.before(setupGpu);
-s.after.each(() => { setMaxChunkBytesForTests(null); setKernelVersion('batchnorm2d_reduce', null); });
+s.after.each(() => { setChunkBytesForTests(null); setKernelVersion('batchnorm2d_reduce', null); });
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -23,15 +28,15 @@ const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  */
 async function both(chunkBytes: number, body: () => Promise<Float32Array[]>): Promise<[Float32Array[], Float32Array[]]> {
   const stats = gpu().recorder.stats;
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   let d0 = stats.dispatches;
   const whole = await body();
   const wholeDispatches = stats.dispatches - d0;
-  setMaxChunkBytesForTests(chunkBytes);
+  setChunkBytesForTests(chunkBytes);
   d0 = stats.dispatches;
   const chunked = await body();
   const chunkedDispatches = stats.dispatches - d0;
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   assert.ok(chunkedDispatches > wholeDispatches, `chunked run recorded ${chunkedDispatches} dispatches, unchunked ${wholeDispatches}`);
   return [whole, chunked];
 }
@@ -54,18 +59,34 @@ s('batchChunks: one whole chunk when everything fits; aligned chunks of the step
   const x = { buffer: buf, offset: 0, size: 5 * 1024 };
   assert.equal(batchChunks('t', 5, [[x, 256]]).map((c) => [c.n0, c.count]), [[0, 5]]);
   assert.is(batchChunks('t', 5, [[x, 256]])[0].of(x, 256), x);
-  setMaxChunkBytesForTests(2048);
+  setChunkBytesForTests(2048);
   const chunks = batchChunks('t', 5, [[x, 256]]);
   assert.equal(chunks.map((c) => [c.n0, c.count]), [[0, 2], [2, 2], [4, 1]]);
   assert.equal(chunks.map((c) => { const b = c.of(x, 256) as { offset: number; size: number }; return [b.offset, b.size]; }),
     [[0, 2048], [2048, 2048], [4096, 1024]]);
   // 32 floats (128 bytes) per sample: chunks start every 2 samples
   assert.equal(batchChunks('t', 5, [[x, 256], [{ buffer: buf, offset: 0, size: 640 }, 32]]).map((c) => c.count), [2, 2, 1]);
-  setMaxChunkBytesForTests(1024);
+  setChunkBytesForTests(1024);
   assertThrowsWith(() => batchChunks('bn x[5,...]', 5, [[x, 256], [{ buffer: buf, offset: 0, size: 640 }, 32]]), /bn x\[5/, /multiples of 2 samples/);
   assertThrowsWith(() => batchChunks('op x[5,...]', 5, [[x, 512]]), /op x\[5/, /a binding of 2048 bytes \(one sample\) exceeds/);
   assertThrowsWith(() => batchChunks('op', 4, [[{ buffer: buf, offset: 16, size: 4096 }, 256]]), /offset 16/);
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
+  gpu().pool.release(buf);
+});
+
+s('batchChunks offset mode: chunks start at any sample, bound from the aligned boundary below with the element offset; maxCount caps them', () => {
+  const buf = gpu().pool.acquire(8 * 1024, 'chunking test');
+  const x = { buffer: buf, offset: 0, size: 3 * 2016 }; // 504 floats per sample: samples 1 and 2 start off the 256-byte grid
+  setChunkBytesForTests(2016 + 256 + 16);
+  const chunks = batchChunks('t', 3, [[x, 504]], { offsets: true });
+  assert.equal(chunks.map((c) => [c.n0, c.count]), [[0, 1], [1, 1], [2, 1]]);
+  assert.equal(chunks.map((c) => { const a = c.at(x, 504); return [a.binding.offset, a.binding.size, a.base]; }),
+    [[0, 2016, 0], [1792, 2240, 56], [3840, 2208, 48]]); // 2016 = 1792 + 224 bytes: base 56 floats; 4032 = 3840 + 192: base 48
+  setChunkBytesForTests(null);
+  assert.equal(batchChunks('t', 3, [[x, 504]], { offsets: true, maxCount: 2 }).map((c) => c.count), [2, 1]);
+  setChunkBytesForTests(1024);
+  assertThrowsWith(() => batchChunks('conv x[3,...]', 3, [[x, 504]], { offsets: true }), /conv x\[3/, /one sample needs 2016 bytes, over the binding limit of 1024 bytes/);
+  setChunkBytesForTests(null);
   gpu().pool.release(buf);
 });
 
@@ -73,7 +94,7 @@ interface BnCase { shape: number[]; version: string; training: boolean; relu: bo
 
 const bnCases: BnCase[] = [
   { shape: [5, 16, 4, 4], version: 'v2', training: true, relu: false, residual: false, affine: true, samples: 1 },
-  { shape: [5, 16, 4, 4], version: 'v3', training: true, relu: true, residual: true, affine: true, samples: 2 },
+  { shape: [5, 16, 4, 4], version: 'v2(reductionThreads=32768)', training: true, relu: true, residual: true, affine: true, samples: 2 },
   { shape: [4, 64, 3, 3], version: 'v1', training: true, relu: true, residual: false, affine: false, samples: 1 },
   { shape: [3, 8, 8, 8], version: 'v2', training: true, relu: false, residual: true, affine: true, samples: 2 },
   { shape: [5, 16, 4, 4], version: 'v2', training: false, relu: true, residual: true, affine: true, samples: 2 },
@@ -113,10 +134,10 @@ bnCases.forEach((c, i) => {
 
 s('batchNorm2d: one sample over the limit throws the binding error with the op and shape', () => {
   const x = Tensor.fromArray(randomArray(2 * 16 * 16, 1), [2, 16, 4, 4]);
-  setMaxChunkBytesForTests(512);
+  setChunkBytesForTests(512);
   assertThrowsWith(() => F.batchNorm2d(x, null, null, null, null, { training: true }),
     /batchnorm2d train x\[2,16,4,4\] fwd \(statistics\)/, /a binding of 1024 bytes \(one sample\) exceeds/);
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   x.dispose();
 });
 
@@ -153,9 +174,9 @@ poolCases.forEach((c, i) => {
 
 s('maxPool2d: one sample over the limit throws the binding error', () => {
   const x = Tensor.fromArray(randomArray(2 * 64 * 16, 1), [2, 64, 4, 4]);
-  setMaxChunkBytesForTests(2048);
+  setChunkBytesForTests(2048);
   assertThrowsWith(() => F.maxPool2d(x, { kernelSize: 2 }), /maxpool2d k2x2 s2x2 p0x0 x\[2,64,4,4\] fwd/, /a binding of 4096 bytes \(one sample\) exceeds/);
-  setMaxChunkBytesForTests(null);
+  setChunkBytesForTests(null);
   x.dispose();
 });
 
@@ -200,6 +221,35 @@ s('split attention: rSoftmax alone in chunks of 2 samples matches one pass exact
   };
   const [whole, chunked] = await both(2 * 128 * 4, run);
   assertSame(whole, chunked, ['attention', 'dz']);
+});
+
+s('SGD: arenas split at the chunk knob; a step over per-parameter chunks matches the f64 reference', async () => {
+  const shapes = [[40], [3, 5], [70]]; // 160, 60 and 280 bytes, each slot 256-byte aligned: 512-byte chunks hold the first two, then the third
+  setChunkBytesForTests(512);
+  try {
+    const init = shapes.map((sh, i) => randomArray(sh.reduce((a, b) => a * b, 1), 40 + i));
+    const grads = shapes.map((sh, i) => randomArray(sh.reduce((a, b) => a * b, 1), 50 + i));
+    const ps = shapes.map((sh, i) => Tensor.fromArray(init[i], sh, { requiresGrad: true }));
+    const h = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false };
+    const opt = new SGD(ps, h);
+    for (const [i, p] of ps.entries()) { // d(sum(p * G))/dp = G
+      const G = Tensor.fromArray(grads[i], p.shape);
+      const loss = tidy(() => F.sum(F.mul(p, G)));
+      loss.backward();
+      loss.dispose(); G.dispose();
+    }
+    const before = gpu().recorder.stats.dispatches;
+    opt.step();
+    assert.is(gpu().recorder.stats.dispatches - before, 2, 'two arena chunks (160+60 bytes aligned to 256 each, then 280): one dispatch each');
+    for (const [i, p] of ps.entries()) {
+      const want = Float64Array.from(init[i]);
+      sgdStepCpu(want, grads[i], null, h);
+      assertClose(await p.toArray(), want, { atol: 1e-7, rtol: 1e-6 }, `param ${i}`);
+    }
+    for (const p of ps) p.dispose();
+  } finally {
+    setChunkBytesForTests(null);
+  }
 });
 
 s.run();

@@ -1,3 +1,4 @@
+import { gpu } from '../../src/gpu/index.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
@@ -7,9 +8,10 @@ import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.ts';
 import {
   conv2dBackward, conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdBiasCpu, conv2dBwdInputCpu,
-  conv2dBwdWeightCpu, conv2dForward, conv2dFwdCpu, conv2dFwdAt, conv2dBwdInputAt, conv2dBwdWeightAt, setConv2dChunkBytes, versions, type Conv2dGeometry,
+  conv2dBwdWeightCpu, conv2dForward, conv2dFwdCpu, conv2dFwdAt, conv2dBwdInputAt, conv2dBwdWeightAt, versions, type Conv2dGeometry,
 } from '../../kernels/conv2d.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
+import { setChunkBytesForTests } from '../../kernels/chunking.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
 // f32 sums of up to a few hundred products of values in [-1, 1] against f64: 1e-4 absolute
@@ -39,7 +41,7 @@ export const CASES: Case[] = [
 ];
 
 const supported = (version: string, c: Case): boolean =>
-  versions[version].supports?.(conv2dGeometry(c.x, c.w, null, c.opts)) ?? true;
+  versions[version].supports(conv2dGeometry(c.x, c.w, null, c.opts), gpu().adapter);
 
 interface Data { g: Conv2dGeometry; x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array }
 
@@ -83,16 +85,16 @@ for (const version of Object.keys(versions)) {
   });
   s(`${version}: batch chunks over small bindings give the same results`, async () => {
     // 3 samples; y holds 8x9x7 floats (2016 bytes) per sample: one sample per chunk, at offsets not 256-aligned
-    setConv2dChunkBytes(2016 + 256 + 16);
+    setChunkBytesForTests(2016 + 256 + 16);
     try {
       const c: Case = { name: 'chunked', x: [3, 4, 9, 7], w: [8, 2, 3, 3], opts: { padding: 1, groups: 2 } };
       if (supported(version, c)) await checkVersion(version, c, makeData(c, 7));
       else { // 1-sample chunks of 16 output floats: the second starts 64 bytes into a 256-byte block
-        setConv2dChunkBytes(64 + 256 + 16);
+        setChunkBytesForTests(64 + 256 + 16);
         const fc: Case = { name: 'chunked fc', x: [3, 8, 1, 1], w: [16, 8, 1, 1], opts: {} };
         await checkVersion(version, fc, makeData(fc, 8));
       }
-    } finally { setConv2dChunkBytes(null); }
+    } finally { setChunkBytesForTests(null); }
   });
 }
 
@@ -170,12 +172,12 @@ s('bad arguments are refused with the argument and shapes named', () => {
   assertThrowsWith(() => F.conv2d(mk([4, 8, 8]), w), /input must be 4-D/);
   assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2.5 }), /groups must be a positive integer/);
   setKernelVersion('conv2d_fwd', 'v9');
-  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd: forced version v9 is not one of/); }
+  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v9 \(have v1, v2, v3, v4, v5, v6\)/); }
   finally { setKernelVersion('conv2d_fwd', null); }
   // a single sample over the binding limit cannot be chunked
-  setConv2dChunkBytes(1024);
+  setChunkBytesForTests(1024);
   try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /one sample needs 1024 bytes, over the binding limit of 1024 bytes/); }
-  finally { setConv2dChunkBytes(null); }
+  finally { setChunkBytesForTests(null); }
   for (const t of made) t.dispose();
 });
 

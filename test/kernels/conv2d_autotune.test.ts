@@ -1,3 +1,4 @@
+import { gpu } from '../../src/gpu/index.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { conv2dGeometry } from '../../src/ops/conv2d.ts';
-import { conv2dFwdCpu, conv2dVersion, isSoftwareAdapter } from '../../kernels/conv2d.ts';
+import { conv2dFwdCpu, conv2dVersion } from '../../kernels/conv2d.ts';
 import { memoryStore, pendingTunes, resetAutotune, selectVersion, setAutotuneStore, setKernelVersion, tunePending,
   type AutotuneStore } from '../../kernels/autotune.ts';
 import { fileStore } from '../../kernels/autotune_store_node.ts';
@@ -22,7 +23,7 @@ s('untuned shapes run the adapter fallback and are queued, not measured', () => 
   setAutotuneStore(memoryStore());
   resetAutotune();
   const v = conv2dVersion('fwd', tiny);
-  assert.is(v, isSoftwareAdapter() ? 'v3' : 'v2');
+  assert.is(v, gpu().adapter.software ? 'v3' : 'v2');
   assert.is(pendingTunes(), 1);
   conv2dVersion('fwd', tiny);
   assert.is(pendingTunes(), 1, 'queued once');

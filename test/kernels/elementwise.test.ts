@@ -2,8 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { binaryCpu, unaryCpu, reluBwdCpu, setElementChunkForTests } from '../../kernels/elementwise.ts';
-import { sumCpu, setReduceChunkForTests } from '../../kernels/reduce.ts';
+import { binaryCpu, unaryCpu, reluBwdCpu } from '../../kernels/elementwise.ts';
+import { setChunkBytesForTests } from '../../kernels/chunking.ts';
+import { sumCpu } from '../../kernels/reduce.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { assertClose, randomArray, setupGpu } from '../helpers.ts';
 
@@ -70,10 +71,10 @@ s('gradients of add, sub, mul, scale, relu, mean pass GPU finite differences', a
   assert.ok(r2.ok, r2.failures.join('\n'));
 });
 
-s('tensors over one binding run in element ranges: forced 64- and 128-float ranges give the same values', async () => {
+s('tensors over one binding run in element ranges: forced 64-float (256-byte) ranges give the same values', async () => {
   const n = 1001;
   const a = randomArray(n, 21), b = randomArray(n, 22);
-  setElementChunkForTests(64); setReduceChunkForTests(128);
+  setChunkBytesForTests(256);
   try {
     const ta = Tensor.fromArray(a, [n], { requiresGrad: true }), tb = Tensor.fromArray(b, [n]);
     const sum = F.add(ta, tb), prod = F.mul(ta, tb), r = F.relu(ta), full = Tensor.full([n], 2.5);
@@ -88,7 +89,7 @@ s('tensors over one binding run in element ranges: forced 64- and 128-float rang
     assertClose(await ta.grad!.toArray(), Array.from(a, (v) => ((v > 0 ? 1 : 0) + 2) / n), { atol: 1e-7, rtol: 1e-5 }, 'grad in ranges');
     for (const t of [ta, tb, sum, prod, r, full, total, loss, ta.grad!]) t.dispose();
   } finally {
-    setElementChunkForTests(null); setReduceChunkForTests(null);
+    setChunkBytesForTests(null);
   }
 });
 

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { matmulCpu, matmulKernel, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
+import { matmulCpu, matmulForward, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
 import { linearBwdCpu, linearFwdCpu } from '../../kernels/linear.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
@@ -22,16 +22,16 @@ async function runMatmul(o: MatmulOptions, seed: number): Promise<void> {
   const a = randomArray(sizeA, seed), b = randomArray(sizeB, seed + 1), prior = randomArray(sizeOut, seed + 2), bias = randomArray(o.N, seed + 3);
   const ta = Tensor.fromArray(a, [sizeA]), tb = Tensor.fromArray(b, [sizeB]), tout = Tensor.fromArray(prior, [sizeOut]);
   const tbias = Tensor.fromArray(bias, [o.N]);
-  matmulKernel(ta.binding, tb.binding, tout.binding, { ...o, bias: tbias.binding });
+  matmulForward(ta.binding, tb.binding, tout.binding, { ...o, bias: tbias.binding });
   const want = matmulCpu(a, b, { ...o, strideOut: o.strideOut ?? o.M * o.N }, prior, bias);
-  assertClose(await tout.toArray(), want, tolFor(o.K), `v${o.version} M${o.M} N${o.N} K${o.K} transA ${!!o.transA} transB ${!!o.transB}`);
+  assertClose(await tout.toArray(), want, tolFor(o.K), `${o.version} M${o.M} N${o.N} K${o.K} transA ${!!o.transA} transB ${!!o.transB}`);
   for (const t of [ta, tb, tout, tbias]) t.dispose();
 }
 
 const transposes = [[false, false], [false, true], [true, false], [true, true]] as const;
 
 s('v1 (scalar register tile) and v3 (workgroup tiles) on odd M, N, K, every transpose, alpha, accumulate, bias', async () => {
-  for (const version of [1, 3] as const) {
+  for (const version of ['v1', 'v3']) {
     for (const [transA, transB] of transposes) {
       await runMatmul({ M: 37, N: 29, K: 71, transA, transB, version, alpha: -0.75, accumulate: true }, 10);
     }
@@ -44,20 +44,20 @@ s('v1 (scalar register tile) and v3 (workgroup tiles) on odd M, N, K, every tran
 
 s('v2 (vec4 register tile, no barriers) on aligned shapes, every transpose, with ragged M and a K tail', async () => {
   for (const [transA, transB] of transposes) {
-    const o = { M: transA ? 36 : 35, N: 28, K: 44, transA, transB, version: 2 as const, alpha: 0.5, accumulate: true };
+    const o = { M: transA ? 36 : 35, N: 28, K: 44, transA, transB, version: 'v2', alpha: 0.5, accumulate: true };
     assert.ok(vec4Aligned(o));
     await runMatmul(o, 30);
   }
-  await runMatmul({ M: 12, N: 20, K: 7, transA: true, version: 2 }, 31); // K tail: contiguous along m and n
+  await runMatmul({ M: 12, N: 20, K: 7, transA: true, version: 'v2' }, 31); // K tail: contiguous along m and n
   const z = Tensor.zeros([4]);
-  assertThrowsWith(() => matmulKernel(z.binding, z.binding, z.binding, { M: 1, N: 3, K: 1, version: 2 }), /v2 needs 4-aligned/);
+  assertThrowsWith(() => matmulForward(z.binding, z.binding, z.binding, { M: 1, N: 3, K: 1, version: 'v2' }), /matmul_fwd 1x1x3: version v2 cannot run this shape/);
   z.dispose();
 });
 
 s('batched products with a shared operand (stride 0), as a 1x1 convolution uses them', async () => {
-  for (const version of [1, 2, 3] as const) {
+  for (const [i, version] of ['v1', 'v2', 'v3'].entries()) {
     // out[z] = W [8, 12] x X[z] [12, 20], W shared across 3 images
-    await runMatmul({ M: 8, N: 20, K: 12, batch: 3, strideA: 0, strideB: 12 * 20, strideOut: 8 * 20, version }, 40 + version);
+    await runMatmul({ M: 8, N: 20, K: 12, batch: 3, strideA: 0, strideB: 12 * 20, strideOut: 8 * 20, version }, 40 + i);
   }
 });
 

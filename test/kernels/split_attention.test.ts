@@ -15,7 +15,7 @@ const s = suite('kernels: split_attention');
 s.before(setupGpu);
 
 // [N, C per split, H, W]: odd planes (v1), H*W % 4 == 0 (v2), one plane of 4*2080 (one partial
-// per plane: no segment sum), 1x1 maps
+// per plane: no partial sum), 1x1 maps
 const shapes = [[2, 6, 5, 7], [3, 8, 4, 6], [4, 520, 1, 2], [2, 4, 1, 1], [2, 4, 12, 12]];
 
 for (const radix of [1, 2, 4]) {
