@@ -20,7 +20,7 @@ import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
-import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, hasSubgroups } from './conv2d_gemm.ts';
+import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
 
@@ -48,14 +48,11 @@ export const versions: Record<string, Conv2dVersion> = {
     bwdBoth: bwdBothTex, canFuseBackward: sharedDyGrid },
   v4: { about: '1x1 convolution of 1x1 maps as one GEMM on the matmul kernels (attention fc layers)',
     fwd: fwdLinear, bwdInput: bwdInputLinear, bwdWeight: bwdWeightLinear, supports: linearSupported },
-  // GPU-shaped: automatic (default, tuned) on GPUs only, since CPU adapters' barriers make
-  // workgroup tiles slow; forcing still runs them anywhere, as their tests do
+  // GPU-shaped: not automatic on CPU adapters (their workgroup barriers are slow); forced, they run anywhere
   v5: { about: 'implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)', supports: () => true,
-    automatic: (_g, adapter) => !adapter.software,
-    fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm },
-  v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
-    supports: () => hasSubgroups(), automatic: (_g, adapter) => !adapter.software,
-    fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
+    automatic: (_g, a) => !a.software, fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm },
+  v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)', supports: (_g, a) => a.features.has('subgroups'),
+    automatic: (_g, a) => !a.software, fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';

@@ -8,7 +8,8 @@
 import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
-import { cig, cog, type ChunkIO } from './conv2d_common.ts';
+import { cig, cog } from './conv2d_common.ts';
+import type { ChunkIO } from './chunking.ts';
 
 export interface GemmTile { bm: number; bn: number; bk: number }
 

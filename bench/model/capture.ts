@@ -23,10 +23,9 @@ export async function captureStep(arch: string, size: number, batch: number): Pr
   setAutotuneStore(memoryStore());
   // a GPU's binding limit (WebGPU on discrete GPUs: 1 GiB and more), so that no pass is cut into
   // batch chunks that only this CPU adapter's 128 MiB limit would need
-  const limits = g.limits;
-  g.limits = new Proxy(limits, { get: (t, k) => (k === 'maxStorageBufferBindingSize' ? Math.max(t.maxStorageBufferBindingSize, GPU_BINDING_LIMIT) : Reflect.get(t, k, t)) });
-  // an untuned hardware adapter: every family takes its GPU default
-  g.adapter = { ...g.adapter, vendor: 'modelled', architecture: 'modelled-gpu', device: '', description: 'untuned hardware adapter', software: false, limits: g.limits };
+  const limits = new Proxy(g.limits, { get: (t, k) => (k === 'maxStorageBufferBindingSize' ? Math.max(t.maxStorageBufferBindingSize, GPU_BINDING_LIMIT) : Reflect.get(t, k, t)) });
+  g.limits = limits;
+  g.adapter = { ...g.adapter, vendor: 'modelled', architecture: 'modelled-gpu', device: '', description: 'untuned hardware adapter', software: false, limits };
   const t = makeTrainStep(arch, size, batch);
   t.record().dispose();
   const dispatches: CapturedDispatch[] = [];

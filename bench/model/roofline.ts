@@ -18,18 +18,20 @@ export interface StepModel {
 /** The kind of one of our dispatches, from its pipeline (shader:entry:constants) and label. */
 export function kindOfDispatch(pipeline: string, label: string): Kind {
   const [shader, entry] = pipeline.split(':');
-  if (shader === 'conv2d_tiled' || shader === 'conv2d_direct' || shader === 'conv2d_tex' || shader === 'conv2d_tex_dw' || shader === 'linear' || shader === 'conv2d_reduce' || shader === 'conv2d_bias') {
+  // the shared sum-of-partials pass belongs to the op whose label it carries
+  const owner = shader === 'partial_sum' ? label.split(/[\s_]/)[0] : shader;
+  if (/^(conv2d|linear)/.test(owner)) {
     if (/bwd_weight|dW|\bdb\b|bwd_bias/.test(`${entry} ${label}`)) return 'conv dW';
     if (/bwd_input|dX/.test(`${entry} ${label}`)) return 'conv dX';
     return 'conv fwd';
   }
-  if (shader === 'batchnorm2d') return entry.includes('bwd') ? 'batch norm bwd' : 'batch norm fwd';
-  if (shader === 'pool2d') return 'pooling';
-  if (shader === 'split_attention') return 'split attention';
-  if (shader === 'focal_loss' || entry === 'fill') return 'loss';
-  if (entry === 'axpy_inplace') return 'gradient accumulation';
-  if (shader === 'optim') return 'SGD';
-  if (shader === 'elementwise') return 'ReLU and add';
+  if (owner.startsWith('batchnorm2d')) return /bwd/.test(`${shader} ${entry}`) ? 'batch norm bwd' : 'batch norm fwd';
+  if (owner.startsWith('pool2d')) return 'pooling';
+  if (owner.startsWith('split') || owner === 'rsoftmax') return 'split attention';
+  if (owner === 'focal_loss' || /fill$/.test(entry)) return 'loss';
+  if (/axpy/.test(entry)) return 'gradient accumulation';
+  if (owner === 'optim') return 'SGD';
+  if (owner === 'elementwise') return 'ReLU and add';
   throw new Error(`model: no kind for the dispatch ${pipeline} "${label}"`);
 }
 
