@@ -20,7 +20,7 @@ import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
-import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, hasSubgroups } from './conv2d_gemm.ts';
+import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
 
@@ -54,7 +54,7 @@ export const versions: Record<string, Conv2dVersion> = {
     automatic: (_g, adapter) => !adapter.software,
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm },
   v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
-    supports: () => hasSubgroups(), automatic: (_g, adapter) => !adapter.software,
+    supports: (_g, adapter) => adapter.features.has('subgroups'), automatic: (_g, adapter) => !adapter.software,
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
 };
 
