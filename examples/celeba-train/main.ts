@@ -7,7 +7,7 @@ import { predict } from './predict.ts';
 import { sweep } from './sweep.ts';
 import { NonFiniteLossError } from './steps.ts';
 import { datasetRoot, loadDataset } from './setup.ts';
-import { checkDirectory, checkFile } from './validate.ts';
+import { checkDirectory } from './validate.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { releaseDevice } from '../../src/node.ts';
 import { ImageReadError } from '../../src/vision/index.ts';
@@ -77,8 +77,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!checkpoint) throw new Error('eval needs --checkpoint FILE');
         const split = takeValue(rest, '--split') ?? 'both';
         if (!(SPLIT_NAMES as readonly string[]).includes(split)) throw new Error(`--split: '${split}' is not one of ${SPLIT_NAMES.join(', ')}`);
-        checkFile('--checkpoint', checkpoint);
-        const ckpt = await loadCheckpoint(checkpoint);
+        const ckpt = await loadCheckpoint(checkpoint); // names a missing file
         const opts = parseTrainArgs(rest, { ...ckpt.state.options, resume: false });
         if (opts.data !== null) checkDirectory('--data', opts.data);
         dataArg = opts.data;
@@ -99,7 +98,6 @@ export async function main(argv: string[]): Promise<number> {
         const checkpoint = takeValue(rest, '--checkpoint');
         if (!checkpoint) throw new Error('predict needs --checkpoint FILE');
         const json = takeFlag(rest, '--json'), celebaCrop = takeFlag(rest, '--celeba-crop');
-        checkFile('--checkpoint', checkpoint);
         const flag = rest.find((a) => a.startsWith('--'));
         if (flag) throw new Error(`predict: unknown option ${flag} (see celeba-train predict --help)`);
         await predict(checkpoint, rest, { json, celebaCrop });

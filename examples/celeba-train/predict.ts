@@ -13,10 +13,9 @@ const IMAGE = /\.(jpe?g|png)$/i;
 
 /** Image files of the arguments (a folder gives its images), every one checked before any work. */
 export function expand(paths: string[]): string[] {
-  const files = paths.flatMap((p) => {
-    if (!existsSync(p)) throw new Error(`predict: ${p}: no such file or folder`);
-    return statSync(p).isDirectory() ? readdirSync(p).filter((f) => IMAGE.test(f)).sort().map((f) => join(p, f)) : [p];
-  });
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length) throw new Error(`predict: no such file or folder: ${missing.join(', ')}`);
+  const files = paths.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => IMAGE.test(f)).sort().map((f) => join(p, f)) : [p]));
   if (files.length === 0) throw new Error(`predict: no .jpg or .png images in ${paths.join(', ')}`);
   return files;
 }

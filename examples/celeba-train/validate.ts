@@ -17,5 +17,5 @@ export function checkFile(flag: string, path: string): void {
 export function checkRunInputs(opts: Pick<TrainOptions, 'arch' | 'data' | 'pretrained'>): void {
   if (!ARCHS[opts.arch]) throw new Error(`--arch: unknown architecture '${opts.arch}' (choose from ${Object.keys(ARCHS).join(', ')})`);
   if (opts.data !== null) checkDirectory('--data', opts.data);
-  if (opts.pretrained !== null) checkFile('--pretrained', opts.pretrained);
+  if (opts.pretrained !== null && opts.pretrained !== 'none') checkFile('--pretrained', opts.pretrained); // 'none': random weights on purpose
 }

@@ -76,8 +76,8 @@ s('missing files are named in words, never a bare ENOENT', async () => {
   const dir = tempDir('missing-files');
   const cases: [string[], RegExp][] = [
     [['check', '--data', join(dir, 'absent')], /^error: --data .*absent: no such directory\n/],
-    [['eval', '--checkpoint', join(dir, 'absent.safetensors')], /^error: .*absent\.safetensors: no such checkpoint file\n/],
-    [['predict', '--checkpoint', join(dir, 'absent.safetensors'), join(dir, 'face.jpg')], /^error: predict: no such file or folder: .*face\.jpg\n/],
+    [['eval', '--checkpoint', join(dir, 'absent.safetensors')], /^error: --checkpoint .*absent\.safetensors: no such file\n/],
+    [['predict', '--checkpoint', join(dir, 'absent.safetensors'), join(dir, 'face.jpg')], /^error: --checkpoint .*absent\.safetensors: no such file\n/],
   ];
   for (const [args, pattern] of cases) {
     const r = await run(args);

@@ -104,7 +104,7 @@ s('predict\'s inputs are checked before any work: a missing path or a folder wit
   mkdirSync(join(dir, 'empty'));
   writeFileSync(join(dir, 'b.png'), ''); writeFileSync(join(dir, 'a.JPG'), ''); writeFileSync(join(dir, 'notes.txt'), '');
   assert.equal(expand([dir]), [join(dir, 'a.JPG'), join(dir, 'b.png')]);
-  assert.throws(() => expand([join(dir, 'b.png'), join(dir, 'missing.jpg')]), /predict: .*missing\.jpg: no such file or folder/);
+  assert.throws(() => expand([join(dir, 'b.png'), join(dir, 'missing.jpg')]), /predict: no such file or folder: .*missing\.jpg/);
   assert.throws(() => expand([join(dir, 'empty')]), /predict: no \.jpg or \.png images in .*empty/);
 });
 
