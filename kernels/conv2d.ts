@@ -48,11 +48,14 @@ export const versions: Record<string, Conv2dVersion> = {
     bwdBoth: bwdBothTex, canFuseBackward: sharedDyGrid },
   v4: { about: '1x1 convolution of 1x1 maps as one GEMM on the matmul kernels (attention fc layers)',
     fwd: fwdLinear, bwdInput: bwdInputLinear, bwdWeight: bwdWeightLinear, supports: linearSupported },
-  // GPU-shaped: not automatic on CPU adapters (their workgroup barriers are slow); forced, they run anywhere
+  // GPU-shaped: automatic (default, tuned) on GPUs only, since CPU adapters' barriers make
+  // workgroup tiles slow; forcing still runs them anywhere, as their tests do
   v5: { about: 'implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)', supports: () => true,
-    automatic: (_g, a) => !a.software, fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm },
-  v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)', supports: (_g, a) => a.features.has('subgroups'),
-    automatic: (_g, a) => !a.software, fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
+    automatic: (_g, adapter) => !adapter.software,
+    fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm },
+  v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
+    supports: (_g, adapter) => adapter.features.has('subgroups'), automatic: (_g, adapter) => !adapter.software,
+    fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';

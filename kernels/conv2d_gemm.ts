@@ -19,7 +19,8 @@ export const GEMM_TILES: readonly GemmTile[] = [{ bm: 64, bn: 64, bk: 16 }, { bm
 /** Below this many 64 x 64 output tiles a pass takes 32 x 32 tiles. */
 const FEW_TILES = 256;
 
-let forcedTile: GemmTile | null = null;
+// the test knob is the device's, like every other per-device setting
+const tileState = (): { forced: GemmTile | null } => gpu().state('conv2d v5 tile', () => ({ forced: null }));
 
 /** @internal Runs every pass with `tile` (tests cover each tile shape); null: chosen per pass. */
 export function setGemmTileForTests(tile: GemmTile | null): void {
@@ -30,11 +31,12 @@ export function setGemmTileForTests(tile: GemmTile | null): void {
         `${l.maxComputeInvocationsPerWorkgroup} invocations and ${l.maxComputeWorkgroupStorageSize} bytes of workgroup memory (it takes ${bytes})`);
     }
   }
-  forcedTile = tile;
+  tileState().forced = tile;
 }
 
 function tileFor(m: number, n: number, groups: number): GemmTile {
-  if (forcedTile) return forcedTile;
+  const forced = tileState().forced;
+  if (forced) return forced;
   const big = GEMM_TILES[0];
   return Math.ceil(m / big.bm) * Math.ceil(n / big.bn) * groups >= FEW_TILES ? big : GEMM_TILES[1];
 }
