@@ -3,23 +3,10 @@
 // relative import (static, re-export, dynamic, type-only) and fails on an arrow pointing the wrong way.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { importsOf, root, sourceFiles as files } from '../scripts/imports.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
-  const p = join(dir, n);
-  if (statSync(p).isDirectory()) return n === 'node_modules' || n === 'fixtures' ? [] : walk(p);
-  return /\.(ts|mjs)$/.test(n) ? [p] : [];
-});
-const files = (...dirs: string[]) => dirs.flatMap((d) => walk(join(root, d))).map((f) => relative(root, f));
-
-/** Project files a file imports, relative to the repository root. */
-export function importsOf(text: string, from: string): string[] {
-  const specs = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)];
-  return specs.map((m) => m[1] ?? m[2]).filter((s) => s.startsWith('.')).map((s) => relative(root, resolve(root, dirname(from), s)));
-}
 const imports = (file: string) => importsOf(readFileSync(join(root, file), 'utf8'), file);
 
 /** The package's entries (package.json "exports"): all an application may import of the library. */
