@@ -23,7 +23,8 @@ export const BIN_ENTRIES: Record<string, string> = {
   'make-synthetic-celeba': 'examples/celeba-train/synthetic/bin.mjs',
 };
 
-const wgslEmbedded: Plugin = {
+/** esbuild plugin: kernels/wgsl_source.ts becomes a module holding every shaders/*.wgsl text. */
+export const wgslEmbedded: Plugin = {
   name: 'wgsl-embedded',
   setup(b) {
     b.onResolve({ filter: /wgsl_source\.ts$/ }, () => ({ path: 'wgsl-embedded', namespace: 'wgsl' }));

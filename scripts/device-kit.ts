@@ -7,12 +7,13 @@
 //                    unpacked there only when the machine has no Vulkan loader of its own
 //   manifest.json    sizes, checksums, revision
 // Compressed files are rebuilt only when their source changed; the bundle always is.
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wgslEmbedded } from './build.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const kit = process.env.DEVICE_KIT_DIR ?? join(root, 'device-kit');
@@ -59,25 +60,10 @@ function debs(): void {
   console.log(`debs: downloaded ${missing.join(', ')}`);
 }
 
-const embeddedShaders: Plugin = {
-  name: 'embedded-shaders',
-  setup(b) {
-    b.onResolve({ filter: /wgsl_source\.ts$/ }, () => ({ path: 'wgsl-embedded', namespace: 'wgsl' }));
-    b.onLoad({ filter: /.*/, namespace: 'wgsl' }, () => {
-      const shaders: Record<string, string> = {};
-      for (const f of readdirSync(join(root, 'shaders')).filter((n) => n.endsWith('.wgsl'))) {
-        shaders[f.replace(/\.wgsl$/, '')] = readFileSync(join(root, 'shaders', f), 'utf8');
-      }
-      return { loader: 'js', contents: `const shaders = ${JSON.stringify(shaders)};
-export function readShader(name) { const t = shaders[name]; if (t === undefined) throw new Error('unknown shader ' + name); return t; }` };
-    });
-  },
-};
-
 async function bundle(revision: string): Promise<void> {
   await build({
     entryPoints: [join(root, 'bench/device/bench.ts')], bundle: true, format: 'esm', platform: 'node', target: 'node20',
-    outfile: join(kit, 'bench.mjs'), external: ['webgpu'], plugins: [embeddedShaders], logLevel: 'warning', legalComments: 'none',
+    outfile: join(kit, 'bench.mjs'), external: ['webgpu'], plugins: [wgslEmbedded], logLevel: 'warning', legalComments: 'none',
     define: { KIT_REVISION: JSON.stringify(revision) },
     // bundled CommonJS modules may call require() for Node built-ins
     banner: { js: "import { createRequire as __kitRequire } from 'node:module'; const require = __kitRequire(import.meta.url);" },
