@@ -118,27 +118,33 @@ export function endToEndCases(opts: { quick: boolean }): BenchCase[] {
   const macs = new Map(sizes.map((s) => [s, counter.macs(s, s)]));
   counter.dispose();
   return sizes.map((size) => {
-    let t: TrainStep | null = null;
-    const get = () => (t ??= makeTrainStep(arch, size, batch));
     const big = size > 100; // 224 x 224 takes tens of seconds per step on a CPU adapter
     const repeats = big ? 2 : opts.quick ? 2 : 3;
     const peer = torchStepPeer(size, batch, repeats + 1);
-    return {
-      family: 'end-to-end',
-      name: `ResNeSt-50 train step, batch ${batch}, ${size}x${size}`,
-      flops: 3 * 2 * macs.get(size)! * batch,
-      items: batch,
-      warmup: big ? 1 : 2,
-      repeats,
-      validate: async () => {
-        const loss = await get().step();
-        if (!Number.isFinite(loss) || loss <= 0) throw new Error(`loss ${loss}`);
-      },
-      runWall: async () => { await get().step(); },
-      dispose: () => { t?.dispose(); t = null; },
-      peers: peer ? [peer] : [],
-    };
+    return trainStepCase(arch, size, batch, { repeats, warmup: big ? 1 : 2, flops: 3 * 2 * macs.get(size)! * batch, peers: peer ? [peer] : [] });
   });
+}
+
+/** One training step as a wall-clock benchmark case; the step is built on first use (flops, when not given, build it). */
+export function trainStepCase(arch: string, size: number, batch: number,
+  o: { repeats: number; warmup: number; flops?: number; peers?: BenchCase['peers'] }): BenchCase {
+  let t: TrainStep | null = null;
+  const get = () => (t ??= makeTrainStep(arch, size, batch));
+  return {
+    family: 'end-to-end',
+    name: `${arch === 'resnest50' ? 'ResNeSt-50' : arch} train step, batch ${batch}, ${size}x${size}`,
+    flops: o.flops ?? get().flops,
+    items: batch,
+    warmup: o.warmup,
+    repeats: o.repeats,
+    validate: async () => {
+      const loss = await get().step();
+      if (!Number.isFinite(loss) || loss <= 0) throw new Error(`loss ${loss}`);
+    },
+    runWall: async () => { await get().step(); },
+    dispose: () => { t?.dispose(); t = null; },
+    ...(o.peers ? { peers: o.peers } : {}),
+  };
 }
 
 if (process.argv[1]?.endsWith('train_step.ts')) {

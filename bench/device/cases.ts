@@ -8,7 +8,7 @@ import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt, conv2dMacs,
   conv2dVersion, versions, type Conv2dGeometry,
 } from '../../kernels/conv2d.ts';
-import { makeTrainStep, type TrainStep } from '../train_step.ts';
+import { trainStepCase } from '../train_step.ts';
 import { stepWork } from '../model/resnest_ops.ts';
 
 const fill = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + seed) * 0.9);
@@ -120,20 +120,5 @@ export function blockCase(batch: number, side: number): BenchCase {
 }
 
 export function stepCase(arch: string, size: number, batch: number, repeats: number): BenchCase {
-  let t: TrainStep | null = null;
-  const get = () => (t ??= makeTrainStep(arch, size, batch));
-  return {
-    family: 'end-to-end',
-    name: `${arch === 'resnest50' ? 'ResNeSt-50' : arch} train step, batch ${batch}, ${size}x${size}`,
-    flops: get().flops,
-    items: batch,
-    warmup: 2,
-    repeats,
-    validate: async () => {
-      const loss = await get().step();
-      if (!Number.isFinite(loss) || loss <= 0) throw new Error(`loss ${loss}`);
-    },
-    runWall: async () => { await get().step(); },
-    dispose: () => { t?.dispose(); t = null; },
-  };
+  return trainStepCase(arch, size, batch, { repeats, warmup: 2 });
 }
