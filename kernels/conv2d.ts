@@ -6,6 +6,7 @@
 //   v4  matmul kernels      1x1 convolutions of 1x1 maps (split attention's fc layers) as one GEMM
 //   v5  conv2d_gemm.wgsl    implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)
 //   v6  conv2d_gemm_sg.wgsl v5 with a subgroupAdd weight gradient (GPUs with subgroups)
+//   v7  conv2d_sgtex*.wgsl  v3's texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type AdapterDescription, type Binding, type BufferRange } from '../src/gpu/index.ts';
@@ -20,6 +21,7 @@ import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
+import { bwdInputSgTex, bwdWeightSgTex, fwdSgTex, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
 import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
@@ -56,6 +58,9 @@ export const versions: Record<string, Conv2dVersion> = {
   v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
     supports: (_g, adapter) => adapter.features.has('subgroups'), automatic: (_g, adapter) => !adapter.software,
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
+  v7: { about: 'implicit GEMM, NHWC texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)',
+    supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex, maxSamples: sgTexMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
