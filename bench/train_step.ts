@@ -1,6 +1,7 @@
 // End-to-end training step (forward, focal loss, backward, SGD) of a ResNeSt on random data:
 // img/s, model FLOPs / time as a fraction of the adapter's measured FMA peak, and per step the
-// command submissions and new buffer allocations (steady state: 1 and 0).
+// command submissions, dispatches and new buffer allocations (steady state: 1 submission, 0
+// allocations); with --profile also each kernel's time and the dispatches per op kind.
 // In `npm run bench` this is the 'end-to-end' section (endToEndCases): ResNeSt-50, batch 8,
 // at 64 x 64 always and at 224 x 224 without --quick, with PyTorch CPU (2 threads) running the
 // same step (bench/peers/torch_step.py) as the peer.
@@ -16,7 +17,7 @@ import type { BenchCase } from './harness.ts';
 
 export interface StepResult {
   arch: string; size: number; batch: number; msPerStep: number; imagesPerSec: number; gflops: number;
-  submissionsPerStep: number; buffersCreatedPerStep: number; liveMB: number;
+  submissionsPerStep: number; dispatchesPerStep: number; buffersCreatedPerStep: number; liveMB: number;
 }
 
 export const ARCHS: Record<string, () => ResNeSt> = {
@@ -75,7 +76,7 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
   await t.step(); await t.step(); // warm-up: pipelines, pool buckets, bind groups
   const profiler = profile ? g.recorder.startProfiling() : null;
   const created = () => { const r = g.resources.stats(); return r.buffers.created + r.textures.created; };
-  const subs0 = g.recorder.stats.submissions, created0 = created();
+  const subs0 = g.recorder.stats.submissions, dispatches0 = g.recorder.stats.dispatches, created0 = created();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await t.step();
   const ms = (performance.now() - t0) / steps;
@@ -83,6 +84,7 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
     arch, size, batch, msPerStep: ms, imagesPerSec: (1000 * batch) / ms,
     gflops: t.flops / (ms * 1e6),
     submissionsPerStep: (g.recorder.stats.submissions - subs0) / steps,
+    dispatchesPerStep: (g.recorder.stats.dispatches - dispatches0) / steps,
     buffersCreatedPerStep: (created() - created0) / steps,
     liveMB: g.pool.stats.liveBytes / 2 ** 20,
   };
@@ -90,6 +92,13 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
     const entries = await profiler.collect();
     const total = entries.reduce((s, e) => s + e.ms, 0);
     for (const e of entries.slice(0, 25)) console.log(`${e.name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ${e.count / steps} dispatches/step`);
+    const byKind = new Map<string, number>(); // op kind: the kernel name's first word (conv2d fwd, conv2d bwd_input, ...)
+    for (const e of entries) {
+      const words = e.name.split(' ');
+      const kind = words[0] === 'conv2d' ? words.slice(0, 2).join(' ') : words[0];
+      byKind.set(kind, (byKind.get(kind) ?? 0) + e.count / steps);
+    }
+    console.log(`dispatches per step by op kind: ${[...byKind].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
   t.dispose();
   return result;

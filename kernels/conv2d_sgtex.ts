@@ -54,16 +54,23 @@ function runSgConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: Gr
   label: string): void {
   const m = g.n * r.oh * r.ow;
   const ncb = Math.ceil(r.b / CO), c4g = Math.ceil(r.a / 4);
-  const workgroups = Math.ceil(m / (WG * PX)) * g.groups * ncb;
-  launch({ shader: 'conv2d_sgtex', entry, bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG, HAS_BIAS: r.bias ? 1 : 0 } },
+  const wg = sgConvWorkgroup(m);
+  const workgroups = Math.ceil(m / (wg * PX)) * g.groups * ncb;
+  launch({ shader: 'conv2d_sgtex', entry, bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0 } },
     [grid.binding, wtex.binding, r.bias ?? noBias(), y.binding], packParams([
       ['u32', m], ['u32', r.oh], ['u32', r.ow], ['u32', g.groups * ncb],
       ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * c4g], ['u32', ncb],
       ['u32', g.kh], ['u32', g.kw], ['u32', r.sh], ['u32', r.sw],
       ['u32', g.dh], ['u32', g.dw], ['u32', c4g], ['u32', c4g],
       ['u32', r.b], ['u32', r.dstC], ['u32', y.base], ['u32', 0],
-    ]), grid1d(workgroups * WG, WG), label);
+    ]), grid1d(workgroups * wg, wg), label);
 }
+
+/**
+ * Invocations per workgroup of the forward / dX kernel: 64, or one subgroup where the output
+ * pixels are so few that a last block of 256 would be mostly padding (ResNeSt's 2 x 2 maps at 64 x 64).
+ */
+export const sgConvWorkgroup = (pixels: number): number => (pixels >= 8 * WG * PX ? WG : LANES);
 
 export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void {
   const spec = fwdGrid(g);
