@@ -5,7 +5,7 @@ import { gpu, packParams, type AdapterDescription, type Binding, type GridTextur
 import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
-import { bwdGrid, fwdGrid, gridTexels, maxGridTexels, packGrid, type GridSpec } from './conv2d_tex.ts';
+import { bwdGrid, fwdGrid, gridTexels, maxGridTexels, type GridSpec } from './conv2d_tex.ts';
 
 const WG = 64;
 const TW = 4096;  // texture width in texels, as the grids of conv2d_tex.ts
@@ -31,17 +31,48 @@ export function sgTexMaxSamples(g: Conv2dGeometry): number {
   return Math.max(1, Math.floor(maxGridTexels() / texelsPerSample(g)));
 }
 
-function packWeightTexture(w: Binding, g: Conv2dGeometry, transposed: boolean, label: string): GridTexture {
+type U32s = (readonly ['u32' | 'i32', number])[];
+
+/** The 16 words of a grid job (the GridJob struct of conv2d_sgtex_pack.wgsl). */
+function gridJob(src: ChunkIO, n: number, s: GridSpec, groups: number): { words: U32s; rows: number; texels: number } {
+  const cg = s.c / groups, c4g = Math.ceil(cg / 4), texels = gridTexels(n, s, groups);
+  return { rows: texels / s.wp, texels, words: [
+    ['u32', n], ['u32', s.c], ['u32', s.h], ['u32', s.w], ['u32', s.hp], ['u32', s.wp], ['u32', cg], ['u32', c4g],
+    ['u32', groups * c4g], ['i32', s.offh], ['i32', s.offw], ['u32', s.uh], ['u32', s.uw], ['u32', src.base], ['u32', texels / s.wp], ['u32', 0],
+  ] };
+}
+
+function acquireTexels(texels: number, label: string): GridTexture {
+  const rows = Math.max(1, Math.ceil(texels / TW)), max = gpu().limits.maxTextureDimension2D;
+  if (rows > max) throw new Error(`${label}: ${texels} texels exceed a ${TW}x${max} texture`);
+  return gpu().scratch.acquireTexture(TW, rows, label);
+}
+
+/** One dispatch: the activation grid, and the weights as the texel blocks of conv2d_sgtex.wgsl. */
+function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g: Conv2dGeometry, transposed: boolean,
+  label: string): { grid: GridTexture; wtex: GridTexture } {
   const [a, b] = transposed ? [cog(g), cig(g)] : [cig(g), cog(g)];
-  const total = weightTexels(g, a, b);
-  const tex = gpu().scratch.acquireTexture(TW, Math.max(1, Math.ceil(total / TW)), 'conv2d weight texels');
-  launch({ shader: 'conv2d_sgtex_pack', entry: 'conv2d_pack_weight_v7', bindings: ['read', 'storage-texture', 'uniform'], constants: { WG } },
-    [w, tex.binding], packParams([
-      ['u32', transposed ? 1 : 0], ['u32', cig(g)], ['u32', cog(g)], ['u32', g.kh * g.kw],
-      ['u32', Math.ceil(b / CO)], ['u32', Math.ceil(a / 4)], ['u32', a], ['u32', b],
-      ['u32', total], ['u32', 0], ['u32', 0], ['u32', 0],
-    ]), grid1d(total, WG), `${label} pack weights`);
-  return tex;
+  const job = gridJob(src, n, s, g.groups), wTexels = weightTexels(g, a, b);
+  const grid = acquireTexels(job.texels, `${label} grid`), wtex = acquireTexels(wTexels, `${label} weight texels`);
+  const weightWords: U32s = [
+    ['u32', transposed ? 1 : 0], ['u32', cig(g)], ['u32', cog(g)], ['u32', g.kh * g.kw],
+    ['u32', Math.ceil(b / CO)], ['u32', Math.ceil(a / 4)], ['u32', a], ['u32', b],
+    ['u32', wTexels], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0],
+  ];
+  launch({ shader: 'conv2d_sgtex_pack', entry: 'conv2d_pack_grid_weight_v7', bindings: ['read', 'read', 'storage-texture', 'storage-texture', 'uniform'], constants: { WG } },
+    [src.binding, w, grid.binding, wtex.binding], packParams([...job.words, ...weightWords]),
+    grid1d(job.rows + wTexels, WG), `${label} pack`);
+  return { grid, wtex };
+}
+
+/** One dispatch: two activation grids (x and dY for dW). */
+function packTwoGrids(x: ChunkIO, xs: GridSpec, dy: ChunkIO, ys: GridSpec, g: Conv2dGeometry, label: string): [GridTexture, GridTexture] {
+  const jx = gridJob(x, g.n, xs, g.groups), jy = gridJob(dy, g.n, ys, g.groups);
+  const xgrid = acquireTexels(jx.texels, `${label} x grid`), ygrid = acquireTexels(jy.texels, `${label} dy grid`);
+  launch({ shader: 'conv2d_sgtex_pack', entry: 'conv2d_pack_grids_v7', bindings: ['read', 'read', 'storage-texture', 'storage-texture', 'uniform'], constants: { WG } },
+    [x.binding, dy.binding, xgrid.binding, ygrid.binding], packParams([...jx.words, ...jy.words]),
+    grid1d(jx.rows + jy.rows, WG), `${label} pack`);
+  return [xgrid, ygrid];
 }
 
 /** The bias binding when there is none (never read: HAS_BIAS is off). */
@@ -74,8 +105,7 @@ export const sgConvWorkgroup = (pixels: number): number => (pixels >= 8 * WG * P
 
 export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void {
   const spec = fwdGrid(g);
-  const grid = packGrid(x, g.n, spec, g.groups, label);
-  const wtex = packWeightTexture(w, g, false, label);
+  const { grid, wtex } = packGridAndWeights(x, g.n, spec, w, g, false, label);
   runSgConv('conv2d_fwd_v7', g, grid, spec, wtex, { oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dstC: g.co, a: cig(g), b: cog(g), bias }, y, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
@@ -84,8 +114,7 @@ export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Bindin
 /** dX as the stride-1 convolution of the zero-inserted, padded dY with the transposed, flipped weights. */
 export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
   const spec = bwdGrid(g);
-  const grid = packGrid(dy, g.n, spec, g.groups, label);
-  const wtex = packWeightTexture(w, g, true, label);
+  const { grid, wtex } = packGridAndWeights(dy, g.n, spec, w, g, true, label);
   runSgConv('conv2d_bwd_input_v7', g, grid, spec, wtex, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
@@ -102,8 +131,7 @@ export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: B
   const xs = fwdGrid(g), ys = dyGrid8(g);
   const c4g = Math.ceil(cig(g) / 4), o4g = Math.ceil(cog(g) / 4), taps = g.kh * g.kw;
   const ncb = Math.ceil(o4g / 8), nkb = Math.ceil(c4g / 4);
-  const xgrid = packGrid(x, g.n, xs, g.groups, label);
-  const ygrid = packGrid(dy, g.n, ys, g.groups, label);
+  const [xgrid, ygrid] = packTwoGrids(x, xs, dy, ys, g, label);
   const rows = g.n * g.ho, base = g.groups * ncb * nkb * taps;
   const splits = Math.min(rows, Math.ceil(DW_MIN_WORKGROUPS / base));
   const rowsPerSplit = Math.ceil(rows / splits);
