@@ -54,7 +54,7 @@ export const matmulFamily: KernelFamily<MatmulOptions> = {
   shapeKey: (o) => `${o.M}x${o.K}x${o.N}${o.transA ? ' tA' : ''}${o.transB ? ' tB' : ''}${o.batch ? ` b${o.batch}` : ''}`,
 };
 
-export function chooseMatmulVersion(o: MatmulOptions): string {
+export function matmulVersion(o: MatmulOptions): string {
   return chooseVersion(matmulFamily, 'fwd', o, o.version).version;
 }
 
@@ -71,7 +71,7 @@ export function matmulForward(a: Binding, b: Binding, out: Binding, o: MatmulOpt
   checkOptions(o, label);
   const batch = o.batch ?? 1;
   if (o.M === 0 || o.N === 0 || batch === 0) return;
-  const version = chooseMatmulVersion(o);
+  const version = matmulVersion(o);
   const flags = (o.accumulate ? 1 : 0) | (o.bias ? 2 : 0);
   const params = packParams([
     ['u32', o.M], ['u32', o.N], ['u32', o.K], ['u32', flags],

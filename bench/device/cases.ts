@@ -44,7 +44,7 @@ export function convCases(size: number, batch: number, limit = Infinity, forced?
   const convs = stepConvolutions(size, batch);
   if (!forced) return convs.slice(0, limit).flatMap((c) => passCases(c));
   return convs.filter((c) => forced.names.includes(c.name))
-    .flatMap((c) => forced.versions.filter((v) => v in versions && versions[v].supports(c.g, gpu().adapter)).flatMap((v) => passCases(c, v)));
+    .flatMap((c) => forced.versions.filter((v) => v in versions && versions[v].supports(c.g, gpu().adapter, 'fwd')).flatMap((v) => passCases(c, v)));
 }
 
 function passCases({ name, g, inputGrad }: { name: string; g: Conv2dGeometry; inputGrad: boolean }, version?: string): BenchCase[] {
