@@ -3,9 +3,7 @@
 // Bytes count each pass's tensor traffic: training forward reads x twice (statistics, apply).
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily } from '../kernels/batchnorm2d.ts';
-import { allChoices } from '../kernels/versions.ts';
-import { batchNorm2dFwdCpu } from '../kernels/batchnorm2d.ref.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily, allChoices, batchNorm2dFwdCpu } from '../src/kernels.ts';
 
 function sampleCheck(got: Float32Array, want: ArrayLike<number>, what: string): void {
   for (let i = 0; i < got.length; i += 97) {

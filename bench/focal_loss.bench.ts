@@ -2,7 +2,7 @@
 // CelebA head's shape and at a large batch where bandwidth, not dispatch cost, dominates.
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { focalLossCpu, focalLossForward, focalLossBackward } from '../kernels/focal_loss.ts';
+import { focalLossCpu, focalLossForward, focalLossBackward } from '../src/kernels.ts';
 
 function fusedCase(rows: number, A: number): BenchCase[] {
   const n = rows * A;

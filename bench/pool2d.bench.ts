@@ -9,7 +9,7 @@ import { Tensor } from '../src/index.ts';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dFwdCpu, avgPool2dForward,
   maxPool2dBackward, maxPool2dFwdCpu, maxPool2dForward, poolOutputSize, type AvgPoolMode, type Pool2dShape,
-} from '../kernels/pool2d.ts';
+} from '../src/kernels.ts';
 
 function geometry(shape: number[], k: number, s: number, p: number, ceil: boolean): Pool2dShape {
   const [N, C, H, W] = shape;

@@ -2,7 +2,7 @@
 // parameters, 102 MB per arena): what one optimizer step costs, with and without momentum.
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { sgdStepCpu, sgdStep, type SgdHyper } from '../kernels/sgd.ts';
+import { sgdStepCpu, sgdStep, type SgdHyper } from '../src/kernels.ts';
 
 const RESNEST50_CELEBA_PARAMS = 25_516_200;
 
