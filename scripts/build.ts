@@ -46,7 +46,8 @@ export function readShader(name) {
   },
 };
 
-const browserOnly: Plugin = {
+/** esbuild plugin: the device provider becomes navigator.gpu's; a Node built-in is an error naming its importer. */
+export const browserOnly: Plugin = {
   name: 'browser-only',
   setup(b) {
     b.onResolve({ filter: /provider_node\.ts$/ }, () => ({ path: join(root, 'src/gpu/provider_browser.ts') }));

@@ -11,7 +11,7 @@
 //   batchnorm2d_bwd_reduce_v1|v2   x, dy, y, coef -> partials (sum g, sum g (x-mean)), g (RELU)
 //   batchnorm2d_bwd_finalize       partials, weight, coef -> dgamma, dbeta, bcoef[c] = (A, B, mean, D)
 //   batchnorm2d_bwd_dx_v1|v2       x, g, bcoef -> dx
-// prelude: batchnorm2d_common
+//! include batchnorm2d_common
 
 // ---- backward: per-channel sums of g and g (x - mean); g = dy masked by y > 0 under RELU ----
 @group(0) @binding(0) var<storage, read> br_x1: array<f32>;

@@ -1,4 +1,4 @@
-// Prepended to batchnorm2d_fwd.wgsl and batchnorm2d_bwd.wgsl (their `// prelude:` line,
+// Included by batchnorm2d_fwd.wgsl and batchnorm2d_bwd.wgsl (their `//! include` line,
 // kernels/wgsl.ts): the constants and parameter blocks both passes share with the host
 // (kernels/batchnorm2d.ts packs them), so the two cannot drift apart.
 override WG: u32 = 64;

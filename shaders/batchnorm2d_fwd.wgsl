@@ -21,7 +21,7 @@
 //   batchnorm2d_finalize_train     partials, weight, bias -> coef[c] = (scale, shift, mean, invstd), running mean/var
 //   batchnorm2d_finalize_eval      running mean/var, weight, bias -> coef
 //   batchnorm2d_apply_v1|v2        x, coef, residual -> y           (RESIDUAL, RELU constants)
-// prelude: batchnorm2d_common
+//! include batchnorm2d_common
 
 fn chunk_stats(cnt: f32, shift: f32, s1: f32, s2: f32) -> vec4f {
   if (cnt == 0.0) { return vec4f(0.0); }

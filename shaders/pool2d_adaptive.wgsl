@@ -4,7 +4,7 @@
 // Global (output 1x1): one thread per plane (v2: vec4 loads, H*W % 4 == 0); the backward
 // broadcasts dy / (H*W) over the plane.
 // Entries: pool2d_adaptive_avg_{fwd,bwd} (scalar), pool2d_global_avg_{fwd,bwd}_{v1,v2}.
-// prelude: pool2d_common
+//! include pool2d_common
 
 // ---- adaptive average (any output size), scalar ----
 @group(0) @binding(0) var<storage, read> a_in: array<f32>;

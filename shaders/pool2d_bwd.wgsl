@@ -8,7 +8,7 @@
 //   v1  any W: one input element per thread
 //   v2  W % 4 == 0, strides <= 2: 4 input columns per thread, one vec4 store
 // Entries: pool2d_{max,avg}_bwd_{v1,v2}.
-// prelude: pool2d_common
+//! include pool2d_common
 // backward v1: output rows / columns whose window can hold one input position
 override NOH: i32 = ((KH - 1) * DH) / SH + 1;
 override NOW: i32 = ((KW - 1) * DW) / SW + 1;

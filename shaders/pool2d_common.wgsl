@@ -1,4 +1,4 @@
-// Prepended to pool2d_fwd.wgsl, pool2d_bwd.wgsl and pool2d_adaptive.wgsl (their `// prelude:`
+// Included by pool2d_fwd.wgsl, pool2d_bwd.wgsl and pool2d_adaptive.wgsl (their `//! include`
 // line, kernels/wgsl.ts): the window as override constants (kernels/pool2d.ts sets them per
 // pipeline; the adaptive entries leave them unused), the parameter block the host packs, and the
 // window arithmetic forward and backward share.

@@ -18,7 +18,7 @@
 //       vec4 loads shared by the 4 outputs (3 vec4 instead of 36 scalar loads for 3x3/s2)
 // Entries: pool2d_{max,avg}_fwd_{v1,v2}. Backward: pool2d_bwd.wgsl; adaptive and global
 // average: pool2d_adaptive.wgsl.
-// prelude: pool2d_common
+//! include pool2d_common
 // v2: offset of a block's first window column inside its first vec4, and vec4s per window row
 override OFF: i32 = (4 - PW % 4) % 4;
 override NV: i32 = (OFF + 3 * SW + (KW - 1) * DW) / 4 + 1;
