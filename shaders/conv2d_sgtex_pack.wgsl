@@ -1,11 +1,8 @@
 // conv2d version 7, layout changes, both operands of a pass in one dispatch: invocations
 // [0, first.rows) lay out the first tensor, the next ones the second.
 //
-// Activations (a "grid" job, as conv2d_pack_v3 in conv2d_tex_pack.wgsl): a batch of NCHW
-// values -> a zero-padded NHWC grid of rgba32float texels, channels of each group padded to
-// whole texels, one invocation per texel row (n, qh, c4):
-//   texel ((n*Hp + qh)*Wp + qw)*CT + g*C4g + c4 = src[n, g*Cg + 4*c4 + 0..3, (qh-offh)/uh, (qw-offw)/uw]
-// or zero where (q - off) is negative, not a multiple of u, or past the source plane.
+// Activations (a "grid" job, conv2d_grid_pack.wgsl, as v3 lays them out): a batch of NCHW
+// values -> a zero-padded NHWC grid of rgba32float texels, one invocation per texel row.
 // Weights (a "weight" job), one invocation per texel: per block of 16 output channels (counted
 // over every group), tap and texel of 4 input channels, 16 texels
 //   texel ((cbg*TAPS + tap)*KC + c4)*16 + 4*s + q = w'[cbg*16 + 4*q + 0..3, 4*c4 + s, tap]
@@ -15,15 +12,7 @@
 // conv2d_pack_grid_weight_v7: a grid job then a weight job (forward, dX);
 // conv2d_pack_grids_v7: two grid jobs (x and dY for dW).
 override WG: u32 = 64;
-const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
-const TW_MASK: u32 = (1u << LOG_TW) - 1u;
-
-struct GridJob {
-  n: u32, c: u32, h: u32, w: u32,
-  hp: u32, wp: u32, cg: u32, c4g: u32,
-  ct: u32, offh: i32, offw: i32, uh: u32,
-  uw: u32, base: u32, rows: u32, _pad: u32,
-}
+//! include conv2d_grid_pack
 
 struct WeightJob {
   transposed: u32, cig: u32, cog: u32, taps: u32,
@@ -44,13 +33,6 @@ struct Jobs { first: GridJob, second: GridJob }
 @group(0) @binding(3) var tex1: texture_storage_2d<rgba32float, write>;
 @group(0) @binding(4) var<uniform> jobs: Jobs;
 
-// Where padded coordinate q comes from in the source axis, or -1.
-fn source_coord(q: u32, off: i32, u: u32, size: u32) -> i32 {
-  let d = i32(q) - off;
-  if (d < 0 || u32(d) % u != 0u || u32(d) / u >= size) { return -1; }
-  return d / i32(u);
-}
-
 fn src_at(second: bool, i: u32) -> f32 {
   if (second) { return src1[i]; }
   return src0[i];
@@ -58,37 +40,6 @@ fn src_at(second: bool, i: u32) -> f32 {
 
 fn store(second: bool, t: u32, v: vec4f) {
   if (second) { textureStore(tex1, vec2u(t & TW_MASK, t >> LOG_TW), v); } else { textureStore(tex0, vec2u(t & TW_MASK, t >> LOG_TW), v); }
-}
-
-// one texel row (n, qh, c4): the index arithmetic, integer divisions included (scalar on
-// CPUs), is paid once per row instead of once per texel
-fn grid_row(p: GridJob, t: u32, second: bool) {
-  let c4 = t % p.ct;
-  let rest = t / p.ct;
-  let qh = rest % p.hp;
-  let n = rest / p.hp;
-  let g = c4 / p.c4g;
-  let cl = (c4 % p.c4g) * 4u;
-  let ih = source_coord(qh, p.offh, p.uh, p.h);
-  let live = ih >= 0 && cl < p.cg;
-  let plane = p.h * p.w;
-  let left = p.cg - min(cl, p.cg);
-  let row = p.base + (n * p.c + g * p.cg + cl) * plane + u32(max(ih, 0)) * p.w;
-  var texel = ((n * p.hp + qh) * p.wp) * p.ct + c4;
-  for (var qw = 0u; qw < p.wp; qw++) {
-    var v = vec4f(0.0);
-    var iw = i32(qw) - p.offw;
-    if (p.uw != 1u) { iw = source_coord(qw, p.offw, p.uw, p.w); } else if (iw >= i32(p.w)) { iw = -1; }
-    if (live && iw >= 0) {
-      let at = row + u32(iw);
-      v.x = src_at(second, at);
-      if (left > 1u) { v.y = src_at(second, at + plane); }
-      if (left > 2u) { v.z = src_at(second, at + 2u * plane); }
-      if (left > 3u) { v.w = src_at(second, at + 3u * plane); }
-    }
-    store(second, texel, v);
-    texel += p.ct;
-  }
 }
 
 fn weight(p: WeightJob, g: u32, a: u32, b: u32, tap: u32) -> f32 {
