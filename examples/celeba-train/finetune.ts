@@ -160,6 +160,12 @@ export class AttributeFineTuner {
     this.stopped = true;
   }
 
+  /** Frees the head and the optimizer's arenas; the model (whose trained stage lives in them) must be disposed first or not used again. */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.head.dispose();
+  }
+
   /** Logits of the model's own outputs followed by the new attribute's, for a batch [N, 3, H, W]. */
   async logits(x: Tensor): Promise<Float32Array[]> {
     return predictWithHeads(this.model, [this.head], x);

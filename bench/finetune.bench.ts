@@ -1,0 +1,41 @@
+// One fine-tuning step of a new attribute (examples/celeba-train/finetune.ts, what the demo
+// page runs per animation frame): CPU augmentation of the batch, frozen eval-mode backbone,
+// the new head (and, in the last-stage cases, layer4 through frozen batch norm), focal loss,
+// SGD, loss readback. For the test's tiny model (48 px, batch 4) and the `npm run demo` model
+// (resnest-tiny at 64 px, batch 16). details: GPU bytes held (buffers and textures, the
+// runtime's resource counters) before the tuner is made and after the timed steps.
+import type { BenchCase } from './harness.ts';
+import { gpu, nn } from '../src/index.ts';
+import { AttributeFineTuner } from '../examples/celeba-train/finetune.ts';
+import { syntheticAttributeSets } from '../examples/celeba-train/synthetic/attribute_sets.ts';
+
+const tiny = () => new nn.ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses: 40, seed: 1 });
+const held = () => { const s = gpu().resources.stats(); return s.buffers.liveBytes + s.textures.liveBytes; };
+
+export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
+  const sets = syntheticAttributeSets('Eyeglasses', 8, 2024);
+  const images = { positives: sets.positives.map((e) => e.image), negatives: sets.negatives.map((e) => e.image) };
+  const configs = [
+    { what: 'test tiny model', size: 48, batch: 4, lastStage: false },
+    { what: 'demo model', size: 64, batch: 16, lastStage: false },
+    { what: 'demo model', size: 64, batch: 16, lastStage: true },
+  ].slice(0, opts.quick ? 2 : 3);
+  return configs.map(({ what, size, batch, lastStage }) => {
+    let tuner: AttributeFineTuner | null = null;
+    let model: nn.ResNeSt | null = null;
+    let before = 0;
+    const start = () => {
+      model = tiny();
+      before = held();
+      tuner = new AttributeFineTuner(model, { attribute: 'Spectacles', ...images, imageSize: size, batch, lastStage, lr: 0.05, seed: 1 });
+    };
+    return {
+      family: 'finetune',
+      name: `fine-tune step, resnest-tiny (${what}) ${size} px, batch ${batch}, ${lastStage ? 'head + layer4' : 'head only'}`,
+      items: batch,
+      runWall: async () => { if (!tuner) start(); await tuner!.step(); },
+      details: () => ({ gpuBytesBefore: before, gpuBytesAfter: held() }),
+      dispose: () => { model?.dispose(); tuner?.dispose(); },
+    };
+  });
+}
