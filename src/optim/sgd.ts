@@ -262,7 +262,7 @@ export class SGD {
   }
 
   /**
-   * Frees the arenas (parameters, gradients, momentum) once the open batch is submitted. The
+   * Frees the arenas (parameters, gradients, momentum) at the next submission. The
    * parameters live in the parameter arena, so dispose the model they belong to first (or
    * never use them again); the optimizer refuses to step afterwards.
    */
