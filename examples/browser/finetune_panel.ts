@@ -234,7 +234,12 @@ export function startFineTunePanel(ctx: PanelContext): { restore(): Promise<void
         handle.state = stopRequested ? 'stopped' : 'done';
         ctx.setState('fine-tuned');
       } catch (e) {
-        msg(`fine-tuning failed: ${errorText(e)}`, true);
+        // head only, the model was never written: free the head and its optimizer. With the last
+        // stage, layer4 lives in the optimizer's arena and may hold the failed values: keep it
+        // allocated and say to load the checkpoint again.
+        const lastStage = tuner?.options.lastStage ?? false;
+        if (tuner && !lastStage) tuner.dispose();
+        msg(`fine-tuning failed: ${errorText(e)}${lastStage ? ' The last stage may hold the failed step: load the checkpoint again.' : ''}`, true);
         ctx.setState('error');
       } finally {
         refresh();

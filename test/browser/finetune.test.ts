@@ -187,4 +187,19 @@ s('Save downloads the checkpoint; a reload restores it from IndexedDB; opening t
   assert.equal(pageErrors, [], 'no errors in the page');
 });
 
+s('a run that diverges is reported on the page, which keeps working', async () => {
+  const p = page!;
+  await p.fill('#ft-name', 'Diverging');
+  await p.click('#ft-synthetic');
+  for (const [id, v] of Object.entries({ '#ft-steps': 3, '#ft-batch': 4, '#ft-lr': 1e38 })) await p.fill(id, String(v));
+  await p.click('#ft-train');
+  await p.waitForFunction(() => (globalThis as any).resnestDemo.finetune.state === 'error' && (globalThis as any).resnestDemo.busy === 0, null, { timeout: 60_000 });
+  assert.match(await p.textContent('#ft-msg') ?? '', /fine-tuning failed: fine-tune "Diverging": step \d gave a non-finite loss .*lower the learning rate/);
+  assert.equal(await p.evaluate(() => (globalThis as any).resnestDemo.attributes.length), 41, 'the model is the one before the run');
+  await p.evaluate(() => { (globalThis as any).resnestDemo.error = null; });
+  await p.click('#rerun');
+  const again = await waitDemo<{ probabilities: number[] }>(p, `(d) => d.busy === 0 && d.state === 'done' ? d.last : null`);
+  assert.equal(again.probabilities, afterTraining, 'inference still gives the same numbers');
+});
+
 s.run();
