@@ -3,8 +3,8 @@
 // drawing (loss curve, ms per step, GPU memory), Stop, and the result loaded as the page's model
 // from the checkpoint bytes it would download, which also stay in IndexedDB so a reload restores them.
 import * as lib from '../../src/browser.ts';
+import { AttributeFineTuner, type StepReport } from '../../src/browser.ts';
 import type { RgbImage } from '../../src/vision/index.ts';
-import { AttributeFineTuner, type StepReport } from '../celeba-train/finetune.ts';
 import { fineTunedCheckpoint } from '../celeba-train/finetune_checkpoint.ts';
 import { syntheticAttributeSets } from '../celeba-train/synthetic/attribute_sets.ts';
 import { RENDERED_ATTRIBUTES } from '../celeba-train/synthetic/render.ts';

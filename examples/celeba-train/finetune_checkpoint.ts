@@ -3,9 +3,8 @@
 // `attributes` naming every output in order and `fineTuned` recording each run. Node's
 // `celeba-train predict` and the demo page read it like any trainer checkpoint; this file
 // writes bytes (no filesystem), so it runs in the browser as well.
-import { nn, serializeSafetensors, type TensorToWrite } from '../../src/browser.ts';
+import { nn, serializeSafetensors, type AttributeFineTuner, type TensorToWrite } from '../../src/browser.ts';
 import { CELEBA_ATTRIBUTES } from './celeba/labels.ts';
-import type { AttributeFineTuner } from './finetune.ts';
 
 /** What a checkpoint records of one fine-tuning run. */
 export interface FineTuneRecord {

@@ -1,4 +1,4 @@
-// Fine-tuning a new attribute (examples/celeba-train/finetune.ts), in Node on a tiny ResNeSt:
+// Fine-tuning a new attribute (src/finetune.ts; the checkpoint: examples/celeba-train/finetune_checkpoint.ts), in Node on a tiny ResNeSt:
 // the loss falls on a visible synthetic attribute; everything frozen stays bit-identical
 // (weights and batch-norm statistics); gradients reach the head (and the last stage when asked)
 // and nothing else; a seed gives the same run twice; the saved checkpoint is read by
@@ -10,9 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { F, nn, parseSafetensors, Tensor, tidy } from '../../src/index.ts';
+import { AttributeFineTuner, F, nn, parseSafetensors, predictWithHeads, Tensor, tidy, type FineTuneOptions } from '../../src/index.ts';
 import { decodeImage, encodeJpeg, normalize, resize, resizeOutputSize, type RgbImage } from '../../src/vision/index.ts';
-import { AttributeFineTuner, predictWithHeads, type FineTuneOptions } from '../../examples/celeba-train/finetune.ts';
 import { fineTunedCheckpoint, outputNames } from '../../examples/celeba-train/finetune_checkpoint.ts';
 import { syntheticAttributeSets } from '../../examples/celeba-train/synthetic/attribute_sets.ts';
 import { CELEBA_ATTRIBUTES, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH, renderSyntheticImage } from '../../examples/celeba-train/celeba/index.ts';

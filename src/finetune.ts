@@ -5,10 +5,18 @@
 // last stage trains, gradients go through those frozen statistics (eval-mode gradients, as a
 // PyTorch fine-tune of a model in eval() gets). Light augmentation (a random resized crop close
 // to the whole face and a horizontal flip) is drawn from the seed, so a run is the same in Node
-// and in the browser: this file imports only the browser entry and runs in both.
-import { F, noGrad, nn, optim, Rng, Tensor, tidy } from '../../src/browser.ts';
-import type { RgbImage, TrainTransform } from '../../src/vision/index.ts';
-import { centerCrop, epochOrder, imageRng, transformImage } from '../../src/vision/index.ts';
+// and in the browser (nothing here needs Node).
+import { Tensor } from './tensor.ts';
+import { Rng } from './rng.ts';
+import { noGrad } from './autograd/tape.ts';
+import { tidy } from './autograd/scope.ts';
+import * as F from './functional.ts';
+import * as nn from './nn/index.ts';
+import * as optim from './optim/index.ts';
+import type { RgbImage } from './vision/image.ts';
+import type { TrainTransform } from './vision/augment.ts';
+import { epochOrder, imageRng, transformImage } from './vision/augment.ts';
+import { centerCrop } from './vision/transforms.ts';
 
 export interface FineTuneOptions {
   /** Name of the new attribute (what a checkpoint and the predictions call it). */

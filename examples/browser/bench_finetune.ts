@@ -2,15 +2,15 @@
 // GPU bytes the page holds (buffers and textures, the runtime's resource counters) for the
 // test's tiny model and the `npm run demo` model, head only and with the last stage. Each
 // configuration runs in a fresh page (a fresh device), on the page's synthetic faces.
-//   node --import tsx bench/browser_finetune.ts [--steps 6]
+//   node --import tsx examples/browser/bench_finetune.ts [--steps 6]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { startServer } from '../examples/browser/serve.ts';
-import { ARCHS } from '../examples/celeba-train/setup.ts';
-import { initGpu, serializeSafetensors, type TensorToWrite } from '../src/node.ts';
+import { startServer } from './serve.ts';
+import { ARCHS } from '../celeba-train/setup.ts';
+import { initGpu, serializeSafetensors, type TensorToWrite } from '../../src/node.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '6' } } });
 const steps = Number(values.steps);
