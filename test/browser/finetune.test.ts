@@ -94,7 +94,8 @@ s.before(async () => {
   faces.neg = sets.negatives.map((e) => jpeg(e.image));
   probe = encodeJpeg(renderSyntheticImage(2024, 500).rgba, SYNTHETIC_WIDTH, SYNTHETIC_HEIGHT, 92);
   server = await startServer({ port: 0, models: join(dir, 'models'), libFile: join(dir, 'lib', 'resnest-webgpu.browser.js') });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  // a fake camera (Chromium's test pattern) and no permission prompt, for the webcam buttons
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'], headless: true });
   page = await browser.newPage({ viewport: { width: 1360, height: 1500 }, acceptDownloads: true });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
@@ -184,6 +185,22 @@ s('Save downloads the checkpoint; a reload restores it from IndexedDB; opening t
   assert.is(reopened.image, 'probe.jpg');
   assert.equal(reopened.probabilities, afterTraining, 'the opened file gives the same numbers');
   assert.equal(pageErrors, [], 'no errors in the page');
+});
+
+s('webcam frames go into either set', async () => {
+  const p = page!;
+  await p.click('#ft-clear');
+  await p.click('#webcam');
+  await p.waitForSelector('#ft-pos-cam', { state: 'visible', timeout: 10_000 });
+  await p.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).videoWidth > 0, null, { timeout: 10_000 });
+  await p.click('#ft-pos-cam');
+  await p.click('#ft-neg-cam');
+  await p.click('#ft-neg-cam');
+  assert.equal(await p.evaluate(() => [(globalThis as any).resnestDemo.finetune.positives, (globalThis as any).resnestDemo.finetune.negatives]), [1, 2]);
+  assert.match(await p.textContent('#ft-pos-count') ?? '', /1 \(need 8\)/);
+  assert.ok(await p.isDisabled('#ft-train'), 'Train waits for 8 of each');
+  await p.click('#webcam');
+  assert.ok(await p.isHidden('#ft-pos-cam'));
 });
 
 s('a run that diverges is reported on the page, which keeps working', async () => {
