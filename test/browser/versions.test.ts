@@ -66,8 +66,16 @@ s.before(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
 });
 
+/** CPU seconds of this process's reaped children (chromium, once closed): a figure the machine's load does not inflate. */
+function childCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in clock ticks of 1/100 s
+}
+const cpuBefore = existsSync('/proc/self/stat') ? childCpuSeconds() : NaN;
+
 s.after(async () => {
   await browser?.close();
+  if (Number.isFinite(cpuBefore)) console.log(`  chromium used ${(childCpuSeconds() - cpuBefore).toFixed(1)} s of CPU`);
   await new Promise((ok) => (server ? server.close(ok) : ok(null)));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
