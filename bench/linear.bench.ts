@@ -4,8 +4,7 @@
 // adapter, the GPU-shaped v3, v4 and v5 run once each, forced).
 import type { BenchCase } from './harness.ts';
 import { gpu, Tensor } from '../src/index.ts';
-import { matmulCpu, matmulFamily, matmulFlops, matmulForward, type MatmulOptions } from '../kernels/matmul.ts';
-import { parseChoice, usableChoices } from '../kernels/versions.ts';
+import { matmulCpu, matmulFamily, matmulFlops, matmulForward, parseChoice, type MatmulOptions, usableChoices } from '../src/kernels.ts';
 
 function operandSizes(o: MatmulOptions): [number, number, number] {
   const batch = o.batch ?? 1;

@@ -103,7 +103,7 @@ export function chooseMatmul(o: MatmulOptions): Choice {
   return chooseVersion(matmulFamily, 'fwd', o, o.version);
 }
 
-export function chooseMatmulVersion(o: MatmulOptions): string {
+export function matmulVersion(o: MatmulOptions): string {
   return chooseMatmul(o).version;
 }
 

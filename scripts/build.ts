@@ -16,7 +16,7 @@ import { basename, dirname, extname, join, relative } from 'node:path';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Public entries: export path -> source. An entry whose source does not exist yet is skipped. */
-export const LIBRARY_ENTRIES: Record<string, string> = { index: 'src/index.ts', node: 'src/node.ts', vision: 'src/vision/index.ts' };
+export const LIBRARY_ENTRIES: Record<string, string> = { index: 'src/index.ts', node: 'src/node.ts', vision: 'src/vision/index.ts', kernels: 'src/kernels.ts' };
 /** The package's commands: bin name -> source (each registers tsx only when run from the repository). */
 export const BIN_ENTRIES: Record<string, string> = {
   'celeba-train': 'examples/celeba-train/bin.mjs',

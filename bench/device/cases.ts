@@ -1,17 +1,16 @@
 // The device kit's benchmark cases (no peers in this process; PyTorch CUDA runs beside it from
 // run.sh): every convolution pass at ResNeSt-50's distinct shapes, validated against the f64
-// reference on sampled outputs, the layer1 bottleneck block forward + backward, and the training
-// step. Sizes are parameters so that run.sh's quick mode can try the kit on a CPU adapter.
+// reference on sampled outputs, the step's matrix products on every matmul version, the layer1
+// bottleneck block forward + backward, and the training step. Sizes are parameters so that run.sh's quick mode can try the kit on a CPU adapter.
 import type { BenchCase } from '../harness.ts';
 import { F, gpu, nn, Rng, Tensor, tidy } from '../../src/index.ts';
-import {
-  conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt, conv2dMacs,
-  conv2dVersion, versions, type Conv2dGeometry,
-} from '../../kernels/conv2d.ts';
 import { trainStepCase } from '../train_step.ts';
 import { benchedChoices, matmulCase } from '../linear.bench.ts';
-import type { MatmulOptions } from '../../kernels/matmul.ts';
 import { stepWork } from '../model/resnest_ops.ts';
+import {
+  conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
+  conv2dMacs, conv2dVersion, conv2dVersions, type Conv2dGeometry, type MatmulOptions,
+} from '../../src/kernels.ts';
 
 const fill = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + seed) * 0.9);
 
@@ -46,7 +45,7 @@ export function convCases(size: number, batch: number, limit = Infinity, forced?
   const convs = stepConvolutions(size, batch);
   if (!forced) return convs.slice(0, limit).flatMap((c) => passCases(c));
   return convs.filter((c) => forced.names.includes(c.name))
-    .flatMap((c) => forced.versions.filter((v) => v in versions && versions[v].supports(c.g, gpu().adapter)).flatMap((v) => passCases(c, v)));
+    .flatMap((c) => forced.versions.filter((v) => v in conv2dVersions && conv2dVersions[v].supports(c.g, gpu().adapter, 'fwd')).flatMap((v) => passCases(c, v)));
 }
 
 function passCases({ name, g, inputGrad }: { name: string; g: Conv2dGeometry; inputGrad: boolean }, version?: string): BenchCase[] {

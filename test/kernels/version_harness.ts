@@ -10,8 +10,7 @@ import { conv2dGeometry } from '../../src/ops/conv2d.ts';
 import { conv2dBwdInputCpu, conv2dBwdWeightCpu, conv2dFwdCpu, type Conv2dGeometry } from '../../kernels/conv2d.ts';
 import { matmulCpu, matmulForward, type MatmulOptions } from '../../kernels/matmul.ts';
 import { batchNorm2dBwdCpu, batchNorm2dFwdCpu } from '../../kernels/batchnorm2d.ref.ts';
-import { adaptiveAvgPool2dBwdCpu, adaptiveAvgPool2dFwdCpu, maxPool2dBwdCpu, maxPool2dFwdCpu, type Pool2dGeometry } from '../../kernels/pool2d.ts';
-import type { Pool2dShape } from '../../kernels/pool2d.ts';
+import { adaptiveAvgPool2dBwdCpu, adaptiveAvgPool2dFwdCpu, maxPool2dBwdCpu, maxPool2dFwdCpu, type Pool2dShape } from '../../kernels/pool2d.ts';
 import { splitAttentionCombineBwdCpu, splitAttentionCombineCpu, splitAttentionPoolCpu, type SplitShape } from '../../kernels/split_attention.ts';
 import { assertClose, randomArray } from '../helpers.ts';
 
@@ -92,10 +91,10 @@ harness.batchnorm2d = [bnCase([3, 5, 4, 6]), bnCase([2, 6, 3, 5])];
 
 function poolCase(shape: number[], k: number, stride: number, pad: number): Case<Pool2dShape> {
   const [N, C, H, W] = shape, OH = Math.floor((H + 2 * pad - k) / stride) + 1, OW = Math.floor((W + 2 * pad - k) / stride) + 1;
-  const g: Pool2dGeometry = { N, C, H, W, OH, OW, kh: k, kw: k, sh: stride, sw: stride, ph: pad, pw: pad, dh: 1, dw: 1 };
-  const global: Pool2dGeometry = { ...g, OH: 1, OW: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0 };
+  const g: Pool2dShape = { N, C, H, W, OH, OW, kh: k, kw: k, sh: stride, sw: stride, ph: pad, pw: pad, dh: 1, dw: 1 };
+  const global: Pool2dShape = { ...g, OH: 1, OW: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0 };
   return {
-    shapes: { fwd: { ...g, pass: 'fwd' }, bwd: { ...g, pass: 'bwd' }, global_fwd: { ...global, pass: 'global_fwd' }, global_bwd: { ...global, pass: 'global_bwd' } },
+    shapes: { fwd: g, bwd: g, global_fwd: global, global_bwd: global },
     async check() {
       const x = randomArray(N * C * H * W, 10, -3, 3);
       const tx = Tensor.fromArray(x, shape, { requiresGrad: true });
@@ -151,7 +150,7 @@ export async function checkChoice<S>(fam: KernelFamily<S>, choice: string): Prom
   setKernelVersion(fam.name, choice);
   try {
     for (const c of harness[fam.name] ?? []) {
-      const runs = Object.entries(c.shapes).filter(([, shape]) => usableChoices(fam, shape as S).includes(choice));
+      const runs = Object.entries(c.shapes).filter(([op, shape]) => usableChoices(fam, shape as S, op).includes(choice));
       if (runs.length === 0) continue;
       for (const [op, shape] of runs) {
         const chosen = chooseVersion(fam, op, shape as S).id;

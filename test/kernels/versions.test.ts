@@ -31,7 +31,7 @@ s('choice ids round-trip; the default rule answers with a usable choice for ever
     for (const id of allChoices(fam)) assert.is(parseChoice(fam, id).id, id);
     for (const c of harness[fam.name]) {
       for (const [op, shape] of Object.entries(c.shapes)) {
-        const usable = usableChoices(fam, shape);
+        const usable = usableChoices(fam, shape, op);
         assert.ok(usable.includes(fam.defaultChoice(op, shape, gpu().adapter, usable)), `${fam.name} ${op} default`);
       }
     }
