@@ -34,6 +34,8 @@ export interface RunState {
   partial: PartialEpoch | null;
   /** A fine-tuned model's output names, in order (finetune_checkpoint.ts); absent: the 40 CelebA attributes. */
   attributes?: string[];
+  /** A fine-tuned model's runs (finetune_checkpoint.ts); such a checkpoint cannot be resumed. */
+  fineTuned?: { attribute: string }[];
 }
 
 export async function saveCheckpoint(path: string, model: nn.ResNeSt, optimizer: optim.SGD, state: RunState): Promise<void> {

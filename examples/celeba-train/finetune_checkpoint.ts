@@ -39,6 +39,28 @@ export function outputNames(run: { attributes?: unknown } | null | undefined, ro
   return [...CELEBA_ATTRIBUTES];
 }
 
+/**
+ * The classifier rows of `wanted` (the attributes a dataset has labels for), in that order, from
+ * a checkpoint whose outputs are `names`: the state_dict with fc cut to those rows, and the
+ * outputs left out (no labels for them). An attribute the checkpoint lacks is refused.
+ */
+export function labelledRows(state: ReadonlyMap<string, nn.StateArray>, names: readonly string[], wanted: readonly string[],
+  source: string): { state: Map<string, nn.StateArray>; leftOut: string[] } {
+  const rows = wanted.map((a) => names.indexOf(a));
+  const missing = wanted.filter((_, j) => rows[j] < 0);
+  if (missing.length) throw new Error(`${source}: the model has no output for ${missing.join(', ')} (its outputs: ${names.join(', ')})`);
+  const out = new Map(state);
+  for (const key of ['fc.weight', 'fc.bias']) {
+    const t = state.get(key);
+    if (!t) continue;
+    const width = t.shape.length > 1 ? t.shape[1] : 1;
+    const data = new Float32Array(rows.length * width);
+    rows.forEach((r, j) => data.set(Float32Array.from({ length: width }, (_, c) => Number(t.data[r * width + c])), j * width));
+    out.set(key, { dtype: t.dtype, shape: [rows.length, ...t.shape.slice(1)], data });
+  }
+  return { state: out, leftOut: names.filter((n) => !wanted.includes(n)) };
+}
+
 export interface BaseCheckpoint {
   /** The `run` metadata of the checkpoint the model came from (null for a plain state_dict). */
   run: FineTunedRun | null;

@@ -64,6 +64,7 @@ exit status:
   eval: `usage: celeba-train eval --checkpoint FILE [--split NAME] [train options]
 
 Loads a trainer checkpoint and prints the mean and per-attribute accuracy and the loss.
+A fine-tuned checkpoint's new outputs have no labels in the dataset: they are named and left out.
 
   --checkpoint FILE        a celeba-train checkpoint (required)
   --split NAME             val | test | both (default both)

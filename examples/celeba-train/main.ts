@@ -84,7 +84,8 @@ export async function main(argv: string[]): Promise<number> {
         const ds = loadDataset(await datasetRoot(opts, (s) => console.error(s)), opts);
         const spec = { kind: opts.loss, alpha: ckpt.state.alpha, gamma: opts.gamma };
         const splits = split === 'both' ? ['val', 'test'] as const : [split as 'val' | 'test'];
-        const res = await evaluateCheckpoint(ckpt, ds, opts, spec, [...splits], checkpoint);
+        const res = await evaluateCheckpoint(ckpt, ds, opts, spec, [...splits], checkpoint, (names) =>
+          console.error(`eval: ${names.join(', ')}: no labels in the dataset for ${names.length > 1 ? 'these outputs' : 'this output'} (fine-tuned), left out`));
         const empty = splits.filter((name) => !res[name]);
         if (empty.length) throw new Error(`eval: no ${empty.join(' or ')} images in ${opts.data ?? 'the synthetic set'} (after --limit-val)`);
         for (const [name, r] of Object.entries(res)) {

@@ -18,6 +18,7 @@ import { SkipLog } from './skipped.ts';
 import { readSweepGrid } from './sweep_grid.ts';
 import type { TrainingData } from './dataset.ts';
 import { warnAboutStart } from './report_facts.ts';
+import { labelledRows, outputNames } from './finetune_checkpoint.ts';
 
 export interface RunSummary { out: string; history: EpochMetrics[]; selectedEpoch: number; bestValEpoch: number; val: EvalResult; test: EvalResult | null; interrupted: boolean }
 
@@ -53,6 +54,11 @@ function atomicWrite(path: string, text: string): void {
 export async function train(requested: TrainOptions, given: ReadonlySet<keyof TrainOptions> = new Set()): Promise<RunSummary> {
   const lastPath = join(requested.out, 'last.safetensors');
   const resumed = requested.resume && existsSync(lastPath) ? await loadCheckpoint(lastPath) : null;
+  if (resumed && (resumed.state.fineTuned?.length || resumed.state.attributes)) {
+    const added = resumed.state.fineTuned?.map((r) => r.attribute) ?? [];
+    throw new Error(`--resume: ${lastPath} is a fine-tuned model${added.length ? ` (new attribute ${added.join(', ')})` : ''}, ` +
+      'not a CelebA training run, so there is no run to continue; train into another --out');
+  }
   const opts = resumed ? resumeOptions(resumed.state.options, given, requested, lastPath) : requested;
   checkRunInputs(opts);
   checkWritable(opts.out);
@@ -211,12 +217,22 @@ async function summarize(opts: TrainOptions, history: EpochMetrics[], ds: Traini
   return { out: opts.out, history, selectedEpoch: selected, bestValEpoch: bestVal, val: results.val!, test: results.test ?? null, interrupted };
 }
 
-/** `source` names the checkpoint in errors (its path, when a loaded checkpoint is given). */
+/**
+ * `source` names the checkpoint in errors (its path, when a loaded checkpoint is given);
+ * `onLeftOut` hears the names of outputs the dataset has no labels for (a fine-tuned attribute).
+ */
 export async function evaluateCheckpoint(checkpoint: string | LoadedCheckpoint, ds: CelebADataset,
   opts: Pick<TrainOptions, 'imageSize' | 'batch' | 'workers' | 'skipBadImages'>, spec: LossSpec, splits: ('val' | 'test')[],
-  source = typeof checkpoint === 'string' ? checkpoint : 'checkpoint'): Promise<Partial<Record<'val' | 'test', EvalResult>>> {
+  source = typeof checkpoint === 'string' ? checkpoint : 'checkpoint', onLeftOut: (names: string[]) => void = () => undefined): Promise<Partial<Record<'val' | 'test', EvalResult>>> {
   await initGpu();
-  const model = await modelFromCheckpoint(checkpoint, source, ds.attributes.length);
+  // a fine-tuned checkpoint has outputs beyond the dataset's attributes: those without labels are left out
+  const loaded = typeof checkpoint === 'string' ? await loadCheckpoint(checkpoint) : checkpoint;
+  const fc = loaded.model.get('fc.weight');
+  if (!fc) throw new Error(`${source}: no model.fc.weight: not a ResNeSt checkpoint`);
+  const names = outputNames(loaded.state, fc.shape[0], source);
+  const { state, leftOut } = labelledRows(loaded.model, names, ds.attributes, source);
+  if (leftOut.length) onLeftOut(leftOut);
+  const model = await modelFromCheckpoint({ ...loaded, model: state }, source, ds.attributes.length);
   const out: Partial<Record<'val' | 'test', EvalResult>> = {};
   try {
     for (const split of splits) {

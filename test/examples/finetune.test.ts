@@ -2,15 +2,17 @@
 // the loss falls on a visible synthetic attribute; everything frozen stays bit-identical
 // (weights and batch-norm statistics); gradients reach the head (and the last stage when asked)
 // and nothing else; a seed gives the same run twice; the saved checkpoint is read by
-// `celeba-train predict`, which prints the new attribute by name with the tuner's own numbers.
+// `celeba-train predict`, which prints the new attribute by name with the tuner's own numbers;
+// `celeba-train eval` evaluates its 40 labelled outputs and names the new one as left out;
+// `--resume` of it is refused.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AttributeFineTuner, F, nn, parseSafetensors, predictWithHeads, Tensor, tidy, type FineTuneOptions } from '../../src/index.ts';
+import { AttributeFineTuner, F, nn, parseSafetensors, predictWithHeads, serializeSafetensors, Tensor, tidy, type FineTuneOptions, type TensorToWrite } from '../../src/index.ts';
 import { decodeImage, encodeJpeg, normalize, resize, resizeOutputSize, type RgbImage } from '../../src/vision/index.ts';
 import { fineTunedCheckpoint, outputNames } from '../../examples/celeba-train/finetune_checkpoint.ts';
 import { syntheticAttributeSets } from '../../examples/celeba-train/synthetic/attribute_sets.ts';
@@ -103,9 +105,9 @@ s('a seed gives the same run; another seed another; too few images or no name ar
   model.dispose();
 });
 
-function runPredict(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, 'predict', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
@@ -141,15 +143,36 @@ s('the fine-tuned checkpoint: 41 named outputs; celeba-train predict prints the 
     const x = Tensor.fromArray(planar.data, [1, 3, planar.height, planar.width]);
     const [mine] = await predictWithHeads(model, [tuner.head], x);
     x.dispose();
-    const r = await runPredict(['--checkpoint', ckpt, '--json', join(dir, 'face.jpg')]);
+    const r = await runCli(['predict', '--checkpoint', ckpt, '--json', join(dir, 'face.jpg')]);
     assert.is(r.code, 0, r.stderr);
     const [result] = JSON.parse(r.stdout) as { attributes: Record<string, number> }[];
     assert.equal(Object.keys(result.attributes), run.attributes);
     const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
     // same adapter, same kernels: only the loaded-vs-trained copies differ, so f32 rounding at most
     assertClose(Object.values(result.attributes), Array.from(mine, sigmoid), { atol: 1e-6, rtol: 1e-5 }, 'predict vs tuner');
-    const text = await runPredict(['--checkpoint', ckpt, join(dir, 'face.jpg')]);
+    const text = await runCli(['predict', '--checkpoint', ckpt, join(dir, 'face.jpg')]);
     assert.match(text.stdout, /\n {2}Spectacles +(yes|no ) 0\.\d{3}\n/);
+    // eval: the 40 labelled outputs give the figures of the model before fine-tuning (its own 40-output
+    // checkpoint); the new one has no labels in the data set and is named as left out
+    const base = new Map<string, TensorToWrite>();
+    for (const [k, v] of await model.stateArrays()) base.set(`model.${k}`, v as TensorToWrite);
+    writeFileSync(join(dir, 'base.safetensors'), serializeSafetensors(base, { run: JSON.stringify(baseRun) }));
+    const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
+    const evalArgs = ['--split', 'val', '--synthetic-count', '40', '--limit-val', '8', '--batch', '8', '--workers', '1'];
+    const [tunedEval, baseEval] = await Promise.all([ckpt, join(dir, 'base.safetensors')].map((c) => runCli(['eval', '--checkpoint', c, ...evalArgs], env)));
+    assert.is(tunedEval.code, 0, tunedEval.stderr);
+    assert.is(baseEval.code, 0, baseEval.stderr);
+    assert.match(tunedEval.stdout, /val: mean accuracy \d+\.\d\d% over \d+ images/, tunedEval.stdout);
+    assert.is(tunedEval.stdout, baseEval.stdout, 'the same figures as the 40-output model');
+    assert.match(tunedEval.stderr, /eval: Spectacles: no labels in the dataset for this output \(fine-tuned\), left out/);
+    assert.not.match(tunedEval.stdout, /Spectacles/);
+    // --resume of a fine-tuned checkpoint: refused in one line, naming why
+    mkdirSync(join(dir, 'run'));
+    copyFileSync(ckpt, join(dir, 'run', 'last.safetensors'));
+    const resumed = await runCli(['train', '--out', join(dir, 'run'), '--resume'], env);
+    assert.is(resumed.code, 1, resumed.stderr);
+    assert.match(resumed.stderr, /--resume: \S+last\.safetensors is a fine-tuned model \(new attribute Spectacles\), not a CelebA training run/);
+    assert.is(resumed.stderr.trim().split('\n').length, 1, resumed.stderr);
     model.dispose(); tuner.head.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
