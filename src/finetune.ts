@@ -67,6 +67,8 @@ export class AttributeFineTuner {
   private readonly optimizer: optim.SGD;
   private readonly transform: TrainTransform;
   private stopped = false;
+  /** The model's trainable parameters and their values before the first step. */
+  private before: [Tensor, Float32Array][] | null = null;
   private seen = 0;
 
   constructor(readonly model: nn.ResNeSt, opts: FineTuneOptions) {
@@ -125,8 +127,35 @@ export class AttributeFineTuner {
     return { x, y };
   }
 
-  /** One step: augment a batch on the CPU, forward, focal loss, backward, SGD; waits for the loss. */
+  /**
+   * One step: augment a batch on the CPU, forward, focal loss, backward, SGD; waits for the loss.
+   * A step that fails (a non-finite loss, a device error) writes the model's trained parameters
+   * back to their values before the first step, then throws: a failed run leaves the model as it was.
+   */
   async step(): Promise<StepReport> {
+    // the first step keeps a copy of what it may change: the model's trainable parameters (the
+    // model is in eval mode, so its batch-norm statistics never change)
+    this.before ??= await Promise.all(this.model.namedParameters().filter(([, t]) => t.requiresGrad)
+      .map(async ([, t]): Promise<[Tensor, Float32Array]> => [t, await t.toArray()]));
+    try {
+      return await this.trainStep();
+    } catch (e) {
+      if (!this.before.length) throw e;
+      try {
+        this.restoreModel();
+      } catch (restoreError) {
+        throw new Error(`${(e as Error).message}; the model could not be restored (${(restoreError as Error).message})`, { cause: e });
+      }
+      throw new Error(`${(e as Error).message}; the model's parameters are back to their values before fine-tuning`, { cause: e });
+    }
+  }
+
+  /** Writes the model's trainable parameters back to their values before the first step (none were changed head only). */
+  restoreModel(): void {
+    for (const [t, values] of this.before ?? []) t.write(values);
+  }
+
+  private async trainStep(): Promise<StepReport> {
     const t0 = performance.now();
     const { batch, imageSize, alpha, gamma } = this.options;
     const { x: pixels, y: labels } = this.batch();

@@ -200,6 +200,7 @@ export function startFineTunePanel(ctx: PanelContext): { restore(): Promise<void
     await ctx.serial(async () => {
       ctx.setState('training');
       let tuner: AttributeFineTuner | null = null;
+      let replaced = false;
       try {
         handle.gpuBytesBefore = handle.gpuBytesPeak = gpuBytes();
         tuner = new AttributeFineTuner(base.model, {
@@ -222,6 +223,7 @@ export function startFineTunePanel(ctx: PanelContext): { restore(): Promise<void
         const name = `${base.arch}-${attribute}.safetensors`;
         // the page's model becomes the checkpoint's: what a reload, a download or predict gets
         await ctx.replaceModel(bytes, `fine-tuned ${attribute}`);
+        replaced = true;
         tuner.dispose(); // after the old model (whose trained stage lives in its arenas) was disposed
         tuner = null;
         lastCheckpoint = { bytes, name };
@@ -235,11 +237,15 @@ export function startFineTunePanel(ctx: PanelContext): { restore(): Promise<void
         ctx.setState('fine-tuned');
       } catch (e) {
         // head only, the model was never written: free the head and its optimizer. With the last
-        // stage, layer4 lives in the optimizer's arena and may hold the failed values: keep it
-        // allocated and say to load the checkpoint again.
+        // stage, layer4 lives in the optimizer's arena: keep it allocated, with the values it had
+        // before the run (a failed step has written them back; a failure after the steps, here)
         const lastStage = tuner?.options.lastStage ?? false;
+        let restored = true;
+        if (tuner && lastStage && !replaced) {
+          try { tuner.restoreModel(); } catch { restored = false; }
+        }
         if (tuner && !lastStage) tuner.dispose();
-        msg(`fine-tuning failed: ${errorText(e)}${lastStage ? ' The last stage may hold the failed step: load the checkpoint again.' : ''}`, true);
+        msg(`fine-tuning failed: ${errorText(e)}${restored ? '' : ' The last stage could not be restored: load the checkpoint again.'}`, true);
         ctx.setState('error');
       } finally {
         refresh();

@@ -3,7 +3,8 @@
 // faces given as JPEG files through the panel's file inputs, 3 steps of batch 4. The page's
 // loss curve must equal Node's within float32 tolerance, as must the 41 probabilities of an
 // image given afterwards; the downloaded checkpoint names the new attribute; a reload restores
-// the fine-tuned model from IndexedDB, and opening the downloaded file loads it too.
+// the fine-tuned model from IndexedDB, and opening the downloaded file loads it too; a run that
+// diverges leaves the model as it was.
 // Leaves test/artifacts/browser-finetune.png (the page mid-training; docs/browser-finetune.png is a copy).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -203,19 +204,20 @@ s('webcam frames go into either set', async () => {
   assert.ok(await p.isHidden('#ft-pos-cam'));
 });
 
-s('a run that diverges is reported on the page, which keeps working', async () => {
+s('a run that diverges (last stage too) is reported on the page, which keeps working with the model as it was', async () => {
   const p = page!;
   await p.fill('#ft-name', 'Diverging');
   await p.click('#ft-synthetic');
+  await p.check('#ft-last-stage');
   for (const [id, v] of Object.entries({ '#ft-steps': 3, '#ft-batch': 4, '#ft-lr': 1e38 })) await p.fill(id, String(v));
   await p.click('#ft-train');
   await p.waitForFunction(() => (globalThis as any).resnestDemo.finetune.state === 'error' && (globalThis as any).resnestDemo.busy === 0, null, { timeout: 60_000 });
-  assert.match(await p.textContent('#ft-msg') ?? '', /fine-tuning failed: fine-tune "Diverging": step \d gave a non-finite loss .*lower the learning rate/);
+  assert.match(await p.textContent('#ft-msg') ?? '', /fine-tuning failed: fine-tune "Diverging": step \d gave a non-finite loss .*lower the learning rate.*; the model's parameters are back to their values before fine-tuning/);
   assert.equal(await p.evaluate(() => (globalThis as any).resnestDemo.attributes.length), 41, 'the model is the one before the run');
   await p.evaluate(() => { (globalThis as any).resnestDemo.error = null; });
   await p.click('#rerun');
   const again = await waitDemo<{ probabilities: number[] }>(p, `(d) => d.busy === 0 && d.state === 'done' ? d.last : null`);
-  assert.equal(again.probabilities, afterTraining, 'inference still gives the same numbers');
+  assert.equal(again.probabilities, afterTraining, 'inference still gives the same numbers: layer4 restored bit for bit');
 });
 
 s.run();

@@ -1,10 +1,10 @@
 // Fine-tuning a new attribute (src/finetune.ts; the checkpoint: examples/celeba-train/finetune_checkpoint.ts), in Node on a tiny ResNeSt:
 // the loss falls on a visible synthetic attribute; everything frozen stays bit-identical
 // (weights and batch-norm statistics); gradients reach the head (and the last stage when asked)
-// and nothing else; a seed gives the same run twice; the saved checkpoint is read by
-// `celeba-train predict`, which prints the new attribute by name with the tuner's own numbers;
-// `celeba-train eval` evaluates its 40 labelled outputs and names the new one as left out;
-// `--resume` of it is refused.
+// and nothing else; a diverging run leaves the model bit-identical; a seed gives the same run
+// twice; the saved checkpoint is read by `celeba-train predict`, which prints the new attribute
+// by name with the tuner's own numbers; `celeba-train eval` evaluates its 40 labelled outputs
+// and names the new one as left out; `--resume` of it is refused.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -86,6 +86,21 @@ s('gradients reach the head and, with lastStage, layer4 only; layer4 moves, the 
   }
   assert.ok([...before].some(([k, v]) => k.startsWith('layer4.') && !same(v, after.get(k)!)), 'layer4 trained');
   model.dispose(); tuner.head.dispose();
+});
+
+s('a diverging run (huge lr, last stage) fails and leaves every parameter and BN statistic bit-identical', async () => {
+  const model = tiny();
+  const before = await state(model);
+  const tuner = new AttributeFineTuner(model, options({ lastStage: true, lr: 1e8, batch: 4 }));
+  let failure: Error | null = null;
+  try { await tuner.run(12); } catch (e) { failure = e as Error; }
+  assert.ok(failure, 'the run fails');
+  assert.match(failure!.message, /non-finite loss .*; the model's parameters are back to their values before fine-tuning/);
+  console.log(`  lr 1e8: failed at step ${tuner.steps} (${tuner.losses.map((l) => l.toPrecision(3)).join(', ')})`);
+  assert.ok(tuner.steps >= 1, 'at least one step changed layer4 before the failure');
+  const after = await state(model);
+  for (const [k, v] of before) assert.ok(same(v, after.get(k)!), `${k} restored bit for bit`);
+  model.dispose(); tuner.dispose();
 });
 
 s('a seed gives the same run; another seed another; too few images or no name are refused', async () => {
