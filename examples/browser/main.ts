@@ -137,12 +137,23 @@ async function startGpu(): Promise<boolean> {
     status.textContent = `WebGPU: ${adapter}${g.features.has('shader-f16') ? ' · f16' : ''}`;
     status.title = `features used: ${[...g.features].join(', ') || 'none'}`;
     status.className = 'ok';
+    let lossForced = false;
     g.device.lost.then((lost) => {
-      if (lost.reason === 'destroyed') return;
+      // the page never destroys the device itself: 'destroyed' comes from leaving the page, or from the test hook
+      if (lost.reason === 'destroyed' && !lossForced) return;
       noWebGpu('The GPU device was lost', `${lost.message || lost.reason} Reload the page to start again.`);
+      const reload = $('reload-page');
+      reload.hidden = false;
+      reload.addEventListener('click', () => location.reload(), { once: true });
       demo.error = `device lost: ${lost.message || lost.reason}`;
       setState('device-lost');
     });
+    // ?test-hooks: the browser test forces a device loss, which a real browser gives only on a driver reset or GPU removal
+    if (new URLSearchParams(location.search).has('test-hooks')) {
+      (globalThis as unknown as { resnestTestHooks: object }).resnestTestHooks = {
+        loseDevice: () => { lossForced = true; g.device.destroy(); },
+      };
+    }
     showAdapter(g);
     return true;
   } catch (e) {

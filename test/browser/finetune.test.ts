@@ -4,7 +4,7 @@
 // loss curve must equal Node's within float32 tolerance, as must the 41 probabilities of an
 // image given afterwards; the downloaded checkpoint names the new attribute; a reload restores
 // the fine-tuned model from IndexedDB, and opening the downloaded file loads it too; a run that
-// diverges leaves the model as it was.
+// diverges leaves the model as it was; a lost device is reported with a reload button.
 // Leaves test/artifacts/browser-finetune.png (the page mid-training; docs/browser-finetune.png is a copy).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -218,6 +218,29 @@ s('a run that diverges (last stage too) is reported on the page, which keeps wor
   await p.click('#rerun');
   const again = await waitDemo<{ probabilities: number[] }>(p, `(d) => d.busy === 0 && d.state === 'done' ? d.last : null`);
   assert.equal(again.probabilities, afterTraining, 'inference still gives the same numbers: layer4 restored bit for bit');
+});
+
+s('a lost device is reported on the page, which offers to reload; the reload starts WebGPU again', async () => {
+  const p = page!, t0 = performance.now();
+  const url = new URL(server!.url);
+  url.searchParams.set('test-hooks', '');
+  await p.goto(url.href);
+  await waitDemo(p, `(d) => d.gpu && d.busy === 0 && d.state !== 'starting' ? true : null`, 20_000);
+  await p.evaluate(() => (globalThis as any).resnestTestHooks.loseDevice());
+  // (waitDemo stops at the page's error, which the loss sets)
+  await p.waitForFunction(() => (globalThis as any).resnestDemo.state === 'device-lost', null, { timeout: 10_000 });
+  assert.match(await p.evaluate(() => (globalThis as any).resnestDemo.error), /^device lost: /);
+  assert.ok(await p.isVisible('#no-webgpu'), 'the banner shows');
+  assert.is(await p.textContent('#no-webgpu-title'), 'The GPU device was lost');
+  assert.match(await p.textContent('#no-webgpu-text') ?? '', /Reload the page to start again/);
+  assert.match(await p.textContent('#gpu-status') ?? '', /no WebGPU/);
+  assert.ok(await p.isDisabled('#rerun'), 'nothing can run on the lost device');
+  assert.ok(await p.isVisible('#reload-page'), 'a reload button');
+  await Promise.all([p.waitForEvent('load'), p.click('#reload-page')]);
+  await waitDemo(p, `(d) => d.gpu && d.state !== 'starting' ? true : null`, 20_000);
+  assert.ok(await p.isHidden('#no-webgpu'), 'the reloaded page has a device');
+  assert.is(await p.evaluate(() => (globalThis as any).resnestDemo.error), null);
+  console.log(`  device loss: load with ?test-hooks, lose, banner, reload: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 });
 
 s.run();
