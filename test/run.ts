@@ -4,6 +4,7 @@
 // TEST_TIMES=1 adds a table of each file's wall time and CPU time (this process, lavapipe's
 // threads included, and its finished child processes), slowest first.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -11,6 +12,12 @@ type Runner = () => Promise<[string | true, number, number, number]>;
 const g = globalThis as unknown as { UVU_DEFER: number; UVU_QUEUE: Array<Array<string | Runner | null>>; UVU_INDEX: number };
 g.UVU_DEFER = 1;
 g.UVU_QUEUE = [];
+
+// Mesa keeps compiled shaders in a disk cache under $XDG_CACHE_HOME. Tests that give a child
+// process a temporary XDG_CACHE_HOME (to isolate the trainer's own cache) would otherwise make
+// each child compile every pipeline again: ~45 s of CPU per trainer run on lavapipe instead of
+// ~10. Pinning Mesa's cache to the usual place keeps it shared by this process and every child.
+process.env.MESA_SHADER_CACHE_DIR ??= process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 function findTests(dir: string): string[] {
