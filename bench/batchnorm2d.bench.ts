@@ -3,9 +3,7 @@
 // Bytes count each pass's tensor traffic: training forward reads x twice (statistics, apply).
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily, bnGeometry } from '../kernels/batchnorm2d.ts';
-import { allChoices } from '../kernels/versions.ts';
-import { batchNorm2dFwdCpu } from '../kernels/batchnorm2d.ref.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily, allChoices, batchNorm2dFwdCpu } from '../src/kernels.ts';
 
 function sampleCheck(got: Float32Array, want: ArrayLike<number>, what: string): void {
   for (let i = 0; i < got.length; i += 97) {
@@ -28,12 +26,11 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     const p = { weight: w.binding, bias: b.binding, runningMean: rm.binding, runningVar: rv.binding };
     const fused = residualUsed ? '+residual+relu' : '+relu';
     const forward = (training: boolean, version: string) => () => {
-      const g = bnGeometry(shape, version);
-      batchNorm2dCoefficients(tx.binding, g, p, coef.binding, { training, eps: 1e-5, momentum: 0.1 }, `bn ${tag}`);
-      batchNorm2dApply(tx.binding, coef.binding, res?.binding ?? null, y.binding, g, true, `bn ${tag}`);
+      batchNorm2dCoefficients(tx.binding, shape, version, p, coef.binding, { training, eps: 1e-5, momentum: 0.1 }, `bn ${tag}`);
+      batchNorm2dApply(tx.binding, coef.binding, res?.binding ?? null, y.binding, shape, version, true, `bn ${tag}`);
     };
     const backward = (version: string) => () => batchNorm2dBackward(tx.binding, dy.binding, y.binding, coef.binding, w.binding,
-      bnGeometry(shape, version), true, { dx: dx.binding, dweight: dw.binding, dbias: db.binding, masked: masked.binding }, `bn bwd ${tag}`);
+      shape, version, true, { dx: dx.binding, dweight: dw.binding, dbias: db.binding, masked: masked.binding }, `bn bwd ${tag}`);
     const io = residualUsed ? 3 : 2; // tensors the apply pass touches
     let users = 0;
     const dispose = () => { if (--users === 0) for (const t of [tx, dy, res, w, b, rm, rv, coef, y, dx, masked, dw, db]) t?.dispose(); };

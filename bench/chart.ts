@@ -5,7 +5,7 @@
 // versions of one kernel, the chart shows the fastest and says so.
 // Standalone: node --import tsx bench/chart.ts bench/results/<run>.json [docs/performance.png]
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Canvas, barChart, encodePng } from '../examples/celeba-train/plot/index.ts';
+import { Canvas, barChart, encodePng } from '../plot/index.ts';
 import type { BenchResult } from './harness.ts';
 import type { Report } from './report.ts';
 

@@ -9,12 +9,12 @@
 import { execFileSync } from 'node:child_process';
 import type { BenchCase } from './harness.ts';
 import { F, gpu, Tensor, timeGpu } from '../src/index.ts';
-import {
-  conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
-  conv2dMacs, conv2dVersion, versions, type Conv2dGeometry,
-} from '../kernels/conv2d.ts';
-import { matmulForward, chooseMatmulVersion, type MatmulOptions } from '../kernels/matmul.ts';
 import { tfjsConvPeer, type TfConvPeer } from './peers/tfjs.ts';
+import {
+  conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward,
+  conv2dFwdAt, conv2dMacs, conv2dVersion, conv2dVersions, type Conv2dGeometry, matmulForward, matmulVersion,
+  type MatmulOptions,
+} from '../src/kernels.ts';
 
 interface Shape { name: string; c: number; co: number; k: number; s: number; p: number; groups: number; h: number; bias: boolean }
 
@@ -119,7 +119,7 @@ function matmulPeer(g: Conv2dGeometry, d: () => Data): { name: string; run: () =
   if (g.kh !== 1 || g.kw !== 1 || g.sh !== 1 || g.sw !== 1 || g.ph !== 0 || g.groups !== 1) return null;
   const hw = g.h * g.w;
   const o: MatmulOptions = { M: g.co, N: hw, K: g.c, batch: g.n, strideA: 0, strideB: g.c * hw, strideOut: g.co * hw };
-  const version = chooseMatmulVersion(o);
+  const version = matmulVersion(o);
   return {
     name: `matmul ${version}`,
     run: async () => {
@@ -193,9 +193,9 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   // every version at layer1's split-attention conv (v1 takes seconds per repetition: full runs only)
   const l1 = shapes.find((s) => s.name === 'layer1.0.conv2.conv');
   if (!l1) return list;
-  for (const version of Object.keys(versions)) {
+  for (const version of Object.keys(conv2dVersions)) {
     if (opts.quick && version === 'v1') continue;
-    if (!versions[version].supports(geometry(l1), gpu().adapter)) continue; // v4 runs only 1x1 convolutions of 1x1 maps
+    if (!conv2dVersions[version].supports(geometry(l1), gpu().adapter, 'fwd')) continue; // v4 runs only 1x1 convolutions of 1x1 maps
     for (const op of ['fwd', 'dX', 'dW'] as const) list.push(convCase(l1, geometry(l1), op, version));
   }
   return list;

@@ -1,8 +1,7 @@
 // Elementwise and reduction kernels at ResNeSt-50 layer1 activation size (batch 8, 256 x 56 x 56 -> scaled 1/2 spatially).
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { elementwiseBinary, elementwiseUnary, elementwiseReluBackward, binaryCpu } from '../kernels/elementwise.ts';
-import { reduceSum, sumCpu } from '../kernels/reduce.ts';
+import { elementwiseBinary, elementwiseUnary, elementwiseReluBackward, binaryCpu, reduceSum, sumCpu } from '../src/kernels.ts';
 
 function sampleCheck(got: Float32Array, want: (i: number) => number, what: string): void {
   for (let i = 0; i < got.length; i += Math.max(1, Math.floor(got.length / 4096))) {

@@ -2,7 +2,7 @@
 // CelebA head's shape and at a large batch where bandwidth, not dispatch cost, dominates.
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { focalLossCpu, focalLossKernel, focalLossScaleGradKernel } from '../kernels/focal_loss.ts';
+import { focalLossCpu, focalLossForward, focalLossBackward } from '../src/kernels.ts';
 
 function fusedCase(rows: number, A: number): BenchCase[] {
   const n = rows * A;
@@ -13,7 +13,7 @@ function fusedCase(rows: number, A: number): BenchCase[] {
   const dl = Tensor.empty([rows, A], 'bench dlogits'), dx = Tensor.empty([rows, A], 'bench dx'), loss = Tensor.empty([], 'bench loss');
   const params = { n, A, gamma: 2, scale: 1 / n, alpha: null };
   const tag = `[${rows},${A}]`;
-  const fwd = () => focalLossKernel(tx.binding, ty.binding, ta.binding, dl.binding, loss.binding, params, `focal loss ${tag}`);
+  const fwd = () => focalLossForward(tx.binding, ty.binding, ta.binding, dl.binding, loss.binding, params, `focal loss ${tag}`);
   let users = 2;
   const dispose = () => { if (--users === 0) for (const t of [tx, ty, ta, dl, dx, loss]) t.dispose(); };
   return [
@@ -27,7 +27,7 @@ function fusedCase(rows: number, A: number): BenchCase[] {
         for (let i = 0; i < n; i += 97) if (Math.abs(g[i] - want.dlogits[i]) > 1e-8 + 1e-4 * Math.abs(want.dlogits[i])) throw new Error(`dlogits[${i}] ${g[i]}, want ${want.dlogits[i]}`);
       } },
     { family: 'focal_loss', name: `focal loss backward (scale by upstream) ${tag}`, bytes: 2 * 4 * n, dispose,
-      record: () => focalLossScaleGradKernel(loss.binding, dl.binding, dx.binding, n, `focal loss backward ${tag}`) },
+      record: () => focalLossBackward(loss.binding, dl.binding, dx.binding, n, `focal loss backward ${tag}`) },
   ];
 }
 

@@ -5,8 +5,7 @@
 // autograd tape, a training step) give `runWall` instead: whole repetitions timed by wall
 // clock around submit + queue drain, with submissions, dispatches and new buffers counted.
 import { gpu, timeGpu } from '../src/index.ts';
-import { peakCopy, peakFma, peakDispatch } from '../kernels/peak.ts';
-import { setKernelVersion } from '../kernels/autotune.ts';
+import { peakCopy, peakFma, peakDispatch, setKernelVersion } from '../src/kernels.ts';
 
 export interface BenchCase {
   family: string;

@@ -2,8 +2,7 @@
 // convolution as a batched GEMM, and a square product, for each kernel version.
 import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
-import { matmulCpu, matmulFamily, matmulFlops, matmulForward, type MatmulOptions } from '../kernels/matmul.ts';
-import { usableChoices } from '../kernels/versions.ts';
+import { matmulCpu, matmulFamily, matmulFlops, matmulForward, type MatmulOptions, usableChoices } from '../src/kernels.ts';
 
 function operandSizes(o: MatmulOptions): [number, number, number] {
   const batch = o.batch ?? 1;

@@ -8,10 +8,10 @@ import type { BenchCase } from './harness.ts';
 import { Tensor } from '../src/index.ts';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dFwdCpu, avgPool2dForward,
-  maxPool2dBackward, maxPool2dFwdCpu, maxPool2dForward, poolOutputSize, type AvgPoolMode, type Pool2dGeometry,
-} from '../kernels/pool2d.ts';
+  maxPool2dBackward, maxPool2dFwdCpu, maxPool2dForward, poolOutputSize, type AvgPoolMode, type Pool2dShape,
+} from '../src/kernels.ts';
 
-function geometry(shape: number[], k: number, s: number, p: number, ceil: boolean): Pool2dGeometry {
+function geometry(shape: number[], k: number, s: number, p: number, ceil: boolean): Pool2dShape {
   const [N, C, H, W] = shape;
   return { N, C, H, W, kh: k, kw: k, sh: s, sw: s, ph: p, pw: p, dh: 1, dw: 1,
     OH: poolOutputSize(H, k, p, s, 1, ceil), OW: poolOutputSize(W, k, p, s, 1, ceil) };

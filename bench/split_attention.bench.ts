@@ -2,13 +2,13 @@
 // cardinality 1, 64 channels per split; quick: 28x28), attention [8, 128].
 // Bytes: every tensor read or written once per pass.
 import { withVersion, type BenchCase } from './harness.ts';
-import { allChoices } from '../kernels/versions.ts';
 import { Tensor } from '../src/index.ts';
 import {
-  splitAttentionRadixSumBackward, radixSumCpu, splitAttentionRadixSumForward, splitAttentionRSoftmaxForward, splitAttentionCombineBackward, splitAttentionCombineCpu,
-  splitAttentionCombineForward, splitAttentionFamily, splitAttentionPoolBackward, splitAttentionPoolCpu, splitAttentionPoolForward,
-} from '../kernels/split_attention.ts';
-import { adaptiveAvgPool2dForward } from '../kernels/pool2d.ts';
+  allChoices, splitAttentionRadixSumBackward, radixSumCpu, splitAttentionRadixSumForward,
+  splitAttentionRSoftmaxForward, splitAttentionCombineBackward, splitAttentionCombineCpu, splitAttentionCombineForward,
+  splitAttentionFamily, splitAttentionPoolBackward, splitAttentionPoolCpu, splitAttentionPoolForward,
+  adaptiveAvgPool2dForward,
+} from '../src/kernels.ts';
 
 function sampleCheck(got: Float32Array, want: ArrayLike<number>, what: string): void {
   for (let i = 0; i < got.length; i += 31) {

@@ -27,12 +27,12 @@ export const BN_MAX_PARTIALS = 256;
 const V1_REDUCTION_THREADS = 1024;
 const REVISION = '2';
 
-/** Batch norm's shape: [N, C, H, W]. */
-export type BnShape = readonly number[];
+/** batchnorm2d's shape: the input's [N, C, H, W]. */
+export type BatchNorm2dShape = readonly number[];
 
-const vec4able = (shape: BnShape): boolean => (shape[2] * shape[3]) % 4 === 0;
+const vec4able = (shape: BatchNorm2dShape): boolean => (shape[2] * shape[3]) % 4 === 0;
 
-export const batchNorm2dFamily: KernelFamily<BnShape> = {
+export const batchNorm2dFamily: KernelFamily<BatchNorm2dShape> = {
   name: 'batchnorm2d',
   ops: ['reduce'],
   versions: {
@@ -45,7 +45,8 @@ export const batchNorm2dFamily: KernelFamily<BnShape> = {
   tune: { revision: REVISION, job: (_op, shape) => tuneJob(shape) },
 };
 
-export interface BnGeometry {
+/** How a choice runs a shape: derived, never passed in (the host functions take the shape and the choice). */
+interface Plan {
   N: number; C: number; HW: number;
   /** the choice (version and parameters) it runs with */
   version: string;
@@ -54,8 +55,7 @@ export interface BnGeometry {
   T: number;     // partial reductions per channel
 }
 
-/** The geometry of a choice of batchNorm2dFamily (a Choice or its id) on a shape. */
-export function bnGeometry(shape: BnShape, choice: Choice | string): BnGeometry {
+function plan(shape: BatchNorm2dShape, choice: Choice | string): Plan {
   const c = typeof choice === 'string' ? parseChoice(batchNorm2dFamily, choice) : choice;
   const [N, C, H, W] = shape;
   const HW = H * W;
@@ -68,7 +68,7 @@ export function bnGeometry(shape: BnShape, choice: Choice | string): BnGeometry 
 }
 
 /** The choice for this shape: requested, forced (setKernelVersion('batchnorm2d', ...), applied where it runs), measured, or the default. */
-export function bnVersion(shape: BnShape, requested?: string): Choice {
+export function batchNorm2dVersion(shape: BatchNorm2dShape, requested?: string): Choice {
   return chooseVersion(batchNorm2dFamily, 'reduce', shape, requested);
 }
 
@@ -78,7 +78,7 @@ function tuneJob(shape: readonly number[]): TuneJob {
   const x = pool.acquire(4 * shape.reduce((a, b) => a * b, 1), 'tune x'), coef = pool.acquire(16 * C, 'tune coef');
   const none = { weight: null, bias: null, runningMean: null, runningVar: null };
   return {
-    record: (v) => batchNorm2dCoefficients(x, bnGeometry(shape, v), none, coef,
+    record: (v) => batchNorm2dCoefficients(x, shape, v, none, coef,
       { training: true, eps: 1e-5, momentum: 0.1 }, `batchnorm2d tune x[${shape}] ${v}`),
     dispose: () => { pool.release(x); pool.release(coef); },
   };
@@ -86,16 +86,16 @@ function tuneJob(shape: readonly number[]): TuneJob {
 
 const FLAG = { weight: 1, bias: 2, updateRunning: 4, training: 8 } as const;
 
-const reduceParams = (g: BnGeometry) => packParams([['u32', g.C], ['u32', g.N], ['u32', g.HWu], ['u32', g.T]]);
+const reduceParams = (g: Plan) => packParams([['u32', g.C], ['u32', g.N], ['u32', g.HWu], ['u32', g.T]]);
 
 /** `chunks` blocks of C*T partials, `stride` vec4s apart. */
-function finalizeParams(g: BnGeometry, eps: number, momentum: number, flags: number, chunks = 1, stride = 0): ArrayBuffer {
+function finalizeParams(g: Plan, eps: number, momentum: number, flags: number, chunks = 1, stride = 0): ArrayBuffer {
   return packParams([['u32', g.C], ['u32', g.T], ['f32', g.N * g.HW], ['f32', eps], ['f32', momentum], ['u32', flags],
     ['u32', chunks], ['u32', stride]]);
 }
 
 /** Per-chunk partial blocks: one buffer, each chunk's C*T vec4s at a 256-byte aligned offset. */
-function partialBlocks(g: BnGeometry, chunks: number, label: string): { buffer: GPUBuffer; stride: number; block: (j: number) => Binding } {
+function partialBlocks(g: Plan, chunks: number, label: string): { buffer: GPUBuffer; stride: number; block: (j: number) => Binding } {
   const bytes = g.C * g.T * 16;
   const align = gpu().limits.minStorageBufferOffsetAlignment;
   const stride = chunks > 1 ? Math.ceil(bytes / align) * align : bytes;
@@ -104,10 +104,10 @@ function partialBlocks(g: BnGeometry, chunks: number, label: string): { buffer: 
 }
 
 /** The geometry of one chunk of samples. */
-const chunkGeometry = (g: BnGeometry, ch: BatchChunk): BnGeometry => (ch.count === g.N ? g : { ...g, N: ch.count });
+const chunkGeometry = (g: Plan, ch: BatchChunk): Plan => (ch.count === g.N ? g : { ...g, N: ch.count });
 
 /** Workgroups and parameters of the elementwise passes (apply, dx). */
-function mapGeometry(g: BnGeometry): { params: ArrayBuffer; grid: [number, number, number] } {
+function mapGeometry(g: Plan): { params: ArrayBuffer; grid: [number, number, number] } {
   if (g.vec4) {
     return {
       params: packParams([['u32', g.C], ['u32', g.HWu], ['u32', 0], ['u32', 0]]),
@@ -122,7 +122,7 @@ function mapGeometry(g: BnGeometry): { params: ArrayBuffer; grid: [number, numbe
 const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[], constants: Record<string, number> = {}) =>
   ({ shader: name.startsWith('batchnorm2d_bwd') ? 'batchnorm2d_bwd' : 'batchnorm2d_fwd', entry: name, bindings, constants: { WG: BN_WG, PER_THREAD: BN_PER_THREAD, ...constants } });
 
-export interface BnParamBindings {
+export interface BatchNorm2dParamBindings {
   weight: Binding | null;
   bias: Binding | null;
   runningMean: Binding | null;
@@ -133,8 +133,9 @@ export interface BnParamBindings {
  * coef[c] = (scale, shift, mean, invstd) as vec4 (C*16 bytes). Training: batch statistics,
  * and running stats updated in place when given. Eval: from the running stats.
  */
-export function batchNorm2dCoefficients(x: Binding, g: BnGeometry, p: BnParamBindings, coef: Binding,
+export function batchNorm2dCoefficients(x: Binding, shape: BatchNorm2dShape, choice: Choice | string, p: BatchNorm2dParamBindings, coef: Binding,
   o: { training: boolean; eps: number; momentum: number }, label: string): void {
+  const g = plan(shape, choice);
   const flags = (p.weight ? FLAG.weight : 0) | (p.bias ? FLAG.bias : 0);
   if (!o.training) {
     if (!p.runningMean || !p.runningVar) throw new Error(`${label}: eval mode needs running statistics`);
@@ -164,8 +165,9 @@ export function batchNorm2dCoefficients(x: Binding, g: BnGeometry, p: BnParamBin
 }
 
 /** y = x * scale + shift (+ residual) (relu). */
-export function batchNorm2dApply(x: Binding, coef: Binding, residual: Binding | null, y: Binding, g: BnGeometry,
-  relu: boolean, label: string): void {
+export function batchNorm2dApply(x: Binding, coef: Binding, residual: Binding | null, y: Binding, shape: BatchNorm2dShape,
+  choice: Choice | string, relu: boolean, label: string): void {
+  const g = plan(shape, choice);
   const plane = g.C * g.HW;
   for (const ch of batchChunks(label, g.N, [[x, plane], [y, plane], ...(residual ? [[residual, plane] as const] : [])])) {
     const { params, grid } = mapGeometry(chunkGeometry(g, ch));
@@ -175,7 +177,7 @@ export function batchNorm2dApply(x: Binding, coef: Binding, residual: Binding | 
   }
 }
 
-export interface BnBackwardOutputs {
+export interface BatchNorm2dBackwardOutputs {
   dx: Binding | null;
   dweight: Binding;     // C floats
   dbias: Binding;       // C floats
@@ -188,7 +190,8 @@ export interface BnBackwardOutputs {
  * then `out.masked` must be given and receives dy * (y > 0).
  */
 export function batchNorm2dBackward(x: Binding, dy: Binding, y: Binding | null, coef: Binding, weight: Binding | null,
-  g: BnGeometry, training: boolean, out: BnBackwardOutputs, label: string): void {
+  shape: BatchNorm2dShape, choice: Choice | string, training: boolean, out: BatchNorm2dBackwardOutputs, label: string): void {
+  const g = plan(shape, choice);
   const relu = y !== null;
   if (relu && !out.masked) throw new Error(`${label}: relu backward needs a buffer for the masked gradient`);
   const pool = gpu().pool;

@@ -4,7 +4,7 @@
 //   v2  conv2d_tiled.wgsl   implicit GEMM, workgroup-memory tiles, NCHW storage buffers (GPUs)
 //   v3  conv2d_tex*.wgsl    implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)
 //   v4  matmul kernels      1x1 convolutions of 1x1 maps (split attention's fc layers) as one GEMM
-//   v5  conv2d_gemm.wgsl    implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)
+//   v5  conv2d_gemm.wgsl    implicit GEMM, tile sizes as tuned parameters, one dispatch per pass (GPUs)
 //   v6  conv2d_gemm_sg.wgsl v5 with a subgroupAdd weight gradient (GPUs with subgroups)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
@@ -12,7 +12,7 @@ import { gpu, packParams, type AdapterDescription, type Binding, type BufferRang
 import { grid1d, launch } from './launch.ts';
 import { elementwiseFill } from './elementwise.ts';
 import type { TuneJob } from './autotune.ts';
-import { chooseVersion, usableChoices, type KernelFamily, type KernelVersion } from './versions.ts';
+import { chooseVersion, parseChoice, usableChoices, type Choice, type KernelFamily, type KernelVersion } from './versions.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import { convLabel } from './conv2d_common.ts';
 import { batchChunks, samplesPerChunk, type BatchChunk, type ChunkIO } from './chunking.ts';
@@ -20,17 +20,18 @@ import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
-import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm } from './conv2d_gemm.ts';
+import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILE_PARAMS, type TileParams } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
 
 type Range = Required<BufferRange>;
 
+// each pass gets the choice's tuning parameters (kernels/versions.ts) last; versions without any ignore them
 export interface Conv2dVersion extends KernelVersion<Conv2dGeometry> {
-  fwd(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void;
-  bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void;
+  fwd(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string, params?: TileParams): void;
+  bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, params?: TileParams): void;
   /** dw = (accumulate ? dw : 0) + this chunk's contribution */
-  bwdWeight(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void;
+  bwdWeight(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string, params?: TileParams): void;
   /** a cap on the samples of one chunk beyond the binding limit (texture sizes) */
   maxSamples?(g: Conv2dGeometry): number;
   /** dX and dW together, sharing work, where canFuseBackward(g) holds */
@@ -44,14 +45,14 @@ export const versions: Record<string, Conv2dVersion> = {
   v2: { about: 'implicit GEMM, 64x64x16 workgroup-memory tiles over NCHW storage buffers (GPUs)', supports: () => true,
     fwd: fwdTiled, bwdInput: bwdInputTiled, bwdWeight: bwdWeightTiled },
   v3: { about: 'implicit GEMM, NHWC texel grids + uniform weight slices, no barriers (lavapipe)',
-    fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: bwdWeightTex, supports: texSupported, maxSamples: texMaxSamples,
+    fwd: fwdTex, bwdInput: bwdInputTex, bwdWeight: (g, x, dy, dw, acc, label) => bwdWeightTex(g, x, dy, dw, acc, label), supports: texSupported, maxSamples: texMaxSamples,
     bwdBoth: bwdBothTex, canFuseBackward: sharedDyGrid },
   v4: { about: '1x1 convolution of 1x1 maps as one GEMM on the matmul kernels (attention fc layers)',
     fwd: fwdLinear, bwdInput: bwdInputLinear, bwdWeight: bwdWeightLinear, supports: linearSupported },
   // GPU-shaped: automatic (default, tuned) on GPUs only, since CPU adapters' barriers make
   // workgroup tiles slow; forcing still runs them anywhere, as their tests do
-  v5: { about: 'implicit GEMM, parameterised workgroup tiles, one dispatch per pass (GPUs)', supports: () => true,
-    automatic: (_g, adapter) => !adapter.software,
+  v5: { about: 'implicit GEMM, BM x BN x BK workgroup tiles (tuned parameters), one dispatch per pass (GPUs)', supports: () => true,
+    automatic: (_g, adapter) => !adapter.software, params: GEMM_TILE_PARAMS,
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm },
   v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
     supports: (_g, adapter) => adapter.features.has('subgroups'), automatic: (_g, adapter) => !adapter.software,
@@ -59,7 +60,7 @@ export const versions: Record<string, Conv2dVersion> = {
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
-const REVISION = 'conv2d-3';
+const REVISION = 'conv2d-4';
 
 const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);
 
@@ -110,7 +111,7 @@ const paddedBytes = (n: number): number => Math.max(16, Math.ceil(n / 4) * 16);
 
 function tuneJob(op: string, g: Conv2dGeometry): TuneJob {
   const pool = gpu().pool;
-  const n = Math.min(...usableChoices(conv2dFamily, g).map((v) => chunkSamples(g, v)));
+  const n = Math.min(...usableChoices(conv2dFamily, g).map((id) => chunkSamples(g, parseChoice(conv2dFamily, id).version)));
   const cg = { ...g, n };
   const xBytes = paddedBytes(n * g.c * g.h * g.w), yBytes = paddedBytes(n * g.co * g.ho * g.wo);
   const wBytes = paddedBytes(g.co * cig(g) * g.kh * g.kw);
@@ -119,11 +120,11 @@ function tuneJob(op: string, g: Conv2dGeometry): TuneJob {
   for (const r of [x, w, y]) elementwiseFill(r, r.size / 4, 0.5, 'conv2d tune data'); // no stale NaNs or denormals in the timing
   const io = (r: Range): ChunkIO => ({ binding: r, base: 0 });
   return {
-    record: (v) => {
-      const impl = versions[v], label = convLabel(`${op} tune`, cg, v);
-      if (op === 'fwd') impl.fwd(cg, io(x), w, null, io(y), label);
-      else if (op === 'bwd_input') impl.bwdInput(cg, io(y), w, io(x), label);
-      else impl.bwdWeight(cg, io(x), io(y), w, false, label);
+    record: (id) => {
+      const c = parseChoice(conv2dFamily, id), impl = versions[c.version], label = convLabel(`${op} tune`, cg, id);
+      if (op === 'fwd') impl.fwd(cg, io(x), w, null, io(y), label, c.params);
+      else if (op === 'bwd_input') impl.bwdInput(cg, io(y), w, io(x), label, c.params);
+      else impl.bwdWeight(cg, io(x), io(y), w, false, label, c.params);
     },
     dispose: () => { for (const b of bufs) pool.release(b); },
   };
@@ -134,9 +135,14 @@ export const conv2dFamily: KernelFamily<Conv2dGeometry> = {
   tune: { revision: REVISION, job: tuneJob },
 };
 
-/** The version `op` runs with on this shape: requested, forced, tuned, or the adapter's default. */
+/** The choice (version and parameters) `op` runs with on this shape: requested, forced, tuned, or the adapter's default. */
+export function conv2dChoice(op: Conv2dOp, g: Conv2dGeometry, requested?: string): Choice {
+  return chooseVersion(conv2dFamily, op, g, requested);
+}
+
+/** The version `op` runs with on this shape (conv2dChoice's, without parameters). */
 export function conv2dVersion(op: Conv2dOp, g: Conv2dGeometry, requested?: string): string {
-  return chooseVersion(conv2dFamily, op, g, requested).version;
+  return conv2dChoice(op, g, requested).version;
 }
 
 function checkWeight(g: Conv2dGeometry, w: Range, label: string): void {
@@ -155,24 +161,24 @@ function forChunks(g: Conv2dGeometry, version: string, label: string, batched: r
 export interface KernelOptions { version?: string }
 
 export function conv2dForward(g: Conv2dGeometry, x: Range, w: Range, bias: Range | null, y: Range, opts: KernelOptions = {}): void {
-  const v = conv2dVersion('fwd', g, opts.version);
-  const label = convLabel('fwd', g, v), xs = samplesIn(g), ys = samplesOut(g);
+  const c = conv2dChoice('fwd', g, opts.version), v = c.version;
+  const label = convLabel('fwd', g, c.id), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, v, label, [[x, xs], [y, ys]], (cg, ch) => versions[v].fwd(cg, ch.at(x, xs), w, bias, ch.at(y, ys), label));
+  forChunks(g, v, label, [[x, xs], [y, ys]], (cg, ch) => versions[v].fwd(cg, ch.at(x, xs), w, bias, ch.at(y, ys), label, c.params));
 }
 
 export function conv2dBackwardInput(g: Conv2dGeometry, dy: Range, w: Range, dx: Range, opts: KernelOptions = {}): void {
-  const v = conv2dVersion('bwd_input', g, opts.version);
-  const label = convLabel('bwd_input', g, v), xs = samplesIn(g), ys = samplesOut(g);
+  const c = conv2dChoice('bwd_input', g, opts.version), v = c.version;
+  const label = convLabel('bwd_input', g, c.id), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, v, label, [[dy, ys], [dx, xs]], (cg, ch) => versions[v].bwdInput(cg, ch.at(dy, ys), w, ch.at(dx, xs), label));
+  forChunks(g, v, label, [[dy, ys], [dx, xs]], (cg, ch) => versions[v].bwdInput(cg, ch.at(dy, ys), w, ch.at(dx, xs), label, c.params));
 }
 
 export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw: Range, opts: KernelOptions = {}): void {
-  const v = conv2dVersion('bwd_weight', g, opts.version);
-  const label = convLabel('bwd_weight', g, v), xs = samplesIn(g), ys = samplesOut(g);
+  const c = conv2dChoice('bwd_weight', g, opts.version), v = c.version;
+  const label = convLabel('bwd_weight', g, c.id), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, dw, label);
-  forChunks(g, v, label, [[x, xs], [dy, ys]], (cg, ch) => versions[v].bwdWeight(cg, ch.at(x, xs), ch.at(dy, ys), dw, ch.n0 > 0, label));
+  forChunks(g, v, label, [[x, xs], [dy, ys]], (cg, ch) => versions[v].bwdWeight(cg, ch.at(x, xs), ch.at(dy, ys), dw, ch.n0 > 0, label, c.params));
 }
 
 /**
@@ -181,13 +187,14 @@ export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw:
  */
 export function conv2dBackward(g: Conv2dGeometry, x: Range, w: Range, dy: Range, dx: Range | null, dw: Range | null,
   opts: { inputVersion?: string; weightVersion?: string } = {}): void {
-  const vi = dx ? conv2dVersion('bwd_input', g, opts.inputVersion) : null;
-  const vw = dw ? conv2dVersion('bwd_weight', g, opts.weightVersion) : null;
+  const ci = dx ? conv2dChoice('bwd_input', g, opts.inputVersion) : null;
+  const cw = dw ? conv2dChoice('bwd_weight', g, opts.weightVersion) : null;
+  const vi = ci?.version ?? null;
   const impl = vi !== null ? versions[vi] : null;
   const both = impl?.bwdBoth;
-  if (!dx || !dw || vi === null || vi !== vw || !both || !impl.canFuseBackward?.(g)) {
-    if (dx && vi !== null) conv2dBackwardInput(g, dy, w, dx, { version: vi });
-    if (dw && vw !== null) conv2dBackwardWeight(g, x, dy, dw, { version: vw });
+  if (!dx || !dw || vi === null || ci!.id !== cw?.id || !both || !impl.canFuseBackward?.(g)) {
+    if (dx && ci) conv2dBackwardInput(g, dy, w, dx, { version: ci.id });
+    if (dw && cw) conv2dBackwardWeight(g, x, dy, dw, { version: cw.id });
     return;
   }
   const label = convLabel('bwd_input+bwd_weight', g, vi), xs = samplesIn(g), ys = samplesOut(g);

@@ -1,10 +1,12 @@
-// conv2d version 2 (shaders/conv2d_tiled.wgsl): implicit GEMM with 64 x 64 x 16 workgroup
-// tiles over NCHW storage buffers, for GPUs. The weight gradient splits its long reduction
+// conv2d version 2 (shaders/conv2d_tiled.wgsl, its tile loop shared with v5 in
+// shaders/conv2d_gemm_tile.wgsl): implicit GEMM with 64 x 64 x 16 workgroup tiles over NCHW
+// storage buffers, for GPUs. The weight gradient splits its long reduction
 // (batch x plane) over workgroups and sums the partials (the partial sum kernel, shaders/partial_sum.wgsl).
-import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
+import { gpu, type Binding } from '../src/gpu/index.ts';
 import { launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
+import { gemmParams } from './conv2d_gemm.ts';
 
 const BM = 64, BN = 64, BK = 16;
 const DW_WORKGROUPS = 512; // the weight gradient splits its reduction until it has about this many
@@ -19,15 +21,8 @@ function dispatch(mode: Mode, g: Conv2dGeometry, m: number, n: number, k: number
   const bBinding = 'binding' in b ? b.binding : b;
   const bBase = 'binding' in b ? b.base : 0;
   launch({ shader: 'conv2d_tiled', entry: `conv2d_${mode}_v2`, bindings: ['read', 'read', 'read', 'write', 'uniform'], constants: { HAS_BIAS: bias ? 1 : 0 } },
-    [a.binding, bBinding, bias ?? bBinding, out], packParams([
-      ['u32', g.n], ['u32', g.c], ['u32', g.h], ['u32', g.w],
-      ['u32', g.co], ['u32', g.ho], ['u32', g.wo], ['u32', g.groups],
-      ['u32', g.kh], ['u32', g.kw], ['u32', g.sh], ['u32', g.sw],
-      ['i32', g.ph], ['i32', g.pw], ['u32', g.dh], ['u32', g.dw],
-      ['u32', cig(g)], ['u32', cog(g)], ['u32', a.base], ['u32', bBase],
-      ['u32', m], ['u32', n], ['u32', k], ['u32', kSplit],
-      ['u32', tilesN], ['u32', oBase], ['u32', 0], ['u32', 0],
-    ]), [Math.ceil(tilesM / gy), gy, tilesN * g.groups * splits], label);
+    [a.binding, bBinding, bias ?? bBinding, out], gemmParams(g, m, n, k, { aBase: a.base, bBase, oBase, kSplit, tilesN }),
+    [Math.ceil(tilesM / gy), gy, tilesN * g.groups * splits], label);
 }
 
 export function fwdTiled(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void {

@@ -27,14 +27,14 @@ export function focalLossGeometry(n: number): { seg: number; threads: number } {
  * Records the fused pass and the reduction: result[0] = scale * sum(FL), result[1] = count of
  * non-finite logits or losses (result needs 2 floats); dlogits = scale * dFL/dlogits.
  */
-export function focalLossKernel(logits: Binding, targets: Binding, alphaVector: Binding | null, dlogits: Binding,
+export function focalLossForward(logits: Binding, targets: Binding, alphaVector: Binding | null, dlogits: Binding,
   result: Binding, p: FocalLossParams, label: string): void {
   if (p.n === 0) throw new Error(`${label}: no values`);
   if ((p.alpha === null) === (alphaVector === null)) throw new Error(`${label}: give either a scalar alpha or an alpha vector`);
   const { seg, threads } = focalLossGeometry(p.n);
   const pool = gpu().pool;
   const partial = pool.acquire(2 * threads * 4, 'focal loss partial sums');
-  launch({ shader: 'focal_loss', entry: 'focal_loss_fwd_bwd', bindings: ['read', 'read', 'read', 'write', 'write', 'uniform'], constants: { WG: FOCAL_WG } },
+  launch({ shader: 'focal_loss', entry: 'focal_loss_fwd', bindings: ['read', 'read', 'read', 'write', 'write', 'uniform'], constants: { WG: FOCAL_WG } },
     [logits, targets, alphaVector ?? logits, dlogits, partial],
     packParams([['u32', p.n], ['u32', p.A], ['u32', threads], ['u32', seg], ['f32', p.gamma], ['f32', p.scale],
       ['f32', p.alpha ?? 0], ['u32', alphaVector ? 1 : 0]]),
@@ -45,9 +45,9 @@ export function focalLossKernel(logits: Binding, targets: Binding, alphaVector: 
 }
 
 /** dx = g[0] * dlogits over n values (buffers padded to whole vec4s). */
-export function focalLossScaleGradKernel(upstream: Binding, dlogits: Binding, dx: Binding, n: number, label: string): void {
+export function focalLossBackward(upstream: Binding, dlogits: Binding, dx: Binding, n: number, label: string): void {
   const n4 = Math.ceil(n / 4), threads = Math.max(1, Math.ceil(n4 / 4));
-  launch({ shader: 'focal_loss', entry: 'focal_loss_scale_grad', bindings: ['read', 'read', 'write', 'uniform'], constants: { WG: FOCAL_WG } },
+  launch({ shader: 'focal_loss', entry: 'focal_loss_bwd', bindings: ['read', 'read', 'write', 'uniform'], constants: { WG: FOCAL_WG } },
     [upstream, dlogits, dx], packParams([['u32', n4], ['u32', threads], ['u32', 0], ['u32', 0]]), grid1d(threads, FOCAL_WG), label);
 }
 

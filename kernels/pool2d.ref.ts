@@ -2,11 +2,10 @@
 // tested against, and PyTorch's output-size rule.
 type Arr = ArrayLike<number>;
 
-export interface PoolWindow {
-  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
-}
-export interface Pool2dGeometry extends PoolWindow {
+/** pool2d's shape: input [N, C, H, W], output [N, C, OH, OW], and the window (kernel, stride, padding, dilation). */
+export interface Pool2dShape {
   N: number; C: number; H: number; W: number; OH: number; OW: number;
+  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
 }
 export interface AvgPoolMode { countIncludePad: boolean; divisorOverride?: number | null }
 
@@ -18,14 +17,14 @@ export function poolOutputSize(size: number, k: number, pad: number, stride: num
   return out;
 }
 
-function forEachOutput(g: Pool2dGeometry, body: (plane: number, oh: number, ow: number, o: number) => void): void {
+function forEachOutput(g: Pool2dShape, body: (plane: number, oh: number, ow: number, o: number) => void): void {
   let o = 0;
   for (let p = 0; p < g.N * g.C; p++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) body(p, oh, ow, o++);
 }
 
 const firstValid = (start: number, d: number) => { let s = start; while (s < 0) s += d; return s; };
 
-export function maxPool2dFwdCpu(x: Arr, g: Pool2dGeometry): { y: Float64Array; indices: Int32Array } {
+export function maxPool2dFwdCpu(x: Arr, g: Pool2dShape): { y: Float64Array; indices: Int32Array } {
   const y = new Float64Array(g.N * g.C * g.OH * g.OW), indices = new Int32Array(y.length);
   forEachOutput(g, (p, oh, ow, o) => {
     const hs = oh * g.sh - g.ph, ws = ow * g.sw - g.pw;
@@ -45,13 +44,13 @@ export function maxPool2dFwdCpu(x: Arr, g: Pool2dGeometry): { y: Float64Array; i
   return { y, indices };
 }
 
-export function maxPool2dBwdCpu(dy: Arr, indices: Int32Array, g: Pool2dGeometry): Float64Array {
+export function maxPool2dBwdCpu(dy: Arr, indices: Int32Array, g: Pool2dShape): Float64Array {
   const dx = new Float64Array(g.N * g.C * g.H * g.W);
   forEachOutput(g, (p, _oh, _ow, o) => { dx[p * g.H * g.W + indices[o]] += dy[o]; });
   return dx;
 }
 
-function avgWindow(g: Pool2dGeometry, oh: number, ow: number, mode: AvgPoolMode) {
+function avgWindow(g: Pool2dShape, oh: number, ow: number, mode: AvgPoolMode) {
   const hs = oh * g.sh - g.ph, ws = ow * g.sw - g.pw;
   const he = Math.min(hs + g.kh, g.H + g.ph), we = Math.min(ws + g.kw, g.W + g.pw);
   const pool = (he - hs) * (we - ws);
@@ -60,7 +59,7 @@ function avgWindow(g: Pool2dGeometry, oh: number, ow: number, mode: AvgPoolMode)
   return { h0, w0, h1, w1, divisor };
 }
 
-export function avgPool2dFwdCpu(x: Arr, g: Pool2dGeometry, mode: AvgPoolMode): Float64Array {
+export function avgPool2dFwdCpu(x: Arr, g: Pool2dShape, mode: AvgPoolMode): Float64Array {
   const y = new Float64Array(g.N * g.C * g.OH * g.OW);
   forEachOutput(g, (p, oh, ow, o) => {
     const w = avgWindow(g, oh, ow, mode);
@@ -72,7 +71,7 @@ export function avgPool2dFwdCpu(x: Arr, g: Pool2dGeometry, mode: AvgPoolMode): F
   return y;
 }
 
-export function avgPool2dBwdCpu(dy: Arr, g: Pool2dGeometry, mode: AvgPoolMode): Float64Array {
+export function avgPool2dBwdCpu(dy: Arr, g: Pool2dShape, mode: AvgPoolMode): Float64Array {
   const dx = new Float64Array(g.N * g.C * g.H * g.W);
   forEachOutput(g, (p, oh, ow, o) => {
     const w = avgWindow(g, oh, ow, mode);

@@ -16,29 +16,25 @@ import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import { batchChunks } from './chunking.ts';
 import { chooseVersion, type KernelFamily } from './versions.ts';
-import type { AvgPoolMode, Pool2dGeometry } from './pool2d.ref.ts';
+import type { AvgPoolMode, Pool2dShape } from './pool2d.ref.ts';
 
 export * from './pool2d.ref.ts';
 
 export const POOL_WG = 64;
 const MAX_SPAN_VEC4 = 8; // MAXV in the shader
 
-/** A version of pool2dFamily: 'v1' or 'v2'. */
-export type PoolVersion = string;
 export type Pool2dPass = 'fwd' | 'bwd' | 'global_fwd' | 'global_bwd';
-/** pool2d's shape: the window geometry and the pass. */
-export interface Pool2dShape extends Pool2dGeometry { pass: Pool2dPass }
 
 const floorDiv = (a: number, b: number) => Math.floor(a / b);
 
 /** vec4s one window row spans for 4 neighbouring outputs (NV in the shader). */
-function spanVec4(g: Pool2dGeometry): number {
+function spanVec4(g: Pool2dShape): number {
   const off = (4 - (g.pw % 4)) % 4;
   return floorDiv(off + 3 * g.sw + (g.kw - 1) * g.dw, 4) + 1;
 }
 
 /** Block geometry of the v2 backward (FH ... NVO in the shader). */
-function bwdBlock(g: Pool2dGeometry): Record<string, number> {
+function bwdBlock(g: Pool2dShape): Record<string, number> {
   const FH = -floorDiv(-(g.ph - (g.kh - 1) * g.dh), g.sh);
   const FW = -floorDiv(-(g.pw - (g.kw - 1) * g.dw), g.sw);
   const NOWC = floorDiv(4 * g.sw - 1 + g.pw, g.sw) - FW + 1;
@@ -47,10 +43,10 @@ function bwdBlock(g: Pool2dGeometry): Record<string, number> {
 }
 
 /** v2 where it applies: W % 4 == 0 and a window row of at most 4 * MAX_SPAN_VEC4 columns; backward strides of at most 2 (its block registers). */
-function vec4Supported(s: Pool2dShape): boolean {
-  if (s.pass === 'global_fwd' || s.pass === 'global_bwd') return (s.H * s.W) % 4 === 0;
+function vec4Supported(s: Pool2dShape, pass: string): boolean {
+  if (pass === 'global_fwd' || pass === 'global_bwd') return (s.H * s.W) % 4 === 0;
   if (s.W % 4 !== 0) return false;
-  if (s.pass === 'fwd') return spanVec4(s) <= MAX_SPAN_VEC4;
+  if (pass === 'fwd') return spanVec4(s) <= MAX_SPAN_VEC4;
   return s.sh <= 2 && s.sw <= 2 && bwdBlock(s).NVO <= 4;
 }
 
@@ -59,34 +55,34 @@ export const pool2dFamily: KernelFamily<Pool2dShape> = {
   ops: ['fwd', 'bwd', 'global_fwd', 'global_bwd'],
   versions: {
     v1: { about: 'scalar: one output (forward) or input element (backward) per thread, any shape', supports: () => true },
-    v2: { about: '4 outputs (backward: 4 input columns) per thread on aligned vec4 loads and stores', supports: vec4Supported },
+    v2: { about: '4 outputs (backward: 4 input columns) per thread on aligned vec4 loads and stores', supports: (s, _adapter, pass) => vec4Supported(s, pass) },
   },
   defaultChoice: (_op, _s, _a, usable) => (usable.includes('v2') ? 'v2' : 'v1'),
   shapeKey: (s) => `[${s.N},${s.C},${s.H},${s.W}] k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw} d${s.dh}x${s.dw}`,
 };
 
 /** The version of a pass on a window: requested (it must run it), forced where it runs, or the default. */
-export function poolVersion(g: Pool2dGeometry, pass: Pool2dPass = 'fwd', requested?: string): PoolVersion {
-  return chooseVersion(pool2dFamily, pass, { ...g, pass }, requested).version;
+export function pool2dVersion(s: Pool2dShape, pass: Pool2dPass = 'fwd', requested?: string): string {
+  return chooseVersion(pool2dFamily, pass, s, requested).version;
 }
 
-function windowConstants(g: Pool2dGeometry, blockBwd = false): Record<string, number> {
+function windowConstants(g: Pool2dShape, blockBwd = false): Record<string, number> {
   const c = { WG: POOL_WG, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw };
   return blockBwd ? { ...c, ...bwdBlock(g) } : c;
 }
 
-function params(g: Pool2dGeometry, threads: number, mode: AvgPoolMode | null, units = 0): ArrayBuffer {
+function params(g: Pool2dShape, threads: number, mode: AvgPoolMode | null, units = 0): ArrayBuffer {
   return packParams([['i32', g.H], ['i32', g.W], ['i32', g.OH], ['i32', g.OW], ['i32', g.N * g.C], ['u32', threads],
     ['u32', mode?.countIncludePad ? 1 : 0], ['f32', mode?.divisorOverride ?? 0], ['f32', -Infinity], ['i32', units], ['u32', 0], ['u32', 0]]);
 }
 
-const inPlane = (g: Pool2dGeometry) => g.C * g.H * g.W;
-const outPlane = (g: Pool2dGeometry) => g.C * g.OH * g.OW;
+const inPlane = (g: Pool2dShape) => g.C * g.H * g.W;
+const outPlane = (g: Pool2dShape) => g.C * g.OH * g.OW;
 
 /** max: `arg` is the saved indices (batched like y); avg: an unused scratch buffer. */
-function forward(kind: 'max' | 'avg', x: Binding, y: Binding, arg: Binding, g: Pool2dGeometry, mode: AvgPoolMode | null,
-  version: PoolVersion, label: string): void {
-  version = poolVersion(g, 'fwd', version);
+function forward(kind: 'max' | 'avg', x: Binding, y: Binding, arg: Binding, g: Pool2dShape, mode: AvgPoolMode | null,
+  version: string, label: string): void {
+  version = pool2dVersion(g, 'fwd', version);
   const xs = inPlane(g), ys = outPlane(g);
   for (const ch of batchChunks(label, g.N, [[x, xs], [y, ys], ...(kind === 'max' ? [[arg, ys] as const] : [])])) {
     const cg = { ...g, N: ch.count };
@@ -97,9 +93,9 @@ function forward(kind: 'max' | 'avg', x: Binding, y: Binding, arg: Binding, g: P
 }
 
 /** max: `arg` is the saved indices; avg: dy again (unread). */
-function backward(kind: 'max' | 'avg', dy: Binding, arg: Binding, dx: Binding, g: Pool2dGeometry, mode: AvgPoolMode | null,
-  version: PoolVersion, label: string): void {
-  version = poolVersion(g, 'bwd', version);
+function backward(kind: 'max' | 'avg', dy: Binding, arg: Binding, dx: Binding, g: Pool2dShape, mode: AvgPoolMode | null,
+  version: string, label: string): void {
+  version = pool2dVersion(g, 'bwd', version);
   const xs = inPlane(g), ys = outPlane(g);
   for (const ch of batchChunks(label, g.N, [[dy, ys], [arg, ys], [dx, xs]])) {
     const cg = { ...g, N: ch.count };
@@ -110,33 +106,33 @@ function backward(kind: 'max' | 'avg', dy: Binding, arg: Binding, dx: Binding, g
 }
 
 /** y and argmax (i32 index ih*W + iw within the plane, one per output). */
-export function maxPool2dForward(x: Binding, y: Binding, argmax: Binding, g: Pool2dGeometry, version: PoolVersion, label: string): void {
+export function maxPool2dForward(x: Binding, y: Binding, argmax: Binding, g: Pool2dShape, version: string, label: string): void {
   forward('max', x, y, argmax, g, null, version, label);
 }
 
-export function maxPool2dBackward(dy: Binding, argmax: Binding, dx: Binding, g: Pool2dGeometry, version: PoolVersion, label: string): void {
+export function maxPool2dBackward(dy: Binding, argmax: Binding, dx: Binding, g: Pool2dShape, version: string, label: string): void {
   backward('max', dy, argmax, dx, g, null, version, label);
 }
 
 /** `scratch`: any writable buffer not bound elsewhere (the max entries' index output, unused here). */
-export function avgPool2dForward(x: Binding, y: Binding, scratch: Binding, g: Pool2dGeometry, mode: AvgPoolMode,
-  version: PoolVersion, label: string): void {
+export function avgPool2dForward(x: Binding, y: Binding, scratch: Binding, g: Pool2dShape, mode: AvgPoolMode,
+  version: string, label: string): void {
   forward('avg', x, y, scratch, g, mode, version, label);
 }
 
-export function avgPool2dBackward(dy: Binding, dx: Binding, g: Pool2dGeometry, mode: AvgPoolMode, version: PoolVersion, label: string): void {
+export function avgPool2dBackward(dy: Binding, dx: Binding, g: Pool2dShape, mode: AvgPoolMode, version: string, label: string): void {
   backward('avg', dy, dy, dx, g, mode, version, label);
 }
 
-function adaptiveGeometry(shape: readonly number[], OH: number, OW: number): Pool2dGeometry {
+function adaptiveShape(shape: readonly number[], OH: number, OW: number): Pool2dShape {
   const [N, C, H, W] = shape;
   return { N, C, H, W, OH, OW, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 };
 }
 
 /** x [N,C,H,W] -> y [N,C,OH,OW]; a 1x1 output takes the global path (one thread per plane, vec4 when H*W % 4 == 0). */
 export function adaptiveAvgPool2dForward(x: Binding, y: Binding, shape: readonly number[], OH: number, OW: number, label: string,
-  version?: PoolVersion): void {
-  const full = adaptiveGeometry(shape, OH, OW);
+  version?: string): void {
+  const full = adaptiveShape(shape, OH, OW);
   const xs = inPlane(full), ys = outPlane(full);
   const chunks = batchChunks(label, full.N, [[x, xs], [y, ys]]);
   if (chunks.length > 1) {
@@ -146,7 +142,7 @@ export function adaptiveAvgPool2dForward(x: Binding, y: Binding, shape: readonly
   const g = full;
   const constants = { WG: POOL_WG };
   if (OH === 1 && OW === 1) {
-    const planes = g.N * g.C, v = poolVersion(g, 'global_fwd', version);
+    const planes = g.N * g.C, v = pool2dVersion(g, 'global_fwd', version);
     launch({ shader: 'pool2d_adaptive', entry: `pool2d_global_avg_fwd_${v}`, bindings: ['read', 'write', 'uniform'], constants },
       [x, y], params(g, planes, null), grid1d(planes, POOL_WG), label);
     return;
@@ -157,8 +153,8 @@ export function adaptiveAvgPool2dForward(x: Binding, y: Binding, shape: readonly
 }
 
 export function adaptiveAvgPool2dBackward(dy: Binding, dx: Binding, shape: readonly number[], OH: number, OW: number, label: string,
-  version?: PoolVersion): void {
-  const full = adaptiveGeometry(shape, OH, OW);
+  version?: string): void {
+  const full = adaptiveShape(shape, OH, OW);
   const xs = inPlane(full), ys = outPlane(full);
   const chunks = batchChunks(label, full.N, [[dy, ys], [dx, xs]]);
   if (chunks.length > 1) {
@@ -169,7 +165,7 @@ export function adaptiveAvgPool2dBackward(dy: Binding, dx: Binding, shape: reado
   const constants = { WG: POOL_WG };
   const n = g.N * g.C * g.H * g.W;
   if (OH === 1 && OW === 1) {
-    const v = poolVersion(g, 'global_bwd', version), perPlane = v === 'v2' ? (g.H * g.W) / 4 : g.H * g.W;
+    const v = pool2dVersion(g, 'global_bwd', version), perPlane = v === 'v2' ? (g.H * g.W) / 4 : g.H * g.W;
     const planes = g.N * g.C, maxDim = gpu().limits.maxComputeWorkgroupsPerDimension;
     launch({ shader: 'pool2d_adaptive', entry: `pool2d_global_avg_bwd_${v}`, bindings: ['read', 'write', 'uniform'], constants },
       [dy, dx], params(g, 0, null), [Math.ceil(perPlane / (4 * POOL_WG)), Math.min(planes, maxDim), Math.ceil(planes / maxDim)], label);

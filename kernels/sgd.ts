@@ -1,4 +1,4 @@
-// Host half of the SGD entries of shaders/optim.wgsl: one dispatch per contiguous range of a
+// Host half of the SGD entries of shaders/sgd.wgsl: one dispatch per contiguous range of a
 // flat parameter arena, and the f64 reference. Test: npm test -- sgd. Bench: npm run bench -- --filter sgd
 import { packParams, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
@@ -18,7 +18,7 @@ export interface SgdHyper {
  * Updates n4 vec4s of params in place from grads (and the momentum buffer when momentum != 0;
  * `first` makes it b = g, PyTorch's first step).
  */
-export function sgdStepKernel(grads: Binding, params: Binding, momentum: Binding | null, n4: number,
+export function sgdStep(grads: Binding, params: Binding, momentum: Binding | null, n4: number,
   h: SgdHyper, first: boolean, label: string): void {
   if (n4 === 0) return;
   const threads = Math.ceil(n4 / SGD_PER_THREAD);
@@ -29,10 +29,10 @@ export function sgdStepKernel(grads: Binding, params: Binding, momentum: Binding
   const constants = { WG: SGD_WG, PER_THREAD: SGD_PER_THREAD };
   if (h.momentum !== 0) {
     if (!momentum) throw new Error(`${label}: momentum ${h.momentum} needs a momentum buffer`);
-    launch({ shader: 'optim', entry: 'optim_sgd_momentum_step', bindings: ['read', 'write', 'write', 'uniform'], constants },
+    launch({ shader: 'sgd', entry: 'sgd_momentum_step', bindings: ['read', 'write', 'write', 'uniform'], constants },
       [grads, params, momentum], uniforms, grid1d(threads, SGD_WG), label);
   } else {
-    launch({ shader: 'optim', entry: 'optim_sgd_step', bindings: ['read', 'write', 'uniform'], constants },
+    launch({ shader: 'sgd', entry: 'sgd_step', bindings: ['read', 'write', 'uniform'], constants },
       [grads, params], uniforms, grid1d(threads, SGD_WG), label);
   }
 }

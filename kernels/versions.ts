@@ -13,8 +13,11 @@ import { forcedVersion, selectVersion, type TuneJob } from './autotune.ts';
 
 export interface KernelVersion<S> {
   about: string;
-  /** false where the version cannot run the shape on this adapter (it is then neither chosen, tuned nor forced) */
-  supports(shape: S, adapter: AdapterDescription): boolean;
+  /**
+   * false where the version cannot run the shape on this adapter (it is then neither chosen, tuned
+   * nor forced); `op` is the pass (one of the family's ops), for families whose passes differ.
+   */
+  supports(shape: S, adapter: AdapterDescription, op: string): boolean;
   /** Tuning parameters and their candidate values, the first the default. */
   params?: Readonly<Record<string, readonly number[]>>;
   /**
@@ -79,10 +82,10 @@ export function allChoices<S>(fam: KernelFamily<S>): string[] {
   return out;
 }
 
-/** The choices that can run `shape` on this device's adapter. */
-export function usableChoices<S>(fam: KernelFamily<S>, shape: S): string[] {
+/** The choices that can run pass `op` (by default the family's first) on `shape` on this device's adapter. */
+export function usableChoices<S>(fam: KernelFamily<S>, shape: S, op = fam.ops[0]): string[] {
   const adapter = gpu().adapter;
-  return allChoices(fam).filter((id) => fam.versions[parseChoice(fam, id).version].supports(shape, adapter));
+  return allChoices(fam).filter((id) => fam.versions[parseChoice(fam, id).version].supports(shape, adapter, op));
 }
 
 /**
@@ -95,15 +98,15 @@ export function chooseVersion<S>(fam: KernelFamily<S>, op: string, shape: S, req
   const adapter = gpu().adapter;
   if (requested !== undefined) {
     const c = parseChoice(fam, requested, opName);
-    if (!fam.versions[c.version].supports(shape, adapter)) throw new Error(`${opName} ${fam.shapeKey(shape)}: version ${c.version} cannot run this shape`);
+    if (!fam.versions[c.version].supports(shape, adapter, op)) throw new Error(`${opName} ${fam.shapeKey(shape)}: version ${c.version} cannot run this shape`);
     return c;
   }
   const forced = forcedVersion(opName);
   if (forced !== undefined) {
     const c = parseChoice(fam, forced, `${opName} (forced by setKernelVersion or WG_KERNEL_VERSION)`);
-    if (fam.versions[c.version].supports(shape, adapter)) return c;
+    if (fam.versions[c.version].supports(shape, adapter, op)) return c;
   }
-  const usable = usableChoices(fam, shape).filter((id) => fam.versions[parseChoice(fam, id).version].automatic?.(shape, adapter) ?? true);
+  const usable = usableChoices(fam, shape, op).filter((id) => fam.versions[parseChoice(fam, id).version].automatic?.(shape, adapter) ?? true);
   if (usable.length === 0) throw new Error(`${opName} ${fam.shapeKey(shape)}: no version of ${fam.name} runs this shape by default`);
   const fallback = fam.defaultChoice(op, shape, adapter, usable);
   if (!fam.tune || usable.length === 1) return parseChoice(fam, fallback);

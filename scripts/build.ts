@@ -16,7 +16,7 @@ import { basename, dirname, extname, join, relative } from 'node:path';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Public entries: export path -> source. An entry whose source does not exist yet is skipped. */
-export const LIBRARY_ENTRIES: Record<string, string> = { index: 'src/index.ts', node: 'src/node.ts', vision: 'src/vision/index.ts' };
+export const LIBRARY_ENTRIES: Record<string, string> = { index: 'src/index.ts', node: 'src/node.ts', vision: 'src/vision/index.ts', kernels: 'src/kernels.ts' };
 /** The package's commands: bin name -> source (each registers tsx only when run from the repository). */
 export const BIN_ENTRIES: Record<string, string> = {
   'celeba-train': 'examples/celeba-train/bin.mjs',
@@ -46,7 +46,8 @@ export function readShader(name) {
   },
 };
 
-const browserOnly: Plugin = {
+/** esbuild plugin: the device provider becomes navigator.gpu's; a Node built-in is an error naming its importer. */
+export const browserOnly: Plugin = {
   name: 'browser-only',
   setup(b) {
     b.onResolve({ filter: /provider_node\.ts$/ }, () => ({ path: join(root, 'src/gpu/provider_browser.ts') }));

@@ -1,5 +1,5 @@
 // The module graph in docs/ARCHITECTURE.md, generated from the code: every relative import of the
-// .ts/.mjs files under src/, kernels/, examples/ and bench/ (parsed by scripts/imports.ts, as the
+// .ts/.mjs files under src/, kernels/, plot/, examples/ and bench/ (parsed by scripts/imports.ts, as the
 // dependency-rule test parses them), grouped by folder, plus the kernels' references to shaders/ by
 // name. Written as a Mermaid flowchart, which GitHub renders as a picture.
 // Usage: node --import tsx scripts/module-graph.ts [--write]
@@ -14,15 +14,15 @@ export const BEGIN = '<!-- module-graph:begin -->';
 export const END = '<!-- module-graph:end -->';
 
 /** The folders whose files are graphed. */
-const DIRS = ['src', 'kernels', 'examples', 'bench'];
+const DIRS = ['src', 'kernels', 'plot', 'examples', 'bench'];
 /** Node order in the diagram, top (applications) to bottom (the runtime); other groups follow, sorted. */
-const ORDER = ['examples/celeba-train', 'examples/browser', 'bench', 'scripts', 'src/entries', 'src/nn', 'src/optim',
+const ORDER = ['examples/celeba-train', 'examples/browser', 'bench', 'scripts', 'plot', 'src/entries', 'src/nn', 'src/optim',
   'src/ops', 'src/autograd', 'src/tensor', 'src/io', 'src/vision', 'kernels', 'shaders', 'src/gpu'];
 /** src/'s own files: the package's entries; functional.ts (`F`, the ops' re-exports) goes with src/ops; the rest with the tensor. */
-const ENTRIES = ['src/index.ts', 'src/node.ts', 'src/browser.ts'];
+const ENTRIES = ['src/index.ts', 'src/node.ts', 'src/browser.ts', 'src/kernels.ts'];
 const WITH_OPS = ['src/functional.ts'];
 const CAPTION: Record<string, string> = {
-  'src/entries': 'public entries<br/>src/index.ts, node.ts, browser.ts',
+  'src/entries': 'public entries<br/>src/index.ts, node.ts, browser.ts, kernels.ts',
   'src/ops': 'src/ops<br/>with src/functional.ts',
   'src/tensor': 'src/tensor.ts<br/>with metrics.ts, rng.ts',
 };

@@ -11,20 +11,7 @@
 //   batchnorm2d_bwd_reduce_v1|v2   x, dy, y, coef -> partials (sum g, sum g (x-mean)), g (RELU)
 //   batchnorm2d_bwd_finalize       partials, weight, coef -> dgamma, dbeta, bcoef[c] = (A, B, mean, D)
 //   batchnorm2d_bwd_dx_v1|v2       x, g, bcoef -> dx
-override WG: u32 = 64;
-override PER_THREAD: u32 = 4;
-override RELU: bool = false;
-override RESIDUAL: bool = false;
-
-// HWu: values per plane in the entry's unit (floats for v1, vec4s for v2)
-struct ReduceParams { C: u32, N: u32, HWu: u32, T: u32 }
-struct FinalizeParams { C: u32, T: u32, count: f32, eps: f32, momentum: f32, flags: u32, chunks: u32, stride: u32 }
-struct MapParams { C: u32, HWu: u32, total: u32, threads: u32 }
-
-const HAS_WEIGHT = 1u;
-const HAS_BIAS = 2u;
-const UPDATE_RUNNING = 4u;
-const TRAINING = 8u;
+//! include batchnorm2d_common
 
 // ---- backward: per-channel sums of g and g (x - mean); g = dy masked by y > 0 under RELU ----
 @group(0) @binding(0) var<storage, read> br_x1: array<f32>;
@@ -113,7 +100,7 @@ fn batchnorm2d_bwd_finalize(@builtin(global_invocation_id) gid: vec3u) {
   let invstd = cf.w;
   bf_dgamma[c] = sgx * invstd;
   bf_dbeta[c] = sg;
-  let a = select(1.0, bf_weight[c], (bfp.flags & HAS_WEIGHT) != 0u) * invstd;
+  let a = weight_or_one(bf_weight[c], bfp.flags) * invstd;
   if ((bfp.flags & TRAINING) != 0u) {
     bf_bcoef[c] = vec4f(a, -a * invstd * invstd * sgx / bfp.count, cf.z, -a * sg / bfp.count);
   } else {

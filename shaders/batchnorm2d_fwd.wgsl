@@ -21,20 +21,7 @@
 //   batchnorm2d_finalize_train     partials, weight, bias -> coef[c] = (scale, shift, mean, invstd), running mean/var
 //   batchnorm2d_finalize_eval      running mean/var, weight, bias -> coef
 //   batchnorm2d_apply_v1|v2        x, coef, residual -> y           (RESIDUAL, RELU constants)
-override WG: u32 = 64;
-override PER_THREAD: u32 = 4;
-override RELU: bool = false;
-override RESIDUAL: bool = false;
-
-// HWu: values per plane in the entry's unit (floats for v1, vec4s for v2)
-struct ReduceParams { C: u32, N: u32, HWu: u32, T: u32 }
-struct FinalizeParams { C: u32, T: u32, count: f32, eps: f32, momentum: f32, flags: u32, chunks: u32, stride: u32 }
-struct MapParams { C: u32, HWu: u32, total: u32, threads: u32 }
-
-const HAS_WEIGHT = 1u;
-const HAS_BIAS = 2u;
-const UPDATE_RUNNING = 4u;
-const TRAINING = 8u;
+//! include batchnorm2d_common
 
 fn chunk_stats(cnt: f32, shift: f32, s1: f32, s2: f32) -> vec4f {
   if (cnt == 0.0) { return vec4f(0.0); }
@@ -132,7 +119,7 @@ fn batchnorm2d_finalize_train(@builtin(global_invocation_id) gid: vec3u) {
     }
   }
   let invstd = 1.0 / sqrt(m2 / fp.count + fp.eps);
-  let w = select(1.0, ft_weight[c], (fp.flags & HAS_WEIGHT) != 0u);
+  let w = weight_or_one(ft_weight[c], fp.flags);
   let b = select(0.0, ft_bias[c], (fp.flags & HAS_BIAS) != 0u);
   ft_coef[c] = affine_coef(mean, invstd, w, b);
   if ((fp.flags & UPDATE_RUNNING) != 0u) {
@@ -153,7 +140,7 @@ fn batchnorm2d_finalize_train(@builtin(global_invocation_id) gid: vec3u) {
 fn batchnorm2d_finalize_eval(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= fep.C) { return; }
-  let w = select(1.0, fe_weight[c], (fep.flags & HAS_WEIGHT) != 0u);
+  let w = weight_or_one(fe_weight[c], fep.flags);
   let b = select(0.0, fe_bias[c], (fep.flags & HAS_BIAS) != 0u);
   fe_coef[c] = affine_coef(fe_running_mean[c], 1.0 / sqrt(fe_running_var[c] + fep.eps), w, b);
 }

@@ -4,43 +4,22 @@ enable subgroups;
 // v5's 64 x 64 tiles while each output sums over every pixel of the batch (N*Ho*Wo terms).
 //   dw[g*Cog + o, c, a, b] (+= when accumulating) = sum_k dy[n, g*Cog + o, i, j] * x[n, g*Cig + c, i*sh - ph + a*dh, j*sw - pw + b*dw]
 // with k = (n, i, j). One workgroup of WG invocations per 4 x 4 block of outputs: each
-// invocation sums every WG-th pixel for its 16 outputs, subgroupAdd reduces each subgroup, and
-// one lane per subgroup leaves its 16 sums in workgroup memory (slots taken with an atomic, so no
-// assumption about how invocations map to subgroups); 16 invocations add the slots and store.
+// invocation sums every WG-th pixel for its 16 outputs, and subgroup_sum16.wgsl reduces them over
+// the workgroup (subgroupAdd, then one slot per subgroup); 16 invocations store.
+//! include conv2d_gemm_geometry
 override WG: u32 = 64u;
-
-struct Gemm {
-  n: u32, c: u32, h: u32, w: u32,
-  co: u32, ho: u32, wo: u32, groups: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32,
-  ph: i32, pw: i32, dh: u32, dw: u32,
-  cig: u32, cog: u32, a_base: u32, b_base: u32,
-  m: u32, nn: u32, k: u32, accumulate: u32,
-  tiles_n: u32, o_base: u32, _pad0: u32, _pad1: u32,
-}
+//! include subgroup_sum16
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(3) var<uniform> params: Gemm;
 
-var<workgroup> sums: array<f32, 16 * WG>; // [slot][16]
-var<workgroup> slots: atomic<u32>;
-
-// x[n, g*Cig + c, i*sh - ph + a*dh, j*sw - pw + b*dw] for pixel q = (n, i, j) and column col = (c, a, b); 0 in the padding
+// x at the tap of pixel q = (n, i, j) and column col = (c, a, b); 0 in the padding or past the columns
 fn x_at(p: Gemm, g: u32, q: u32, col: u32) -> f32 {
   if (col >= p.nn) { return 0.0; }
-  let taps = p.kh * p.kw;
-  let c = col / taps;
-  let a = (col % taps) / p.kw;
-  let b = col % p.kw;
-  let j = q % p.wo;
-  let i = (q / p.wo) % p.ho;
-  let n = q / (p.wo * p.ho);
-  let r = i32(i * p.sh + a * p.dh) - p.ph;
-  let s = i32(j * p.sw + b * p.dw) - p.pw;
-  if (r < 0 || r >= i32(p.h) || s < 0 || s >= i32(p.w)) { return 0.0; }
-  return x[p.b_base + ((n * p.c + g * p.cig + c) * p.h + u32(r)) * p.w + u32(s)];
+  let at = x_tap(p, g, q, col);
+  return select(0.0, x[p.b_base + u32(max(at, 0))], at >= 0);
 }
 
 @compute @workgroup_size(WG)
@@ -70,22 +49,13 @@ fn conv2d_bwd_weight_v6(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
       }
     }
   }
-  var total: array<f32, 16>;
-  for (var e = 0u; e < 16u; e++) { total[e] = subgroupAdd(acc[e]); }
-  if (lane == 0u) {
-    let slot = atomicAdd(&slots, 1u);
-    for (var e = 0u; e < 16u; e++) { sums[slot * 16u + e] = total[e]; }
-  }
-  workgroupBarrier();
+  let total = workgroup_sum16(acc, lid, lane);
   if (lid < 16u) {
-    let used = atomicLoad(&slots);
-    var s = 0.0;
-    for (var k = 0u; k < used; k++) { s += sums[k * 16u + lid]; }
     let o = m0 + lid / 4u;
     let col = n0 + lid % 4u;
     if (o < p.m && col < p.nn) {
       let at = (g * p.cog + o) * p.nn + col;
-      dw[at] = select(s, s + dw[at], p.accumulate != 0u);
+      dw[at] = select(total, total + dw[at], p.accumulate != 0u);
     }
   }
 }

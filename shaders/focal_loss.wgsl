@@ -15,12 +15,12 @@
 // and saturated logits; gamma = 2 (the usual) takes m * m without a transcendental, gamma = 0
 // gives exactly 1 (no pow(0, 0)).
 // Layout: logits, targets, dlogits [rows, A] row-major, alpha [A]; attribute = i % A.
-//   focal_loss_fwd_bwd     invocation t of T handles i = t, t+T, ... (SEG values); writes
-//                          dlogits[i] = scale dFL/dx (scale: 1/n for mean, 1 for sum),
-//                          partial[t] = sum of FL, partial[T + t] = count of non-finite
-//                          logits or losses
-//   focal_loss_reduce      one invocation: out[0] = scale sum(partial[0..T)), out[1] = count
-//   focal_loss_scale_grad  dx = g[0] dlogits (vec4): the recorded backward, upstream scalar g
+//   focal_loss_fwd     invocation t of T handles i = t, t+T, ... (SEG values); writes
+//                      dlogits[i] = scale dFL/dx (scale: 1/n for mean, 1 for sum),
+//                      partial[t] = sum of FL, partial[T + t] = count of non-finite
+//                      logits or losses
+//   focal_loss_reduce  one invocation: out[0] = scale sum(partial[0..T)), out[1] = count
+//   focal_loss_bwd     dx = g[0] dlogits (vec4): the recorded backward, upstream scalar g
 // Versions: v1 only (a [256, 40] batch is 10k values: the cost is the dispatches, not the maths).
 override WG: u32 = 64;
 
@@ -45,7 +45,7 @@ fn non_finite(v: f32) -> bool {
 }
 
 @compute @workgroup_size(WG)
-fn focal_loss_fwd_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn focal_loss_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.threads) { return; }
   let gamma = p.gamma;
@@ -117,7 +117,7 @@ struct ScaleParams { n4: u32, threads: u32, _a: u32, _b: u32 }
 @group(0) @binding(3) var<uniform> sp: ScaleParams;
 
 @compute @workgroup_size(WG)
-fn focal_loss_scale_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn focal_loss_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = thread_index(wid, nwg, lid, WG);
   if (t >= sp.threads) { return; }
   let g = upstream[0];

@@ -6,7 +6,7 @@
 //   flags bit 0: accumulate (out += ...), bit 1: add bias[n] (a vector of N values).
 // linear: y = x W^T + b is M=B, N=out, K=in, TRANS_B; dX = dY W (plain); dW = dY^T X (TRANS_A).
 //
-// Versions (kernels/matmul.ts picks one):
+// Versions (kernels/matmul.ts picks one; v4 and v5 are linear_tiled.wgsl and linear_sg.wgsl):
 //   linear_matmul_v1  register tile 4x4 per invocation, scalar loads, any shape or stride.
 //   linear_matmul_v2  register tile 4x4, vec4 loads and stores, no workgroup memory or barriers:
 //                     the fast path on CPU adapters, where every storage load is a per-lane loop
@@ -16,35 +16,13 @@
 //                     threads of 4x4 outputs each (strided so loads and stores coalesce):
 //                     the version for GPUs. Any shape.
 //   linear_bias_bwd   db[n] = sum_m dy[m, n]; one invocation per column (coalesced over n).
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
+//! include linear_operands
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
-struct Params {
-  M: u32, N: u32, K: u32, flags: u32,
-  strideA: u32, strideB: u32, strideOut: u32, alpha: f32,
-}
-
 // ---- v1: scalar loads, any shape ----
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
-
 // Indices are clamped into the matrix rather than branched on: edge invocations compute on
 // duplicated rows or columns and simply do not store them.
-fn a_index(m: u32, k: u32, base: u32) -> u32 {
-  if (TRANS_A) { return base + k * p.M + m; }
-  return base + m * p.K + k;
-}
-
-fn b_index(k: u32, n: u32, base: u32) -> u32 {
-  if (TRANS_B) { return base + n * p.K + k; }
-  return base + k * p.N + n;
-}
-
 @compute @workgroup_size(WG_X, WG_Y)
 fn linear_matmul_v1(@builtin(global_invocation_id) gid: vec3u) {
   let m0 = gid.y * 4u;
@@ -69,8 +47,6 @@ fn linear_matmul_v1(@builtin(global_invocation_id) gid: vec3u) {
     acc3 = fma(vec4f(av.w), bv, acc3);
   }
   let accs = array<vec4f, 4>(acc0, acc1, acc2, acc3);
-  var bv = vec4f(0.0);
-  if ((p.flags & 2u) != 0u) { bv = vec4f(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]); }
   let baseO = gid.z * p.strideOut;
   for (var r = 0u; r < 4u; r++) {
     let m = m0 + r;
@@ -79,9 +55,7 @@ fn linear_matmul_v1(@builtin(global_invocation_id) gid: vec3u) {
       let n = n0 + c;
       if (n >= p.N) { break; }
       let o = baseO + m * p.N + n;
-      var v = p.alpha * accs[r][c] + bv[c];
-      if ((p.flags & 1u) != 0u) { v += out[o]; }
-      out[o] = v;
+      out[o] = epilogue(accs[r][c], n, o);
     }
   }
 }
@@ -222,10 +196,7 @@ fn linear_matmul_v3(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
       let n = col0 + lid.x + 16u * c;
       if (m < M && n < N) {
         let o = baseO + m * N + n;
-        var v = p.alpha * acc[r][c];
-        if ((p.flags & 2u) != 0u) { v += bias[n]; }
-        if ((p.flags & 1u) != 0u) { v += out[o]; }
-        out[o] = v;
+        out[o] = epilogue(acc[r][c], n, o);
       }
     }
   }

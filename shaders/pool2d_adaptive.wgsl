@@ -4,16 +4,7 @@
 // Global (output 1x1): one thread per plane (v2: vec4 loads, H*W % 4 == 0); the backward
 // broadcasts dy / (H*W) over the plane.
 // Entries: pool2d_adaptive_avg_{fwd,bwd} (scalar), pool2d_global_avg_{fwd,bwd}_{v1,v2}.
-override WG: u32 = 64;
-
-// count_include_pad: 0/1; divisor: divisor_override (0 = none); threads: invocations (a flat
-// grid); units: threads per row; neg_inf: -infinity, from the host (a constant expression may
-// not overflow to it). (A grid of rows saves the divisions, but rows of 14-28 threads leave
-// most lanes of a workgroup idle: measured 40% slower.)
-struct PoolParams {
-  H: i32, W: i32, OH: i32, OW: i32, planes: i32, threads: u32, count_include_pad: u32, divisor: f32,
-  neg_inf: f32, units: i32, _p0: u32, _p1: u32,
-}
+//! include pool2d_common
 
 // ---- adaptive average (any output size), scalar ----
 @group(0) @binding(0) var<storage, read> a_in: array<f32>;

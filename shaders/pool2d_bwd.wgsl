@@ -8,15 +8,7 @@
 //   v1  any W: one input element per thread
 //   v2  W % 4 == 0, strides <= 2: 4 input columns per thread, one vec4 store
 // Entries: pool2d_{max,avg}_bwd_{v1,v2}.
-override WG: u32 = 64;
-override KH: i32 = 3;
-override KW: i32 = 3;
-override SH: i32 = 2;
-override SW: i32 = 2;
-override PH: i32 = 1;
-override PW: i32 = 1;
-override DH: i32 = 1;
-override DW: i32 = 1;
+//! include pool2d_common
 // backward v1: output rows / columns whose window can hold one input position
 override NOH: i32 = ((KH - 1) * DH) / SH + 1;
 override NOW: i32 = ((KW - 1) * DW) / SW + 1;
@@ -32,20 +24,6 @@ override QOFF: i32 = 0;
 override OFFO: i32 = 0;
 override NVO: i32 = 2;
 
-// count_include_pad: 0/1; divisor: divisor_override (0 = none); threads: invocations (a flat
-// grid); units: threads per row; neg_inf: -infinity, from the host (a constant expression may
-// not overflow to it). (A grid of rows saves the divisions, but rows of 14-28 threads leave
-// most lanes of a workgroup idle: measured 40% slower.)
-struct PoolParams {
-  H: i32, W: i32, OH: i32, OW: i32, planes: i32, threads: u32, count_include_pad: u32, divisor: f32,
-  neg_inf: f32, units: i32, _p0: u32, _p1: u32,
-}
-
-fn floor_div(a: i32, b: i32) -> i32 {
-  let q = a / b;
-  return select(q, q - 1, (a % b != 0) && ((a < 0) != (b < 0)));
-}
-
 // ---- backward: input columns iw0 .. iw0 + LANES-1 of row ih gather from the outputs whose
 // window holds them. The candidate loops have constant trip counts (NOH x NOW*) and run in
 // ascending output order, the order in which PyTorch accumulates.
@@ -56,16 +34,6 @@ fn floor_div(a: i32, b: i32) -> i32 {
 @group(0) @binding(2) var<storage, read_write> b_dx1: array<f32>;
 @group(0) @binding(2) var<storage, read_write> b_dx4: array<vec4f>;
 @group(0) @binding(3) var<uniform> bpp: PoolParams;
-
-fn bwd_divisor(oh: i32, ow: i32) -> f32 {
-  if (bpp.divisor != 0.0) { return bpp.divisor; }
-  let hs = oh * SH - PH;
-  let ws = ow * SW - PW;
-  let he = min(hs + KH, bpp.H + PH);
-  let we = min(ws + KW, bpp.W + PW);
-  if (bpp.count_include_pad != 0u) { return f32((he - hs) * (we - ws)); }
-  return f32((min(he, bpp.H) - max(hs, 0)) * (min(we, bpp.W) - max(ws, 0)));
-}
 
 fn gather(p: i32, ih: i32, iw: i32, is_max: bool) -> f32 {
   let oh_last = floor_div(ih + PH, SH);
@@ -81,7 +49,7 @@ fn gather(p: i32, ih: i32, iw: i32, is_max: bool) -> f32 {
       if (is_max) {
         if (b_arg[o] == ih * bpp.W + iw) { acc += b_dy[o]; }
       } else {
-        acc += b_dy[o] / bwd_divisor(oh, ow);
+        acc += b_dy[o] / avg_divisor(bpp, oh, ow);
       }
     }
   }
@@ -160,7 +128,7 @@ fn bwd_v2(t: u32, is_max: bool) {
       let ow = 4 * k + FW + c;
       let slot = OFFO + c;
       var g = dy[slot / 4][slot % 4];
-      if (!is_max) { g = g / bwd_divisor(oh, ow); }
+      if (!is_max) { g = g / avg_divisor(bpp, oh, ow); }
       let win = arg[slot / 4][slot % 4];
       for (var rr = 0; rr < SH; rr++) {
         let rel_h = rr - (FH + a) * SH + PH;             // ih - (oh*SH - PH), constant

@@ -18,43 +18,11 @@
 //       vec4 loads shared by the 4 outputs (3 vec4 instead of 36 scalar loads for 3x3/s2)
 // Entries: pool2d_{max,avg}_fwd_{v1,v2}. Backward: pool2d_bwd.wgsl; adaptive and global
 // average: pool2d_adaptive.wgsl.
-override WG: u32 = 64;
-override KH: i32 = 3;
-override KW: i32 = 3;
-override SH: i32 = 2;
-override SW: i32 = 2;
-override PH: i32 = 1;
-override PW: i32 = 1;
-override DH: i32 = 1;
-override DW: i32 = 1;
+//! include pool2d_common
 // v2: offset of a block's first window column inside its first vec4, and vec4s per window row
 override OFF: i32 = (4 - PW % 4) % 4;
 override NV: i32 = (OFF + 3 * SW + (KW - 1) * DW) / 4 + 1;
 const MAXV = 8;
-
-// count_include_pad: 0/1; divisor: divisor_override (0 = none); threads: invocations (a flat
-// grid); units: threads per row; neg_inf: -infinity, from the host (a constant expression may
-// not overflow to it). (A grid of rows saves the divisions, but rows of 14-28 threads leave
-// most lanes of a workgroup idle: measured 40% slower.)
-struct PoolParams {
-  H: i32, W: i32, OH: i32, OW: i32, planes: i32, threads: u32, count_include_pad: u32, divisor: f32,
-  neg_inf: f32, units: i32, _p0: u32, _p1: u32,
-}
-
-fn floor_div(a: i32, b: i32) -> i32 {
-  let q = a / b;
-  return select(q, q - 1, (a % b != 0) && ((a < 0) != (b < 0)));
-}
-
-fn avg_divisor(oh: i32, ow: i32) -> f32 {
-  if (pp.divisor != 0.0) { return pp.divisor; }
-  let hs = oh * SH - PH;
-  let ws = ow * SW - PW;
-  let he = min(hs + KH, pp.H + PH);
-  let we = min(ws + KW, pp.W + PW);
-  if (pp.count_include_pad != 0u) { return f32((he - hs) * (we - ws)); }
-  return f32((min(he, pp.H) - max(hs, 0)) * (min(we, pp.W) - max(ws, 0)));
-}
 
 // first in-bounds position of a window start (PyTorch steps a negative start by the dilation)
 fn first_valid(start: i32, d: i32) -> i32 {
@@ -62,7 +30,6 @@ fn first_valid(start: i32, d: i32) -> i32 {
   if (s < 0) { s += ((-s + d - 1) / d) * d; }
   return s;
 }
-
 
 @group(0) @binding(0) var<storage, read> x1: array<f32>;
 @group(0) @binding(0) var<storage, read> x4: array<vec4f>;
@@ -93,7 +60,7 @@ fn window_v1(t: u32, is_max: bool) {
       sum += v;
     }
   }
-  if (is_max) { y1[t] = best; arg1[t] = arg; } else { y1[t] = sum / avg_divisor(oh, ow); }
+  if (is_max) { y1[t] = best; arg1[t] = arg; } else { y1[t] = sum / avg_divisor(pp, oh, ow); }
 }
 
 @compute @workgroup_size(WG)
@@ -142,7 +109,7 @@ fn window_v2(u: i32, oh: i32, p: i32, is_max: bool) {
   }
   let out = (p * pp.OH + oh) * pp.OW + ow0;
   if (!is_max) {
-    best = sum / vec4f(avg_divisor(oh, ow0), avg_divisor(oh, ow0 + 1), avg_divisor(oh, ow0 + 2), avg_divisor(oh, ow0 + 3));
+    best = sum / vec4f(avg_divisor(pp, oh, ow0), avg_divisor(pp, oh, ow0 + 1), avg_divisor(pp, oh, ow0 + 2), avg_divisor(pp, oh, ow0 + 3));
   }
   if (pp.OW % 4 == 0) {
     y4[out / 4] = best;

@@ -7,13 +7,11 @@
 //   bench.mjs --combine REPORT TORCH_JSON --out FILE
 import { readFileSync, writeFileSync } from 'node:fs';
 import { initGpu, gpu, releaseDevice } from '../../src/node.ts';
-import { setAutotuneStore, tunePending } from '../../kernels/autotune.ts';
-import { fileStore } from '../../kernels/autotune_store_node.ts';
-import { versions } from '../../kernels/conv2d.ts';
 import { measurePeaks, runCase, formatRow, type BenchResult } from '../harness.ts';
 import type { Report } from '../report.ts';
 import { makeTrainStep } from '../train_step.ts';
 import { blockCase, convCases, stepCase } from './cases.ts';
+import { setAutotuneStore, tunePending, fileStore, conv2dVersions } from '../../src/kernels.ts';
 
 declare const KIT_REVISION: string | undefined; // set by the kit's bundler
 
@@ -65,8 +63,8 @@ async function measure(quick: boolean): Promise<DeviceReport> {
   const tuned = await tunePending({ repeats: quick ? 1 : 3, log: (line) => console.log(line) });
   const cases = convCases(convSize, convBatch, quick ? 3 : Infinity); // built again: their names carry the tuned versions
   // the versions side by side on layer1's and layer3's split-attention convolutions and a 1x1 (v1's direct loops: full runs only)
-  cases.push(...convCases(convSize, convBatch, Infinity, quick ? { names: ['stem.3'], versions: Object.keys(versions).filter((v) => v !== 'v1') }
-    : { names: ['layer1.0.conv2.conv', 'layer3.1.conv2.conv', 'layer1.0.conv3'], versions: Object.keys(versions) }));
+  cases.push(...convCases(convSize, convBatch, Infinity, quick ? { names: ['stem.3'], versions: Object.keys(conv2dVersions).filter((v) => v !== 'v1') }
+    : { names: ['layer1.0.conv2.conv', 'layer3.1.conv2.conv', 'layer1.0.conv3'], versions: Object.keys(conv2dVersions) }));
   cases.push(quick ? blockCase(2, 8) : blockCase(32, 56));
   for (const [arch, size, batch] of steps) cases.push(stepCase(arch, size, batch, quick ? 2 : 5));
 

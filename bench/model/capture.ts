@@ -7,8 +7,8 @@
 // MLP) rather than the CPU adapter's, with a GPU's binding limit; the second step is the one
 // recorded (steady state).
 import { initGpu, gpu } from '../../src/index.ts';
-import { memoryStore, setAutotuneStore } from '../../kernels/autotune.ts';
 import { ARCHS, makeTrainStep, type StepPhase } from '../train_step.ts';
+import { memoryStore, setAutotuneStore } from '../../src/kernels.ts';
 
 /** The binding limit the capture assumes (bytes). */
 export const GPU_BINDING_LIMIT = 2 ** 30;

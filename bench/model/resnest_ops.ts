@@ -9,7 +9,7 @@
 // reading a tensor twice in two passes counts twice. FLOPs are counted for convolutions and
 // matrix products only (2 per multiply-accumulate); the other kernels do a few per element,
 // under 1% of their memory time at any of the modelled GPUs' ridge points.
-import { SA_TARGET_THREADS } from '../../kernels/split_attention.ts';
+import { SA_TARGET_THREADS } from '../../src/kernels.ts';
 
 export type Kind = 'conv fwd' | 'conv dX' | 'conv dW' | 'batch norm fwd' | 'batch norm bwd' | 'ReLU and add'
   | 'pooling' | 'split attention' | 'loss' | 'gradient accumulation' | 'SGD';

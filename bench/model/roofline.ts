@@ -30,7 +30,7 @@ export function kindOfDispatch(pipeline: string, label: string): Kind {
   if (owner.startsWith('split') || owner === 'rsoftmax') return 'split attention';
   if (owner === 'focal_loss' || /fill$/.test(entry)) return 'loss';
   if (/axpy/.test(entry)) return 'gradient accumulation';
-  if (owner === 'optim') return 'SGD';
+  if (owner === 'sgd') return 'SGD';
   if (owner === 'elementwise') return 'ReLU and add';
   throw new Error(`model: no kind for the dispatch ${pipeline} "${label}"`);
 }

@@ -2,7 +2,7 @@
 // comparison with the published figures on the official CelebA, the run's facts) and curves.png.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Canvas, encodePng, gridRects, lineChart } from './plot/index.ts';
+import { Canvas, encodePng, gridRects, lineChart } from '../../plot/index.ts';
 import { RENDERED_ATTRIBUTES, type CelebADataset } from './celeba/index.ts';
 import type { TrainingData } from './dataset.ts';
 import { comparisonAbsentReason, isSyntheticData, runFacts } from './report_facts.ts';

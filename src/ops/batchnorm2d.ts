@@ -4,7 +4,7 @@ import { Tensor, paddedBytes } from '../tensor.ts';
 import { gpu } from '../gpu/index.ts';
 import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
-import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dVersion } from '../../kernels/batchnorm2d.ts';
 
 export interface BatchNorm2dOptions {
   /** Batch statistics (and running-stat updates) when true, running statistics when false. */
@@ -75,17 +75,17 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
   const { training, momentum = 0.1, eps = 1e-5, relu = false } = opts;
   const residual = opts.residual ?? null;
   const C = x.shape[1];
-  const g = bnGeometry(x.shape, bnVersion(x.shape));
+  const choice = batchNorm2dVersion(x.shape);
   const fused = `${relu ? '+relu' : ''}${residual ? '+residual' : ''}`;
   const label = `batchnorm2d${fused} ${training ? 'train' : 'eval'} x${shapeStr(x.shape)}`;
   const coef = Tensor.empty([C, 4], 'batchnorm2d coefficients');
-  batchNorm2dCoefficients(x.binding, g, {
+  batchNorm2dCoefficients(x.binding, x.shape, choice, {
     weight: weight?.binding ?? null, bias: bias?.binding ?? null,
     runningMean: runningMean?.binding ?? null, runningVar: runningVar?.binding ?? null,
   }, coef.binding, { training, eps, momentum }, `${label} fwd`);
   if (training) { runningMean?.markWritten(); runningVar?.markWritten(); }
   const out = Tensor.empty(x.shape, 'batchNorm2d');
-  batchNorm2dApply(x.binding, coef.binding, residual?.binding ?? null, out.binding, g, relu, `${label} fwd`);
+  batchNorm2dApply(x.binding, coef.binding, residual?.binding ?? null, out.binding, x.shape, choice, relu, `${label} fwd`);
 
   record('batchNorm2d', [x, weight, bias, residual], out, (dy, [needX, needW, needB, needR]) => {
     // The kernel writes both per-channel sums, and with relu fused dy masked by (y > 0), which is
@@ -101,7 +101,7 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
     const dweight = needW ? Tensor.empty([C], 'batchNorm2d dweight') : null;
     const dbias = needB ? Tensor.empty([C], 'batchNorm2d dbias') : null;
     const masked = relu && needR ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
-    batchNorm2dBackward(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, g, training, {
+    batchNorm2dBackward(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, x.shape, choice, training, {
       dx: dx?.binding ?? null, dweight: into(dweight, paddedBytes(C)), dbias: into(dbias, paddedBytes(C)),
       masked: relu ? into(masked, paddedBytes(x.size)) : null,
     }, `${label} bwd`);

@@ -5,7 +5,7 @@ import { Tensor, paddedBytes } from '../tensor.ts';
 import { isRecording, record } from '../autograd/tape.ts';
 import { gpu, STORAGE_USAGE, type Binding } from '../gpu/index.ts';
 import { shapeStr } from '../../kernels/launch.ts';
-import { focalLossKernel, focalLossScaleGradKernel } from '../../kernels/focal_loss.ts';
+import { focalLossForward, focalLossBackward } from '../../kernels/focal_loss.ts';
 
 export type LossReduction = 'mean' | 'sum';
 
@@ -58,7 +58,7 @@ function fusedLoss(op: string, logits: Tensor, targets: Tensor, alpha: number | 
   const loss = Tensor.empty([], op);
   const dlogits = needGrad ? Tensor.empty(logits.shape, `${op} dlogits`) : null;
   const scratch = needGrad ? null : gpu().pool.acquire(n * 4, `${op} unused dlogits`);
-  focalLossKernel(logits.binding, targets.binding, typeof alpha === 'number' ? null : alpha,
+  focalLossForward(logits.binding, targets.binding, typeof alpha === 'number' ? null : alpha,
     dlogits ? dlogits.binding : scratch!, loss.binding,
     { n, A, gamma, scale, alpha: typeof alpha === 'number' ? alpha : null }, `${op} ${shapeStr(logits.shape)}`);
   if (scratch) gpu().pool.release(scratch);
@@ -66,7 +66,7 @@ function fusedLoss(op: string, logits: Tensor, targets: Tensor, alpha: number | 
   if (!dlogits) return loss;
   record(op, [logits], loss, (dOut) => {
     const dx = Tensor.empty(logits.shape, `${op} backward`);
-    focalLossScaleGradKernel(dOut.binding, dlogits.binding, dx.binding, n, `${op} backward ${shapeStr(logits.shape)}`);
+    focalLossBackward(dOut.binding, dlogits.binding, dx.binding, n, `${op} backward ${shapeStr(logits.shape)}`);
     return [dx];
   }, [dlogits]);
   return loss;

@@ -6,7 +6,7 @@ import { record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dForward, maxPool2dBackward,
-  maxPool2dForward, poolOutputSize, poolVersion, type AvgPoolMode, type Pool2dGeometry,
+  maxPool2dForward, poolOutputSize, pool2dVersion, type AvgPoolMode, type Pool2dShape,
 } from '../../kernels/pool2d.ts';
 
 type Pair = number | readonly [number, number];
@@ -37,7 +37,7 @@ function pair(op: string, name: string, v: Pair | undefined, fallback: Pair, min
   return r;
 }
 
-function geometry(op: string, x: Tensor, o: MaxPool2dOptions | AvgPool2dOptions): Pool2dGeometry {
+function geometry(op: string, x: Tensor, o: MaxPool2dOptions | AvgPool2dOptions): Pool2dShape {
   if (x.shape.length !== 4) throw new Error(`${op}: x must be 4-D [N, C, H, W], got ${shapeStr(x.shape)}`);
   if (x.size === 0) throw new Error(`${op}: x of shape ${shapeStr(x.shape)} is empty`);
   if (!o || o.kernelSize === undefined) throw new Error(`${op}: options.kernelSize is required`);
@@ -58,11 +58,11 @@ function geometry(op: string, x: Tensor, o: MaxPool2dOptions | AvgPool2dOptions)
   return { N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw };
 }
 
-const windowStr = (g: Pool2dGeometry) => `k${g.kh}x${g.kw} s${g.sh}x${g.sw} p${g.ph}x${g.pw}${g.dh * g.dw > 1 ? ` d${g.dh}x${g.dw}` : ''}`;
+const windowStr = (g: Pool2dShape) => `k${g.kh}x${g.kw} s${g.sh}x${g.sw} p${g.ph}x${g.pw}${g.dh * g.dw > 1 ? ` d${g.dh}x${g.dw}` : ''}`;
 
 export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
   const g = geometry('maxPool2d', x, opts);
-  const v = poolVersion(g, 'fwd'), vb = poolVersion(g, 'bwd');
+  const v = pool2dVersion(g, 'fwd'), vb = pool2dVersion(g, 'bwd');
   const label = `maxpool2d ${windowStr(g)} x${shapeStr(x.shape)}`;
   const outShape = [g.N, g.C, g.OH, g.OW];
   const out = Tensor.empty(outShape, 'maxPool2d');
@@ -83,7 +83,7 @@ export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
     throw new Error(`avgPool2d: divisorOverride must be a non-zero integer, got ${divisorOverride}`);
   }
   const mode: AvgPoolMode = { countIncludePad: opts.countIncludePad ?? true, divisorOverride };
-  const v = poolVersion(g, 'fwd'), vb = poolVersion(g, 'bwd');
+  const v = pool2dVersion(g, 'fwd'), vb = pool2dVersion(g, 'bwd');
   const label = `avgpool2d ${windowStr(g)}${opts.ceilMode ? ' ceil' : ''}${mode.countIncludePad ? '' : ' exclude-pad'} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([g.N, g.C, g.OH, g.OW], 'avgPool2d');
   const pool = gpu().pool;

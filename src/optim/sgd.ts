@@ -10,7 +10,7 @@
 import { Tensor, paddedBytes } from '../tensor.ts';
 import { gpu, STORAGE_USAGE } from '../gpu/index.ts';
 import { shapeStr } from '../../kernels/launch.ts';
-import { sgdStepKernel, type SgdHyper } from '../../kernels/sgd.ts';
+import { sgdStep, type SgdHyper } from '../../kernels/sgd.ts';
 import { chunkBytesLimit } from '../../kernels/chunking.ts';
 
 export interface SGDOptions {
@@ -222,7 +222,7 @@ export class SGD {
         const c = this.chunks[run.chunk];
         if (momentum && !c.momentum) c.momentum = arena(c.bytes, 'momentum');
         const range = (buffer: GPUBuffer) => ({ buffer, offset: run!.offset, size: run!.end - run!.offset });
-        sgdStepKernel(range(c.grads), range(c.params), momentum ? range(c.momentum!) : null, (run.end - run.offset) / 16, grp,
+        sgdStep(range(c.grads), range(c.params), momentum ? range(c.momentum!) : null, (run.end - run.offset) / 16, grp,
           run.first, `SGD step group ${gi} (${run.params} params, ${run.end - run.offset} bytes)`);
         run = null;
       };

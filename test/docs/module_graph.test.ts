@@ -31,13 +31,14 @@ s('no arrow from kernels into src other than src/gpu', () => {
 s('the graph has the groups it promises, and arrows between different groups only', () => {
   const names = graph.nodes.map((n) => n.name);
   for (const n of ['src/gpu', 'src/autograd', 'src/ops', 'src/nn', 'src/optim', 'src/io', 'src/vision', 'src/entries',
-    'src/tensor', 'kernels', 'shaders', 'examples/celeba-train', 'examples/browser', 'bench']) assert.ok(names.includes(n), `no node ${n}`);
+    'src/tensor', 'kernels', 'shaders', 'plot', 'examples/celeba-train', 'examples/browser', 'bench']) assert.ok(names.includes(n), `no node ${n}`);
   for (const e of graph.edges) {
     assert.ok(e.from !== e.to && names.includes(e.from) && names.includes(e.to), `${e.from} -> ${e.to}`);
     assert.ok(e.count > 0);
   }
   assert.is(groupOf('src/tensor.ts'), 'src/tensor');
   assert.is(groupOf('src/node.ts'), 'src/entries');
+  assert.is(groupOf('src/kernels.ts'), 'src/entries');
   assert.is(groupOf('src/vision/index.ts'), 'src/vision');
   assert.is(groupOf('examples/celeba-train/synthetic/make.ts'), 'examples/celeba-train');
   assert.is(groupOf('bench/model/run.ts'), 'bench');

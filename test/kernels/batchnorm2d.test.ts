@@ -5,7 +5,7 @@ import * as F from '../../src/functional.ts';
 import { noGrad, clearTape } from '../../src/autograd/tape.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { batchNorm2dFwdCpu, batchNorm2dBwdCpu } from '../../kernels/batchnorm2d.ref.ts';
-import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily, bnGeometry, bnVersion } from '../../kernels/batchnorm2d.ts';
+import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dFamily, batchNorm2dVersion } from '../../kernels/batchnorm2d.ts';
 import { allChoices } from '../../kernels/versions.ts';
 import { memoryStore, pendingTunes, resetAutotune, setAutotuneStore, setKernelVersion, tunePending } from '../../kernels/autotune.ts';
 import { loadFixtureCases } from '../fixtures/norm_pool/load.ts';
@@ -81,13 +81,12 @@ s('every choice (v1 scalar, v2 vec4 at each reductionThreads) agrees on a shape 
   const x = Tensor.fromArray(randomArray(n, 3, -1, 4), shape), dy = Tensor.fromArray(randomArray(n, 4), shape);
   const results: Float32Array[][] = [];
   for (const version of allChoices(batchNorm2dFamily)) {
-    const g = bnGeometry(shape, version);
     const coef = Tensor.empty([C, 4], 'coef'), y = Tensor.empty(shape, 'y'), dx = Tensor.empty(shape, 'dx');
     const dw = Tensor.empty([C], 'dw'), db = Tensor.empty([C], 'db'), masked = Tensor.empty(shape, 'masked');
-    batchNorm2dCoefficients(x.binding, g, { weight: null, bias: null, runningMean: null, runningVar: null }, coef.binding,
+    batchNorm2dCoefficients(x.binding, shape, version, { weight: null, bias: null, runningMean: null, runningVar: null }, coef.binding,
       { training: true, eps: 1e-5, momentum: 0.1 }, 'test');
-    batchNorm2dApply(x.binding, coef.binding, null, y.binding, g, true, 'test');
-    batchNorm2dBackward(x.binding, dy.binding, y.binding, coef.binding, null, g, true,
+    batchNorm2dApply(x.binding, coef.binding, null, y.binding, shape, version, true, 'test');
+    batchNorm2dBackward(x.binding, dy.binding, y.binding, coef.binding, null, shape, version, true,
       { dx: dx.binding, dweight: dw.binding, dbias: db.binding, masked: masked.binding }, 'test');
     results.push(await Promise.all([y, dx, dw, db, masked].map((t) => t.toArray())));
     for (const t of [coef, y, dx, dw, db, masked]) t.dispose();
@@ -232,21 +231,21 @@ s('autotune: a vec4 shape runs v2 until its choices are measured once, then the 
   setAutotuneStore(memoryStore());
   resetAutotune();
   const shape = [2, 8, 4, 8], odd = [2, 8, 3, 3];
-  assert.is(bnVersion(shape).id, 'v2');
-  assert.is(bnVersion(odd).id, 'v1');
+  assert.is(batchNorm2dVersion(shape).id, 'v2');
+  assert.is(batchNorm2dVersion(odd).id, 'v1');
   assert.is(pendingTunes(), 1, 'only the vec4 shape is queued');
   const results = await tunePending({ repeats: 1 });
   assert.equal(results.map((r) => [r.op, r.key]), [['batchnorm2d_reduce', '2,8,4,8']]);
   assert.equal(Object.keys(results[0].ms), ['v1', 'v2', 'v2(reductionThreads=32768)']);
-  assert.is(bnVersion(shape).id, results[0].best);
+  assert.is(batchNorm2dVersion(shape).id, results[0].best);
   assert.is(pendingTunes(), 0);
   setKernelVersion('batchnorm2d_reduce', 'v2(reductionThreads=32768)');
-  assert.equal(bnVersion(shape).params, { reductionThreads: 32768 });
-  assert.is(bnVersion(odd).id, 'v1', 'a forced vec4 version applies where it runs: v1 where H*W % 4 != 0');
+  assert.equal(batchNorm2dVersion(shape).params, { reductionThreads: 32768 });
+  assert.is(batchNorm2dVersion(odd).id, 'v1', 'a forced vec4 version applies where it runs: v1 where H*W % 4 != 0');
   setKernelVersion('batchnorm2d_reduce', 'v2(reductionThreads=7)');
-  assertThrowsWith(() => bnVersion(shape), /batchnorm2d_reduce/, /reductionThreads must be one of 1024, 32768, got 7/);
+  assertThrowsWith(() => batchNorm2dVersion(shape), /batchnorm2d_reduce/, /reductionThreads must be one of 1024, 32768, got 7/);
   setKernelVersion('batchnorm2d_reduce', 'v9');
-  assertThrowsWith(() => bnVersion(shape), /batchnorm2d/, /no version v9/);
+  assertThrowsWith(() => batchNorm2dVersion(shape), /batchnorm2d/, /no version v9/);
   setKernelVersion('batchnorm2d_reduce', null);
   resetAutotune();
 });

@@ -41,7 +41,7 @@ export const CASES: Case[] = [
 ];
 
 const supported = (version: string, c: Case): boolean =>
-  versions[version].supports(conv2dGeometry(c.x, c.w, null, c.opts), gpu().adapter);
+  versions[version].supports(conv2dGeometry(c.x, c.w, null, c.opts), gpu().adapter, 'fwd');
 
 interface Data { g: Conv2dGeometry; x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array }
 

@@ -46,7 +46,7 @@ for (const version of Object.keys(versions)) {
         const opts = JSON.parse(file.metadata![name]) as { stride: number; padding: number; dilation: number; groups: number; bias: boolean };
         const xs = get(name, 'x'), ws = get(name, 'w');
         const g = conv2dGeometry(xs.shape, ws.shape, opts.bias ? [ws.shape[0]] : null, opts);
-        if (!versions[version].supports(g, gpu().adapter)) continue;
+        if (!versions[version].supports(g, gpu().adapter, 'fwd')) continue;
         const x = Tensor.fromArray(xs.data, xs.shape, { requiresGrad: true });
         const w = Tensor.fromArray(ws.data, ws.shape, { requiresGrad: true });
         const b = opts.bias ? Tensor.fromArray(get(name, 'b').data, [ws.shape[0]], { requiresGrad: true }) : null;

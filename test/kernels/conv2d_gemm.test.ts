@@ -1,13 +1,14 @@
 // conv2d v5 and v6 (kernels/conv2d_gemm.ts): forward, dX and dW against the f64 reference for every
-// stride / padding / dilation / groups case, with each tile shape forced, outputs that do not
-// fill whole tiles, a batch chunk bound past its buffer's start, and dW accumulating.
+// stride / padding / dilation / groups case, with several tile shapes given as v5's parameters
+// (test/kernels/versions.test.ts forces every offered combination through the version contract),
+// outputs that do not fill whole tiles, a batch chunk bound past its buffer's start, and dW accumulating.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import { conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.ts';
 import { conv2dBwdInputCpu, conv2dBwdWeightCpu, conv2dFwdCpu } from '../../kernels/conv2d.ts';
 import {
-  bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILES, hasSubgroups, setGemmTileForTests, type GemmTile,
+  bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, gemmTile, hasSubgroups, type GemmTile,
 } from '../../kernels/conv2d_gemm.ts';
 import { assertClose, randomArray, setupGpu } from '../helpers.ts';
 
@@ -34,10 +35,8 @@ const CASES: Case[] = [
 
 const s = suite('kernels: conv2d v5 (tiled implicit GEMM, one dispatch per pass) and v6 (subgroup dW)');
 s.before(setupGpu);
-s.after(() => setGemmTileForTests(null));
 
-async function check(c: Case, tile: GemmTile | null, seed: number): Promise<void> {
-  setGemmTileForTests(tile);
+async function check(c: Case, tile: GemmTile, seed: number): Promise<void> {
   const g = conv2dGeometry(c.x, c.w, [c.w[0]], c.opts);
   const size = (sh: readonly number[]) => sh.reduce((a, b) => a * b, 1);
   const xd = randomArray(size(c.x), seed), wd = randomArray(size(c.w), seed + 1), bd = randomArray(g.co, seed + 2);
@@ -49,21 +48,22 @@ async function check(c: Case, tile: GemmTile | null, seed: number): Promise<void
   const w = Tensor.fromArray(wd, c.w), b = Tensor.fromArray(bd, [g.co]), dw = Tensor.fromArray(dw0, c.w);
   const y = Tensor.empty([lead + dyd.length], 'y'), dx = Tensor.empty([lead + xd.length], 'dx');
   const io = (t: Tensor) => ({ binding: t.binding as Required<typeof t.binding>, base: lead });
-  const label = `v5 ${c.name}${tile ? ` ${tile.bm}x${tile.bn}x${tile.bk}` : ''}`;
-  fwdGemm(g, io(x), w.binding, b.binding, io(y), label);
-  bwdInputGemm(g, io(dy), w.binding, io(dx), label);
-  bwdWeightGemm(g, io(x), io(dy), dw.binding, true, label);
+  const label = `v5 ${c.name} ${tile.bm}x${tile.bn}x${tile.bk}`;
+  const params = { ...tile };
+  fwdGemm(g, io(x), w.binding, b.binding, io(y), label, params);
+  bwdInputGemm(g, io(dy), w.binding, io(dx), label, params);
+  bwdWeightGemm(g, io(x), io(dy), dw.binding, true, label, params);
   assertClose((await y.toArray()).subarray(lead), conv2dFwdCpu(g, xd, wd, bd), TOL, `${label} fwd`);
   assertClose((await dx.toArray()).subarray(lead), conv2dBwdInputCpu(g, dyd, wd), TOL, `${label} dX`);
   const dwRef = conv2dBwdWeightCpu(g, xd, dyd).map((v, i) => v + dw0[i]);
   assertClose(await dw.toArray(), dwRef, TOL_DW, `${label} dW accumulated`);
-  bwdWeightGemm(g, io(x), io(dy), dw.binding, false, label);
+  bwdWeightGemm(g, io(x), io(dy), dw.binding, false, label, params);
   assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, xd, dyd), TOL_DW, `${label} dW`);
   for (const t of [x, dy, w, b, dw, y, dx]) t.dispose();
 }
 
-// the tiles the host chooses from, and a non-square one
-for (const tile of [...GEMM_TILES, { bm: 16, bn: 32, bk: 8 }]) {
+// the default, the smallest offered, a non-square one with the deeper k step, and one outside the offered values
+for (const tile of [{ bm: 64, bn: 64, bk: 16 }, { bm: 32, bn: 32, bk: 16 }, { bm: 32, bn: 64, bk: 32 }, { bm: 16, bn: 32, bk: 8 }]) {
   const name = `${tile.bm}x${tile.bn}x${tile.bk} tiles`;
   s(`${name}: fwd (+bias), dX, dW (+accumulate) match the f64 reference on every case`, async () => {
     for (const [i, c] of CASES.entries()) await check(c, tile, 100 + 10 * i);
@@ -88,9 +88,10 @@ s('v6 weight gradient (subgroupAdd reduction) matches the f64 reference on every
 });
 
 s('a tile the workgroup limits cannot hold is refused with its sizes', () => {
-  assert.throws(() => setGemmTileForTests({ bm: 256, bn: 256, bk: 8 }), /tile 256x256x8 needs .* at most \d+ invocations/);
-  assert.throws(() => setGemmTileForTests({ bm: 64, bn: 64, bk: 1024 }), /it takes 524288\)/);
-  assert.throws(() => setGemmTileForTests({ bm: 30, bn: 32, bk: 8 }), /multiples of 4/);
+  assert.throws(() => gemmTile({ bm: 256, bn: 256, bk: 8 }), /tile 256x256x8 needs .* at most \d+ invocations/);
+  assert.throws(() => gemmTile({ bm: 64, bn: 64, bk: 1024 }), /it takes 524288\)/);
+  assert.throws(() => gemmTile({ bm: 30, bn: 32, bk: 8 }), /multiples of 4/);
+  assert.equal(gemmTile({}), { bm: 64, bn: 64, bk: 16 }, 'the defaults');
 });
 
 s.run();

@@ -2,7 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { matmulCpu, matmulForward, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
+import { matmulCpu, matmulForward, matmulTile, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
+import { gpu } from '../../src/gpu/index.ts';
 import { linearBwdCpu, linearFwdCpu } from '../../kernels/linear.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
@@ -54,8 +55,40 @@ s('v2 (vec4 register tile, no barriers) on aligned shapes, every transpose, with
   z.dispose();
 });
 
+// v4: the tiles offered (kernels/matmul.ts MATMUL_TILE_PARAMS) and one outside them, each product
+// a linear layer runs (A B^T forward, A B dX, A^T B dW) and A^T B^T, edges that cut every tile
+s('v4 (workgroup tiles, vec4 loads, 4x4 register blocks) on every transpose and tile, ragged edges, alpha, accumulate, bias', async () => {
+  const tiles = ['v4', 'v4(bm=32,bn=32)', 'v4(bn=32,bk=32)', 'v4(bm=32,bk=32)'];
+  for (const [i, version] of tiles.entries()) {
+    for (const [transA, transB] of transposes) {
+      // M ragged unless A is [K, M]; K ragged where neither operand is contiguous along it (A^T B)
+      const M = transA ? 72 : 70, K = !transA || transB ? 44 : 43;
+      const o = { M, N: 68, K, transA, transB, version, alpha: -0.75, accumulate: true };
+      assert.ok(vec4Aligned(o));
+      await runMatmul(o, 50 + i);
+    }
+  }
+  await runMatmul({ M: 1, N: 4, K: 4, version: 'v4' }, 55);
+  await runMatmul({ M: 5, N: 8, K: 96, transB: true, version: 'v4(bm=32,bn=32,bk=32)' }, 56); // K past several steps, as the head
+  assert.equal(matmulTile({ bm: 32 }), { bm: 32, bn: 64, bk: 16 });
+  assertThrowsWith(() => matmulTile({ bm: 256, bn: 256 }), /matmul v4: tile 256x256x16 needs .* at most \d+ invocations/);
+  const z = Tensor.zeros([8]);
+  assertThrowsWith(() => matmulForward(z.binding, z.binding, z.binding, { M: 2, N: 3, K: 4, version: 'v4' }), /matmul_fwd 2x4x3: version v4 cannot run this shape/);
+  z.dispose();
+});
+
+s('v5 (sum split over a workgroup, subgroupAdd) on odd shapes, every transpose, long and short sums', async () => {
+  // lavapipe has the feature (8-wide subgroups); the browser test reports adapters without it
+  assert.ok(gpu().features.has('subgroups'), 'this test needs an adapter with subgroups');
+  for (const [transA, transB] of transposes) {
+    await runMatmul({ M: 13, N: 7, K: 301, transA, transB, version: 'v5', alpha: 1.5, accumulate: true }, 60);
+  }
+  await runMatmul({ M: 6, N: 41, K: 3, transB: true, version: 'v5' }, 61); // fewer terms than invocations
+  await runMatmul({ M: 1, N: 1, K: 1, version: 'v5' }, 62);
+});
+
 s('batched products with a shared operand (stride 0), as a 1x1 convolution uses them', async () => {
-  for (const [i, version] of ['v1', 'v2', 'v3'].entries()) {
+  for (const [i, version] of ['v1', 'v2', 'v3', 'v4', 'v4(bm=32,bn=32)', 'v5'].entries()) {
     // out[z] = W [8, 12] x X[z] [12, 20], W shared across 3 images
     await runMatmul({ M: 8, N: 20, K: 12, batch: 3, strideA: 0, strideB: 12 * 20, strideOut: 8 * 20, version }, 40 + i);
   }

@@ -5,7 +5,7 @@ import * as F from '../../src/functional.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import {
   adaptiveAvgPool2dBwdCpu, adaptiveAvgPool2dFwdCpu, avgPool2dBwdCpu, avgPool2dFwdCpu, avgPool2dForward, maxPool2dBwdCpu,
-  maxPool2dFwdCpu, maxPool2dForward, poolOutputSize, type Pool2dGeometry,
+  maxPool2dFwdCpu, maxPool2dForward, poolOutputSize, type Pool2dShape,
 } from '../../kernels/pool2d.ts';
 import { loadFixtureCases } from '../fixtures/norm_pool/load.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
@@ -16,7 +16,7 @@ s.before(setupGpu);
 
 type Win = { k: [number, number]; s: [number, number]; p: [number, number]; d?: [number, number]; ceil?: boolean };
 
-function geom(shape: number[], w: Win): Pool2dGeometry {
+function geom(shape: number[], w: Win): Pool2dShape {
   const [N, C, H, W] = shape, [dh, dw] = w.d ?? [1, 1];
   return { N, C, H, W, kh: w.k[0], kw: w.k[1], sh: w.s[0], sw: w.s[1], ph: w.p[0], pw: w.p[1], dh, dw,
     OH: poolOutputSize(H, w.k[0], w.p[0], w.s[0], dh, w.ceil ?? false), OW: poolOutputSize(W, w.k[1], w.p[1], w.s[1], dw, w.ceil ?? false) };

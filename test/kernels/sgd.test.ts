@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import { Tensor } from '../../src/tensor.ts';
-import { sgdStepCpu, sgdStepKernel, type SgdHyper } from '../../kernels/sgd.ts';
+import { sgdStepCpu, sgdStep, type SgdHyper } from '../../kernels/sgd.ts';
 import { assertClose, randomArray, setupGpu } from '../helpers.ts';
 
 const s = suite('kernels: sgd');
@@ -21,7 +21,7 @@ for (const n of [5, 1001, 70001]) {
       let wantBuf: Float64Array | null = null;
       for (let step = 0; step < 3; step++) {
         const g = randomArray(n, n + 10 + step), tg = Tensor.fromArray(g, [n]);
-        sgdStepKernel(tg.binding, p.binding, buf.binding, Math.ceil(n / 4), h, step === 0, `sgd ${name}`);
+        sgdStep(tg.binding, p.binding, buf.binding, Math.ceil(n / 4), h, step === 0, `sgd ${name}`);
         wantBuf = sgdStepCpu(want, g, wantBuf, h);
         tg.dispose();
       }

@@ -1,148 +1,21 @@
 // The version contract (kernels/versions.ts), generically over every family in
 // kernels/families.ts: every choice (version and tuning parameters) of every family, forced by
 // setKernelVersion, is the one chosen wherever it runs and gives the f64 reference's values on
-// forward and backward; the default rule answers with a usable choice; choice ids round-trip;
-// bad ids are refused naming the family. A family added to the registry without a harness
-// here fails the test.
+// forward and backward (the harness, test/kernels/version_harness.ts, which the browser test
+// runs on SwiftShader too); the default rule answers with a usable choice; choice ids
+// round-trip; bad ids are refused naming the family. A family added to the registry without a
+// harness fails the test.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gpu } from '../../src/gpu/index.ts';
-import { Tensor } from '../../src/tensor.ts';
-import * as F from '../../src/functional.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
 import { kernelFamilies } from '../../kernels/families.ts';
 import { allChoices, chooseVersion, parseChoice, usableChoices, type KernelFamily } from '../../kernels/versions.ts';
-import { conv2dGeometry } from '../../src/ops/conv2d.ts';
-import { conv2dBwdInputCpu, conv2dBwdWeightCpu, conv2dFwdCpu, type Conv2dGeometry } from '../../kernels/conv2d.ts';
-import { matmulCpu, matmulForward, type MatmulOptions } from '../../kernels/matmul.ts';
-import { batchNorm2dBwdCpu, batchNorm2dFwdCpu } from '../../kernels/batchnorm2d.ref.ts';
-import { adaptiveAvgPool2dBwdCpu, adaptiveAvgPool2dFwdCpu, maxPool2dBwdCpu, maxPool2dFwdCpu, type Pool2dGeometry } from '../../kernels/pool2d.ts';
-import type { Pool2dShape } from '../../kernels/pool2d.ts';
-import { splitAttentionCombineBwdCpu, splitAttentionCombineCpu, splitAttentionPoolCpu, type SplitShape } from '../../kernels/split_attention.ts';
-import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
+import { checkChoice, harness } from './version_harness.ts';
+import { assertThrowsWith, setupGpu } from '../helpers.ts';
 
 const s = suite('kernels: the version contract, every version of every family');
 s.before(setupGpu);
-
-/** f32 sums of K terms of magnitude <= 1: rounding grows about K * 2^-24 per unit of result; 4x margin for summation order. */
-const sumTol = (K: number) => ({ atol: 4 * 6e-8 * K, rtol: 4 * 6e-8 * Math.sqrt(K) + 1e-6 });
-
-interface Case<S> { shapes: Partial<Record<string, S>>; check(): Promise<void> }
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const harness: Record<string, Case<any>[]> = {};
-
-function convCase(x: number[], w: number[], opts: { padding?: number; stride?: number; groups?: number }): Case<Conv2dGeometry> {
-  const g = conv2dGeometry(x, w, null, opts);
-  return {
-    shapes: { fwd: g, bwd_input: g, bwd_weight: g },
-    async check() {
-      const xs = randomArray(x.reduce((a, b) => a * b), 1), ws = randomArray(w.reduce((a, b) => a * b), 2);
-      const tx = Tensor.fromArray(xs, x, { requiresGrad: true }), tw = Tensor.fromArray(ws, w, { requiresGrad: true });
-      const y = F.conv2d(tx, tw, null, opts);
-      const dy = randomArray(y.size, 3);
-      const K = w[1] * w[2] * w[3];
-      assertClose(await y.toArray(), conv2dFwdCpu(g, xs, ws), sumTol(K), `conv2d y x[${x}] w[${w}]`);
-      y.backward(Tensor.fromArray(dy, y.shape));
-      assertClose(await tx.grad!.toArray(), conv2dBwdInputCpu(g, dy, ws), sumTol(g.co * w[2] * w[3]), 'conv2d dx');
-      assertClose(await tw.grad!.toArray(), conv2dBwdWeightCpu(g, xs, dy), sumTol(g.n * g.ho * g.wo), 'conv2d dw');
-      for (const t of [tx.grad!, tw.grad!, tx, tw, y]) t.dispose();
-    },
-  };
-}
-harness.conv2d = [
-  convCase([2, 4, 7, 6], [8, 4, 3, 3], { padding: 1 }),
-  convCase([2, 6, 9, 9], [6, 2, 3, 3], { padding: 1, stride: 2, groups: 3 }),
-  convCase([3, 8, 1, 1], [12, 8, 1, 1], {}),
-  convCase([2, 8, 5, 5], [8, 1, 3, 3], { padding: 1, groups: 8 }),
-];
-
-function matmulCase(o: MatmulOptions): Case<MatmulOptions> {
-  return {
-    shapes: { fwd: o },
-    async check() {
-      const a = randomArray(o.M * o.K, 4), b = randomArray(o.K * o.N, 5);
-      const ta = Tensor.fromArray(a, [o.M * o.K]), tb = Tensor.fromArray(b, [o.K * o.N]), out = Tensor.empty([o.M, o.N], 'out');
-      matmulForward(ta.binding, tb.binding, out.binding, o);
-      assertClose(await out.toArray(), matmulCpu(a, b, o), sumTol(o.K), `matmul ${o.M}x${o.K}x${o.N}`);
-      for (const t of [ta, tb, out]) t.dispose();
-    },
-  };
-}
-harness.matmul = [matmulCase({ M: 9, N: 12, K: 20 }), matmulCase({ M: 7, N: 8, K: 16, transA: true, transB: true }), matmulCase({ M: 5, N: 7, K: 3 })];
-
-function bnCase(shape: number[]): Case<readonly number[]> {
-  return {
-    shapes: { reduce: shape },
-    async check() {
-      const n = shape.reduce((a, b) => a * b), C = shape[1];
-      const x = randomArray(n, 6, -2, 3), dy = randomArray(n, 7), w = randomArray(C, 8, 0.5, 1.5), b = randomArray(C, 9);
-      const tx = Tensor.fromArray(x, shape, { requiresGrad: true }), tw = Tensor.fromArray(w, [C], { requiresGrad: true });
-      const tb = Tensor.fromArray(b, [C], { requiresGrad: true }), rm = Tensor.zeros([C]), rv = Tensor.ones([C]);
-      const y = F.batchNorm2d(tx, rm, rv, tw, tb, { training: true, relu: true });
-      const ref = batchNorm2dFwdCpu(x, shape, { training: true, relu: true, weight: w, bias: b, runningMean: new Float64Array(C), runningVar: new Float64Array(C).fill(1) });
-      // normalised values of a few units after an M = N*H*W long mean and variance in f32
-      const tol = sumTol(n / C);
-      assertClose(await y.toArray(), ref.y, tol, `batchnorm2d y x[${shape}]`);
-      y.backward(Tensor.fromArray(dy, shape));
-      const g = batchNorm2dBwdCpu(x, dy, shape, ref, { training: true, weight: w, relu: true });
-      assertClose(await tx.grad!.toArray(), g.dx, { atol: 4 * tol.atol, rtol: tol.rtol }, 'batchnorm2d dx'); // dx subtracts two such sums
-      assertClose(await tw.grad!.toArray(), g.dweight, tol, 'batchnorm2d dweight');
-      assertClose(await tb.grad!.toArray(), g.dbias, tol, 'batchnorm2d dbias');
-      for (const t of [tx.grad!, tw.grad!, tb.grad!, tx, tw, tb, rm, rv, y]) t.dispose();
-    },
-  };
-}
-harness.batchnorm2d = [bnCase([3, 5, 4, 6]), bnCase([2, 6, 3, 5])];
-
-function poolCase(shape: number[], k: number, stride: number, pad: number): Case<Pool2dShape> {
-  const [N, C, H, W] = shape, OH = Math.floor((H + 2 * pad - k) / stride) + 1, OW = Math.floor((W + 2 * pad - k) / stride) + 1;
-  const g: Pool2dGeometry = { N, C, H, W, OH, OW, kh: k, kw: k, sh: stride, sw: stride, ph: pad, pw: pad, dh: 1, dw: 1 };
-  const global: Pool2dGeometry = { ...g, OH: 1, OW: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0 };
-  return {
-    shapes: { fwd: { ...g, pass: 'fwd' }, bwd: { ...g, pass: 'bwd' }, global_fwd: { ...global, pass: 'global_fwd' }, global_bwd: { ...global, pass: 'global_bwd' } },
-    async check() {
-      const x = randomArray(N * C * H * W, 10, -3, 3);
-      const tx = Tensor.fromArray(x, shape, { requiresGrad: true });
-      const y = F.maxPool2d(tx, { kernelSize: k, stride, padding: pad });
-      const ref = maxPool2dFwdCpu(x, g);
-      assertClose(await y.toArray(), ref.y, { atol: 0, rtol: 0 }, `maxPool2d y x[${shape}]`); // a max is exact
-      const dy = randomArray(y.size, 11);
-      y.backward(Tensor.fromArray(dy, y.shape));
-      // windows overlap at stride < k: a few f32 additions per input
-      assertClose(await tx.grad!.toArray(), maxPool2dBwdCpu(dy, ref.indices, g), sumTol(k * k), 'maxPool2d dx');
-      tx.grad!.dispose(); tx.grad = null;
-      const gap = F.adaptiveAvgPool2d(tx, 1);
-      assertClose(await gap.toArray(), adaptiveAvgPool2dFwdCpu(x, shape, 1, 1), sumTol(H * W), 'global average');
-      const dg = randomArray(N * C, 12);
-      gap.backward(Tensor.fromArray(dg, gap.shape));
-      assertClose(await tx.grad!.toArray(), adaptiveAvgPool2dBwdCpu(dg, shape, 1, 1), sumTol(1), 'global average dx');
-      for (const t of [tx.grad!, tx, y, gap]) t.dispose();
-    },
-  };
-}
-harness.pool2d = [poolCase([2, 3, 8, 12], 3, 2, 1), poolCase([2, 3, 7, 9], 2, 2, 0)];
-
-function splitCase(N: number, R: number, C: number, H: number, W: number): Case<SplitShape> {
-  const sh: SplitShape = { N, R, C, HW: H * W };
-  return {
-    shapes: { planes: sh },
-    async check() {
-      const shape = [N, R * C, H, W], x = randomArray(N * R * C * H * W, 13), att = randomArray(N * R * C, 14, 0, 1);
-      const tx = Tensor.fromArray(x, shape, { requiresGrad: true }), ta = Tensor.fromArray(att, [N, R * C], { requiresGrad: true });
-      const pooled = F.splitAttentionPool(tx, R);
-      assertClose(await pooled.toArray(), splitAttentionPoolCpu(x, sh), sumTol(R * H * W), `split attention pool x[${shape}]`);
-      const y = F.splitAttentionCombine(tx, ta, R);
-      assertClose(await y.toArray(), splitAttentionCombineCpu(x, att, sh), sumTol(R), 'split attention combine');
-      const dy = randomArray(y.size, 15);
-      y.backward(Tensor.fromArray(dy, y.shape));
-      const ref = splitAttentionCombineBwdCpu(x, att, dy, sh);
-      assertClose(await tx.grad!.toArray(), ref.dx, sumTol(1), 'combine dx');
-      assertClose(await ta.grad!.toArray(), ref.datt, sumTol(H * W), 'combine datt');
-      for (const t of [tx.grad!, ta.grad!, tx, ta, pooled, y]) t.dispose();
-    },
-  };
-}
-harness.split_attention = [splitCase(2, 2, 3, 4, 6), splitCase(2, 2, 4, 3, 5)];
 
 s('every family in the registry has a harness here, ops, and versions that say what they are', () => {
   assert.ok(kernelFamilies.length >= 5);
@@ -158,7 +31,7 @@ s('choice ids round-trip; the default rule answers with a usable choice for ever
     for (const id of allChoices(fam)) assert.is(parseChoice(fam, id).id, id);
     for (const c of harness[fam.name]) {
       for (const [op, shape] of Object.entries(c.shapes)) {
-        const usable = usableChoices(fam, shape);
+        const usable = usableChoices(fam, shape, op);
         assert.ok(usable.includes(fam.defaultChoice(op, shape, gpu().adapter, usable)), `${fam.name} ${op} default`);
       }
     }
@@ -195,19 +68,7 @@ s('a version that is not automatic runs only when requested or forced: never the
 for (const fam of kernelFamilies as KernelFamily<unknown>[]) {
   for (const choice of allChoices(fam)) {
     s(`${fam.name} ${choice}: chosen wherever it runs when forced, and matches the f64 reference`, async () => {
-      let ran = 0;
-      setKernelVersion(fam.name, choice);
-      try {
-        for (const c of harness[fam.name] ?? []) {
-          const runs = Object.entries(c.shapes).filter(([, shape]) => usableChoices(fam, shape).includes(choice));
-          if (runs.length === 0) continue;
-          for (const [op, shape] of runs) assert.is(chooseVersion(fam, op, shape).id, choice, `${fam.name}_${op} ${fam.shapeKey(shape)}`);
-          await c.check();
-          ran++;
-        }
-      } finally {
-        setKernelVersion(fam.name, null);
-      }
+      const ran = await checkChoice(fam, choice);
       assert.ok(ran > 0, `${fam.name} ${choice} runs none of the harness's shapes`);
     });
   }

@@ -1,8 +1,8 @@
 // The published package as a user gets it: `npm pack` (which builds dist/ through prepack), the
 // tarball installed into a fresh project, README's library snippet run by plain `node app.mjs`
 // (no TypeScript loader) and giving the loss the sources compute, the bins and the worker
-// threads running from JavaScript, the .pth reader through `resnest-webgpu/node`, and a
-// TypeScript consumer type-checked against the shipped .d.ts. The runtime dependencies are
+// threads running from JavaScript, the .pth reader through `resnest-webgpu/node`, a kernel through
+// `resnest-webgpu/kernels`, and a TypeScript consumer type-checked against the shipped .d.ts. The runtime dependencies are
 // linked from this repository's node_modules, so nothing is downloaded.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -87,6 +87,14 @@ s('the packed tarball runs README\'s snippet, the bins and the .pth reader from 
 const file = await loadTorchStateDict(${JSON.stringify(fixture)});
 console.log(String(file.tensors.get('1.num_batches_tracked').data[0]));\n`);
     assert.is(run(process.execPath, ['weights.mjs'], app).stdout.trim(), '7');
+    // the kernels entry drives a kernel on the device the main entry started (one runtime state)
+    writeFileSync(join(app, 'kernels.mjs'), `import { initGpu, Tensor } from 'resnest-webgpu';
+import { kernelFamilies, reduceSum } from 'resnest-webgpu/kernels';
+await initGpu();
+const x = Tensor.fromArray([1, 2, 3, 4, 5], [5]), out = Tensor.empty([1], 'sum');
+reduceSum(x.binding, out.binding, 5, 0.5, 'sum');
+console.log((await out.toArray())[0], kernelFamilies.map((f) => f.name).join(','));\n`);
+    assert.is(run(process.execPath, ['kernels.mjs'], app).stdout.trim().split('\n').pop(), '7.5 conv2d,matmul,batchnorm2d,pool2d,split_attention');
     const vision = existsSync(join(root, 'src/vision/index.ts'));
     if (vision) {
       const names = run(process.execPath, ['--input-type=module', '-e', "console.log(Object.keys(await import('resnest-webgpu/vision')).length)"], app);
@@ -102,6 +110,7 @@ export async function backbone(path: string): Promise<nn.ResNeSt> {
   return model;
 }
 export const notes = (bytes: Uint8Array): string[] => (parseTorchStateDict(bytes) satisfies TorchStateDict).notes;
+export { conv2dForward, kernelFamilies, type Conv2dGeometry } from 'resnest-webgpu/kernels';
 // @ts-expect-error: the declarations carry real types, not any
 nn.resnest50({ numClasses: 'forty' });\n${vision ? "export * as vision from 'resnest-webgpu/vision';\n" : ''}`);
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({

@@ -1,7 +1,7 @@
 import pngjs from 'pngjs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { barChart, Canvas, encodePng, gridRects, lineChart, parseColor, PALETTE } from '../../../examples/celeba-train/plot/index.ts';
+import { barChart, Canvas, encodePng, gridRects, lineChart, parseColor, PALETTE } from '../../plot/index.ts';
 
 const s = suite('plot: charts and PNG');
 const px = (c: Canvas, x: number, y: number) => c.getPixel(Math.floor(x), Math.floor(y));

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatTicks, formatValue, logTicks, niceStep, niceTicks, padRange, Scale } from '../../../examples/celeba-train/plot/index.ts';
+import { formatTicks, formatValue, logTicks, niceStep, niceTicks, padRange, Scale } from '../../plot/index.ts';
 
 const s = suite('plot: ticks and number labels');
 

@@ -1,4 +1,4 @@
-// Optimizer updates over flat arenas: every parameter of a group lies in one contiguous range
+// SGD over flat arenas: every parameter of a group lies in one contiguous range
 // (slices 256-byte aligned, gaps zero), so one dispatch updates the whole group. vec4 per
 // load; each invocation handles PER_THREAD vec4s strided by the grid (coalesced).
 // SGD, PyTorch semantics (torch.optim.SGD, spec section 5.3), per element:
@@ -6,8 +6,8 @@
 //   momentum: b = g on the first step (no dampening), else b = mu * b + (1 - dampening) * g
 //             g = g + mu * b (nesterov) or g = b
 //   p = p - lr * g
-//   optim_sgd_step            no momentum buffer
-//   optim_sgd_momentum_step   with the momentum buffer; `first` selects b = g
+//   sgd_step            no momentum buffer
+//   sgd_momentum_step   with the momentum buffer; `first` selects b = g
 // Versions: v1 only (memory-bound: 12 or 20 bytes per parameter per step).
 override WG: u32 = 256;
 override PER_THREAD: u32 = 4;
@@ -22,7 +22,7 @@ struct Params {
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
-fn optim_sgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn sgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = thread_index(wid, nwg, lid, WG);
   if (t >= p.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {
@@ -40,7 +40,7 @@ fn optim_sgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
 @group(0) @binding(3) var<uniform> mp: Params;
 
 @compute @workgroup_size(WG)
-fn optim_sgd_momentum_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn sgd_momentum_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = thread_index(wid, nwg, lid, WG);
   if (t >= mp.threads) { return; }
   for (var k = 0u; k < PER_THREAD; k++) {

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Canvas, measureText, parseColor, wrapText, type RGBA } from '../../../examples/celeba-train/plot/index.ts';
+import { Canvas, measureText, parseColor, wrapText, type RGBA } from '../../plot/index.ts';
 
 const s = suite('plot: canvas, lines and text');
 const WHITE: RGBA = [255, 255, 255, 255];
