@@ -1,6 +1,6 @@
 // conv2d: every distinct convolution shape of ResNeSt-50 at batch 8, forward, dX, dW and all
 // three together, with the version this adapter runs untuned; each version separately at
-// layer1's split-attention conv; peers side by side: tfjs-webgpu on the same adapter
+// layer1's split-attention conv, and on CPU adapters v3 beside the default at every shape; peers side by side: tfjs-webgpu on the same adapter
 // (grouped conv by split/concat), PyTorch CPU (2 threads) when /usr/bin/python3 has torch,
 // and the matmul kernel for 1x1 convolutions.
 // Scale: input 224 x 224 (ResNeSt's native size, scale 1: layer1 at 56 x 56); --quick: 112
@@ -189,6 +189,11 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   for (const s of shapes) {
     const g = geometry(s);
     for (const op of ['fwd', 'dX', 'dW', 'fwd+dX+dW'] as const) list.push(convCase(s, g, op));
+    // on CPU adapters, v3 (the version before v7) beside the default, pass by pass, in the same run
+    // (layer1's split-attention conv has every version below)
+    if (!gpu().adapter.software || s.name === 'layer1.0.conv2.conv' || !conv2dVersions.v3.supports(g, gpu().adapter, 'fwd')) continue;
+    const ops = { fwd: 'fwd', dX: 'bwd_input', dW: 'bwd_weight' } as const;
+    for (const op of ['fwd', 'dX', 'dW'] as const) if (conv2dVersion(ops[op], g) !== 'v3') list.push(convCase(s, g, op, 'v3'));
   }
   // every version at layer1's split-attention conv (v1 takes seconds per repetition: full runs only)
   const l1 = shapes.find((s) => s.name === 'layer1.0.conv2.conv');

@@ -1,8 +1,10 @@
 // Linear / matmul: the CelebA head (2048 -> 40) forward and both backward products, a 1x1
-// convolution as a batched GEMM, and a square product, for each kernel version.
+// convolution as a batched GEMM, and a square product, for each kernel version: every choice
+// (tile parameters) of the versions this adapter may pick, the defaults of the others (on a CPU
+// adapter, the GPU-shaped v3, v4 and v5 run once each, forced).
 import type { BenchCase } from './harness.ts';
-import { Tensor } from '../src/index.ts';
-import { matmulCpu, matmulFamily, matmulFlops, matmulForward, type MatmulOptions, usableChoices } from '../src/kernels.ts';
+import { gpu, Tensor } from '../src/index.ts';
+import { matmulCpu, matmulFamily, matmulFlops, matmulForward, parseChoice, type MatmulOptions, usableChoices } from '../src/kernels.ts';
 
 function operandSizes(o: MatmulOptions): [number, number, number] {
   const batch = o.batch ?? 1;
@@ -10,14 +12,14 @@ function operandSizes(o: MatmulOptions): [number, number, number] {
   return [span(o.strideA, o.M * o.K), span(o.strideB, o.K * o.N), span(o.strideOut, o.M * o.N)];
 }
 
-function matmulCase(name: string, o: MatmulOptions): BenchCase {
+export function matmulCase(name: string, o: MatmulOptions, family = 'linear'): BenchCase {
   const [sa, sb, so] = operandSizes(o);
   const a = Float32Array.from({ length: sa }, (_, i) => Math.sin(i * 0.37));
   const b = Float32Array.from({ length: sb }, (_, i) => Math.cos(i * 0.11));
   const ta = Tensor.fromArray(a, [sa]), tb = Tensor.fromArray(b, [sb]), tout = Tensor.empty([so], 'bench matmul out');
   const record = () => matmulForward(ta.binding, tb.binding, tout.binding, o, name);
   return {
-    family: 'linear', name: `${name} ${o.version}`, version: o.version, flops: matmulFlops(o), record,
+    family, name: `${name} ${o.version}`, version: o.version, flops: matmulFlops(o), record,
     validate: async () => {
       record();
       const got = await tout.toArray();
@@ -33,6 +35,15 @@ function matmulCase(name: string, o: MatmulOptions): BenchCase {
   };
 }
 
+/** The choices that can run the product: all of an automatic version's tile parameters, the defaults of the others. */
+export function benchedChoices(o: MatmulOptions): string[] {
+  const adapter = gpu().adapter;
+  return usableChoices(matmulFamily, o).filter((id) => {
+    const c = parseChoice(matmulFamily, id);
+    return c.id === c.version || (matmulFamily.versions[c.version].automatic?.(o, adapter) ?? true);
+  });
+}
+
 export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   const B = opts.quick ? 64 : 256;
   const spatial = opts.quick ? 14 * 14 : 28 * 28;
@@ -46,7 +57,7 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   ];
   const list: BenchCase[] = [];
   for (const [name, o] of shapes) {
-    for (const version of usableChoices(matmulFamily, o)) list.push(matmulCase(name, { ...o, version }));
+    for (const version of benchedChoices(o)) list.push(matmulCase(name, { ...o, version }));
   }
   return list;
 }

@@ -72,6 +72,9 @@ function targets(r: Report): string[] {
     if (torch) out.push(`| end-to-end step ${size}: at least 1/8 of PyTorch CPU's speed | ours ${f(torch.ratio, 3)}x PyTorch's speed, ${relative(torch.ratio)} (${f(e.minMs)} vs ${f(torch.ms)} ms per step) | ${torch.ratio >= 1 / 8 ? 'met' : 'not met'} |`);
     out.push(`| end-to-end step ${size}: fraction of the adapter's FMA peak (no target) | ${pct(e.fracPeak)} (${f(e.gflops)} of ${f(r.peaks.fmaGflops, 1)} GFLOP/s) | |`);
     if (e.perRep) {
+      const kinds = e.details?.dispatchesByKind as Record<string, number> | undefined;
+      const byKind = kinds ? `: ${Object.entries(kinds).map(([k, n]) => `${k} ${f(n, 0)}`).join(', ')}` : '';
+      out.push(`| end-to-end step ${size}: at most 1500 dispatches per step | ${f(e.perRep.dispatches, 0)}${byKind} | ${e.perRep.dispatches <= 1500 ? 'met' : 'not met'} |`);
       const ok = e.perRep.submissions === 1 && e.perRep.buffersCreated === 0;
       out.push(`| end-to-end step ${size}: 1 submission and 0 new buffers per step | ${f(e.perRep.submissions)} and ${f(e.perRep.buffersCreated)} | ${ok ? 'met' : 'not met'} |`);
     }

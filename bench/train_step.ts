@@ -1,6 +1,7 @@
 // End-to-end training step (forward, focal loss, backward, SGD) of a ResNeSt on random data:
 // img/s, model FLOPs / time as a fraction of the adapter's measured FMA peak, and per step the
-// command submissions and new buffer allocations (steady state: 1 and 0).
+// command submissions, dispatches (in all and per op kind) and new buffer allocations (steady
+// state: 1 submission, 0 allocations); with --profile also each kernel's time.
 // In `npm run bench` this is the 'end-to-end' section (endToEndCases): ResNeSt-50, batch 8,
 // at 64 x 64 always and at 224 x 224 without --quick, with PyTorch CPU (2 threads) running the
 // same step (bench/peers/torch_step.py) as the peer.
@@ -16,7 +17,23 @@ import type { BenchCase } from './harness.ts';
 
 export interface StepResult {
   arch: string; size: number; batch: number; msPerStep: number; imagesPerSec: number; gflops: number;
-  submissionsPerStep: number; buffersCreatedPerStep: number; liveMB: number;
+  submissionsPerStep: number; dispatchesPerStep: number; dispatchesByKind: Record<string, number>;
+  buffersCreatedPerStep: number; liveMB: number;
+}
+
+/** The op kind of a dispatch label: its first word ('batchnorm2d+relu', 'SGD'), conv2d with its pass ('conv2d bwd_input'). */
+export function dispatchKind(label: string): string {
+  const words = label.split(' ');
+  return words[0] === 'conv2d' ? words.slice(0, 2).join(' ') : words[0];
+}
+
+/** Runs `body` counting the dispatches it records per op kind, divided by `per` (the recorder's observer must be free). */
+export async function countDispatchKinds(body: () => Promise<unknown>, per = 1): Promise<Record<string, number>> {
+  const recorder = gpu().recorder, counts: Record<string, number> = {};
+  if (recorder.onDispatch) throw new Error('countDispatchKinds: the recorder already has a dispatch observer');
+  recorder.onDispatch = (_pipeline, label) => { const k = dispatchKind(label); counts[k] = (counts[k] ?? 0) + 1; };
+  try { await body(); } finally { recorder.onDispatch = null; }
+  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, n / per]));
 }
 
 export const ARCHS: Record<string, () => ResNeSt> = {
@@ -75,14 +92,16 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
   await t.step(); await t.step(); // warm-up: pipelines, pool buckets, bind groups
   const profiler = profile ? g.recorder.startProfiling() : null;
   const created = () => { const r = g.resources.stats(); return r.buffers.created + r.textures.created; };
-  const subs0 = g.recorder.stats.submissions, created0 = created();
+  const subs0 = g.recorder.stats.submissions, dispatches0 = g.recorder.stats.dispatches, created0 = created();
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) await t.step();
+  const dispatchesByKind = await countDispatchKinds(async () => { for (let i = 0; i < steps; i++) await t.step(); }, steps);
   const ms = (performance.now() - t0) / steps;
   const result: StepResult = {
     arch, size, batch, msPerStep: ms, imagesPerSec: (1000 * batch) / ms,
     gflops: t.flops / (ms * 1e6),
     submissionsPerStep: (g.recorder.stats.submissions - subs0) / steps,
+    dispatchesPerStep: (g.recorder.stats.dispatches - dispatches0) / steps,
+    dispatchesByKind,
     buffersCreatedPerStep: (created() - created0) / steps,
     liveMB: g.pool.stats.liveBytes / 2 ** 20,
   };
@@ -130,6 +149,7 @@ export function trainStepCase(arch: string, size: number, batch: number,
   o: { repeats: number; warmup: number; flops?: number; peers?: BenchCase['peers'] }): BenchCase {
   let t: TrainStep | null = null;
   const get = () => (t ??= makeTrainStep(arch, size, batch));
+  let dispatchesByKind: Record<string, number> | null = null;
   return {
     family: 'end-to-end',
     name: `${arch === 'resnest50' ? 'ResNeSt-50' : arch} train step, batch ${batch}, ${size}x${size}`,
@@ -138,9 +158,11 @@ export function trainStepCase(arch: string, size: number, batch: number,
     warmup: o.warmup,
     repeats: o.repeats,
     validate: async () => {
-      const loss = await get().step();
+      let loss = NaN;
+      dispatchesByKind = await countDispatchKinds(async () => { loss = await get().step(); });
       if (!Number.isFinite(loss) || loss <= 0) throw new Error(`loss ${loss}`);
     },
+    details: () => (dispatchesByKind ? { dispatchesByKind } : {}),
     runWall: async () => { await get().step(); },
     dispose: () => { t?.dispose(); t = null; },
     ...(o.peers ? { peers: o.peers } : {}),

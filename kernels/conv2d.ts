@@ -6,6 +6,7 @@
 //   v4  matmul kernels      1x1 convolutions of 1x1 maps (split attention's fc layers) as one GEMM
 //   v5  conv2d_gemm.wgsl    implicit GEMM, tile sizes as tuned parameters, one dispatch per pass (GPUs)
 //   v6  conv2d_gemm_sg.wgsl v5 with a subgroupAdd weight gradient (GPUs with subgroups)
+//   v7  conv2d_sgtex*.wgsl  v3's texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type AdapterDescription, type Binding, type BufferRange } from '../src/gpu/index.ts';
@@ -20,6 +21,7 @@ import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
+import { bwdInputSgTex, bwdWeightSgTex, fwdSgTex, sgConvWorkgroup, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
 import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILE_PARAMS, type TileParams } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
@@ -57,10 +59,13 @@ export const versions: Record<string, Conv2dVersion> = {
   v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
     supports: (_g, adapter) => adapter.features.has('subgroups'), automatic: (_g, adapter) => !adapter.software,
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
+  v7: { about: 'implicit GEMM, NHWC texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)',
+    supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex, maxSamples: sgTexMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
-const REVISION = 'conv2d-4';
+const REVISION = 'conv2d-5';
 
 const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);
 
@@ -70,6 +75,13 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
     if (op === 'fwd') return used(cig(g), 4) * used(cog(g), 16);
     if (op === 'bwd_input') return (used(cog(g), 4) * used(cig(g), 16)) / (g.sh * g.sw); // zero-inserted dY
     return used(cig(g), 8) * used(cog(g), 8);
+  }
+  if (version === 'v7') { // read channels in texels of 4, written in blocks of 16, pixels in blocks of 4 per invocation;
+    // dW: 16 input x 32 output channels, rows of whole multiples of 8 pixels
+    const px = (m: number) => used(m, 4 * sgConvWorkgroup(m));
+    if (op === 'fwd') return used(cig(g), 4) * used(cog(g), 16) * px(g.n * g.ho * g.wo);
+    if (op === 'bwd_input') return (used(cog(g), 4) * used(cig(g), 16) * px(g.n * g.h * g.w)) / (g.sh * g.sw); // zero-inserted dY
+    return used(cig(g), 16) * used(cog(g), 32) * used(g.wo, 8);
   }
   if (version === 'v2') { // 64-wide tiles of channels
     if (op === 'fwd') return used(cog(g), 64);
@@ -81,14 +93,18 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
 
 /**
  * The version a shape runs with before it is tuned: v4 where it applies (a GEMM of batch x
- * channels), else v3 on CPU adapters, v2 on GPUs, unless
+ * channels), else on CPU adapters v7 where it runs (8-wide subgroups; 1.3-3x v3 at ResNeSt-50's
+ * shapes, one dispatch per pass) or v3, v2 on GPUs, unless
  * padding to their blocks leaves under 1/32 of the work real (depthwise convolutions), where
  * v1's direct loops were measured faster (4-25x on lavapipe); the stem's dX, at 1/21, is
  * still 3x faster on v3.
  */
 function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescription, usableVersions: readonly string[]): string {
   if (usableVersions.includes('v4')) return 'v4';
-  const preferred = adapter.software ? 'v3' : 'v2';
+  // v7 unless its blocks waste more than twice v3's (dW on rows of 2-4 pixels)
+  const v7 = usableVersions.includes('v7') && (!usableVersions.includes('v3')
+    || blockEfficiency('v7', op as Conv2dOp, g) >= blockEfficiency('v3', op as Conv2dOp, g) / 2);
+  const preferred = !adapter.software ? 'v2' : v7 ? 'v7' : 'v3';
   if (!usableVersions.includes(preferred) || blockEfficiency(preferred, op as Conv2dOp, g) < 1 / 32) return 'v1';
   return preferred;
 }

@@ -10,7 +10,7 @@ const WG = 64;
 const TW = 4096; // grid texture width in texels; tensors are laid out linearly in rows of TW
 
 /** Most texels one grid texture can hold on this device. */
-const maxGridTexels = (): number => TW * gpu().limits.maxTextureDimension2D;
+export const maxGridTexels = (): number => TW * gpu().limits.maxTextureDimension2D;
 
 function acquireGrid(texels: number, label: string): GridTexture {
   const max = gpu().limits.maxTextureDimension2D, rows = Math.max(1, Math.ceil(texels / TW));
@@ -51,16 +51,16 @@ export function texSupported(g: Conv2dGeometry): boolean {
     && texelsPerSample(g) <= maxGridTexels();
 }
 
-interface GridSpec { c: number; h: number; w: number; hp: number; wp: number; offh: number; offw: number; uh: number; uw: number }
+export interface GridSpec { c: number; h: number; w: number; hp: number; wp: number; offh: number; offw: number; uh: number; uw: number }
 
 // The grids of x (forward, dW), of dY zero-inserted and padded for dX, and of dY as it is.
-const fwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.c, h: g.h, w: g.w, offh: g.ph, offw: g.pw, uh: 1, uw: 1,
+export const fwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.c, h: g.h, w: g.w, offh: g.ph, offw: g.pw, uh: 1, uw: 1,
   hp: (g.ho - 1) * g.sh + (g.kh - 1) * g.dh + 1, wp: (g.wo - 1) * g.sw + (g.kw - 1) * g.dw + 1 });
-const bwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, uh: g.sh, uw: g.sw,
+export const bwdGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, uh: g.sh, uw: g.sw,
   offh: (g.kh - 1) * g.dh - g.ph, offw: (g.kw - 1) * g.dw - g.pw, hp: g.h + (g.kh - 1) * g.dh, wp: g.w + (g.kw - 1) * g.dw });
 export const dyGrid = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: g.wo });
 
-function gridTexels(n: number, s: GridSpec, groups: number, c4g = Math.ceil(s.c / groups / 4)): number {
+export function gridTexels(n: number, s: GridSpec, groups: number, c4g = Math.ceil(s.c / groups / 4)): number {
   return n * s.hp * s.wp * groups * c4g;
 }
 

@@ -55,6 +55,16 @@ export function choiceId(fam: KernelFamily<never>, version: string, params: Reco
 
 /** Parses a choice id; throws, naming the family, for an unknown version or parameter value. */
 export function parseChoice<S>(fam: KernelFamily<S>, id: string, what = fam.name): Choice {
+  // a choice is parsed on every kernel call: parsed ids are kept per family table
+  let parsed = parsedChoices.get(fam);
+  if (!parsed) parsedChoices.set(fam, parsed = new Map());
+  let c = parsed.get(id);
+  if (!c) parsed.set(id, c = Object.freeze(parseChoiceText(fam, id, what)));
+  return c;
+}
+const parsedChoices = new WeakMap<object, Map<string, Choice>>();
+
+function parseChoiceText<S>(fam: KernelFamily<S>, id: string, what: string): Choice {
   const m = CHOICE.exec(id.trim());
   const have = Object.keys(fam.versions).join(', ');
   if (!m || !(m[1] in fam.versions)) throw new Error(`${what}: no version ${id} (have ${have})`);
@@ -68,11 +78,18 @@ export function parseChoice<S>(fam: KernelFamily<S>, id: string, what = fam.name
     if (!spec[k].includes(value)) throw new Error(`${what}: ${version} parameter ${k} must be one of ${spec[k].join(', ')}, got ${raw}`);
     params[k] = value;
   }
-  return { id: choiceId(fam as KernelFamily<never>, version, params), version, params };
+  return { id: choiceId(fam as KernelFamily<never>, version, Object.freeze(params)), version, params };
 }
 
 /** Every choice of every version (parameter values crossed), defaults first. */
 export function allChoices<S>(fam: KernelFamily<S>): string[] {
+  let out = choiceLists.get(fam);
+  if (!out) choiceLists.set(fam, out = listChoices(fam));
+  return [...out];
+}
+const choiceLists = new WeakMap<object, string[]>();
+
+function listChoices<S>(fam: KernelFamily<S>): string[] {
   const out: string[] = [];
   for (const [version, v] of Object.entries(fam.versions)) {
     let combos: Record<string, number>[] = [{}];

@@ -15,3 +15,5 @@ export { parseTorchStateDict, isTorchFile, TorchFileError, PickleError } from '.
 export type { TorchStateDict } from './io/torch_state_dict.ts';
 export { AttributeAccuracy } from './metrics.ts';
 export { tunePending, setKernelVersion } from '../kernels/autotune.ts';
+export { AttributeFineTuner, predictWithHeads, fineTuneTransform, faceSquare } from './finetune.ts';
+export type { FineTuneOptions, StepReport } from './finetune.ts';

@@ -1,6 +1,7 @@
 // The device kit's benchmark (bundled by `npm run device-kit`, run by bench/device/run.sh):
 // adapter and limits, measured peaks, autotuning of the step's shapes, then every convolution
-// pass at ResNeSt-50's shapes, the bottleneck block and the training step at 224 and 320 px,
+// pass at ResNeSt-50's shapes, the step's matrix products with every matmul version side by
+// side, the bottleneck block and the training step at 224 and 320 px,
 // batch 32, written as one JSON report. --quick runs the same path at toy sizes (a CPU adapter
 // in the kit's test); --combine adds the PyTorch CUDA peer's times to a report.
 //   bench.mjs [--quick] [--autotune-file FILE] --out FILE
@@ -10,7 +11,7 @@ import { initGpu, gpu, releaseDevice } from '../../src/node.ts';
 import { measurePeaks, runCase, formatRow, type BenchResult } from '../harness.ts';
 import type { Report } from '../report.ts';
 import { makeTrainStep } from '../train_step.ts';
-import { blockCase, convCases, stepCase } from './cases.ts';
+import { blockCase, convCases, matmulCases, stepCase } from './cases.ts';
 import { setAutotuneStore, tunePending, fileStore, conv2dVersions } from '../../src/kernels.ts';
 
 declare const KIT_REVISION: string | undefined; // set by the kit's bundler
@@ -65,6 +66,7 @@ async function measure(quick: boolean): Promise<DeviceReport> {
   // the versions side by side on layer1's and layer3's split-attention convolutions and a 1x1 (v1's direct loops: full runs only)
   cases.push(...convCases(convSize, convBatch, Infinity, quick ? { names: ['stem.3'], versions: Object.keys(conv2dVersions).filter((v) => v !== 'v1') }
     : { names: ['layer1.0.conv2.conv', 'layer3.1.conv2.conv', 'layer1.0.conv3'], versions: Object.keys(conv2dVersions) }));
+  cases.push(...matmulCases(quick ? 4 : 32));
   cases.push(quick ? blockCase(2, 8) : blockCase(32, 56));
   for (const [arch, size, batch] of steps) cases.push(stepCase(arch, size, batch, quick ? 2 : 5));
 

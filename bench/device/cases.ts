@@ -1,14 +1,15 @@
 // The device kit's benchmark cases (no peers in this process; PyTorch CUDA runs beside it from
 // run.sh): every convolution pass at ResNeSt-50's distinct shapes, validated against the f64
-// reference on sampled outputs, the layer1 bottleneck block forward + backward, and the training
-// step. Sizes are parameters so that run.sh's quick mode can try the kit on a CPU adapter.
+// reference on sampled outputs, the step's matrix products on every matmul version, the layer1
+// bottleneck block forward + backward, and the training step. Sizes are parameters so that run.sh's quick mode can try the kit on a CPU adapter.
 import type { BenchCase } from '../harness.ts';
 import { F, gpu, nn, Rng, Tensor, tidy } from '../../src/index.ts';
 import { trainStepCase } from '../train_step.ts';
+import { benchedChoices, matmulCase } from '../linear.bench.ts';
 import { stepWork } from '../model/resnest_ops.ts';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
-  conv2dMacs, conv2dVersion, conv2dVersions, type Conv2dGeometry,
+  conv2dMacs, conv2dVersion, conv2dVersions, type Conv2dGeometry, type MatmulOptions,
 } from '../../src/kernels.ts';
 
 const fill = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + seed) * 0.9);
@@ -81,6 +82,22 @@ function passCases({ name, g, inputGrad }: { name: string; g: Conv2dGeometry; in
     });
   });
   return list;
+}
+
+/**
+ * The step's matrix products with every matmul choice able to run them (on a GPU, every tile of
+ * v4; elsewhere each version's defaults), validated against the f64 reference on their first
+ * rows: the 40-attribute head's forward, dX and dW at `batch`, and layer3's split-attention fc2
+ * (a 1x1 convolution of 1x1 maps, 128 -> 512 channels) forward.
+ */
+export function matmulCases(batch: number): BenchCase[] {
+  const shapes: [string, MatmulOptions][] = [
+    [`head forward [${batch},2048]x[40,2048]^T`, { M: batch, N: 40, K: 2048, transB: true }],
+    [`head dX [${batch},40]x[40,2048]`, { M: batch, N: 2048, K: 40 }],
+    [`head dW [${batch},40]^Tx[${batch},2048]`, { M: 40, N: 2048, K: batch, transA: true }],
+    [`layer3 fc2 [${batch},128]x[512,128]^T`, { M: batch, N: 512, K: 128, transB: true }],
+  ];
+  return shapes.flatMap(([name, o]) => benchedChoices(o).map((version) => matmulCase(name, { ...o, version }, 'matmul versions')));
 }
 
 /** layer1's split-attention bottleneck (256 -> 64 -> 256 channels), forward and backward through the tape. */

@@ -70,6 +70,8 @@ export function deviceMarkdown(r: DeviceReport): string {
   if (conv.length) lines.push('', '### Convolution passes at ResNeSt-50 shapes (the tuned version of each)', '', ...caseRows(conv));
   const side = r.results.filter((x) => x.family === 'conv2d versions');
   if (side.length) lines.push('', '### Convolution versions side by side', '', ...caseRows(side));
+  const products = r.results.filter((x) => x.family === 'matmul versions');
+  if (products.length) lines.push('', '### Matrix products of the step, every matmul version (and tile) side by side', '', ...caseRows(products));
   if (r.failed?.length) lines.push('', `**Failed to run:** ${r.failed.join('; ')}.`);
   return lines.join('\n');
 }

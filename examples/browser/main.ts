@@ -7,7 +7,9 @@ import type { RgbImage, PlanarImage } from '../../src/vision/index.ts';
 import { CELEBA_ATTRIBUTES } from '../celeba-train/celeba/labels.ts';
 import { celebaEvalTransform } from '../celeba-train/celeba/recipe.ts';
 import { renderSyntheticImage, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH } from '../celeba-train/synthetic/render.ts';
+import { outputNames, type FineTunedRun } from '../celeba-train/finetune_checkpoint.ts';
 import { ARCHS, detectArch } from './archs.ts';
+import { startFineTunePanel } from './finetune_panel.ts';
 
 const { vision } = lib;
 const ATTRS = CELEBA_ATTRIBUTES;
@@ -20,6 +22,10 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 
 interface LoadedModel {
   model: lib.nn.ResNeSt;
+  /** One name per output: the 40 CelebA attributes, then any added by fine-tuning. */
+  names: string[];
+  /** The checkpoint's run metadata (null for a plain state_dict). */
+  run: FineTunedRun | null;
   arch: string;
   imageSize: number;
   source: string;
@@ -31,6 +37,8 @@ export interface DemoResult {
   id: number;
   probabilities: number[];
   logits: number[];
+  /** the output names, in the order of probabilities */
+  names: string[];
   /** upload + forward + readback, ms */
   ms: number;
   transformMs: number;
@@ -50,12 +58,14 @@ interface DemoHandle {
   busy: number;
   gpu: { adapter: string; features: string[] } | null;
   model: { arch: string; imageSize: number; kind: string; source: string } | null;
+  /** names of the loaded model's outputs */
+  attributes: string[];
   image: { width: number; height: number; label: string } | null;
   last: DemoResult | null;
   error: string | null;
 }
 
-const demo: DemoHandle = { state: 'starting', busy: 0, gpu: null, model: null, image: null, last: null, error: null };
+const demo: DemoHandle = { state: 'starting', busy: 0, gpu: null, model: null, attributes: [], image: null, last: null, error: null };
 (globalThis as unknown as { resnestDemo: DemoHandle }).resnestDemo = demo;
 
 let loaded: LoadedModel | null = null;
@@ -128,8 +138,12 @@ async function startGpu(): Promise<boolean> {
     status.title = `features used: ${[...g.features].join(', ') || 'none'}`;
     status.className = 'ok';
     g.device.lost.then((lost) => {
-      if (lost.reason !== 'destroyed') noWebGpu('The GPU device was lost', `${lost.message} Reload the page to start again.`);
+      if (lost.reason === 'destroyed') return;
+      noWebGpu('The GPU device was lost', `${lost.message || lost.reason} Reload the page to start again.`);
+      demo.error = `device lost: ${lost.message || lost.reason}`;
+      setState('device-lost');
     });
+    showAdapter(g);
     return true;
   } catch (e) {
     noWebGpu('WebGPU is present but gave no usable device', `${errorText(e)} ` +
@@ -139,10 +153,29 @@ async function startGpu(): Promise<boolean> {
   }
 }
 
+function showAdapter(g: lib.Gpu): void {
+  const info = g.adapter, L = info.limits;
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+  const rows: [string, string][] = [
+    ['adapter', [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' · ') || 'unnamed'],
+    ['kind', info.software ? 'software (a CPU implementation: expect seconds per step)' : 'hardware'],
+    ['features', [...g.features].join(', ') || 'none of timestamp-query, shader-f16, subgroups'],
+    ['largest buffer', mib(L.maxBufferSize)],
+    ['largest storage binding', `${mib(L.maxStorageBufferBindingSize)} (larger tensors run in chunks)`],
+    ['storage buffers per stage', String(L.maxStorageBuffersPerShaderStage)],
+    ['workgroup memory', `${L.maxComputeWorkgroupStorageSize} bytes`],
+    ['invocations per workgroup', String(L.maxComputeInvocationsPerWorkgroup)],
+  ];
+  $('adapter-list').replaceChildren(...rows.flatMap(([k, v]) => {
+    const dt = document.createElement('dt'), dd = document.createElement('dd');
+    dt.textContent = k; dd.textContent = v;
+    return [dt, dd];
+  }));
+}
+
 // ---- checkpoints --------------------------------------------------------------------------
 
-interface TrainerRun { options?: { arch?: string; imageSize?: number }; completedEpochs?: number;
-  history?: { valAcc?: number }[] }
+interface TrainerRun extends FineTunedRun { completedEpochs?: number; history?: { valAcc?: number }[] }
 
 async function loadCheckpoint(bytes: Uint8Array, source: string): Promise<void> {
   const t0 = performance.now();
@@ -173,11 +206,12 @@ async function loadCheckpoint(bytes: Uint8Array, source: string): Promise<void> 
   if (!Number.isInteger(imageSize) || imageSize < 32) throw new Error(`image size must be an integer >= 32, got ${imageSize}`);
   const fc = state.get('fc.weight');
   if (!fc) throw new Error(`${source}: no fc.weight: not a ResNeSt state_dict${prefixed ? '' : ' (trainer checkpoints use model.* keys)'}`);
-  if (fc.shape[0] !== ATTRS.length) {
+  if (fc.shape[0] !== ATTRS.length && run?.attributes === undefined) {
     throw new Error(`${source}: the classifier has ${fc.shape[0]} outputs, not the ${ATTRS.length} CelebA attributes ` +
       '(an ImageNet backbone needs training on CelebA first: see examples/celeba-train)');
   }
-  const model = new lib.nn.ResNeSt({ ...ARCHS[arch], numClasses: ATTRS.length, seed: 0 });
+  const names = outputNames(run, fc.shape[0], source);
+  const model = new lib.nn.ResNeSt({ ...ARCHS[arch], numClasses: names.length, seed: 0 });
   try {
     model.loadStateDict(state, { source });
   } catch (e) {
@@ -186,16 +220,19 @@ async function loadCheckpoint(bytes: Uint8Array, source: string): Promise<void> 
   }
   model.eval();
   loaded?.model.dispose();
-  loaded = { model, arch, imageSize, source, kind, runs: 0 };
+  loaded = { model, names, run, arch, imageSize, source, kind, runs: 0 };
   demo.model = { arch, imageSize, kind, source };
+  demo.attributes = names;
   const params = model.numParameters();
   const epochs = run?.completedEpochs;
   const trained = epochs !== undefined ? ` · ${epochs} epoch${epochs === 1 ? '' : 's'}` : '';
   const lastAcc = run?.history?.at(-1)?.valAcc;
   const acc = typeof lastAcc === 'number' ? ` · val acc ${(100 * lastAcc).toFixed(1)}%` : '';
+  const added = names.filter((n) => !(ATTRS as readonly string[]).includes(n));
+  const tuned = added.length ? ` · fine-tuned: ${added.join(', ')}` : '';
   $('model-info').innerHTML = '';
   $('model-info').append(
-    bold(arch), ` · ${kind} · ${imageSize}px input · ${(params / 1e6).toFixed(2)} M parameters${trained}${acc}`,
+    bold(arch), ` · ${kind} · ${imageSize}px input · ${(params / 1e6).toFixed(2)} M parameters${trained}${acc}${tuned}`,
     document.createElement('br'),
     `${shortName(source)} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, loaded in ${(performance.now() - t0).toFixed(0)} ms)`,
   );
@@ -313,6 +350,7 @@ async function startWebcam(): Promise<void> {
   if (stream) { // second click: stop
     for (const t of stream.getTracks()) t.stop();
     stream = null; video.hidden = true; $('capture').hidden = true; $('webcam').textContent = 'Use webcam';
+    for (const b of Array.from(document.querySelectorAll<HTMLElement>('.cam'))) b.hidden = true;
     return;
   }
   if (!navigator.mediaDevices?.getUserMedia) {
@@ -328,17 +366,27 @@ async function startWebcam(): Promise<void> {
   video.srcObject = stream;
   video.hidden = false;
   $('capture').hidden = false;
+  for (const b of Array.from(document.querySelectorAll<HTMLElement>('.cam'))) b.hidden = false;
   $('webcam').textContent = 'Stop webcam';
 }
 
-function captureFrame(): void {
+/** The webcam's current frame (throws when it has none yet). */
+function webcamFrame(): RgbImage {
   const video = $('video') as HTMLVideoElement;
-  if (!video.videoWidth) { message('image-msg', 'The webcam has not delivered a frame yet.', true); return; }
+  if (!stream || !video.videoWidth) throw new Error('The webcam has not delivered a frame yet.');
   const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
   const ctx = canvas.getContext('2d')!;
   ctx.drawImage(video, 0, 0);
   const frame = ctx.getImageData(0, 0, canvas.width, canvas.height);
-  void setImage(rgbFromRgba(frame.data, canvas.width, canvas.height), 'webcam frame');
+  return rgbFromRgba(frame.data, canvas.width, canvas.height);
+}
+
+function captureFrame(): void {
+  try {
+    void setImage(webcamFrame(), 'webcam frame');
+  } catch (e) {
+    message('image-msg', errorText(e), true);
+  }
 }
 
 function syntheticFace(): void {
@@ -388,13 +436,13 @@ async function infer(): Promise<void> {
     const first = loaded.runs++ === 0;
     const logits = Array.from(values);
     const result: DemoResult = {
-      id: ++resultId, logits, probabilities: logits.map((v) => 1 / (1 + Math.exp(-v))), ms: t2 - t1, transformMs: t1 - t0,
+      id: ++resultId, logits, names: loaded.names, probabilities: logits.map((v) => 1 / (1 + Math.exp(-v))), ms: t2 - t1, transformMs: t1 - t0,
       first, transform: mode, inputShape: [planar.height, planar.width], arch: loaded.arch, imageSize, image: image.label,
     };
     drawPlanar($('model-input') as HTMLCanvasElement, planar);
     $('input-caption').textContent = `model input · ${planar.width}×${planar.height}`;
+    demo.last = result; // before drawing: the bars are drawn from demo.last
     showResult(result);
-    demo.last = result;
     demo.error = null;
     ($('rerun') as HTMLButtonElement).disabled = false;
     setState('done');
@@ -418,17 +466,18 @@ function renderBars(): void {
   const r = demo.last;
   const list = $('bars');
   if (!r) return;
-  const order = ATTRS.map((_, i) => i);
+  const names = r.names;
+  const order = names.map((_, i) => i);
   if (($('sort') as HTMLSelectElement).value === 'prob') order.sort((a, b) => r.probabilities[b] - r.probabilities[a]);
   list.replaceChildren(...order.map((i) => {
     const p = r.probabilities[i];
     const li = document.createElement('li');
-    li.className = p >= 0.5 ? 'pos' : 'neg';
-    li.dataset.attribute = ATTRS[i];
-    li.title = `${ATTRS[i]}: p = ${p.toFixed(4)} (logit ${r.logits[i].toFixed(3)})`;
+    li.className = `${p >= 0.5 ? 'pos' : 'neg'}${(ATTRS as readonly string[]).includes(names[i]) ? '' : ' new'}`;
+    li.dataset.attribute = names[i];
+    li.title = `${names[i]}: p = ${p.toFixed(4)} (logit ${r.logits[i].toFixed(3)})`;
     const name = document.createElement('span');
     name.className = 'name';
-    name.textContent = ATTRS[i].replace(/_/g, ' ');
+    name.textContent = names[i].replace(/_/g, ' ');
     const track = document.createElement('span');
     track.className = 'track';
     const fill = document.createElement('span');
@@ -492,11 +541,26 @@ function wire(): void {
   $('sort').addEventListener('change', renderBars);
 }
 
+// an error nothing caught (a rejected promise of a GPU callback) is shown, not left to the console
+const unexpected = (text: string) => { message('model-msg', `unexpected error: ${text}`, true); };
+window.addEventListener('error', (e) => unexpected(e.message));
+window.addEventListener('unhandledrejection', (e) => unexpected(errorText(e.reason)));
+
 wire();
 if (await startGpu()) {
   setState('ready');
+  const panel = startFineTunePanel({
+    current: () => loaded, serial, decodeFile, webcamFrame, setState,
+    /** Loads checkpoint bytes in a job already running (no queueing) and reruns the current image. */
+    replaceModel: async (bytes, source) => {
+      await loadCheckpoint(bytes, source);
+      if (image) await infer();
+    },
+    loadInJob: (bytes, source) => modelJob(() => loadCheckpoint(bytes, source)),
+  });
   await listServerModels();
+  await panel.restore();
 } else {
-  for (const id of ['model-fetch', 'synthetic', 'webcam', 'rerun']) ($(id) as HTMLButtonElement).disabled = true;
-  for (const id of ['model-file', 'image-file']) ($(id) as HTMLInputElement).disabled = true;
+  for (const id of ['model-fetch', 'synthetic', 'webcam', 'rerun', 'ft-train', 'ft-synthetic']) ($(id) as HTMLButtonElement).disabled = true;
+  for (const id of ['model-file', 'image-file', 'ft-pos-file', 'ft-neg-file']) ($(id) as HTMLInputElement).disabled = true;
 }

@@ -32,6 +32,8 @@ export interface RunState {
   loader: LoaderState;
   history: EpochMetrics[];
   partial: PartialEpoch | null;
+  /** A fine-tuned model's output names, in order (finetune_checkpoint.ts); absent: the 40 CelebA attributes. */
+  attributes?: string[];
 }
 
 export async function saveCheckpoint(path: string, model: nn.ResNeSt, optimizer: optim.SGD, state: RunState): Promise<void> {

@@ -5,8 +5,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { initGpu, noGrad, Tensor, tidy } from '../../src/node.ts';
 import { applyEval, decodeImage, normalize, resize, resizeOutputSize } from '../../src/vision/index.ts';
-import { CELEBA_ATTRIBUTES, celebaEvalTransform } from './celeba/index.ts';
+import { celebaEvalTransform } from './celeba/index.ts';
 import { loadCheckpoint } from './checkpoint.ts';
+import { outputNames } from './finetune_checkpoint.ts';
 import { modelFromCheckpoint } from './setup.ts';
 
 const IMAGE = /\.(jpe?g|png)$/i;
@@ -26,7 +27,11 @@ export async function predict(checkpoint: string, inputs: string[], opts: { json
   await initGpu();
   const ckpt = await loadCheckpoint(checkpoint);
   const { imageSize } = ckpt.state.options;
-  const model = await modelFromCheckpoint(ckpt, checkpoint, CELEBA_ATTRIBUTES.length);
+  // a fine-tuned checkpoint has more outputs than the 40, named in its run metadata
+  const fc = ckpt.model.get('fc.weight');
+  if (!fc) throw new Error(`${checkpoint}: no model.fc.weight: not a ResNeSt checkpoint`);
+  const names = outputNames(ckpt.state, fc.shape[0], checkpoint);
+  const model = await modelFromCheckpoint(ckpt, checkpoint, names.length);
   model.eval();
   const results: { file: string; ms: number; attributes: Record<string, number> }[] = [];
   for (const file of files) {
@@ -39,7 +44,7 @@ export async function predict(checkpoint: string, inputs: string[], opts: { json
     const values = await logits.toArray();
     const ms = performance.now() - t0;
     x.dispose(); logits.dispose();
-    results.push({ file, ms, attributes: Object.fromEntries(CELEBA_ATTRIBUTES.map((a, j) => [a, 1 / (1 + Math.exp(-values[j]))])) });
+    results.push({ file, ms, attributes: Object.fromEntries(names.map((a, j) => [a, 1 / (1 + Math.exp(-values[j]))])) });
   }
   model.dispose();
   if (opts.json) { console.log(JSON.stringify(results, null, 2)); return; }

@@ -14,14 +14,19 @@ export interface AdapterDescription {
   software: boolean;
   limits: GPUSupportedLimits;
   features: ReadonlySet<string>;
+  /** Invocations per subgroup, smallest and largest the adapter uses (0 where it does not say). */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 const SOFTWARE = /software|llvmpipe|lavapipe|swiftshader|warp|microsoft basic render/i;
 
-export function describeAdapter(info: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> | undefined,
+export function describeAdapter(info: (Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>>
+  & Partial<Record<'subgroupMinSize' | 'subgroupMaxSize', number>>) | undefined,
   backend: string, limits: GPUSupportedLimits, features: ReadonlySet<string>): AdapterDescription {
   const vendor = info?.vendor ?? '', architecture = info?.architecture ?? '', device = info?.device ?? '';
   const description = info?.description ?? '';
   const software = SOFTWARE.test(`${vendor} ${architecture} ${device} ${description}`);
-  return { vendor, architecture, device, description, backend, software, limits, features };
+  return { vendor, architecture, device, description, backend, software, limits, features,
+    subgroupMinSize: info?.subgroupMinSize ?? 0, subgroupMaxSize: info?.subgroupMaxSize ?? 0 };
 }

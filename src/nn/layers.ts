@@ -116,6 +116,29 @@ export class Linear extends Module {
   }
 }
 
+/**
+ * One Linear whose outputs are those of `layers` in order (a classifier with extra heads
+ * appended): same input width, rows and biases copied; a layer without bias adds zeros.
+ */
+export async function concatLinear(layers: readonly Linear[]): Promise<Linear> {
+  if (layers.length === 0) throw new Error('concatLinear: no layers given');
+  const inF = layers[0].inFeatures;
+  const odd = layers.findIndex((l) => l.inFeatures !== inF);
+  if (odd >= 0) throw new Error(`concatLinear: layer ${odd} takes ${layers[odd].inFeatures} inputs, layer 0 takes ${inF}`);
+  const out = layers.reduce((n, l) => n + l.outFeatures, 0);
+  const weight = new Float32Array(out * inF), bias = new Float32Array(out);
+  let row = 0;
+  for (const l of layers) {
+    weight.set(await l.weight.toArray(), row * inF);
+    if (l.bias) bias.set(await l.bias.toArray(), row);
+    row += l.outFeatures;
+  }
+  const joined = new Linear(inF, out);
+  joined.weight.write(weight);
+  joined.bias!.write(bias);
+  return joined;
+}
+
 /** A parameterless container whose children are addressed by index, like nn.Sequential. */
 export class Container extends Module {
   add<M extends Module>(name: string, m: M): M {

@@ -165,6 +165,15 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Sets requiresGrad on every parameter of the tree, as PyTorch's requires_grad_(): false
+   * freezes them (the tape computes no gradient for them and an optimizer skips them).
+   */
+  requireGrad(on = true): this {
+    for (const p of this.parameters()) p.requiresGrad = on;
+    return this;
+  }
+
   train(on = true): this {
     for (const [, m] of this.namedModules()) m.training = on;
     return this;

@@ -181,6 +181,7 @@ export class SGD {
   }
 
   private checkOwned(s: Slot): void {
+    if (this.chunks.length === 0) throw new Error('SGD: used after dispose()');
     if (s.param.disposed) throw new Error(`SGD: parameter ${s.param.label} ${shapeStr(s.param.shape)} was disposed`);
     if (owners.get(s.param) !== this) throw new Error(`SGD: parameter ${s.param.label} ${shapeStr(s.param.shape)} now belongs to a newer optimizer`);
   }
@@ -258,6 +259,22 @@ export class SGD {
       s.param.grad = keep ? this.slice(s) : null;
       s.clean = !keep;
     }
+  }
+
+  /**
+   * Frees the arenas (parameters, gradients, momentum) at the next submission. The
+   * parameters live in the parameter arena, so dispose the model they belong to first (or
+   * never use them again); the optimizer refuses to step afterwards.
+   */
+  dispose(): void {
+    const rec = gpu().recorder;
+    for (const c of this.chunks) for (const b of [c.params, c.grads, c.momentum]) if (b) rec.retire(b);
+    for (const s of this.slots) {
+      if (owners.get(s.param) === this) owners.delete(s.param);
+      if (s.param.grad === s.grad) s.param.grad = null;
+      s.param.gradHome = null;
+    }
+    this.chunks = [];
   }
 
   async stateDict(): Promise<SGDStateDict> {

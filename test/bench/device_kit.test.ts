@@ -50,12 +50,16 @@ s('the kit builds within its budget and runs from a bare folder on this adapter'
     for (const op of ['fwd', 'dX', 'dW']) assert.ok(conv.some((x) => x.name.includes(` ${op} `)), op);
     const side = report.results.filter((x) => x.family === 'conv2d versions');
     assert.ok(new Set(side.map((x) => x.name.split(' ').pop())).size >= 2 && side.every((x) => x.valid === true), 'versions side by side, validated');
+    const products = report.results.filter((x) => x.family === 'matmul versions');
+    for (const v of ['v1', 'v2', 'v3', 'v4', 'v5']) assert.ok(products.some((x) => x.name.endsWith(` ${v}`)), `matmul ${v} side by side`);
+    assert.ok(products.every((x) => x.valid !== false), 'matmul products validated');
     assert.ok(report.results.some((x) => x.family === 'bottleneck' && x.valid === true));
     const step = report.results.find((x) => x.family === 'end-to-end');
     assert.ok(step && step.valid === true && step.perRep?.submissions === 1, 'one submission per training step');
     assert.ok(typeof report.torch?.skipped === 'string' || (report.torch?.results?.length ?? 0) > 0, 'the PyTorch peer ran or said why not');
     const md = deviceMarkdown(report);
     assert.match(md, /### Training step/);
+    assert.match(md, /### Matrix products of the step, every matmul version/);
     assert.match(md, new RegExp(step!.name));
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -11,7 +11,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,23 @@ s.before(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
 });
 
+/** CPU seconds used so far by this process's descendants (chromium's processes): a figure the machine's load does not inflate. */
+function descendantCpuSeconds(): number {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return [{ pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }]; // utime + stime
+    } catch { return []; } // gone meanwhile
+  });
+  const mine = new Set([process.pid]);
+  let total = 0, grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); total += p.ticks; grew = true; }
+  }
+  return total / 100; // clock ticks of 1/100 s
+}
+
 s.after(async () => {
   await browser?.close();
   await new Promise((ok) => (server ? server.close(ok) : ok(null)));
@@ -85,7 +102,8 @@ s('every conv2d and matmul version, forced, matches the f64 reference on SwiftSh
     assert.equal(errors, [], 'no errors in the page');
     assert.ok(report.software && /swiftshader/i.test(report.adapter), `a SwiftShader adapter, got ${report.adapter}`);
     const total = report.results.reduce((t, r) => t + r.ms, 0);
-    console.log(`  ${report.adapter}; features: ${report.features.join(', ') || 'none'}; ${report.results.length} choices in ${(total / 1000).toFixed(1)} s`);
+    const cpu = existsSync('/proc/self/stat') ? `, chromium's processes ${descendantCpuSeconds().toFixed(1)} s of CPU so far` : '';
+    console.log(`  ${report.adapter}; features: ${report.features.join(', ') || 'none'}; ${report.results.length} choices in ${(total / 1000).toFixed(1)} s${cpu}`);
     for (const r of report.results) {
       console.log(`  ${r.family} ${r.choice}: ${r.status}${r.cases ? ` (${r.cases} cases)` : ''} ${r.ms.toFixed(0)} ms${r.message ? `: ${r.message.slice(0, 200)}` : ''}`);
     }

@@ -172,7 +172,7 @@ s('bad arguments are refused with the argument and shapes named', () => {
   assertThrowsWith(() => F.conv2d(mk([4, 8, 8]), w), /input must be 4-D/);
   assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2.5 }), /groups must be a positive integer/);
   setKernelVersion('conv2d_fwd', 'v9');
-  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v9 \(have v1, v2, v3, v4, v5, v6\)/); }
+  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v9 \(have v1, v2, v3, v4, v5, v6, v7\)/); }
   finally { setKernelVersion('conv2d_fwd', null); }
   // a single sample over the binding limit cannot be chunked
   setChunkBytesForTests(1024);

@@ -2,8 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { matmulCpu, matmulForward, matmulTile, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
-import { gpu } from '../../src/gpu/index.ts';
+import { matmulCpu, matmulFamily, matmulForward, matmulTile, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
+import { allChoices, parseChoice } from '../../kernels/versions.ts';
+import { gpu, type AdapterDescription } from '../../src/gpu/index.ts';
 import { linearBwdCpu, linearFwdCpu } from '../../kernels/linear.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
@@ -85,6 +86,21 @@ s('v5 (sum split over a workgroup, subgroupAdd) on odd shapes, every transpose, 
   }
   await runMatmul({ M: 6, N: 41, K: 3, transB: true, version: 'v5' }, 61); // fewer terms than invocations
   await runMatmul({ M: 1, N: 1, K: 1, version: 'v5' }, 62);
+});
+
+s('autotune\'s candidates: every tile of v4 and v5 on a GPU with subgroups; v1 and v2 alone on a CPU adapter', () => {
+  const candidates = (o: MatmulOptions, adapter: AdapterDescription) => allChoices(matmulFamily).filter((id) => {
+    const v = matmulFamily.versions[parseChoice(matmulFamily, id).version];
+    return v.supports(o, adapter, 'fwd') && (v.automatic?.(o, adapter) ?? true);
+  });
+  const head = { M: 32, N: 40, K: 2048, transB: true };
+  const hardware = { ...gpu().adapter, software: false, features: new Set(['subgroups']) };
+  const onGpu = candidates(head, hardware);
+  assert.equal(onGpu.filter((id) => id.startsWith('v4')).length, 8, onGpu.join(' '));
+  for (const id of ['v1', 'v2', 'v3', 'v4', 'v4(bm=32,bn=32,bk=32)', 'v5']) assert.ok(onGpu.includes(id), id);
+  assert.equal(candidates(head, { ...hardware, features: new Set() }).filter((id) => id === 'v5'), [], 'no subgroups, no v5');
+  assert.equal(candidates(head, { ...gpu().adapter, software: true }), ['v1', 'v2']);
+  assert.is(matmulFamily.defaultChoice('fwd', head, hardware, onGpu), 'v3');
 });
 
 s('batched products with a shared operand (stride 0), as a 1x1 convolution uses them', async () => {

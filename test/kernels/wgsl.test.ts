@@ -42,6 +42,7 @@ s('every shader assembles, and the families that share code include their pieces
   for (const name of ['batchnorm2d_fwd', 'batchnorm2d_bwd']) assert.ok(includesOf(readShader(name)).includes('batchnorm2d_common'), name);
   for (const name of ['pool2d_fwd', 'pool2d_bwd', 'pool2d_adaptive']) assert.ok(includesOf(readShader(name)).includes('pool2d_common'), name);
   for (const name of ['conv2d_gemm', 'conv2d_tiled']) assert.ok(includesOf(readShader(name)).includes('conv2d_gemm_tile'), name);
+  for (const name of ['conv2d_tex_pack', 'conv2d_sgtex_pack']) assert.ok(includesOf(readShader(name)).includes('conv2d_grid_pack'), name);
 });
 
 s('no shader file is over 300 lines', () => {

@@ -117,14 +117,16 @@ s('resnest50, 4x3x48x48: eval and train logits, focal loss, running statistics a
     }
     if (mode === 'train') {
       // conv2.fc1.bias feeds a train-mode BN: its gradient is zero in exact arithmetic (float64
-      // leaves ~1e-17) and what float32 returns is the residue of cancelling sums, ~1e-9..1e-7
+      // leaves ~1e-17) and what float32 returns is the residue of cancelling sums, ~1e-10..1e-6
       // against gradients of 1e-3..1 elsewhere; relative error is meaningless, so the residue is
-      // bounded absolutely (1e-6, a hundred times tighter than the small-model test's 1e-4).
+      // bounded absolutely (2e-6, fifty times tighter than the small-model test's 1e-4). Measured
+      // maxima over the 16 blocks: 9.8e-7 with conv2d v3, 1.1e-6 with v7 (the same sums rounded in
+      // another order), the largest in layer1.
       const [degenerate, regular] = [errors.filter((e) => vanishes(e.key)), errors.filter((e) => !vanishes(e.key))];
       assert.is(errors.length, parameterKeys.length, 'every parameter has a gradient in train mode');
       for (const e of degenerate) {
         const g = await model.namedParameters().find(([k]) => k === e.key)![1].grad!.toArray();
-        assert.ok(g.every((v) => Math.abs(v) <= 1e-6), `${e.key}: gradient should vanish, max ${Math.max(...g.map(Math.abs))}`);
+        assert.ok(g.every((v) => Math.abs(v) <= 2e-6), `${e.key}: gradient should vanish, max ${Math.max(...g.map(Math.abs))}`);
       }
       // median over tensors against the typical backend's error; each tensor against the envelope
       const ratios = regular.map((e) => e.ours / e.typical);

@@ -194,4 +194,23 @@ s('clear errors for bad parameters and hyper-parameters', () => {
   p.dispose(); q.dispose();
 });
 
+s('dispose frees the three arenas and leaves parameters without a gradient home; stepping afterwards is refused', async () => {
+  const p = Tensor.fromArray(randomArray(1000, 3), [1000], { requiresGrad: true });
+  const live = () => gpu().resources.stats().buffers.live;
+  const opt = new SGD([p], { lr: 0.1, momentum: 0.9 });
+  backwardWith(p, randomArray(1000, 4));
+  opt.step();
+  await gpu().recorder.sync();
+  const before = live();
+  opt.dispose();
+  const next = Tensor.zeros([4]); // the next submission destroys them
+  await gpu().recorder.sync();
+  next.dispose();
+  assert.is(live(), before - 3, 'the parameter, gradient and momentum arenas destroyed at the next submission');
+  assert.is(p.grad, null);
+  assert.is(p.gradHome, null);
+  assertThrowsWith(() => opt.step(), /SGD: used after dispose\(\)/);
+  p.dispose();
+});
+
 s.run();

@@ -1,0 +1,156 @@
+// conv2d version 7 (shaders/conv2d_sgtex*.wgsl): v3's padded NHWC texel grids, the weights in
+// a texture shared across each 8-lane subgroup, one dispatch per convolution whatever its size.
+// For CPU adapters with 8-wide subgroups (lavapipe); see docs/kernels/conv2d.md.
+import { gpu, packParams, type AdapterDescription, type Binding, type GridTexture } from '../src/gpu/index.ts';
+import { grid1d, launch } from './launch.ts';
+import type { Conv2dGeometry } from './conv2d.ref.ts';
+import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
+import { bwdGrid, fwdGrid, gridTexels, maxGridTexels, type GridSpec } from './conv2d_tex.ts';
+
+const WG = 64;
+const TW = 4096;  // texture width in texels, as the grids of conv2d_tex.ts
+const PX = 4;     // output pixels per invocation (fixed by the WGSL)
+const CO = 16;    // output channels per workgroup (fixed by the WGSL)
+const LANES = 8;  // subgroup width the weight sharing is written for
+
+/** Texels of the weight texture: per block of 16 written channels, tap and texel of read channels, 16. */
+const weightTexels = (g: Conv2dGeometry, a: number, b: number): number => g.groups * Math.ceil(b / CO) * g.kh * g.kw * Math.ceil(a / 4) * 16;
+
+const texelsPerSample = (g: Conv2dGeometry): number =>
+  Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups), gridTexels(1, dyGrid8(g), g.groups));
+
+/** v7 needs 8-wide subgroups and its grids and weight textures within one texture each. */
+export function sgTexSupported(g: Conv2dGeometry, adapter: AdapterDescription): boolean {
+  if (!adapter.features.has('subgroups') || adapter.subgroupMinSize !== LANES || adapter.subgroupMaxSize !== LANES) return false;
+  const max = maxGridTexels();
+  return texelsPerSample(g) <= max && weightTexels(g, cig(g), cog(g)) <= max && weightTexels(g, cog(g), cig(g)) <= max;
+}
+
+/** Samples per chunk: each of its grids fits one texture. */
+export function sgTexMaxSamples(g: Conv2dGeometry): number {
+  return Math.max(1, Math.floor(maxGridTexels() / texelsPerSample(g)));
+}
+
+type U32s = (readonly ['u32' | 'i32', number])[];
+
+/** The 16 words of a grid job (the GridJob struct of conv2d_sgtex_pack.wgsl). */
+function gridJob(src: ChunkIO, n: number, s: GridSpec, groups: number): { words: U32s; rows: number; texels: number } {
+  const cg = s.c / groups, c4g = Math.ceil(cg / 4), texels = gridTexels(n, s, groups);
+  return { rows: texels / s.wp, texels, words: [
+    ['u32', n], ['u32', s.c], ['u32', s.h], ['u32', s.w], ['u32', s.hp], ['u32', s.wp], ['u32', cg], ['u32', c4g],
+    ['u32', groups * c4g], ['i32', s.offh], ['i32', s.offw], ['u32', s.uh], ['u32', s.uw], ['u32', src.base], ['u32', texels / s.wp], ['u32', 0],
+  ] };
+}
+
+function acquireTexels(texels: number, label: string): GridTexture {
+  const rows = Math.max(1, Math.ceil(texels / TW)), max = gpu().limits.maxTextureDimension2D;
+  if (rows > max) throw new Error(`${label}: ${texels} texels exceed a ${TW}x${max} texture`);
+  return gpu().scratch.acquireTexture(TW, rows, label);
+}
+
+/** One dispatch: the activation grid, and the weights as the texel blocks of conv2d_sgtex.wgsl. */
+function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g: Conv2dGeometry, transposed: boolean,
+  label: string): { grid: GridTexture; wtex: GridTexture } {
+  const [a, b] = transposed ? [cog(g), cig(g)] : [cig(g), cog(g)];
+  const job = gridJob(src, n, s, g.groups), wTexels = weightTexels(g, a, b);
+  const grid = acquireTexels(job.texels, `${label} grid`), wtex = acquireTexels(wTexels, `${label} weight texels`);
+  const weightWords: U32s = [
+    ['u32', transposed ? 1 : 0], ['u32', cig(g)], ['u32', cog(g)], ['u32', g.kh * g.kw],
+    ['u32', Math.ceil(b / CO)], ['u32', Math.ceil(a / 4)], ['u32', a], ['u32', b],
+    ['u32', wTexels], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0],
+  ];
+  launch({ shader: 'conv2d_sgtex_pack', entry: 'conv2d_pack_grid_weight_v7', bindings: ['read', 'read', 'storage-texture', 'storage-texture', 'uniform'], constants: { WG } },
+    [src.binding, w, grid.binding, wtex.binding], packParams([...job.words, ...weightWords]),
+    grid1d(job.rows + wTexels, WG), `${label} pack`);
+  return { grid, wtex };
+}
+
+/** One dispatch: two activation grids (x and dY for dW). */
+function packTwoGrids(x: ChunkIO, xs: GridSpec, dy: ChunkIO, ys: GridSpec, g: Conv2dGeometry, label: string): [GridTexture, GridTexture] {
+  const jx = gridJob(x, g.n, xs, g.groups), jy = gridJob(dy, g.n, ys, g.groups);
+  const xgrid = acquireTexels(jx.texels, `${label} x grid`), ygrid = acquireTexels(jy.texels, `${label} dy grid`);
+  launch({ shader: 'conv2d_sgtex_pack', entry: 'conv2d_pack_grids_v7', bindings: ['read', 'read', 'storage-texture', 'storage-texture', 'uniform'], constants: { WG } },
+    [x.binding, dy.binding, xgrid.binding, ygrid.binding], packParams([...jx.words, ...jy.words]),
+    grid1d(jx.rows + jy.rows, WG), `${label} pack`);
+  return [xgrid, ygrid];
+}
+
+/** The bias binding when there is none (never read: HAS_BIAS is off). */
+const noBias = (): GPUBuffer => gpu().state('conv2d v7 no bias', () => gpu().pool.acquire(16, 'conv2d v7 no bias'));
+
+interface SgRun { oh: number; ow: number; sh: number; sw: number; dstC: number; a: number; b: number; bias: Binding | null }
+
+/** The whole implicit GEMM in one dispatch: a workgroup per (256 output pixels, block of 16 channels). */
+function runSgConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: GridTexture, r: SgRun, y: ChunkIO,
+  label: string): void {
+  const m = g.n * r.oh * r.ow;
+  const ncb = Math.ceil(r.b / CO), c4g = Math.ceil(r.a / 4);
+  const wg = sgConvWorkgroup(m);
+  const workgroups = Math.ceil(m / (wg * PX)) * g.groups * ncb;
+  launch({ shader: 'conv2d_sgtex', entry, bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0 } },
+    [grid.binding, wtex.binding, r.bias ?? noBias(), y.binding], packParams([
+      ['u32', m], ['u32', r.oh], ['u32', r.ow], ['u32', g.groups * ncb],
+      ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * c4g], ['u32', ncb],
+      ['u32', g.kh], ['u32', g.kw], ['u32', r.sh], ['u32', r.sw],
+      ['u32', g.dh], ['u32', g.dw], ['u32', c4g], ['u32', c4g],
+      ['u32', r.b], ['u32', r.dstC], ['u32', y.base], ['u32', 0],
+    ]), grid1d(workgroups * wg, wg), label);
+}
+
+/**
+ * Invocations per workgroup of the forward / dX kernel: 64, or one subgroup where the output
+ * pixels are so few that a last block of 256 would be mostly padding (ResNeSt's 2 x 2 maps at 64 x 64).
+ */
+export const sgConvWorkgroup = (pixels: number): number => (pixels >= 8 * WG * PX ? WG : LANES);
+
+export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void {
+  const spec = fwdGrid(g);
+  const { grid, wtex } = packGridAndWeights(x, g.n, spec, w, g, false, label);
+  runSgConv('conv2d_fwd_v7', g, grid, spec, wtex, { oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dstC: g.co, a: cig(g), b: cog(g), bias }, y, label);
+  gpu().scratch.releaseTexture(grid);
+  gpu().scratch.releaseTexture(wtex);
+}
+
+/** dX as the stride-1 convolution of the zero-inserted, padded dY with the transposed, flipped weights. */
+export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
+  const spec = bwdGrid(g);
+  const { grid, wtex } = packGridAndWeights(dy, g.n, spec, w, g, true, label);
+  runSgConv('conv2d_bwd_input_v7', g, grid, spec, wtex, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label);
+  gpu().scratch.releaseTexture(grid);
+  gpu().scratch.releaseTexture(wtex);
+}
+
+/** Workgroups (one subgroup each) the weight gradient wants before it splits its rows into partial sums. */
+const DW_MIN_WORKGROUPS = 64;
+
+/** x's grid as the forward's; dY's unpadded but with rows of whole multiples of 8 pixels (zeros past the end). */
+const dyGrid8 = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: Math.ceil(g.wo / 8) * 8 });
+
+/** dW in one dispatch where the blocks alone give DW_MIN_WORKGROUPS, else over ranges of rows plus their sum. */
+export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
+  const xs = fwdGrid(g), ys = dyGrid8(g);
+  const c4g = Math.ceil(cig(g) / 4), o4g = Math.ceil(cog(g) / 4), taps = g.kh * g.kw;
+  const ncb = Math.ceil(o4g / 8), nkb = Math.ceil(c4g / 4);
+  const [xgrid, ygrid] = packTwoGrids(x, xs, dy, ys, g, label);
+  const rows = g.n * g.ho, base = g.groups * ncb * nkb * taps;
+  const splits = Math.min(rows, Math.ceil(DW_MIN_WORKGROUPS / base));
+  const rowsPerSplit = Math.ceil(rows / splits);
+  const used = Math.ceil(rows / rowsPerSplit);
+  const wsize = g.co * cig(g) * taps;
+  const partial = used > 1 ? gpu().pool.acquire(used * wsize * 4, 'conv2d dw partials') : null;
+  launch({ shader: 'conv2d_sgtex_dw', entry: 'conv2d_bwd_weight_v7', bindings: ['texture', 'texture', 'write', 'uniform'], constants: { WG: LANES } },
+    [xgrid.binding, ygrid.binding, partial ?? dw], packParams([
+      ['u32', rows], ['u32', g.ho], ['u32', g.wo], ['u32', ys.wp],
+      ['u32', rowsPerSplit], ['u32', xs.hp], ['u32', xs.wp], ['u32', g.groups * c4g],
+      ['u32', g.groups * o4g], ['u32', g.kw], ['u32', g.sh], ['u32', g.sw],
+      ['u32', g.dh], ['u32', g.dw], ['u32', c4g], ['u32', o4g],
+      ['u32', cig(g)], ['u32', cog(g)], ['u32', ncb], ['u32', nkb],
+      ['u32', taps], ['u32', g.groups], ['u32', !partial && accumulate ? 1 : 0], ['u32', wsize],
+    ]), grid1d(base * used * LANES, LANES), label);
+  gpu().scratch.releaseTexture(xgrid);
+  gpu().scratch.releaseTexture(ygrid);
+  if (partial) {
+    reduceSplits(partial, used, wsize, dw, accumulate, label);
+    gpu().pool.release(partial);
+  }
+}

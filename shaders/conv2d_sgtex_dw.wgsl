@@ -1,0 +1,133 @@
+enable subgroups;
+// conv2d version 7, weight gradient: one workgroup = one 8-lane subgroup per (group, block of
+// 32 output channels, block of 16 input channels, tap, range of output rows); by default a
+// range is every row of the batch, so the whole gradient is one dispatch and no partial sums.
+//   dw[g*Cog + o, c, tap] (+)= sum_{n,i,j} dY[n, g*Cog + o, i, j] * grid[n, i*sh + a*dh, j*sw + b*dw, g*Cig + c]
+// x is v3's padded NHWC grid (conv2d_tex_pack.wgsl), dY an NHWC grid whose rows are padded
+// with zeros to whole multiples of 8 pixels. Lane l owns 4 output channels (one dY texel per
+// pixel, its own) x the block's 16 input channels; the 16 x values of a pixel are the same
+// for every lane, so for 8 pixels at a time lane l fetches pixel l's 4 x texels and
+// subgroupBroadcast hands each lane the others': per pixel and lane 1 + 4/8 texel fetches feed
+// 64 FMAs into 64 scalar accumulators. Each row sums apart and is then added to the total
+// (one float32 chain over the whole batch was 7x less accurate than v3's partial sums).
+override WG: u32 = 8;  // one subgroup: the lanes share the x block
+const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
+const TW_MASK: u32 = (1u << LOG_TW) - 1u;
+
+struct SgDw {
+  rows: u32, ho: u32, wo: u32, wo8: u32,
+  rows_per_split: u32, hp: u32, wp: u32, ct: u32,
+  dct: u32, kw: u32, sh: u32, sw: u32,
+  dh: u32, dw: u32, c4g: u32, o4g: u32,
+  cig: u32, cog: u32, ncb: u32, nkb: u32,
+  taps: u32, groups: u32, accumulate: u32, wsize: u32,
+}
+
+struct Acc {
+  c0: vec4f, c1: vec4f, c2: vec4f, c3: vec4f, c4: vec4f, c5: vec4f, c6: vec4f, c7: vec4f,
+  c8: vec4f, c9: vec4f, c10: vec4f, c11: vec4f, c12: vec4f, c13: vec4f, c14: vec4f, c15: vec4f,
+}
+
+@group(0) @binding(0) var xgrid: texture_2d<f32>;
+@group(0) @binding(1) var dygrid: texture_2d<f32>;
+@group(0) @binding(2) var<storage, read_write> dwout: array<f32>;
+@group(0) @binding(3) var<uniform> params: SgDw;
+
+fn xtexel(t: u32) -> vec4f {
+  return textureLoad(xgrid, vec2u(t & TW_MASK, t >> LOG_TW), 0);
+}
+
+fn dytexel(t: u32) -> vec4f {
+  return textureLoad(dygrid, vec2u(t & TW_MASK, t >> LOG_TW), 0);
+}
+
+// one pixel: the lane's 4 output channels d times the 16 input channels x0..x3
+fn px(acc: ptr<function, Acc>, d: vec4f, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) {
+  (*acc).c0 += x0.x * d; (*acc).c1 += x0.y * d; (*acc).c2 += x0.z * d; (*acc).c3 += x0.w * d;
+  (*acc).c4 += x1.x * d; (*acc).c5 += x1.y * d; (*acc).c6 += x1.z * d; (*acc).c7 += x1.w * d;
+  (*acc).c8 += x2.x * d; (*acc).c9 += x2.y * d; (*acc).c10 += x2.z * d; (*acc).c11 += x2.w * d;
+  (*acc).c12 += x3.x * d; (*acc).c13 += x3.y * d; (*acc).c14 += x3.z * d; (*acc).c15 += x3.w * d;
+}
+
+// the row's sums into the total: shorter chains of float32 additions (per row, then over rows)
+fn add_row(acc: ptr<function, Acc>, r: Acc) {
+  (*acc).c0 += r.c0; (*acc).c1 += r.c1; (*acc).c2 += r.c2; (*acc).c3 += r.c3;
+  (*acc).c4 += r.c4; (*acc).c5 += r.c5; (*acc).c6 += r.c6; (*acc).c7 += r.c7;
+  (*acc).c8 += r.c8; (*acc).c9 += r.c9; (*acc).c10 += r.c10; (*acc).c11 += r.c11;
+  (*acc).c12 += r.c12; (*acc).c13 += r.c13; (*acc).c14 += r.c14; (*acc).c15 += r.c15;
+}
+
+fn put(p: SgDw, o: u32, c: u32, tap: u32, grp: u32, split: u32, v: vec4f) {
+  if (c >= p.cig) { return; }
+  for (var k = 0u; k < 4u; k++) {
+    if (o + k < p.cog) {
+      let at = split * p.wsize + ((grp * p.cog + o + k) * p.cig + c) * p.taps + tap;
+      var r = v[k];
+      if (p.accumulate != 0u) { r += dwout[at]; }
+      dwout[at] = r;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn conv2d_bwd_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                        @builtin(subgroup_invocation_id) lane: u32) {
+  let p = params;
+  let wgi = flat_workgroup(wid, nwg);
+  let cb = wgi % p.ncb;
+  var rest = wgi / p.ncb;
+  let kb = rest % p.nkb;
+  rest = rest / p.nkb;
+  let tap = rest % p.taps;
+  rest = rest / p.taps;
+  let grp = rest % p.groups;
+  let split = rest / p.groups;
+  let a = tap / p.kw;
+  let b = tap % p.kw;
+  // the lane's dY texel (its 4 output channels) and the block's 4 x texels, clamped into the group
+  let oq = min(cb * 8u + lane, p.o4g - 1u);
+  let dyc = grp * p.o4g + oq;
+  let xc = grp * p.c4g + kb * 4u;
+  let xc0 = min(kb * 4u, p.c4g - 1u) - kb * 4u;
+  let xc1 = min(kb * 4u + 1u, p.c4g - 1u) - kb * 4u;
+  let xc2 = min(kb * 4u + 2u, p.c4g - 1u) - kb * 4u;
+  let xc3 = min(kb * 4u + 3u, p.c4g - 1u) - kb * 4u;
+  var acc = Acc();
+  let r0 = split * p.rows_per_split;
+  let r1 = min(r0 + p.rows_per_split, p.rows);
+  for (var r = r0; r < r1; r++) {
+    let n = r / p.ho;
+    let i = r % p.ho;
+    let xrow = ((n * p.hp + i * p.sh + a * p.dh) * p.wp + b * p.dw) * p.ct + xc;
+    let dyrow = r * p.wo8 * p.dct + dyc;
+    var racc = Acc();
+    for (var j0 = 0u; j0 < p.wo8; j0 += 8u) {
+      // pixels past the row's end read the last one's x; their dY is zero
+      let xt = xrow + min(j0 + lane, p.wo - 1u) * p.sw * p.ct;
+      let x0 = xtexel(xt + xc0); let x1 = xtexel(xt + xc1); let x2 = xtexel(xt + xc2); let x3 = xtexel(xt + xc3);
+      let dt = dyrow + j0 * p.dct;
+      px(&racc, dytexel(dt), subgroupBroadcast(x0, 0u), subgroupBroadcast(x1, 0u), subgroupBroadcast(x2, 0u), subgroupBroadcast(x3, 0u));
+      px(&racc, dytexel(dt + p.dct), subgroupBroadcast(x0, 1u), subgroupBroadcast(x1, 1u), subgroupBroadcast(x2, 1u), subgroupBroadcast(x3, 1u));
+      px(&racc, dytexel(dt + 2u * p.dct), subgroupBroadcast(x0, 2u), subgroupBroadcast(x1, 2u), subgroupBroadcast(x2, 2u), subgroupBroadcast(x3, 2u));
+      px(&racc, dytexel(dt + 3u * p.dct), subgroupBroadcast(x0, 3u), subgroupBroadcast(x1, 3u), subgroupBroadcast(x2, 3u), subgroupBroadcast(x3, 3u));
+      px(&racc, dytexel(dt + 4u * p.dct), subgroupBroadcast(x0, 4u), subgroupBroadcast(x1, 4u), subgroupBroadcast(x2, 4u), subgroupBroadcast(x3, 4u));
+      px(&racc, dytexel(dt + 5u * p.dct), subgroupBroadcast(x0, 5u), subgroupBroadcast(x1, 5u), subgroupBroadcast(x2, 5u), subgroupBroadcast(x3, 5u));
+      px(&racc, dytexel(dt + 6u * p.dct), subgroupBroadcast(x0, 6u), subgroupBroadcast(x1, 6u), subgroupBroadcast(x2, 6u), subgroupBroadcast(x3, 6u));
+      px(&racc, dytexel(dt + 7u * p.dct), subgroupBroadcast(x0, 7u), subgroupBroadcast(x1, 7u), subgroupBroadcast(x2, 7u), subgroupBroadcast(x3, 7u));
+    }
+    add_row(&acc, racc);
+  }
+  let o = oq * 4u;
+  let live = cb * 8u + lane < p.o4g;
+  if (live) {
+    let c = kb * 16u;
+    put(p, o, c, tap, grp, split, acc.c0); put(p, o, c + 1u, tap, grp, split, acc.c1);
+    put(p, o, c + 2u, tap, grp, split, acc.c2); put(p, o, c + 3u, tap, grp, split, acc.c3);
+    put(p, o, c + 4u, tap, grp, split, acc.c4); put(p, o, c + 5u, tap, grp, split, acc.c5);
+    put(p, o, c + 6u, tap, grp, split, acc.c6); put(p, o, c + 7u, tap, grp, split, acc.c7);
+    put(p, o, c + 8u, tap, grp, split, acc.c8); put(p, o, c + 9u, tap, grp, split, acc.c9);
+    put(p, o, c + 10u, tap, grp, split, acc.c10); put(p, o, c + 11u, tap, grp, split, acc.c11);
+    put(p, o, c + 12u, tap, grp, split, acc.c12); put(p, o, c + 13u, tap, grp, split, acc.c13);
+    put(p, o, c + 14u, tap, grp, split, acc.c14); put(p, o, c + 15u, tap, grp, split, acc.c15);
+  }
+}
