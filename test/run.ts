@@ -1,7 +1,10 @@
 // Test entry: runs every test/**/*.test.ts through uvu in one process (one GPU device for all),
 // then prints the closing line `N passed, N failed` that CI reads.
 // Usage: node --import tsx test/run.ts [substring-filter ...]
-import { readdirSync, statSync } from 'node:fs';
+// TEST_TIMES=1 adds a table of each file's wall time and CPU time (this process, lavapipe's
+// threads included, and its finished child processes), slowest first.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -9,6 +12,12 @@ type Runner = () => Promise<[string | true, number, number, number]>;
 const g = globalThis as unknown as { UVU_DEFER: number; UVU_QUEUE: Array<Array<string | Runner | null>>; UVU_INDEX: number };
 g.UVU_DEFER = 1;
 g.UVU_QUEUE = [];
+
+// Mesa keeps compiled shaders in a disk cache under $XDG_CACHE_HOME. Tests that give a child
+// process a temporary XDG_CACHE_HOME (to isolate the trainer's own cache) would otherwise make
+// each child compile every pipeline again: ~45 s of CPU per trainer run on lavapipe instead of
+// ~10. Pinning Mesa's cache to the usual place keeps it shared by this process and every child.
+process.env.MESA_SHADER_CACHE_DIR ??= process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 function findTests(dir: string): string[] {
@@ -19,20 +28,43 @@ function findTests(dir: string): string[] {
   });
 }
 
+/** CPU seconds so far: this process's, and its waited-for children's (Linux /proc; 0 elsewhere). */
+function cpuSeconds(): { self: number; children: number } {
+  const { user, system } = process.cpuUsage();
+  let children = 0;
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd on
+    children = (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in clock ticks (USER_HZ 100)
+  } catch { /* not Linux */ }
+  return { self: (user + system) / 1e6, children };
+}
+interface FileTime { wall: number; self: number; children: number }
+const times = new Map<string, FileTime>();
+/** Runs fn, adding its wall and CPU time to the file's entry. */
+async function timed<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now(), c0 = cpuSeconds();
+  try { return await fn(); } finally {
+    const c1 = cpuSeconds(), e = times.get(file) ?? { wall: 0, self: 0, children: 0 };
+    times.set(file, { wall: e.wall + (performance.now() - t0) / 1000, self: e.self + c1.self - c0.self, children: e.children + c1.children - c0.children });
+  }
+}
+
 const filters = process.argv.slice(2);
 const files = findTests(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
 for (const [index, file] of files.entries()) {
   g.UVU_QUEUE.push([relative(root, file)]);
   g.UVU_INDEX = index;
-  await import(pathToFileURL(file).href);
+  await timed(relative(root, file), () => import(pathToFileURL(file).href));
 }
 
 let passed = 0, failed = 0;
 for (const group of g.UVU_QUEUE) {
+  const file = group[0] as string;
   for (let i = 1; i < group.length; i++) {
     const run = group[i] as Runner;
     group[i] = async () => {
-      const result = await run();
+      const result = await timed(file, run);
       const [, ran, , total] = result;
       passed += ran; failed += total - ran;
       return result;
@@ -43,5 +75,13 @@ const { exec } = await import('uvu');
 await exec();
 const { releaseDevice } = await import('../src/gpu/device.ts');
 await releaseDevice();
+if (process.env.TEST_TIMES === '1') {
+  const rows = [...times].sort((a, b) => b[1].wall - a[1].wall);
+  const sum = (k: keyof FileTime) => rows.reduce((a, [, t]) => a + t[k], 0);
+  console.log('\n   wall s    cpu s  child cpu s  file');
+  for (const [file, t] of [...rows, ['total', { wall: sum('wall'), self: sum('self'), children: sum('children') }] as const]) {
+    console.log(`${t.wall.toFixed(1).padStart(9)}${t.self.toFixed(1).padStart(9)}${t.children.toFixed(1).padStart(13)}  ${file}`);
+  }
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

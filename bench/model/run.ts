@@ -1,7 +1,7 @@
 // `npm run bench -- --model H200[,A100,...] [--write-docs] [--no-capture]`: the roofline model of
 // ResNeSt-50 training steps (224 and 320 px, batch 32) on named GPUs, printed as markdown;
 // --write-docs puts it into docs/PERFORMANCE.md between the model markers.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gpuSpec } from './gpus.ts';
@@ -15,15 +15,34 @@ export const MODEL_BATCH = 32;
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Records the real step at this size in a child process (the recorded batch is never submitted). */
-export function captureInChild(size: number, batch: number): Capture {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `${root}bench/model/capture.ts`, 'resnest50', String(size), String(batch)],
-    { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (r.status !== 0) {
-    throw new Error(`recording the step at ${size} x ${size}, batch ${batch} failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' / ')}` +
+const captureArgs = (size: number, batch: number) => ['--import', 'tsx', `${root}bench/model/capture.ts`, 'resnest50', String(size), String(batch)];
+
+function captureResult(size: number, batch: number, status: number | null, stdout: string, stderr: string, error?: Error): Capture {
+  if (status !== 0) {
+    throw new Error(`recording the step at ${size} x ${size}, batch ${batch} failed (exit ${status}): ${(stderr || error?.message || '').trim().split('\n').slice(-3).join(' / ')}` +
       ' (--no-capture models without it)');
   }
-  return JSON.parse(r.stdout) as Capture;
+  return JSON.parse(stdout) as Capture;
+}
+
+/** Records the real step at this size in a child process (the recorded batch is never submitted). */
+export function captureInChild(size: number, batch: number): Capture {
+  const r = spawnSync(process.execPath, captureArgs(size, batch), { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  return captureResult(size, batch, r.status, r.stdout, r.stderr, r.error);
+}
+
+/** captureInChild without blocking this process, so that several recordings can overlap. */
+export function captureInChildAsync(size: number, batch: number): Promise<Capture> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, captureArgs(size, batch), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (status) => {
+      try { resolve(captureResult(size, batch, status, stdout, stderr)); } catch (e) { reject(e); }
+    });
+  });
 }
 
 export function modelReport(names: string[], captures: Map<number, Capture | null>): string {

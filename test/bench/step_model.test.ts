@@ -7,7 +7,8 @@ import { setupGpu } from '../helpers.ts';
 import { resnest50 } from '../../src/nn/index.ts';
 import { stepWork, KINDS } from '../../bench/model/resnest_ops.ts';
 import { dispatchMismatches, kindOfDispatch, modelStep } from '../../bench/model/roofline.ts';
-import { captureInChild } from '../../bench/model/run.ts';
+import { captureInChildAsync } from '../../bench/model/run.ts';
+import type { Capture } from '../../bench/model/capture.ts';
 import { GPUS, gpuSpec, type GpuSpec } from '../../bench/model/gpus.ts';
 
 const s = suite('bench model: ResNeSt-50 step');
@@ -35,10 +36,17 @@ s('FLOPs and parameters of the walk equal the real model\'s', () => {
 });
 
 // The real step recorded (not run) in a child process at two sizes: 64/2, where the attention
-// pool sums partials (a second dispatch), and the modelled 224/32. About 25 s each on a CPU adapter.
-for (const [size, batch] of [[64, 2], [224, 32]]) {
-  s(`modelled dispatch counts equal the real step's at ${size} x ${size}, batch ${batch}`, () => {
-    const capture = captureInChild(size, batch);
+// pool sums partials (a second dispatch), and the modelled 224/32. About 25 s each on a CPU
+// adapter; both recordings start with the suite and run beside its other tests.
+const SIZES = [[64, 2], [224, 32]] as const;
+let captures: Promise<Capture>[] = [];
+s.before(() => {
+  captures = SIZES.map(([size, batch]) => captureInChildAsync(size, batch));
+  for (const c of captures) c.catch(() => undefined); // reported by the test that awaits it
+});
+for (const [i, [size, batch]] of SIZES.entries()) {
+  s(`modelled dispatch counts equal the real step's at ${size} x ${size}, batch ${batch}`, async () => {
+    const capture = await captures[i];
     assert.ok(capture.dispatches.length > 1000, `recorded ${capture.dispatches.length} dispatches`);
     assert.equal(dispatchMismatches(stepWork(size, batch).ours, capture), []);
     const phases = new Set(capture.dispatches.map((d) => d.phase));

@@ -5,8 +5,8 @@
 // at its default tuning parameters and once more with every parameter at its smallest offered
 // value (test/kernels/versions.test.ts runs every combination; SwiftShader compiles each pipeline
 // for seconds, so the browser keeps to these). Every choice must pass, except one needing a feature the
-// adapter lacks (subgroups: conv2d v6, matmul v5), which must be reported unsupported and
-// accounted for by that missing feature. The page (versions_page.ts) is bundled for the browser
+// adapter lacks (subgroups: conv2d v6, matmul v5; subgroups of exactly 8 lanes: conv2d v7), which
+// must be reported unsupported and accounted for by what the adapter lacks. The page (versions_page.ts) is bundled for the browser
 // with the library's own plugins (scripts/build.ts) and served from 127.0.0.1 (a secure context).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,7 +27,12 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 /** The versions that need the adapter's subgroups feature. */
-const NEEDS_SUBGROUPS = new Set(['conv2d v6', 'matmul v5']);
+/** Versions that need something of the adapter, and whether this adapter lacks it. */
+const ADAPTER_NEEDS: Record<string, (r: VersionReport) => boolean> = {
+  'conv2d v6': (r) => !r.features.includes('subgroups'),
+  'matmul v5': (r) => !r.features.includes('subgroups'),
+  'conv2d v7': (r) => !r.features.includes('subgroups') || r.subgroupSizes[0] !== 8 || r.subgroupSizes[1] !== 8,
+};
 
 /** Each version at its defaults, and a parameterised one again with every parameter at its smallest value. */
 function browserChoices(fam: KernelFamily<never>): string[] {
@@ -103,7 +108,7 @@ s('every conv2d and matmul version, forced, matches the f64 reference on SwiftSh
     assert.ok(report.software && /swiftshader/i.test(report.adapter), `a SwiftShader adapter, got ${report.adapter}`);
     const total = report.results.reduce((t, r) => t + r.ms, 0);
     const cpu = existsSync('/proc/self/stat') ? `, chromium's processes ${descendantCpuSeconds().toFixed(1)} s of CPU so far` : '';
-    console.log(`  ${report.adapter}; features: ${report.features.join(', ') || 'none'}; ${report.results.length} choices in ${(total / 1000).toFixed(1)} s${cpu}`);
+    console.log(`  ${report.adapter}; features: ${report.features.join(', ') || 'none'}; subgroup sizes ${report.subgroupSizes.join('-')}; ${report.results.length} choices in ${(total / 1000).toFixed(1)} s${cpu}`);
     for (const r of report.results) {
       console.log(`  ${r.family} ${r.choice}: ${r.status}${r.cases ? ` (${r.cases} cases)` : ''} ${r.ms.toFixed(0)} ms${r.message ? `: ${r.message.slice(0, 200)}` : ''}`);
     }
@@ -116,7 +121,7 @@ s('every conv2d and matmul version, forced, matches the f64 reference on SwiftSh
     for (const r of report.results) {
       const version = `${r.family} ${r.choice.replace(/\(.*$/, '')}`;
       if (r.status === 'unsupported') {
-        assert.ok(NEEDS_SUBGROUPS.has(version) && !report.features.includes('subgroups'), `${r.family} ${r.choice} ran no shape: ${r.message}`);
+        assert.ok(ADAPTER_NEEDS[version]?.(report) === true, `${r.family} ${r.choice} ran no shape: ${r.message}`);
       } else {
         assert.is(r.status, 'pass', `${r.family} ${r.choice}: ${r.message}`);
       }

@@ -10,7 +10,7 @@ import { allChoices, type KernelFamily } from '../../kernels/versions.ts';
 import { checkChoice } from '../kernels/version_harness.ts';
 
 export interface VersionResult { family: string; choice: string; status: 'pass' | 'fail' | 'unsupported'; cases: number; ms: number; message?: string }
-export interface VersionReport { adapter: string; software: boolean; features: string[]; results: VersionResult[] }
+export interface VersionReport { adapter: string; software: boolean; features: string[]; subgroupSizes: [number, number]; results: VersionResult[] }
 
 /** Runs the named choices of each family (all of them where a family is not named). */
 async function runVersionTests(choices: Record<string, string[]>): Promise<VersionReport> {
@@ -23,14 +23,15 @@ async function runVersionTests(choices: Record<string, string[]>): Promise<Versi
       try {
         const cases = await checkChoice(fam, choice);
         results.push({ family: fam.name, choice, cases, ms: performance.now() - t0, status: cases ? 'pass' : 'unsupported',
-          ...(cases ? {} : { message: `runs none of the harness's shapes on this adapter (features: ${features.join(', ') || 'none'})` }) });
+          ...(cases ? {} : { message: `runs none of the harness's shapes on this adapter (features: ${features.join(', ') || 'none'}; subgroup sizes ${gpu().adapter.subgroupMinSize}-${gpu().adapter.subgroupMaxSize})` }) });
       } catch (e) {
         results.push({ family: fam.name, choice, cases: 0, ms: performance.now() - t0, status: 'fail', message: (e as Error).message });
       }
     }
   }
   const a = gpu().adapter;
-  return { adapter: `${a.vendor} ${a.architecture} ${a.device} ${a.description}`.trim(), software: a.software, features, results };
+  return { adapter: `${a.vendor} ${a.architecture} ${a.device} ${a.description}`.trim(), software: a.software, features,
+    subgroupSizes: [a.subgroupMinSize, a.subgroupMaxSize], results };
 }
 
 (globalThis as { runVersionTests?: typeof runVersionTests }).runVersionTests = runVersionTests;

@@ -49,6 +49,13 @@ async function refused(args: string[], reason: RegExp): Promise<void> {
   assert.not.match(r.stderr, /epoch \d|synthetic CelebA/);
 }
 
+/** Runs the jobs two at a time. */
+async function inPairs(jobs: (() => Promise<void>)[]): Promise<void> {
+  const queue = [...jobs];
+  const worker = async () => { for (let job = queue.shift(); job; job = queue.shift()) await job(); };
+  await Promise.all([worker(), worker()]);
+}
+
 const s = suite('examples: celeba-train command line');
 const out = join(root, 'run');
 
@@ -88,21 +95,24 @@ s('--resume takes more --epochs and a new --lr; --keep-checkpoints 1 keeps one e
 });
 
 s('bad arguments fail at once with one line and status 1', async () => {
-  await refused(['sweep', '--sweep-epochs', 'abc'], /--sweep-epochs: 'abc' is not an integer >= 1/);
-  await refused(['sweep', '--sweep-alphas', '0.1,0.25,x,1'], /--sweep-alphas: 'x' is not a number in \(0, 1\], 'report' or 'within'/);
-  await refused(['eval', '--checkpoint', join(out, 'selected.safetensors'), '--split', 'vall'], /--split: 'vall' is not one of val, test, both/);
-  await refused(['eval', '--checkpoint', join(root, 'nope.safetensors')], /nope\.safetensors: no such checkpoint file/);
-  await refused(['train', '--batch', '0', '--out', join(root, 'x')], /--batch: '0' is not an integer >= 1/);
-  await refused(['train', '--lr', '-1', '--out', join(root, 'x')], /--lr: '-1' is not a number > 0/);
-  await refused(['train', '--image-size', '16', '--out', join(root, 'x')], /--image-size: '16' is not an integer >= 32/);
-  await refused(['train', '--alpha-rule', 'often', '--out', join(root, 'x')], /--alpha-rule: 'often' is not 'report', 'within', 'none' or a number in \[0, 1\]/);
-  await refused(['train', '--data', join(root, 'missing'), '--out', join(root, 'x')], /--data .*missing: no such directory/);
-  await refused(['train', '--pretrained', join(root, 'w.safetensors'), '--out', join(root, 'x')], /--pretrained .*w\.safetensors: no such file/);
-  await refused(['train', '--arch', 'resnet50', '--out', join(root, 'x')], /--arch: unknown architecture 'resnet50'/);
-  await refused(['train', '--epochs'], /--epochs needs a value/);
-  await refused(['sweep', '--out', join(out, 'report.md', 'sweep')], /--out .*report\.md\/sweep is not writable/);
-  await refused(['sweep', '--arch', 'resnet50', '--out', join(root, 'x')], /--arch: unknown architecture 'resnet50'/);
-  await refused(['predict', '--checkpoint', join(root, 'nope.safetensors'), 'a.jpg'], /no such file/);
+  // two at a time: each is a Node start-up on one core
+  await inPairs(([
+    [['sweep', '--sweep-epochs', 'abc'], /--sweep-epochs: 'abc' is not an integer >= 1/],
+    [['sweep', '--sweep-alphas', '0.1,0.25,x,1'], /--sweep-alphas: 'x' is not a number in \(0, 1\], 'report' or 'within'/],
+    [['eval', '--checkpoint', join(out, 'selected.safetensors'), '--split', 'vall'], /--split: 'vall' is not one of val, test, both/],
+    [['eval', '--checkpoint', join(root, 'nope.safetensors')], /nope\.safetensors: no such checkpoint file/],
+    [['train', '--batch', '0', '--out', join(root, 'x')], /--batch: '0' is not an integer >= 1/],
+    [['train', '--lr', '-1', '--out', join(root, 'x')], /--lr: '-1' is not a number > 0/],
+    [['train', '--image-size', '16', '--out', join(root, 'x')], /--image-size: '16' is not an integer >= 32/],
+    [['train', '--alpha-rule', 'often', '--out', join(root, 'x')], /--alpha-rule: 'often' is not 'report', 'within', 'none' or a number in \[0, 1\]/],
+    [['train', '--data', join(root, 'missing'), '--out', join(root, 'x')], /--data .*missing: no such directory/],
+    [['train', '--pretrained', join(root, 'w.safetensors'), '--out', join(root, 'x')], /--pretrained .*w\.safetensors: no such file/],
+    [['train', '--arch', 'resnet50', '--out', join(root, 'x')], /--arch: unknown architecture 'resnet50'/],
+    [['train', '--epochs'], /--epochs needs a value/],
+    [['sweep', '--out', join(out, 'report.md', 'sweep')], /--out .*report\.md\/sweep is not writable/],
+    [['sweep', '--arch', 'resnet50', '--out', join(root, 'x')], /--arch: unknown architecture 'resnet50'/],
+    [['predict', '--checkpoint', join(root, 'nope.safetensors'), 'a.jpg'], /no such file/],
+  ] as [string[], RegExp][]).map(([args, reason]) => () => refused(args, reason)));
 });
 
 s('Ctrl-C stops a sweep (cell saved, status 130); `sweep --resume` continues the grid', async () => {

@@ -69,7 +69,11 @@ for (const fam of kernelFamilies as KernelFamily<unknown>[]) {
   for (const choice of allChoices(fam)) {
     s(`${fam.name} ${choice}: chosen wherever it runs when forced, and matches the f64 reference`, async () => {
       const ran = await checkChoice(fam, choice);
-      assert.ok(ran > 0, `${fam.name} ${choice} runs none of the harness's shapes`);
+      // conv2d v7 is written for 8-lane subgroups (lavapipe on AVX2 and wider); an adapter without them must say so
+      const a = gpu().adapter, lacks = fam.name === 'conv2d' && choice === 'v7'
+        && (!a.features.has('subgroups') || a.subgroupMinSize !== 8 || a.subgroupMaxSize !== 8);
+      assert.ok(ran > 0 || lacks, `${fam.name} ${choice} runs none of the harness's shapes`);
+      if (lacks) console.log(`  conv2d v7: not run, this adapter has no 8-lane subgroups (sizes ${a.subgroupMinSize}-${a.subgroupMaxSize})`);
     });
   }
 }
