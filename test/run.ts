@@ -1,8 +1,12 @@
-// Test entry: runs every test/**/*.test.ts through uvu in one process (one GPU device for all),
-// then prints the closing line `N passed, N failed` that CI reads.
+// Test entry: runs every test/**/*.test.ts through uvu, then prints the closing line
+// `N passed, N failed` that CI reads. The trainer's command-line tests spend their time in child
+// processes that keep about one core busy, so they run in a second test process beside the rest
+// (one GPU device per process); its report is printed after this one's and its counts added.
+// TEST_PARALLEL=0 runs everything in this one process.
 // Usage: node --import tsx test/run.ts [substring-filter ...]
 // TEST_TIMES=1 adds a table of each file's wall time and CPU time (this process, lavapipe's
 // threads included, and its finished child processes), slowest first.
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -51,7 +55,26 @@ async function timed<T>(file: string, fn: () => Promise<T>): Promise<T> {
 }
 
 const filters = process.argv.slice(2);
-const files = findTests(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
+const selected = findTests(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
+/** Files whose work is mostly trainer child processes (about one core each). */
+const inChildren = (f: string) => relative(root, f).startsWith(join('examples', 'celeba_'));
+const part = process.env.TEST_PART;
+const split = part === undefined && process.env.TEST_PARALLEL !== '0' && selected.some(inChildren) && selected.some((f) => !inChildren(f));
+const files = part === 'children' ? selected.filter(inChildren) : split || part === 'rest' ? selected.filter((f) => !inChildren(f)) : selected;
+
+/** The second test process: its whole output, and its closing counts (a failure where it has none). */
+const second = !split ? null : new Promise<{ output: string; passed: number; failed: number }>((resolve) => {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...filters],
+    { env: { ...process.env, TEST_PART: 'children' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  child.on('close', (code, signal) => {
+    const m = /^(\d+) passed, (\d+) failed\s*$/m.exec(output.split('\n').filter(Boolean).at(-1) ?? '');
+    if (m && (code === 0) === (m[2] === '0')) resolve({ output, passed: Number(m[1]), failed: Number(m[2]) });
+    else resolve({ output: `${output}\nthe trainer tests' process ended (${signal ?? `status ${code}`}) without its closing line`, passed: m ? Number(m[1]) : 0, failed: (m ? Number(m[2]) : 0) + 1 });
+  });
+});
 for (const [index, file] of files.entries()) {
   g.UVU_QUEUE.push([relative(root, file)]);
   g.UVU_INDEX = index;
@@ -82,6 +105,12 @@ if (process.env.TEST_TIMES === '1') {
   for (const [file, t] of [...rows, ['total', { wall: sum('wall'), self: sum('self'), children: sum('children') }] as const]) {
     console.log(`${t.wall.toFixed(1).padStart(9)}${t.self.toFixed(1).padStart(9)}${t.children.toFixed(1).padStart(13)}  ${file}`);
   }
+}
+if (second) {
+  const r = await second;
+  console.log(`\n---- the trainer's command-line tests, run beside the rest (${files.length} files above) ----`);
+  console.log(r.output.trimEnd().split('\n').filter((l, i, all) => i < all.length - 1 || !/ passed, \d+ failed$/.test(l)).join('\n'));
+  passed += r.passed; failed += r.failed;
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;
