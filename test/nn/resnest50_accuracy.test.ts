@@ -8,68 +8,18 @@
 // to 2048 elements, else 1024 hashed indices), and the whole tensor's norm against float64's.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { tidy } from '../../src/index.ts';
-import { resnest50, type ResNeSt, type StateArray } from '../../src/nn/index.ts';
-import { parseSafetensors } from '../../src/io/safetensors.ts';
+import type { ResNeSt } from '../../src/nn/index.ts';
 import { assertClose, setupGpu } from '../helpers.ts';
-import { hashUniform, sampleIndices } from './counter_hash.ts';
+import { describe, median, openFixture } from './resnest50_fixture.ts';
 
-const name = 'resnest50_accuracy.safetensors';
-const file = parseSafetensors(new Uint8Array(readFileSync(new URL(`../fixtures/model/${name}`, import.meta.url))), name);
-const meta = JSON.parse(file.metadata.fixture);
-const summary = JSON.parse(file.metadata.summary);
-const parameterKeys: string[] = JSON.parse(file.metadata.parameters);
-const get = (key: string): ArrayLike<number> => {
-  const t = file.tensors.get(key);
-  if (!t) throw new Error(`${name}: no tensor '${key}'`);
-  return t.data as ArrayLike<number>;
-};
+const fixture = openFixture('resnest50_accuracy.safetensors');
+const { file, meta, summary, parameterKeys, get } = fixture;
+const buildModel = () => fixture.buildModel((_key, fanIn) => 1 / Math.sqrt(fanIn));
+const gradientErrors = (model: ResNeSt, mode: 'eval' | 'train') => fixture.gradientErrors(model, mode, true);
 
-function buildModel(): ResNeSt {
-  const model = resnest50({ numClasses: meta.num_classes });
-  const state = new Map<string, StateArray>();
-  [...model.stateDict()].forEach(([key, v], ordinal) => {
-    if (v instanceof Tensor && v.shape.length >= 2) {
-      const fanIn = v.shape.slice(1).reduce((a, b) => a * b, 1);
-      state.set(key, { dtype: 'F32', shape: [...v.shape], data: hashUniform(ordinal, v.size, meta.weight_seed, 1 / Math.sqrt(fanIn)) });
-    } else {
-      const t = file.tensors.get(key);
-      if (!t) throw new Error(`${name}: no tensor '${key}'`);
-      state.set(key, t as StateArray);
-    }
-  });
-  model.loadStateDict(state, { source: name });
-  return model;
-}
-
-// torch: PyTorch float32's error on its default CPU backend; typical: the median over its three
-// backends (default, mkldnn off, channels_last); envelope: the largest of the three.
-interface GradError { key: string; ours: number; torch: number; typical: number; envelope: number; normRatio: number }
-
-async function gradientErrors(model: ResNeSt, mode: 'eval' | 'train'): Promise<GradError[]> {
-  const ordinals = new Map([...model.stateDict().keys()].map((k, i) => [k, i]));
-  const norms = get(`${mode}.grad_norm`), backends = get(`${mode}.torch_f32_error_backends`);
-  const params = new Map(model.namedParameters());
-  return Promise.all(parameterKeys.map(async (key, i) => {
-    const p = params.get(key)!;
-    if (!p.grad) throw new Error(`${mode}: no gradient for ${key}`);
-    const ref = get(`${mode}.grad.${key}`);
-    const idx = sampleIndices(ordinals.get(key)!, p.size, meta.sample_seed, meta.sample, meta.sample_all);
-    const g = await p.grad.toArray();
-    let err = 0, den = 0, full = 0;
-    for (let k = 0; k < idx.length; k++) { const d = g[idx[k]] - ref[k]; err += d * d; den += ref[k] * ref[k]; }
-    for (let k = 0; k < g.length; k++) full += g[k] * g[k];
-    const [b0, b1, b2] = [backends[3 * i], backends[3 * i + 1], backends[3 * i + 2]];
-    return { key, ours: Math.sqrt(err / den), torch: b0, typical: Math.max(Math.min(b0, b1), Math.min(Math.max(b0, b1), b2)),
-      envelope: Math.max(b0, b1, b2), normRatio: Math.sqrt(full) / norms[i] };
-  }));
-}
-
-const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-const describe = (e: GradError) => `${e.key} ${e.ours.toExponential(2)} (PyTorch f32 ${e.torch.toExponential(2)}, its backends' median ${e.typical.toExponential(2)}, largest ${e.envelope.toExponential(2)})`;
 // The float64 reference is stored as float32, which moves it by summary.storage_rel_l2_max
 // (3.3e-8) at most: negligible at the eval bound.
 const EVAL_GRAD_BOUND = 1e-5;

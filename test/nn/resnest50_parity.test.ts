@@ -7,72 +7,21 @@
 // same sample by the script.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { tidy } from '../../src/index.ts';
-import { resnest50, type ResNeSt, type StateArray } from '../../src/nn/index.ts';
-import { parseSafetensors, type SafetensorsFile } from '../../src/io/safetensors.ts';
+import type { ResNeSt } from '../../src/nn/index.ts';
 import { assertClose, setupGpu } from '../helpers.ts';
-import { hashUniform, sampleIndices } from './counter_hash.ts';
+import { describe, median, openFixture } from './resnest50_fixture.ts';
 
-const name = 'resnest50_parity.safetensors';
-const file = parseSafetensors(new Uint8Array(readFileSync(new URL(`../fixtures/model/${name}`, import.meta.url))), name);
-const meta = JSON.parse(file.metadata.fixture);
-const summary = JSON.parse(file.metadata.summary);
-const parameterKeys: string[] = JSON.parse(file.metadata.parameters);
-const get = (key: string): ArrayLike<number> => {
-  const t = file.tensors.get(key);
-  if (!t) throw new Error(`${name}: no tensor '${key}'`);
-  return t.data as ArrayLike<number>;
-};
-
-function buildModel(): ResNeSt {
-  const model = resnest50({ numClasses: meta.num_classes });
-  const state = new Map<string, StateArray>();
-  [...model.stateDict()].forEach(([key, v], ordinal) => {
-    if (v instanceof Tensor && v.shape.length >= 2) {
-      const fanIn = v.shape.slice(1).reduce((a, b) => a * b, 1);
-      const bound = key === 'fc.weight' ? 1 / Math.sqrt(fanIn) : Math.sqrt(6 / fanIn);
-      state.set(key, { dtype: 'F32', shape: [...v.shape], data: hashUniform(ordinal, v.size, meta.weight_seed, bound) });
-    } else {
-      const t = file.tensors.get(key);
-      if (!t) throw new Error(`${name}: no tensor '${key}'`);
-      state.set(key, t as StateArray);
-    }
-  });
-  model.loadStateDict(state, { source: name });
-  return model;
-}
-
-// PyTorch float32's error on three of its CPU backends (default, mkldnn off, channels_last), whose
-// summation orders, and hence which ReLU inputs within rounding of zero flip, differ: one flipped
-// element moves a tensor's gradient by up to ~1e-2 here (layer4.2.bn3.weight: 5e-4 on the
-// default backend, 1.1e-2 on the other two). torch: the default backend's; typical: the median of
-// the three; envelope: the largest.
-interface GradError { key: string; ours: number; torch: number; typical: number; envelope: number; normRatio: number }
-
-/** Relative L2 of each parameter gradient on the fixture's sample, beside PyTorch float32's. */
-async function gradientErrors(model: ResNeSt, mode: 'eval' | 'train'): Promise<GradError[]> {
-  const ordinals = new Map([...model.stateDict().keys()].map((k, i) => [k, i]));
-  const norms = get(`${mode}.grad_norm`), torch = get(`${mode}.torch_f32_error`), backends = get(`${mode}.torch_f32_error_backends`);
-  const params = new Map(model.namedParameters());
-  const out: GradError[] = [];
-  for (const [i, key] of parameterKeys.entries()) {
-    const p = params.get(key)!;
-    if (!p.grad) continue;
-    const ref = get(`${mode}.grad.${key}`);
-    const idx = sampleIndices(ordinals.get(key)!, p.size, meta.sample_seed, meta.sample, meta.sample_all);
-    const g = await p.grad.toArray();
-    let err = 0, den = 0, full = 0;
-    for (let k = 0; k < idx.length; k++) { const d = g[idx[k]] - ref[k]; err += d * d; den += ref[k] * ref[k]; }
-    for (let k = 0; k < g.length; k++) full += g[k] * g[k];
-    const [b0, b1, b2] = [backends[3 * i], backends[3 * i + 1], backends[3 * i + 2]];
-    out.push({ key, ours: Math.sqrt(err / den), torch: torch[i], typical: Math.max(Math.min(b0, b1), Math.min(Math.max(b0, b1), b2)),
-      envelope: Math.max(b0, b1, b2), normRatio: Math.sqrt(full) / norms[i] });
-  }
-  return out;
-}
+const fixture = openFixture('resnest50_parity.safetensors');
+const { file, meta, summary, parameterKeys, get } = fixture;
+const buildModel = () => fixture.buildModel((key, fanIn) => (key === 'fc.weight' ? 1 / Math.sqrt(fanIn) : Math.sqrt(6 / fanIn)));
+// PyTorch float32's three CPU backends (default, mkldnn off, channels_last) sum in different
+// orders, so which ReLU inputs within rounding of zero flip differs: one flipped element moves a
+// tensor's gradient by up to ~1e-2 here (layer4.2.bn3.weight: 5e-4 on the default backend, 1.1e-2
+// on the other two).
+const gradientErrors = (model: ResNeSt, mode: 'eval' | 'train') => fixture.gradientErrors(model, mode, false);
 
 function forwardLoss(model: ResNeSt, x: Tensor, y: Tensor): [Tensor, Tensor] {
   return tidy(() => {
@@ -80,9 +29,6 @@ function forwardLoss(model: ResNeSt, x: Tensor, y: Tensor): [Tensor, Tensor] {
     return [F.sigmoidFocalLoss(logits, y, { alpha: Float32Array.from(get('alpha')), gamma: meta.gamma }), logits];
   });
 }
-
-const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-const describe = (e: GradError) => `${e.key} ${e.ours.toExponential(2)} (PyTorch f32 ${e.torch.toExponential(2)}, its backends' median ${e.typical.toExponential(2)}, largest ${e.envelope.toExponential(2)})`;
 
 const s = suite('nn: resnest50 parity');
 s.before(setupGpu);
