@@ -1,6 +1,6 @@
 // Test entry: runs every test/**/*.test.ts through uvu, then prints the closing line
-// `N passed, N failed` that CI reads. The trainer's command-line tests spend their time in child
-// processes that keep about one core busy, so they run in a second test process beside the rest
+// `N passed, N failed` that CI reads. The trainer's longest command-line tests spend their time in
+// child processes that keep about one core busy, so they run in a second test process beside the rest
 // (one GPU device per process); its report is printed after this one's and its counts added.
 // TEST_PARALLEL=0 runs everything in this one process.
 // Usage: node --import tsx test/run.ts [substring-filter ...]
@@ -56,8 +56,9 @@ async function timed<T>(file: string, fn: () => Promise<T>): Promise<T> {
 
 const filters = process.argv.slice(2);
 const selected = findTests(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
-/** Files whose work is mostly trainer child processes (about one core each). */
-const inChildren = (f: string) => relative(root, f).startsWith(join('examples', 'celeba_'));
+/** Files whose work is mostly trainer child processes (about one core each): about half the suite's time. */
+const CHILD_HEAVY = ['celeba_train.test.ts', 'celeba_train_cli.test.ts', 'celeba_train_docs.test.ts', 'celeba_check.test.ts'];
+const inChildren = (f: string) => CHILD_HEAVY.some((name) => relative(root, f) === join('examples', name));
 const part = process.env.TEST_PART;
 const split = part === undefined && process.env.TEST_PARALLEL !== '0' && selected.some(inChildren) && selected.some((f) => !inChildren(f));
 const files = part === 'children' ? selected.filter(inChildren) : split || part === 'rest' ? selected.filter((f) => !inChildren(f)) : selected;
