@@ -13,7 +13,7 @@ import { gpu, packParams, type AdapterDescription, type Binding, type BufferRang
 import { grid1d, launch } from './launch.ts';
 import { elementwiseFill } from './elementwise.ts';
 import type { TuneJob } from './autotune.ts';
-import { chooseVersion, parseChoice, usableChoices, type Choice, type KernelFamily, type KernelVersion } from './versions.ts';
+import { adapterHasSubgroups, chooseVersion, parseChoice, usableChoices, type Choice, type KernelFamily, type KernelVersion } from './versions.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import { convLabel } from './conv2d_common.ts';
 import { batchChunks, samplesPerChunk, type BatchChunk, type ChunkIO } from './chunking.ts';
@@ -21,7 +21,7 @@ import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
-import { bwdInputSgTex, bwdWeightSgTex, fwdSgTex, sgConvWorkgroup, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
+import { bwdInputSgTex, bwdWeightSgTex, fwdSgTex, sgConvWorkgroup, sgTexAdapter, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
 import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILE_PARAMS, type TileParams } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
@@ -57,10 +57,10 @@ export const versions: Record<string, Conv2dVersion> = {
     automatic: (_g, adapter) => !adapter.software, params: GEMM_TILE_PARAMS,
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightGemm },
   v6: { about: 'v5 with the weight gradient reduced by subgroupAdd (GPUs with subgroups)',
-    supports: (_g, adapter) => adapter.features.has('subgroups'), automatic: (_g, adapter) => !adapter.software,
+    needs: adapterHasSubgroups, supports: (_g, adapter) => adapterHasSubgroups(adapter), automatic: (_g, adapter) => !adapter.software,
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
   v7: { about: 'implicit GEMM, NHWC texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)',
-    supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
+    needs: sgTexAdapter, supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
     fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex, maxSamples: sgTexMaxSamples },
 };
 

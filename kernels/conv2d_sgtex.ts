@@ -20,8 +20,13 @@ const texelsPerSample = (g: Conv2dGeometry): number =>
   Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups), gridTexels(1, dyGrid8(g), g.groups));
 
 /** v7 needs 8-wide subgroups and its grids and weight textures within one texture each. */
+/** v7 is written for subgroups of exactly 8 lanes (lavapipe on AVX2 and wider). */
+export function sgTexAdapter(adapter: AdapterDescription): boolean {
+  return adapter.features.has('subgroups') && adapter.subgroupMinSize === LANES && adapter.subgroupMaxSize === LANES;
+}
+
 export function sgTexSupported(g: Conv2dGeometry, adapter: AdapterDescription): boolean {
-  if (!adapter.features.has('subgroups') || adapter.subgroupMinSize !== LANES || adapter.subgroupMaxSize !== LANES) return false;
+  if (!sgTexAdapter(adapter)) return false;
   const max = maxGridTexels();
   return texelsPerSample(g) <= max && weightTexels(g, cig(g), cog(g)) <= max && weightTexels(g, cog(g), cig(g)) <= max;
 }

@@ -8,7 +8,7 @@ import { gpu, packParams, type Binding } from '../src/gpu/index.ts';
 import { launch } from './launch.ts';
 import { elementwiseFill } from './elementwise.ts';
 import type { TuneJob } from './autotune.ts';
-import { chooseVersion, type Choice, type KernelFamily, type KernelVersion } from './versions.ts';
+import { adapterHasSubgroups, chooseVersion, type Choice, type KernelFamily, type KernelVersion } from './versions.ts';
 
 export interface MatmulOptions {
   M: number;
@@ -62,7 +62,7 @@ const versions: Record<string, KernelVersion<MatmulOptions>> = {
   v4: { about: 'BM x BN x BK workgroup tiles (tuned parameters), vec4 global loads and stores, 4x4 register blocks (GPUs)',
     supports: vec4Aligned, automatic: onGpus, params: MATMUL_TILE_PARAMS },
   v5: { about: 'one workgroup per 4x4 block of outputs, the sum split over it and reduced by subgroupAdd (GPUs with subgroups)',
-    supports: (_o, adapter) => adapter.features.has('subgroups'), automatic: onGpus },
+    needs: adapterHasSubgroups, supports: (_o, adapter) => adapterHasSubgroups(adapter), automatic: onGpus },
 };
 
 const REVISION = 'matmul-1';

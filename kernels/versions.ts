@@ -18,6 +18,12 @@ export interface KernelVersion<S> {
    * nor forced); `op` is the pass (one of the family's ops), for families whose passes differ.
    */
   supports(shape: S, adapter: AdapterDescription, op: string): boolean;
+  /**
+   * What the version needs of the adapter whatever the shape (a feature, a subgroup size), false
+   * where this adapter lacks it; `supports` answers false there too. Tests tell by it a version
+   * this adapter cannot run at all from one that runs none of their shapes. Absent: any adapter.
+   */
+  needs?(adapter: AdapterDescription): boolean;
   /** Tuning parameters and their candidate values, the first the default. */
   params?: Readonly<Record<string, readonly number[]>>;
   /**
@@ -43,6 +49,14 @@ export interface KernelFamily<S> {
 }
 
 export interface Choice { id: string; version: string; params: Record<string, number> }
+
+/** The `subgroups` feature, which the subgroup versions of several families need. */
+export const adapterHasSubgroups = (adapter: AdapterDescription): boolean => adapter.features.has('subgroups');
+
+/** Whether this device's adapter has what `version` needs, whatever the shape. */
+export function adapterHas<S>(fam: KernelFamily<S>, version: string): boolean {
+  return fam.versions[version].needs?.(gpu().adapter) ?? true;
+}
 
 const CHOICE = /^(\w+)(?:\((\w+=[-\d.]+(?:,\w+=[-\d.]+)*)\))?$/;
 
@@ -78,7 +92,7 @@ function parseChoiceText<S>(fam: KernelFamily<S>, id: string, what: string): Cho
     if (!spec[k].includes(value)) throw new Error(`${what}: ${version} parameter ${k} must be one of ${spec[k].join(', ')}, got ${raw}`);
     params[k] = value;
   }
-  return { id: choiceId(fam as KernelFamily<never>, version, Object.freeze(params)), version, params };
+  return { id: choiceId(fam as KernelFamily<never>, version, params), version, params: Object.freeze(params) };
 }
 
 /** Every choice of every version (parameter values crossed), defaults first. */

@@ -6,10 +6,10 @@
 import { gpu, initGpu } from '../../src/gpu/index.ts';
 import { conv2dFamily } from '../../kernels/conv2d.ts';
 import { matmulFamily } from '../../kernels/matmul.ts';
-import { allChoices, type KernelFamily } from '../../kernels/versions.ts';
+import { adapterHas, allChoices, parseChoice, type KernelFamily } from '../../kernels/versions.ts';
 import { checkChoice } from '../kernels/version_harness.ts';
 
-export interface VersionResult { family: string; choice: string; status: 'pass' | 'fail' | 'unsupported'; cases: number; ms: number; message?: string }
+export interface VersionResult { family: string; choice: string; status: 'pass' | 'fail' | 'unsupported'; adapterLacks: boolean; cases: number; ms: number; message?: string }
 export interface VersionReport { adapter: string; software: boolean; features: string[]; subgroupSizes: [number, number]; results: VersionResult[] }
 
 /** Runs the named choices of each family (all of them where a family is not named). */
@@ -22,10 +22,10 @@ async function runVersionTests(choices: Record<string, string[]>): Promise<Versi
       const t0 = performance.now();
       try {
         const cases = await checkChoice(fam, choice);
-        results.push({ family: fam.name, choice, cases, ms: performance.now() - t0, status: cases ? 'pass' : 'unsupported',
+        results.push({ family: fam.name, choice, adapterLacks: !adapterHas(fam, parseChoice(fam, choice).version), cases, ms: performance.now() - t0, status: cases ? 'pass' : 'unsupported',
           ...(cases ? {} : { message: `runs none of the harness's shapes on this adapter (features: ${features.join(', ') || 'none'}; subgroup sizes ${gpu().adapter.subgroupMinSize}-${gpu().adapter.subgroupMaxSize})` }) });
       } catch (e) {
-        results.push({ family: fam.name, choice, cases: 0, ms: performance.now() - t0, status: 'fail', message: (e as Error).message });
+        results.push({ family: fam.name, choice, adapterLacks: !adapterHas(fam, parseChoice(fam, choice).version), cases: 0, ms: performance.now() - t0, status: 'fail', message: (e as Error).message });
       }
     }
   }
