@@ -51,7 +51,11 @@ function describeError(e: unknown): string {
   return err.code && err.syscall ? `${err.path ?? err.syscall}: ${fsReason(err)}` : err.message;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs one command; resolves to its exit status. The GPU device is released at the end unless
+ * `keepDevice` (tests that run many commands in one process keep its compiled pipelines).
+ */
+export async function main(argv: string[], { keepDevice = false } = {}): Promise<number> {
   const [command, ...rest] = argv;
   let dataArg: string | null = null; // named in the hint after an unreadable image
   if (!command || command === '--help' || command === '-h') { console.log(COMMAND_HELP.overview); return 0; }
@@ -126,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.WG_DEBUG) console.error((e as Error).stack);
     return 1;
   } finally {
-    await releaseDevice().catch(() => undefined);
+    if (!keepDevice) await releaseDevice().catch(() => undefined);
   }
 }
 
