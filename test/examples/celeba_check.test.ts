@@ -1,30 +1,22 @@
-// Bad data as a user meets it (child processes on copies of a small synthetic set): `check`
-// lists every problem with its split and exits 1; a run stops at an unreadable image naming it and
-// pointing at check and --skip-bad-images; --skip-bad-images names every image and label line
-// it leaves out, in the log and in report.md; weights from --pretrained, or none on purpose.
+// Bad data as a user meets it (copies of a small synthetic set): `check` lists every problem with
+// its split and exits 1; a run stops at an unreadable image naming it and pointing at check and
+// --skip-bad-images; --skip-bad-images names every image and label line it leaves out, in the
+// log and in report.md; weights from --pretrained, or none on purpose. `check` and the commands
+// refused before any work are child processes; runs on the GPU go through main() in this process
+// (trainer.ts), which keeps the compiled pipelines from one run to the next.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SYNTHETIC_MARKER } from '../../examples/celeba-train/celeba/index.ts';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors_fs.ts';
 import type { TensorToWrite } from '../../src/io/safetensors.ts';
 import { copySet, tempDir } from '../vision/helpers.ts';
+import { cacheHome, inProcess, run } from './trainer.ts';
 
-const main = fileURLToPath(new URL('../../examples/celeba-train/main.ts', import.meta.url));
 const TINY = ['--arch', 'resnest-tiny', '--image-size', '32', '--batch', '8', '--epochs', '1', '--workers', '1', '--limit-train', '16'];
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const here = (args: string[]) => inProcess(args, { cacheHome: cacheHome() });
 
 const image = (dir: string, n: number) => join(dir, 'img_align_celeba', `${String(n).padStart(6, '0')}.jpg`);
 
@@ -110,7 +102,7 @@ s('check lists every problem (file, reason, split) with counts per split and exi
 s('an unreadable image stops a run naming it, epoch 1-based, pointing at check; --pretrained none said on purpose', async () => {
   const dir = await copySet('mid-run');
   headerOnly(image(dir, 3));
-  const r = await run(['train', '--data', dir, ...TINY, '--pretrained', 'none', '--out', tempDir('mid-run-out')]);
+  const r = await here(['train', '--data', dir, ...TINY, '--pretrained', 'none', '--out', tempDir('mid-run-out')]);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /--pretrained none: starting from random weights on purpose/);
   assert.match(r.stderr, `error: epoch 1: ${image(dir, 3)}: cannot decode image (corrupt or truncated JPEG: no image data after the header)\n`);
@@ -123,7 +115,7 @@ s('--skip-bad-images names every image and label line left out, per split, in th
   rmSync(join(dir, SYNTHETIC_MARKER)); // now it looks like real CelebA
   const out = tempDir('skip-out');
   // the broken images are in the first 16 training rows, in val and in test; --limit-val 8 keeps them all
-  const r = await run(['train', '--data', dir, ...TINY, '--skip-bad-images', '--out', out]);
+  const r = await here(['train', '--data', dir, ...TINY, '--skip-bad-images', '--out', out]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: this looks like real CelebA, but no --pretrained weights were given/);
   assert.match(r.stderr, '--skip-bad-images: left out list_attr_celeba.txt:7: 000005.jpg: expected 40 values, found 39\n');
@@ -152,19 +144,19 @@ s('--skip-bad-images names every image and label line left out, per split, in th
   await saveSafetensors(weights, backbone);
   const clean = await copySet('pretrained');
   const out2 = tempDir('pretrained-out');
-  const p = await run(['train', '--data', clean, '--pretrained', weights, '--out', out2, ...TINY]);
+  const p = await here(['train', '--data', clean, '--pretrained', weights, '--out', out2, ...TINY]);
   assert.is(p.code, 0, p.stderr);
   assert.match(p.stderr, `loaded backbone weights from ${weights} (fc replaced by a fresh 40-way head)`);
   assert.match(readFileSync(join(out2, 'report.md'), 'utf8'), `- weights at the start: ${weights} (backbone; fresh resnest-tiny fc head)`);
   // the walk-through's eval and predict forms on that run
-  const ev = await run(['eval', '--checkpoint', join(out2, 'selected.safetensors'), '--data', clean]);
+  const ev = await here(['eval', '--checkpoint', join(out2, 'selected.safetensors'), '--data', clean]);
   assert.is(ev.code, 0, ev.stderr);
   const reported = readFileSync(join(out2, 'report.md'), 'utf8');
   for (const [split, title] of [['val', 'Validation'], ['test', 'Test']]) {
     const pctShown = new RegExp(`## ${title} accuracy \\(epoch 1\\): ([\\d.]+)%`).exec(reported)![1];
     assert.match(ev.stdout, `${split}: mean accuracy ${pctShown}% over 4 images`);
   }
-  const pr = await run(['predict', '--checkpoint', join(out2, 'selected.safetensors'), '--celeba-crop', image(clean, 1)]);
+  const pr = await here(['predict', '--checkpoint', join(out2, 'selected.safetensors'), '--celeba-crop', image(clean, 1)]);
   assert.is(pr.code, 0, pr.stderr);
   assert.is(pr.stdout.split('\n').filter((l) => /^  \S+ +(yes|no ) [01]\.\d{3}$/.test(l)).length, 40);
   const missing = await run(['train', '--data', clean, '--pretrained', join(out, 'nope.safetensors'), '--out', out2, ...TINY]);

@@ -1,25 +1,16 @@
 // The sweep's grid with the report's own per-attribute rules as rows, sweep.json, and a run's
-// report.md setting its rule beside the grid's best cell (--sweep-result). Child processes on a
-// tiny configuration; the grid arithmetic in-process.
+// report.md setting its rule beside the grid's best cell (--sweep-result). The commands on a tiny
+// configuration (refusals as child processes, runs through main() in this process: trainer.ts);
+// the grid arithmetic as functions.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bestCell, parseAlphaList, ruleBesideGrid, sweepMarkdown, SWEEP_ALPHAS, type SweepGrid } from '../../examples/celeba-train/sweep_grid.ts';
 import { copySet, tempDir } from '../vision/helpers.ts';
+import { inProcess, run } from './trainer.ts';
 
-const main = fileURLToPath(new URL('../../examples/celeba-train/main.ts', import.meta.url));
 const TINY = ['--arch', 'resnest-tiny', '--image-size', '32', '--batch', '8', '--workers', '1', '--limit-train', '16'];
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 const s = suite('examples: celeba-train sweep grid');
 
@@ -46,7 +37,7 @@ s('sweep --sweep-alphas report,within writes sweep.json; train --sweep-result pu
   assert.is(bad.code, 1);
   assert.match(bad.stderr, /error: --sweep-alphas: 'abc' is not a number/);
   assert.not.match(bad.stderr, /epoch 1/);
-  const sw = await run(['sweep', '--data', data, ...TINY, '--out', out, '--sweep-epochs', '1', '--sweep-alphas', 'report,within', '--sweep-gammas', '2']);
+  const sw = await inProcess(['sweep', '--data', data, ...TINY, '--out', out, '--sweep-epochs', '1', '--sweep-alphas', 'report,within', '--sweep-gammas', '2']);
   assert.is(sw.code, 0, sw.stderr);
   const grid = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepGrid;
   assert.equal([grid.alphas, grid.gammas, grid.epochs], [['report', 'within'], [2], 1]);
@@ -60,7 +51,7 @@ s('sweep --sweep-alphas report,within writes sweep.json; train --sweep-result pu
   const missing = await run(['train', '--data', data, ...TINY, '--epochs', '1', '--out', runOut, '--sweep-result', join(out, 'nope')]);
   assert.is(missing.code, 1);
   assert.match(missing.stderr, /error: --sweep-result .*nope: no sweep\.json there/);
-  const r = await run(['train', '--data', data, ...TINY, '--epochs', '1', '--out', runOut, '--alpha-rule', 'within', '--sweep-result', out]);
+  const r = await inProcess(['train', '--data', data, ...TINY, '--epochs', '1', '--out', runOut, '--alpha-rule', 'within', '--sweep-result', out]);
   assert.is(r.code, 0, r.stderr);
   const report = readFileSync(join(runOut, 'report.md'), 'utf8');
   const pct = (x: number) => (100 * x).toFixed(2);

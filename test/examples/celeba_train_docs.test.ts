@@ -1,24 +1,25 @@
 // Every celeba-train command shown in README.md and examples/celeba-train/README.md, run in the
 // form shown: the same command and flags, with the paths pointing at temporary files and the
 // sizes shrunk (a tiny model at 32 px on 80 synthetic images, 1 epoch, a 1-cell sweep). A train
-// command followed by a resume of the same run is stopped with SIGINT after its first step, as
-// the README's walk-through does. A shown command this test cannot map fails it.
+// command followed by a resume of the same run is stopped with Ctrl-C after its first step, as
+// the README's walk-through does. A shown command this test cannot map fails it. Commands that
+// answer without working (--help) start `npx celeba-train` (bin.mjs) as a child; the others go
+// through the same main() in this process, in the README's folder, so the tiny model's GPU
+// pipelines are compiled once (signals and exit statuses of children: celeba_train*.test.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveSafetensors, type TensorToWrite } from '../../src/node.ts';
 import { ARCHS } from '../../examples/celeba-train/setup.ts';
 import { makeSyntheticCelebA } from '../../examples/celeba-train/celeba/index.ts';
 import { setupGpu } from '../helpers.ts';
+import { cacheHome, inProcess, run as runChild, sharedRoot, type Run } from './trainer.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(repo, 'examples/celeba-train/bin.mjs'); // what `npx celeba-train` runs
-const root = mkdtempSync(join(tmpdir(), 'celeba-train-docs-'));
-const env = { ...process.env, XDG_CACHE_HOME: join(root, 'cache') };
+const root = join(sharedRoot(), 'docs');
 const DATA = join(root, 'celeba'), WEIGHTS = join(root, 'resnest50.safetensors');
 const IMAGE = join(DATA, 'img_align_celeba', '000001.jpg');
 const SMALL = ['--arch', 'resnest-tiny', '--image-size', '32', '--batch', '8', '--limit-train', '24', '--limit-val', '8', '--workers', '1'];
@@ -48,7 +49,7 @@ function asTested(shown: string[]): string[] | null {
   const [command] = args;
   if (args.includes('--help') || command === '--version') return args;
   if (command === 'train' && args.includes('--resume')) return args; // the run's own settings
-  if (command === 'train') return [...args, ...SMALL, '--epochs', '2'];
+  if (command === 'train') return [...args, ...SMALL, '--epochs', '1'];
   if (command === 'demo') return [...args, ...SMALL, '--synthetic-count', '80', '--epochs', '1'];
   if (command === 'eval') return [...args, '--limit-val', '8', '--workers', '1'];
   if (command === 'predict' || command === 'check') return args;
@@ -60,17 +61,9 @@ function asTested(shown: string[]): string[] | null {
   return null;
 }
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
 function run(args: string[], cwd: string, interruptAfterFirstStep: boolean): Promise<Run> {
-  const child = spawn(process.execPath, [bin, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '', sent = false;
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    if (interruptAfterFirstStep && !sent && /epoch 1\/\d+ train 1\//.test(stderr)) { sent = true; child.kill('SIGINT'); }
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  if (args.includes('--help') || args[0] === '--version') return runChild(args, { entry: bin, cwd, env: { XDG_CACHE_HOME: cacheHome() } });
+  return inProcess(args, { cwd, cacheHome: cacheHome(), interruptWhen: interruptAfterFirstStep ? /epoch 1\/\d+ train 1\// : undefined });
 }
 
 const s = suite('examples: the READMEs\' celeba-train commands');

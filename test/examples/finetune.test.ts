@@ -7,11 +7,9 @@
 // and names the new one as left out; `--resume` of it is refused.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AttributeFineTuner, F, nn, parseSafetensors, predictWithHeads, serializeSafetensors, Tensor, tidy, type FineTuneOptions, type TensorToWrite } from '../../src/index.ts';
 import { decodeImage, encodeJpeg, normalize, resize, resizeOutputSize, type RgbImage } from '../../src/vision/index.ts';
 import { fineTunedCheckpoint, outputNames } from '../../examples/celeba-train/finetune_checkpoint.ts';
@@ -23,12 +21,12 @@ import { makeSyntheticCelebA } from '../../examples/celeba-train/celeba/index.ts
 import { syntheticAttributeSets } from '../../examples/celeba-train/synthetic/attribute_sets.ts';
 import { CELEBA_ATTRIBUTES, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH, renderSyntheticImage } from '../../examples/celeba-train/celeba/index.ts';
 import { assertClose, setupGpu } from '../helpers.ts';
+import { inProcess } from './trainer.ts';
 
 const s = suite('examples: fine-tuning a new attribute');
 s.before(setupGpu);
 
 const SIZE = 48;
-const main = fileURLToPath(new URL('../../examples/celeba-train/main.ts', import.meta.url));
 const tiny = (seed = 5) => new nn.ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 16, planes: [16, 32, 64, 128], numClasses: 40, seed });
 const sets = syntheticAttributeSets('Eyeglasses', 8, 2024);
 const images = { positives: sets.positives.map((e) => e.image), negatives: sets.negatives.map((e) => e.image) };
@@ -126,16 +124,6 @@ s('a seed gives the same run; another seed another; too few images or no name ar
   model.dispose();
 });
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 s('the fine-tuned checkpoint: 41 named outputs; celeba-train predict prints the new attribute with the tuner\'s numbers', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'finetune-test-'));
   try {
@@ -164,14 +152,14 @@ s('the fine-tuned checkpoint: 41 named outputs; celeba-train predict prints the 
     const x = Tensor.fromArray(planar.data, [1, 3, planar.height, planar.width]);
     const [mine] = await predictWithHeads(model, [tuner.head], x);
     x.dispose();
-    const r = await runCli(['predict', '--checkpoint', ckpt, '--json', join(dir, 'face.jpg')]);
+    const r = await inProcess(['predict', '--checkpoint', ckpt, '--json', join(dir, 'face.jpg')]);
     assert.is(r.code, 0, r.stderr);
     const [result] = JSON.parse(r.stdout) as { attributes: Record<string, number> }[];
     assert.equal(Object.keys(result.attributes), run.attributes);
     const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
     // same adapter, same kernels: only the loaded-vs-trained copies differ, so f32 rounding at most
     assertClose(Object.values(result.attributes), Array.from(mine, sigmoid), { atol: 1e-6, rtol: 1e-5 }, 'predict vs tuner');
-    const text = await runCli(['predict', '--checkpoint', ckpt, join(dir, 'face.jpg')]);
+    const text = await inProcess(['predict', '--checkpoint', ckpt, join(dir, 'face.jpg')]);
     assert.match(text.stdout, /\n {2}Spectacles +(yes|no ) 0\.\d{3}\n/);
     // eval: the 40 labelled outputs give the figures of the model before fine-tuning (its own 40-output
     // checkpoint); the new one has no labels in the data set and is named as left out
