@@ -3,8 +3,7 @@
 // the run ETA and the terminal's stderr filter.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS, flagHelp, parseTrainFlags } from '../../examples/celeba-train/options.ts';
 import { resumeOptions } from '../../examples/celeba-train/resume.ts';
@@ -14,6 +13,7 @@ import { filterDriverNotices } from '../../examples/celeba-train/launch.ts';
 import { COMMAND_HELP } from '../../examples/celeba-train/help.ts';
 import { expand } from '../../examples/celeba-train/predict.ts';
 import type { EpochMetrics } from '../../examples/celeba-train/checkpoint.ts';
+import { tempDir } from '../vision/helpers.ts';
 
 const s = suite('examples: celeba-train options');
 
@@ -73,7 +73,7 @@ s('every flag in --help has its placeholder and default; every command has help 
 });
 
 s('pruning keeps the N most recent epoch files and nothing else is touched', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'prune-'));
+  const dir = tempDir('prune');
   for (const f of ['epoch-01.safetensors', 'epoch-02.safetensors', 'epoch-03.safetensors', 'epoch-10.safetensors', 'last.safetensors', 'selected.safetensors']) writeFileSync(join(dir, f), '');
   pruneEpochFiles(dir, 10, 2);
   assert.equal(readdirSync(dir).sort(), ['epoch-10.safetensors', 'last.safetensors', 'selected.safetensors']);
@@ -100,7 +100,7 @@ s('the terminal filter drops the driver\'s notices, keeps everything else, in an
 });
 
 s('predict\'s inputs are checked before any work: a missing path or a folder without images is named', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+  const dir = tempDir('predict');
   mkdirSync(join(dir, 'empty'));
   writeFileSync(join(dir, 'b.png'), ''); writeFileSync(join(dir, 'a.JPG'), ''); writeFileSync(join(dir, 'notes.txt'), '');
   assert.equal(expand([dir]), [join(dir, 'a.JPG'), join(dir, 'b.png')]);
