@@ -1,8 +1,9 @@
 // Test entry: runs every test/**/*.test.ts through uvu, then prints the closing line
-// `N passed, N failed` that CI reads. The trainer's longest command-line tests spend their time in
-// child processes that keep about one core busy, so they run in a second test process beside the rest
-// (one GPU device per process); its report is printed after this one's and its counts added.
-// TEST_PARALLEL=0 runs everything in this one process.
+// `N passed, N failed` that CI reads. The trainer's command tests (examples/celeba_*: runs through
+// main() and child processes that keep about one core busy) run in a second test process beside
+// the rest (one GPU device per process), chosen so that the two take about the same CPU time; its
+// report is printed after this one's and its counts added. TEST_PARALLEL=0 runs everything in
+// this one process.
 // Usage: node --import tsx test/run.ts [substring-filter ...]
 // TEST_TIMES=1 adds a table of each file's wall time and CPU time (this process, lavapipe's
 // threads included, and its finished child processes), slowest first.
@@ -45,10 +46,13 @@ function cpuSeconds(): { self: number; children: number } {
 }
 interface FileTime { wall: number; self: number; children: number }
 const times = new Map<string, FileTime>();
+let running: string | null = null;
 /** Runs fn, adding its wall and CPU time to the file's entry. */
 async function timed<T>(file: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now(), c0 = cpuSeconds();
+  running = file;
   try { return await fn(); } finally {
+    running = null;
     const c1 = cpuSeconds(), e = times.get(file) ?? { wall: 0, self: 0, children: 0 };
     times.set(file, { wall: e.wall + (performance.now() - t0) / 1000, self: e.self + c1.self - c0.self, children: e.children + c1.children - c0.children });
   }
@@ -56,20 +60,22 @@ async function timed<T>(file: string, fn: () => Promise<T>): Promise<T> {
 
 const filters = process.argv.slice(2);
 const selected = findTests(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
-/** Files whose work is mostly trainer child processes (about one core each): about half the suite's time. */
-const CHILD_HEAVY = ['celeba_train.test.ts', 'celeba_train_cli.test.ts', 'celeba_train_docs.test.ts', 'celeba_check.test.ts'];
+/** The trainer's command tests: about half the suite's CPU time (TEST_TIMES=1 shows each file's). */
+const CHILD_HEAVY = ['celeba_train.test.ts', 'celeba_train_cli.test.ts', 'celeba_train_docs.test.ts', 'celeba_check.test.ts', 'celeba_sweep.test.ts'];
 const inChildren = (f: string) => CHILD_HEAVY.some((name) => relative(root, f) === join('examples', name));
 const part = process.env.TEST_PART;
 const split = part === undefined && process.env.TEST_PARALLEL !== '0' && selected.some(inChildren) && selected.some((f) => !inChildren(f));
 const files = part === 'children' ? selected.filter(inChildren) : split || part === 'rest' ? selected.filter((f) => !inChildren(f)) : selected;
 
 /** The second test process: its whole output, and its closing counts (a failure where it has none). */
+let secondEnded = false, secondEndedDuring: string | null = null; // and the file whose CPU figures took in the second process's
 const second = !split ? null : new Promise<{ output: string; passed: number; failed: number }>((resolve) => {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...filters],
     { env: { ...process.env, TEST_PART: 'children' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
+  child.on('exit', () => { secondEnded = true; secondEndedDuring = running; });
   child.on('close', (code, signal) => {
     const m = /^(\d+) passed, (\d+) failed\s*$/m.exec(output.split('\n').filter(Boolean).at(-1) ?? '');
     if (m && (code === 0) === (m[2] === '0')) resolve({ output, passed: Number(m[1]), failed: Number(m[2]) });
@@ -99,19 +105,29 @@ const { exec } = await import('uvu');
 await exec();
 const { releaseDevice } = await import('../src/gpu/device.ts');
 await releaseDevice();
+const CPU_LINE = /^cpu s of the whole test process, lavapipe and child processes included: ([\d.]+)$/m;
+let secondCpu = 0, ownCpu = 0;
 if (process.env.TEST_TIMES === '1') {
+  // a finished child's CPU time counts once it has ended: take the second process's back out
+  secondCpu = secondEnded && second ? Number(CPU_LINE.exec((await second).output)?.[1] ?? 0) : 0;
+  if (secondEndedDuring) times.get(secondEndedDuring)!.children -= secondCpu;
   const rows = [...times].sort((a, b) => b[1].wall - a[1].wall);
   const sum = (k: keyof FileTime) => rows.reduce((a, [, t]) => a + t[k], 0);
   console.log('\n   wall s    cpu s  child cpu s  file');
   for (const [file, t] of [...rows, ['total', { wall: sum('wall'), self: sum('self'), children: sum('children') }] as const]) {
     console.log(`${t.wall.toFixed(1).padStart(9)}${t.self.toFixed(1).padStart(9)}${t.children.toFixed(1).padStart(13)}  ${file}`);
   }
+  const all = cpuSeconds();
+  ownCpu = all.self + all.children - secondCpu;
+  console.log(`cpu s of the whole test process, lavapipe and child processes included: ${ownCpu.toFixed(1)}`);
 }
 if (second) {
   const r = await second;
-  console.log(`\n---- the trainer's command-line tests, run beside the rest (${files.length} files above) ----`);
+  console.log(`\n---- the trainer's command tests, run beside the rest (${files.length} files above) ----`);
   console.log(r.output.trimEnd().split('\n').filter((l, i, all) => i < all.length - 1 || !/ passed, \d+ failed$/.test(l)).join('\n'));
   passed += r.passed; failed += r.failed;
+  const theirs = Number(CPU_LINE.exec(r.output)?.[1] ?? NaN);
+  if (process.env.TEST_TIMES === '1') console.log(`cpu s of both test processes: ${(ownCpu + theirs).toFixed(1)} (${ownCpu.toFixed(1)} + ${theirs.toFixed(1)})`);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;
