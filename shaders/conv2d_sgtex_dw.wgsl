@@ -8,8 +8,10 @@ enable subgroups;
 // pixel, its own) x the block's 16 input channels; the 16 x values of a pixel are the same
 // for every lane, so for 8 pixels at a time lane l fetches pixel l's 4 x texels and
 // subgroupBroadcast hands each lane the others': per pixel and lane 1 + 4/8 texel fetches feed
-// 64 FMAs into 64 scalar accumulators. Each row sums apart and is then added to the total
-// (one float32 chain over the whole batch was 7x less accurate than v3's partial sums).
+// 64 FMAs into 64 scalar accumulators. A workgroup sums one range of rows (at most 512 pixels,
+// kernels/conv2d_sgtex.ts) and the ranges' partial sums are added by a second dispatch: one
+// float32 chain over the whole batch was 7x less accurate than v3, and per-row sums plus totals
+// kept 128 values live per lane, which spilled every pixel (2-3x slower).
 override WG: u32 = 8;  // one subgroup: the lanes share the x block
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
