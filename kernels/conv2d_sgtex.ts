@@ -91,8 +91,10 @@ function runSgConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: Gr
   const m = g.n * r.oh * r.ow;
   const ncb = Math.ceil(r.b / CO), c4g = Math.ceil(r.a / 4);
   const wg = sgConvWorkgroup(m);
+  // whole vec4 stores where every run of 4 output pixels is 4-aligned within one plane
+  const vec4 = (r.oh * r.ow) % 4 === 0 && y.base % 4 === 0;
   const workgroups = Math.ceil(m / (wg * PX)) * g.groups * ncb;
-  launch({ shader: 'conv2d_sgtex', entry, bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0 } },
+  launch({ shader: 'conv2d_sgtex', entry: vec4 ? `${entry}_vec4` : entry, bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0 } },
     [grid.binding, wtex.binding, r.bias ?? noBias(), y.binding], packParams([
       ['u32', m], ['u32', r.oh], ['u32', r.ow], ['u32', g.groups * ncb],
       ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * c4g], ['u32', ncb],
@@ -127,6 +129,8 @@ export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: Ch
 
 /** Workgroups (one subgroup each) the weight gradient wants before it splits its rows into partial sums. */
 const DW_MIN_WORKGROUPS = 64;
+/** Pixels one float32 sum runs over before it joins the partial sums of the other row ranges. */
+const DW_CHAIN_PIXELS = 512;
 
 /** x's grid as the forward's; dY's unpadded but with rows of whole multiples of 8 pixels (zeros past the end). */
 const dyGrid8 = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: Math.ceil(g.wo / 8) * 8 });
@@ -138,7 +142,7 @@ export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: B
   const ncb = Math.ceil(o4g / 8), nkb = Math.ceil(c4g / 4);
   const [xgrid, ygrid] = packTwoGrids(x, xs, dy, ys, g, label);
   const rows = g.n * g.ho, base = g.groups * ncb * nkb * taps;
-  const splits = Math.min(rows, Math.ceil(DW_MIN_WORKGROUPS / base));
+  const splits = Math.min(rows, Math.max(Math.ceil(DW_MIN_WORKGROUPS / base), Math.ceil(rows * ys.wp / DW_CHAIN_PIXELS)));
   const rowsPerSplit = Math.ceil(rows / splits);
   const used = Math.ceil(rows / rowsPerSplit);
   const wsize = g.co * cig(g) * taps;
