@@ -11,6 +11,7 @@ import {
   conv2dBwdWeightCpu, conv2dForward, conv2dFwdCpu, conv2dFwdAt, conv2dBwdInputAt, conv2dBwdWeightAt, versions, type Conv2dGeometry,
 } from '../../kernels/conv2d.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
+import { runs } from '../../kernels/versions.ts';
 import { setChunkBytesForTests } from '../../kernels/chunking.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
@@ -41,7 +42,7 @@ export const CASES: Case[] = [
 ];
 
 const supported = (version: string, c: Case): boolean =>
-  versions[version].supports(conv2dGeometry(c.x, c.w, null, c.opts), gpu().adapter, 'fwd');
+  runs(versions[version], conv2dGeometry(c.x, c.w, null, c.opts), gpu().adapter, 'fwd');
 
 interface Data { g: Conv2dGeometry; x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array }
 
