@@ -127,6 +127,8 @@ export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: Ch
 
 /** Workgroups (one subgroup each) the weight gradient wants before it splits its rows into partial sums. */
 const DW_MIN_WORKGROUPS = 64;
+/** Pixels one float32 sum runs over before it joins the partial sums of the other row ranges. */
+const DW_CHAIN_PIXELS = 512;
 
 /** x's grid as the forward's; dY's unpadded but with rows of whole multiples of 8 pixels (zeros past the end). */
 const dyGrid8 = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: Math.ceil(g.wo / 8) * 8 });
@@ -138,7 +140,7 @@ export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: B
   const ncb = Math.ceil(o4g / 8), nkb = Math.ceil(c4g / 4);
   const [xgrid, ygrid] = packTwoGrids(x, xs, dy, ys, g, label);
   const rows = g.n * g.ho, base = g.groups * ncb * nkb * taps;
-  const splits = Math.min(rows, Math.ceil(DW_MIN_WORKGROUPS / base));
+  const splits = Math.min(rows, Math.max(Math.ceil(DW_MIN_WORKGROUPS / base), Math.ceil(rows * ys.wp / DW_CHAIN_PIXELS)));
   const rowsPerSplit = Math.ceil(rows / splits);
   const used = Math.ceil(rows / rowsPerSplit);
   const wsize = g.co * cig(g) * taps;

@@ -12,19 +12,13 @@ enable subgroups;
 //   out[n, co, i, j] = bias[co] + sum_{tap (a,b), ci} grid[n, i*sh + a*dh, j*sw + b*dw, ci] * w'[co, ci, tap]
 // A workgroup shares one block of 16 output channels (so its subgroups share the weights,
 // however invocations map to subgroups); each invocation computes 4 consecutive output
-// pixels of the flattened (n, i, j) axis x those 16 channels in 64 scalar accumulators, which
-// sum a block of at most 64 input channels at a time before joining the totals.
+// pixels of the flattened (n, i, j) axis x those 16 channels in 64 scalar accumulators. One
+// chain per output over every tap and input channel: summing blocks of 64 channels apart into a
+// second set of 64 totals was more accurate but spilled registers every step (1.1-1.4x slower).
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
-// Texels of input channels summed apart before their sum joins the total: float32 chains of at
-// most 64 channels x 4 instead of every channel x tap (layer4's 3x3: 2304 terms).
-const BLOCK: u32 = 16u;
-
-// the totals of pixel 0..3's 4 blocks of 4 output channels
-struct Sums { p0: array<vec4f, 4>, p1: array<vec4f, 4>, p2: array<vec4f, 4>, p3: array<vec4f, 4> }
-
 struct SgConv {
   m: u32, oh: u32, ow: u32, ncbg: u32,
   hp: u32, wp: u32, ct: u32, ncb: u32,
@@ -90,66 +84,59 @@ fn sg_conv(wgi: u32, lid: u32, lane: u32) {
   let b1 = pixel_base(p, m0 + 1u) + c0;
   let b2 = pixel_base(p, m0 + 2u) + c0;
   let b3 = pixel_base(p, m0 + 3u) + c0;
-  var t = Sums();
+  // a<pixel><block of 4 output channels>
+  var a00 = vec4f(0.0); var a01 = vec4f(0.0); var a02 = vec4f(0.0); var a03 = vec4f(0.0);
+  var a10 = vec4f(0.0); var a11 = vec4f(0.0); var a12 = vec4f(0.0); var a13 = vec4f(0.0);
+  var a20 = vec4f(0.0); var a21 = vec4f(0.0); var a22 = vec4f(0.0); var a23 = vec4f(0.0);
+  var a30 = vec4f(0.0); var a31 = vec4f(0.0); var a32 = vec4f(0.0); var a33 = vec4f(0.0);
   var wt = cbg * p.kh * p.kw * p.kc * 16u + lane;
   for (var a = 0u; a < p.kh; a++) {
     for (var b = 0u; b < p.kw; b++) {
       let off = (a * p.dh * p.wp + b * p.dw) * p.ct;
-      for (var cs = 0u; cs < p.kc; cs += BLOCK) {
-        // a<pixel><block of 4 output channels>: the sums over this block of input channels
-        var a00 = vec4f(0.0); var a01 = vec4f(0.0); var a02 = vec4f(0.0); var a03 = vec4f(0.0);
-        var a10 = vec4f(0.0); var a11 = vec4f(0.0); var a12 = vec4f(0.0); var a13 = vec4f(0.0);
-        var a20 = vec4f(0.0); var a21 = vec4f(0.0); var a22 = vec4f(0.0); var a23 = vec4f(0.0);
-        var a30 = vec4f(0.0); var a31 = vec4f(0.0); var a32 = vec4f(0.0); var a33 = vec4f(0.0);
-        for (var c4 = cs; c4 < min(cs + BLOCK, p.kc); c4++) {
-          let x0 = gtexel(b0 + off + c4);
-          let x1 = gtexel(b1 + off + c4);
-          let x2 = gtexel(b2 + off + c4);
-          let x3 = gtexel(b3 + off + c4);
-          let wa = wtexel(wt);       // lanes 0-3: input channel 0, 4-7: channel 1 (of the 4)
-          let wb = wtexel(wt + 8u);  // channels 2 and 3
-          wt += 16u;
-          // w<input channel><block of 4 output channels>
-          let w00 = subgroupBroadcast(wa, 0u); let w01 = subgroupBroadcast(wa, 1u);
-          let w02 = subgroupBroadcast(wa, 2u); let w03 = subgroupBroadcast(wa, 3u);
-          let w10 = subgroupBroadcast(wa, 4u); let w11 = subgroupBroadcast(wa, 5u);
-          let w12 = subgroupBroadcast(wa, 6u); let w13 = subgroupBroadcast(wa, 7u);
-          let w20 = subgroupBroadcast(wb, 0u); let w21 = subgroupBroadcast(wb, 1u);
-          let w22 = subgroupBroadcast(wb, 2u); let w23 = subgroupBroadcast(wb, 3u);
-          let w30 = subgroupBroadcast(wb, 4u); let w31 = subgroupBroadcast(wb, 5u);
-          let w32 = subgroupBroadcast(wb, 6u); let w33 = subgroupBroadcast(wb, 7u);
-          a00 = fma4(a00, x0, w00, w10, w20, w30); a01 = fma4(a01, x0, w01, w11, w21, w31);
-          a02 = fma4(a02, x0, w02, w12, w22, w32); a03 = fma4(a03, x0, w03, w13, w23, w33);
-          a10 = fma4(a10, x1, w00, w10, w20, w30); a11 = fma4(a11, x1, w01, w11, w21, w31);
-          a12 = fma4(a12, x1, w02, w12, w22, w32); a13 = fma4(a13, x1, w03, w13, w23, w33);
-          a20 = fma4(a20, x2, w00, w10, w20, w30); a21 = fma4(a21, x2, w01, w11, w21, w31);
-          a22 = fma4(a22, x2, w02, w12, w22, w32); a23 = fma4(a23, x2, w03, w13, w23, w33);
-          a30 = fma4(a30, x3, w00, w10, w20, w30); a31 = fma4(a31, x3, w01, w11, w21, w31);
-          a32 = fma4(a32, x3, w02, w12, w22, w32); a33 = fma4(a33, x3, w03, w13, w23, w33);
-        }
-        t.p0[0] += a00; t.p0[1] += a01; t.p0[2] += a02; t.p0[3] += a03;
-        t.p1[0] += a10; t.p1[1] += a11; t.p1[2] += a12; t.p1[3] += a13;
-        t.p2[0] += a20; t.p2[1] += a21; t.p2[2] += a22; t.p2[3] += a23;
-        t.p3[0] += a30; t.p3[1] += a31; t.p3[2] += a32; t.p3[3] += a33;
+      for (var c4 = 0u; c4 < p.kc; c4++) {
+        let x0 = gtexel(b0 + off + c4);
+        let x1 = gtexel(b1 + off + c4);
+        let x2 = gtexel(b2 + off + c4);
+        let x3 = gtexel(b3 + off + c4);
+        let wa = wtexel(wt);       // lanes 0-3: input channel 0, 4-7: channel 1 (of the 4)
+        let wb = wtexel(wt + 8u);  // channels 2 and 3
+        wt += 16u;
+        // w<input channel><block of 4 output channels>
+        let w00 = subgroupBroadcast(wa, 0u); let w01 = subgroupBroadcast(wa, 1u);
+        let w02 = subgroupBroadcast(wa, 2u); let w03 = subgroupBroadcast(wa, 3u);
+        let w10 = subgroupBroadcast(wa, 4u); let w11 = subgroupBroadcast(wa, 5u);
+        let w12 = subgroupBroadcast(wa, 6u); let w13 = subgroupBroadcast(wa, 7u);
+        let w20 = subgroupBroadcast(wb, 0u); let w21 = subgroupBroadcast(wb, 1u);
+        let w22 = subgroupBroadcast(wb, 2u); let w23 = subgroupBroadcast(wb, 3u);
+        let w30 = subgroupBroadcast(wb, 4u); let w31 = subgroupBroadcast(wb, 5u);
+        let w32 = subgroupBroadcast(wb, 6u); let w33 = subgroupBroadcast(wb, 7u);
+        a00 = fma4(a00, x0, w00, w10, w20, w30); a01 = fma4(a01, x0, w01, w11, w21, w31);
+        a02 = fma4(a02, x0, w02, w12, w22, w32); a03 = fma4(a03, x0, w03, w13, w23, w33);
+        a10 = fma4(a10, x1, w00, w10, w20, w30); a11 = fma4(a11, x1, w01, w11, w21, w31);
+        a12 = fma4(a12, x1, w02, w12, w22, w32); a13 = fma4(a13, x1, w03, w13, w23, w33);
+        a20 = fma4(a20, x2, w00, w10, w20, w30); a21 = fma4(a21, x2, w01, w11, w21, w31);
+        a22 = fma4(a22, x2, w02, w12, w22, w32); a23 = fma4(a23, x2, w03, w13, w23, w33);
+        a30 = fma4(a30, x3, w00, w10, w20, w30); a31 = fma4(a31, x3, w01, w11, w21, w31);
+        a32 = fma4(a32, x3, w02, w12, w22, w32); a33 = fma4(a33, x3, w03, w13, w23, w33);
       }
     }
   }
   let cl = (cbg % p.ncb) * 16u;
   let co = grp * p.cog + cl;
-  put4_all(p, m0, cl, co, t.p0);
-  put4_all(p, m0 + 1u, cl, co, t.p1);
-  put4_all(p, m0 + 2u, cl, co, t.p2);
-  put4_all(p, m0 + 3u, cl, co, t.p3);
+  put4_all(p, m0, cl, co, array(a00, a01, a02, a03));
+  put4_all(p, m0 + 1u, cl, co, array(a10, a11, a12, a13));
+  put4_all(p, m0 + 2u, cl, co, array(a20, a21, a22, a23));
+  put4_all(p, m0 + 3u, cl, co, array(a30, a31, a32, a33));
 }
 
 @compute @workgroup_size(WG)
 fn conv2d_fwd_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                 @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+               @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   sg_conv(flat_workgroup(wid, nwg), lid, lane);
 }
 
 @compute @workgroup_size(WG)
 fn conv2d_bwd_input_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                       @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+                     @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   sg_conv(flat_workgroup(wid, nwg), lid, lane);
 }

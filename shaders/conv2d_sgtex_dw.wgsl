@@ -8,8 +8,10 @@ enable subgroups;
 // pixel, its own) x the block's 16 input channels; the 16 x values of a pixel are the same
 // for every lane, so for 8 pixels at a time lane l fetches pixel l's 4 x texels and
 // subgroupBroadcast hands each lane the others': per pixel and lane 1 + 4/8 texel fetches feed
-// 64 FMAs into 64 scalar accumulators. Each row sums apart and is then added to the total
-// (one float32 chain over the whole batch was 7x less accurate than v3's partial sums).
+// 64 FMAs into 64 scalar accumulators. A workgroup sums one range of rows (at most 512 pixels,
+// kernels/conv2d_sgtex.ts) and the ranges' partial sums are added by a second dispatch: one
+// float32 chain over the whole batch was 7x less accurate than v3, and per-row sums plus totals
+// kept 128 values live per lane, which spilled every pixel (2-3x slower).
 override WG: u32 = 8;  // one subgroup: the lanes share the x block
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
@@ -47,14 +49,6 @@ fn px(acc: ptr<function, Acc>, d: vec4f, x0: vec4f, x1: vec4f, x2: vec4f, x3: ve
   (*acc).c4 += x1.x * d; (*acc).c5 += x1.y * d; (*acc).c6 += x1.z * d; (*acc).c7 += x1.w * d;
   (*acc).c8 += x2.x * d; (*acc).c9 += x2.y * d; (*acc).c10 += x2.z * d; (*acc).c11 += x2.w * d;
   (*acc).c12 += x3.x * d; (*acc).c13 += x3.y * d; (*acc).c14 += x3.z * d; (*acc).c15 += x3.w * d;
-}
-
-// the row's sums into the total: shorter chains of float32 additions (per row, then over rows)
-fn add_row(acc: ptr<function, Acc>, r: Acc) {
-  (*acc).c0 += r.c0; (*acc).c1 += r.c1; (*acc).c2 += r.c2; (*acc).c3 += r.c3;
-  (*acc).c4 += r.c4; (*acc).c5 += r.c5; (*acc).c6 += r.c6; (*acc).c7 += r.c7;
-  (*acc).c8 += r.c8; (*acc).c9 += r.c9; (*acc).c10 += r.c10; (*acc).c11 += r.c11;
-  (*acc).c12 += r.c12; (*acc).c13 += r.c13; (*acc).c14 += r.c14; (*acc).c15 += r.c15;
 }
 
 fn put(p: SgDw, o: u32, c: u32, tap: u32, grp: u32, split: u32, v: vec4f) {
@@ -100,22 +94,20 @@ fn conv2d_bwd_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
     let i = r % p.ho;
     let xrow = ((n * p.hp + i * p.sh + a * p.dh) * p.wp + b * p.dw) * p.ct + xc;
     let dyrow = r * p.wo8 * p.dct + dyc;
-    var racc = Acc();
     for (var j0 = 0u; j0 < p.wo8; j0 += 8u) {
       // pixels past the row's end read the last one's x; their dY is zero
       let xt = xrow + min(j0 + lane, p.wo - 1u) * p.sw * p.ct;
       let x0 = xtexel(xt + xc0); let x1 = xtexel(xt + xc1); let x2 = xtexel(xt + xc2); let x3 = xtexel(xt + xc3);
       let dt = dyrow + j0 * p.dct;
-      px(&racc, dytexel(dt), subgroupBroadcast(x0, 0u), subgroupBroadcast(x1, 0u), subgroupBroadcast(x2, 0u), subgroupBroadcast(x3, 0u));
-      px(&racc, dytexel(dt + p.dct), subgroupBroadcast(x0, 1u), subgroupBroadcast(x1, 1u), subgroupBroadcast(x2, 1u), subgroupBroadcast(x3, 1u));
-      px(&racc, dytexel(dt + 2u * p.dct), subgroupBroadcast(x0, 2u), subgroupBroadcast(x1, 2u), subgroupBroadcast(x2, 2u), subgroupBroadcast(x3, 2u));
-      px(&racc, dytexel(dt + 3u * p.dct), subgroupBroadcast(x0, 3u), subgroupBroadcast(x1, 3u), subgroupBroadcast(x2, 3u), subgroupBroadcast(x3, 3u));
-      px(&racc, dytexel(dt + 4u * p.dct), subgroupBroadcast(x0, 4u), subgroupBroadcast(x1, 4u), subgroupBroadcast(x2, 4u), subgroupBroadcast(x3, 4u));
-      px(&racc, dytexel(dt + 5u * p.dct), subgroupBroadcast(x0, 5u), subgroupBroadcast(x1, 5u), subgroupBroadcast(x2, 5u), subgroupBroadcast(x3, 5u));
-      px(&racc, dytexel(dt + 6u * p.dct), subgroupBroadcast(x0, 6u), subgroupBroadcast(x1, 6u), subgroupBroadcast(x2, 6u), subgroupBroadcast(x3, 6u));
-      px(&racc, dytexel(dt + 7u * p.dct), subgroupBroadcast(x0, 7u), subgroupBroadcast(x1, 7u), subgroupBroadcast(x2, 7u), subgroupBroadcast(x3, 7u));
+      px(&acc, dytexel(dt), subgroupBroadcast(x0, 0u), subgroupBroadcast(x1, 0u), subgroupBroadcast(x2, 0u), subgroupBroadcast(x3, 0u));
+      px(&acc, dytexel(dt + p.dct), subgroupBroadcast(x0, 1u), subgroupBroadcast(x1, 1u), subgroupBroadcast(x2, 1u), subgroupBroadcast(x3, 1u));
+      px(&acc, dytexel(dt + 2u * p.dct), subgroupBroadcast(x0, 2u), subgroupBroadcast(x1, 2u), subgroupBroadcast(x2, 2u), subgroupBroadcast(x3, 2u));
+      px(&acc, dytexel(dt + 3u * p.dct), subgroupBroadcast(x0, 3u), subgroupBroadcast(x1, 3u), subgroupBroadcast(x2, 3u), subgroupBroadcast(x3, 3u));
+      px(&acc, dytexel(dt + 4u * p.dct), subgroupBroadcast(x0, 4u), subgroupBroadcast(x1, 4u), subgroupBroadcast(x2, 4u), subgroupBroadcast(x3, 4u));
+      px(&acc, dytexel(dt + 5u * p.dct), subgroupBroadcast(x0, 5u), subgroupBroadcast(x1, 5u), subgroupBroadcast(x2, 5u), subgroupBroadcast(x3, 5u));
+      px(&acc, dytexel(dt + 6u * p.dct), subgroupBroadcast(x0, 6u), subgroupBroadcast(x1, 6u), subgroupBroadcast(x2, 6u), subgroupBroadcast(x3, 6u));
+      px(&acc, dytexel(dt + 7u * p.dct), subgroupBroadcast(x0, 7u), subgroupBroadcast(x1, 7u), subgroupBroadcast(x2, 7u), subgroupBroadcast(x3, 7u));
     }
-    add_row(&acc, racc);
   }
   let o = oq * 4u;
   let live = cb * 8u + lane < p.o4g;
