@@ -87,7 +87,7 @@ function targets(r: Report): string[] {
       out.push(`| end-to-end step ${size} (tensors over the binding limit, in batch chunks): at least 90% of the 224x224 batch 8 step's GFLOP/s | ${pct(ratio)} (${f(e.gflops)} vs ${f(base.gflops)} GFLOP/s) | ${ratio >= 0.9 ? 'met' : 'not met'} |`);
     }
     if (e.host) {
-      const gpuMB = typeof e.details?.gpuMB === 'number' ? `, of it GPU buffers ${f(e.details.gpuMB, 0)} MB` : '';
+      const gpuMB = typeof e.details?.gpuMB === 'number' ? ` (GPU buffers and textures ${f(e.details.gpuMB, 0)} MB, host memory on a CPU adapter)` : '';
       const theirs = torch?.host ? ` vs PyTorch CPU's ${f(torch.host.peakRssMB, 0)} MB (${f(torch.host.peakRssMB / e.host.peakRssMB)}x ours)` : '';
       out.push(`| end-to-end step ${size}: host memory, peak RSS of the process (no target) | ours ${f(e.host.peakRssMB, 0)} MB${gpuMB}${theirs} | |`);
     }
