@@ -91,8 +91,10 @@ function runSgConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: Gr
   const m = g.n * r.oh * r.ow;
   const ncb = Math.ceil(r.b / CO), c4g = Math.ceil(r.a / 4);
   const wg = sgConvWorkgroup(m);
+  // whole vec4 stores where every run of 4 output pixels is 4-aligned within one plane
+  const vec4 = (r.oh * r.ow) % 4 === 0 && y.base % 4 === 0;
   const workgroups = Math.ceil(m / (wg * PX)) * g.groups * ncb;
-  launch({ shader: 'conv2d_sgtex', entry, bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0 } },
+  launch({ shader: 'conv2d_sgtex', entry: vec4 ? `${entry}_vec4` : entry, bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0 } },
     [grid.binding, wtex.binding, r.bias ?? noBias(), y.binding], packParams([
       ['u32', m], ['u32', r.oh], ['u32', r.ow], ['u32', g.groups * ncb],
       ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * c4g], ['u32', ncb],

@@ -43,12 +43,14 @@ fn dytexel(t: u32) -> vec4f {
   return textureLoad(dygrid, vec2u(t & TW_MASK, t >> LOG_TW), 0);
 }
 
-// one pixel: the lane's 4 output channels d times the 16 input channels x0..x3
-fn px(acc: ptr<function, Acc>, d: vec4f, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) {
-  (*acc).c0 += x0.x * d; (*acc).c1 += x0.y * d; (*acc).c2 += x0.z * d; (*acc).c3 += x0.w * d;
-  (*acc).c4 += x1.x * d; (*acc).c5 += x1.y * d; (*acc).c6 += x1.z * d; (*acc).c7 += x1.w * d;
-  (*acc).c8 += x2.x * d; (*acc).c9 += x2.y * d; (*acc).c10 += x2.z * d; (*acc).c11 += x2.w * d;
-  (*acc).c12 += x3.x * d; (*acc).c13 += x3.y * d; (*acc).c14 += x3.z * d; (*acc).c15 += x3.w * d;
+// one input channel of the block over 8 pixels: its value x (lane l holds pixel l's) times the
+// lane's 4 output channels d0..d7 of each pixel, added pixel by pixel. Channel by channel, not
+// pixel by pixel: each accumulator is loaded and stored once per 8 products (64 do not fit the
+// registers, and a store per product bound the loop).
+fn chan(c: vec4f, x: f32, d0: vec4f, d1: vec4f, d2: vec4f, d3: vec4f, d4: vec4f, d5: vec4f, d6: vec4f, d7: vec4f) -> vec4f {
+  return c + subgroupBroadcast(x, 0u) * d0 + subgroupBroadcast(x, 1u) * d1 + subgroupBroadcast(x, 2u) * d2
+    + subgroupBroadcast(x, 3u) * d3 + subgroupBroadcast(x, 4u) * d4 + subgroupBroadcast(x, 5u) * d5
+    + subgroupBroadcast(x, 6u) * d6 + subgroupBroadcast(x, 7u) * d7;
 }
 
 fn put(p: SgDw, o: u32, c: u32, tap: u32, grp: u32, split: u32, v: vec4f) {
@@ -99,14 +101,16 @@ fn conv2d_bwd_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
       let xt = xrow + min(j0 + lane, p.wo - 1u) * p.sw * p.ct;
       let x0 = xtexel(xt + xc0); let x1 = xtexel(xt + xc1); let x2 = xtexel(xt + xc2); let x3 = xtexel(xt + xc3);
       let dt = dyrow + j0 * p.dct;
-      px(&acc, dytexel(dt), subgroupBroadcast(x0, 0u), subgroupBroadcast(x1, 0u), subgroupBroadcast(x2, 0u), subgroupBroadcast(x3, 0u));
-      px(&acc, dytexel(dt + p.dct), subgroupBroadcast(x0, 1u), subgroupBroadcast(x1, 1u), subgroupBroadcast(x2, 1u), subgroupBroadcast(x3, 1u));
-      px(&acc, dytexel(dt + 2u * p.dct), subgroupBroadcast(x0, 2u), subgroupBroadcast(x1, 2u), subgroupBroadcast(x2, 2u), subgroupBroadcast(x3, 2u));
-      px(&acc, dytexel(dt + 3u * p.dct), subgroupBroadcast(x0, 3u), subgroupBroadcast(x1, 3u), subgroupBroadcast(x2, 3u), subgroupBroadcast(x3, 3u));
-      px(&acc, dytexel(dt + 4u * p.dct), subgroupBroadcast(x0, 4u), subgroupBroadcast(x1, 4u), subgroupBroadcast(x2, 4u), subgroupBroadcast(x3, 4u));
-      px(&acc, dytexel(dt + 5u * p.dct), subgroupBroadcast(x0, 5u), subgroupBroadcast(x1, 5u), subgroupBroadcast(x2, 5u), subgroupBroadcast(x3, 5u));
-      px(&acc, dytexel(dt + 6u * p.dct), subgroupBroadcast(x0, 6u), subgroupBroadcast(x1, 6u), subgroupBroadcast(x2, 6u), subgroupBroadcast(x3, 6u));
-      px(&acc, dytexel(dt + 7u * p.dct), subgroupBroadcast(x0, 7u), subgroupBroadcast(x1, 7u), subgroupBroadcast(x2, 7u), subgroupBroadcast(x3, 7u));
+      let d0 = dytexel(dt); let d1 = dytexel(dt + p.dct); let d2 = dytexel(dt + 2u * p.dct); let d3 = dytexel(dt + 3u * p.dct);
+      let d4 = dytexel(dt + 4u * p.dct); let d5 = dytexel(dt + 5u * p.dct); let d6 = dytexel(dt + 6u * p.dct); let d7 = dytexel(dt + 7u * p.dct);
+      acc.c0 = chan(acc.c0, x0.x, d0, d1, d2, d3, d4, d5, d6, d7); acc.c1 = chan(acc.c1, x0.y, d0, d1, d2, d3, d4, d5, d6, d7);
+      acc.c2 = chan(acc.c2, x0.z, d0, d1, d2, d3, d4, d5, d6, d7); acc.c3 = chan(acc.c3, x0.w, d0, d1, d2, d3, d4, d5, d6, d7);
+      acc.c4 = chan(acc.c4, x1.x, d0, d1, d2, d3, d4, d5, d6, d7); acc.c5 = chan(acc.c5, x1.y, d0, d1, d2, d3, d4, d5, d6, d7);
+      acc.c6 = chan(acc.c6, x1.z, d0, d1, d2, d3, d4, d5, d6, d7); acc.c7 = chan(acc.c7, x1.w, d0, d1, d2, d3, d4, d5, d6, d7);
+      acc.c8 = chan(acc.c8, x2.x, d0, d1, d2, d3, d4, d5, d6, d7); acc.c9 = chan(acc.c9, x2.y, d0, d1, d2, d3, d4, d5, d6, d7);
+      acc.c10 = chan(acc.c10, x2.z, d0, d1, d2, d3, d4, d5, d6, d7); acc.c11 = chan(acc.c11, x2.w, d0, d1, d2, d3, d4, d5, d6, d7);
+      acc.c12 = chan(acc.c12, x3.x, d0, d1, d2, d3, d4, d5, d6, d7); acc.c13 = chan(acc.c13, x3.y, d0, d1, d2, d3, d4, d5, d6, d7);
+      acc.c14 = chan(acc.c14, x3.z, d0, d1, d2, d3, d4, d5, d6, d7); acc.c15 = chan(acc.c15, x3.w, d0, d1, d2, d3, d4, d5, d6, d7);
     }
   }
   let o = oq * 4u;

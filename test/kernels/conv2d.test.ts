@@ -89,8 +89,14 @@ for (const version of Object.keys(versions)) {
     setChunkBytesForTests(2016 + 256 + 16);
     try {
       const c: Case = { name: 'chunked', x: [3, 4, 9, 7], w: [8, 2, 3, 3], opts: { padding: 1, groups: 2 } };
-      if (supported(version, c)) await checkVersion(version, c, makeData(c, 7));
-      else { // 1-sample chunks of 16 output floats: the second starts 64 bytes into a 256-byte block
+      if (supported(version, c)) {
+        await checkVersion(version, c, makeData(c, 7));
+        // 4x5 planes (whole runs of 4 output pixels: v7's vec4 stores); y's second sample starts
+        // 640 bytes in, 128 bytes past its binding's 256-aligned offset
+        setChunkBytesForTests(640 + 256 + 16);
+        const a: Case = { name: 'chunked, 4-aligned planes', x: [3, 4, 4, 5], w: [8, 2, 3, 3], opts: { padding: 1, groups: 2 } };
+        await checkVersion(version, a, makeData(a, 9));
+      } else { // 1-sample chunks of 16 output floats: the second starts 64 bytes into a 256-byte block
         setChunkBytesForTests(64 + 256 + 16);
         const fc: Case = { name: 'chunked fc', x: [3, 8, 1, 1], w: [16, 8, 1, 1], opts: {} };
         await checkVersion(version, fc, makeData(fc, 8));
