@@ -16,7 +16,7 @@ import type { TuneJob } from './autotune.ts';
 import { adapterHasSubgroups, chooseVersion, parseChoice, usableChoices, type Choice, type KernelFamily, type KernelVersion } from './versions.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
 import { convLabel } from './conv2d_common.ts';
-import { batchChunks, chunkBytesLimit, samplesPerChunk, type BatchChunk, type ChunkIO } from './chunking.ts';
+import { batchChunks, samplesPerChunk, type BatchChunk, type ChunkIO } from './chunking.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
@@ -62,24 +62,11 @@ export const versions: Record<string, Conv2dVersion> = {
   v7: { about: 'implicit GEMM, NHWC texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)',
     needs: sgTexAdapter, supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
     fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex,
-    maxSamples: (g, op) => Math.min(sgTexMaxSamples(g), op === 'bwd_weight' ? sgTexDwMaxSamples(g) : Infinity) },
+    maxSamples: sgTexMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
 
-/** Pixels of dY's rows one float32 sum of v7's weight gradient covers before the next partial sum (conv2d_sgtex.ts). */
-const SG_DW_CHAIN_PIXELS = 512;
-
-/**
- * Samples per chunk for v7's weight gradient: it keeps one weight-sized slice of partial sums
- * per SG_DW_CHAIN_PIXELS of dY's rows (padded to 8 pixels), and those slices are one binding,
- * over the binding limit at 320 x 320, batch 32 (layer3's 3x3 convolution: 43 slices of 9.4 MB).
- */
-export function sgTexDwMaxSamples(g: Conv2dGeometry): number {
-  const slices = Math.floor(chunkBytesLimit() / (4 * g.co * cig(g) * g.kh * g.kw));
-  const pixelsPerSample = g.ho * Math.ceil(g.wo / 8) * 8;
-  return Math.max(1, Math.floor((SG_DW_CHAIN_PIXELS * slices) / pixelsPerSample));
-}
 const REVISION = 'conv2d-5';
 
 const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);
