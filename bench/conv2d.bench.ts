@@ -13,7 +13,7 @@ import { tfjsConvPeer, type TfConvPeer } from './peers/tfjs.ts';
 import {
   conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward,
   conv2dFwdAt, conv2dMacs, conv2dVersion, conv2dVersions, type Conv2dGeometry, matmulForward, matmulVersion,
-  type MatmulOptions,
+  type MatmulOptions, runs,
 } from '../src/kernels.ts';
 
 interface Shape { name: string; c: number; co: number; k: number; s: number; p: number; groups: number; h: number; bias: boolean }
@@ -191,7 +191,7 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     for (const op of ['fwd', 'dX', 'dW', 'fwd+dX+dW'] as const) list.push(convCase(s, g, op));
     // on CPU adapters, v3 (the version before v7) beside the default, pass by pass, in the same run
     // (layer1's split-attention conv has every version below)
-    if (!gpu().adapter.software || s.name === 'layer1.0.conv2.conv' || !conv2dVersions.v3.supports(g, gpu().adapter, 'fwd')) continue;
+    if (!gpu().adapter.software || s.name === 'layer1.0.conv2.conv' || !runs(conv2dVersions.v3, g, gpu().adapter, 'fwd')) continue;
     const ops = { fwd: 'fwd', dX: 'bwd_input', dW: 'bwd_weight' } as const;
     for (const op of ['fwd', 'dX', 'dW'] as const) if (conv2dVersion(ops[op], g) !== 'v3') list.push(convCase(s, g, op, 'v3'));
   }
@@ -200,7 +200,7 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   if (!l1) return list;
   for (const version of Object.keys(conv2dVersions)) {
     if (opts.quick && version === 'v1') continue;
-    if (!conv2dVersions[version].supports(geometry(l1), gpu().adapter, 'fwd')) continue; // v4 runs only 1x1 convolutions of 1x1 maps
+    if (!runs(conv2dVersions[version], geometry(l1), gpu().adapter, 'fwd')) continue; // v4 runs only 1x1 convolutions of 1x1 maps
     for (const op of ['fwd', 'dX', 'dW'] as const) list.push(convCase(l1, geometry(l1), op, version));
   }
   return list;

@@ -4,8 +4,15 @@
 // Cases that cannot be recorded as dispatches only (a module's forward + backward through the
 // autograd tape, a training step) give `runWall` instead: whole repetitions timed by wall
 // clock around submit + queue drain, with submissions, dispatches and new buffers counted.
+// Cases that ask for it (hostMemory) also get this process's peak resident set size over the
+// case, starting from emptied buffer pools, and the pools are emptied again before the peers run.
 import { gpu, timeGpu } from '../src/index.ts';
 import { peakCopy, peakFma, peakDispatch, setKernelVersion } from '../src/kernels.ts';
+import { watchHostMemory, type HostMemory } from './host_memory.ts';
+
+/** What a peer measured: ms of one repetition, warmed up, and where it measured them its own host memory. */
+export type PeerRun = number | { ms: number; host?: Omit<HostMemory, 'method'> };
+export interface Peer { name: string; run: () => Promise<PeerRun> }
 
 export interface BenchCase {
   family: string;
@@ -20,9 +27,10 @@ export interface BenchCase {
   warmup?: number;                // warm-up repetitions (default 2)
   repeats?: number;               // timed repetitions (default 3 quick, 7 full)
   dispose: () => void;
-  peer?: { name: string; run: () => Promise<number> }; // ms of one repetition, warmed up
-  peers?: { name: string; run: () => Promise<number> }[];
+  peer?: Peer;
+  peers?: Peer[];
   details?: () => Record<string, unknown>; // figures beyond timing (memory traces), kept in the report
+  hostMemory?: boolean;           // measure this process's peak RSS from validation to the last repetition
 }
 
 /** Runs fn with `version` forced for a kernel family (its kernels take no version argument). */
@@ -46,7 +54,9 @@ export interface BenchResult {
   itemsPerSec?: number;
   /** runWall cases: per repetition, in the timed repetitions (buffersCreated: every GPU buffer and texture) */
   perRep?: { submissions: number; dispatches: number; buffersCreated: number };
-  peers: { name: string; ms: number; ratio: number }[]; // ratio = peer ms / our ms (> 1: we are faster)
+  warmup?: number;                // runWall cases: whole repetitions run before the timed ones
+  host?: HostMemory;              // hostMemory cases: this process's RSS at the start and its peak
+  peers: { name: string; ms: number; ratio: number; host?: Omit<HostMemory, 'method'> }[]; // ratio = peer ms / our ms (> 1: we are faster)
   valid: boolean | null;
   details?: Record<string, unknown>;
 }
@@ -84,7 +94,20 @@ export async function measurePeaks(quick: boolean): Promise<Peaks> {
   };
 }
 
+/** Destroys the pooled buffers and textures (once the queue is idle), so that what the process holds is what is in use. */
+async function emptyPools(): Promise<void> {
+  const g = gpu();
+  await g.recorder.sync();
+  g.pool.trim();
+  g.scratch.trim();
+  // Dawn frees a destroyed buffer's memory once a submission after its destruction completes
+  g.device.queue.submit([g.device.createCommandEncoder().finish()]);
+  await g.device.queue.onSubmittedWorkDone();
+}
+
 export async function runCase(c: BenchCase, peaks: Peaks, opts: { quick: boolean; repeats?: number }): Promise<BenchResult> {
+  if (c.hostMemory) await emptyPools();
+  const memory = c.hostMemory ? watchHostMemory() : null;
   let valid: boolean | null = null;
   if (c.validate) {
     try { await c.validate(); valid = true; } catch (e) {
@@ -123,30 +146,34 @@ export async function runCase(c: BenchCase, peaks: Peaks, opts: { quick: boolean
   }
   const minMs = Math.min(...timing.ms);
   const result: BenchResult = { family: c.family, name: c.name, minMs, medianMs: median(timing.ms), method: timing.method, repeats, peers: [], valid };
-  if (perRep) result.perRep = perRep;
+  if (memory) result.host = memory.stop();
+  if (perRep) { result.perRep = perRep; result.warmup = c.warmup ?? 2; }
   if (c.details) result.details = c.details();
   if (c.items) result.itemsPerSec = (1000 * c.items) / minMs;
   if (c.flops) { result.gflops = c.flops / (minMs * 1e6); result.fracPeak = result.gflops / peaks.fmaGflops; }
   if (c.bytes) { result.gbs = c.bytes / (minMs * 1e6); if (!c.flops) result.fracPeak = result.gbs / peaks.copyGBs; }
+  // hostMemory cases let go of their memory before the peers run, so that a peer's and ours are
+  // not held at once (other cases' peers may use the case's data: the conv2d bench's matmul peer)
+  if (c.hostMemory) { c.dispose(); await emptyPools(); }
   for (const peer of [...(c.peer ? [c.peer] : []), ...(c.peers ?? [])]) {
     try {
-      const ms = await peer.run();
-      result.peers.push({ name: peer.name, ms, ratio: ms / minMs });
+      const run = await peer.run();
+      const ms = typeof run === 'number' ? run : run.ms;
+      result.peers.push({ name: peer.name, ms, ratio: ms / minMs, ...(typeof run !== 'number' && run.host ? { host: run.host } : {}) });
     } catch (e) {
       console.error(`  ${c.name}: peer ${peer.name} failed: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  c.dispose();
-  await g.recorder.sync();
+  if (!c.hostMemory) { c.dispose(); await g.recorder.sync(); }
   return result;
 }
 
 const fmt = (x: number | undefined, digits = 2) => (x === undefined ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(digits));
 
 /** A peer's time with our speed relative to it: ratio = peer ms / our ms. */
-export function peerText(p: { name: string; ms: number; ratio: number }): string {
+export function peerText(p: BenchResult['peers'][number]): string {
   const rel = p.ratio >= 1 ? `ours ${fmt(p.ratio)}x faster` : `ours ${fmt(1 / p.ratio)}x slower`;
-  return `${p.name} ${fmt(p.ms)} ms (${rel})`;
+  return `${p.name} ${fmt(p.ms)} ms (${rel}${p.host ? `, peak RSS ${p.host.peakRssMB.toFixed(0)} MB` : ''})`;
 }
 
 export function formatRow(r: BenchResult): string {
@@ -154,7 +181,8 @@ export function formatRow(r: BenchResult): string {
   const peers = r.peers.map(peerText).join(', ');
   const frac = r.fracPeak !== undefined ? `${(r.fracPeak * 100).toFixed(1)}% of peak` : '';
   const extra = [r.itemsPerSec !== undefined ? `${fmt(r.itemsPerSec)} img/s` : '',
-    r.perRep ? `${fmt(r.perRep.submissions)} submits, ${fmt(r.perRep.buffersCreated)} new buffers, ${r.perRep.dispatches.toFixed(0)} dispatches per rep` : '']
+    r.perRep ? `${fmt(r.perRep.submissions)} submits, ${fmt(r.perRep.buffersCreated)} new buffers, ${r.perRep.dispatches.toFixed(0)} dispatches per rep` : '',
+    r.host ? `peak RSS ${r.host.peakRssMB.toFixed(0)} MB` : '']
     .filter(Boolean).join(', ');
   const bad = r.valid === false ? '  INVALID' : '';
   return `${r.name.padEnd(58)} ${fmt(r.minMs, 3).padStart(9)} ms  ${rate.padStart(16)}  ${frac.padStart(15)}  ${[extra, peers].filter(Boolean).join('; ')}${bad}`;

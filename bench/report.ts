@@ -17,6 +17,8 @@ export interface Report {
 
 const f = (x: number | undefined | null, d = 2) => (x == null || !Number.isFinite(x) ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(d));
 const pct = (x: number | undefined) => (x === undefined ? '' : `${(x * 100).toFixed(1)}%`);
+/** A process's peak resident set size and, in brackets, its RSS when the measured stretch began. */
+const rss = (m: { peakRssMB: number; startRssMB: number } | undefined) => (m ? `${f(m.peakRssMB, 0)} (${f(m.startRssMB, 0)})` : '');
 
 /** Our speed relative to a peer's, from ratio = peer ms / our ms. */
 export const relative = (ratio: number) => (ratio >= 1 ? `${f(ratio)}x faster` : `${f(1 / ratio)}x slower`);
@@ -39,6 +41,7 @@ function table(rows: BenchResult[], peaks: Peaks): string[] {
     cols.push(['submits / rep', (r) => f(r.perRep?.submissions), true]);
     cols.push(['new buffers / rep', (r) => f(r.perRep?.buffersCreated), true]);
     cols.push(['dispatches / rep', (r) => (r.perRep ? r.perRep.dispatches.toFixed(0) : ''), true]);
+    cols.push(['warm-up + timed reps', (r) => (r.perRep && r.warmup !== undefined ? `${r.warmup} + ${r.repeats}` : ''), true]);
     // the fixed cost of that many dispatches at the measured per-dispatch cost, as a share of the time
     cols.push(['dispatch cost (est.)', (r) => {
       if (!r.perRep) return '';
@@ -46,11 +49,16 @@ function table(rows: BenchResult[], peaks: Peaks): string[] {
       return `${f(ms, 1)} ms (${pct(ms / r.minMs)})`;
     }, true]);
   }
+  if (has('host')) cols.push(['peak RSS MB (at start)', (r) => rss(r.host), true]);
+  if (rows.some((r) => typeof r.details?.gpuMB === 'number')) {
+    cols.push(['GPU buffers MB', (r) => (typeof r.details?.gpuMB === 'number' ? f(r.details.gpuMB, 0) : ''), true]);
+  }
   for (const key of peers) {
     const find = (r: BenchResult) => r.peers.find((p) => peerKey(p.name) === key);
     const versioned = rows.some((r) => { const p = find(r); return p !== undefined && p.name !== key; });
     cols.push([`${key} ms`, (r) => { const p = find(r); return p ? `${f(p.ms, 3)}${versioned && p.name !== key ? ` (${p.name.slice(key.length + 1)})` : ''}` : ''; }, true]);
     cols.push([`ours vs ${key}`, (r) => { const p = find(r); return p ? relative(p.ratio) : ''; }, true]);
+    if (rows.some((r) => find(r)?.host)) cols.push([`${key} peak RSS MB (at start)`, (r) => rss(find(r)?.host), true]);
   }
   return [
     `| ${cols.map((c) => c[0]).join(' | ')} |`,
@@ -66,11 +74,23 @@ function targets(r: Report): string[] {
   const torchBlock = block?.peers.find((p) => p.name.startsWith('torch'));
   if (tfjs) out.push(`| bottleneck block fwd+bwd, at least 5x faster than the same block in tfjs-webgpu | ${relative(tfjs.ratio)} (${f(block!.minMs)} vs ${f(tfjs.ms)} ms) | ${tfjs.ratio >= 5 ? 'met' : 'not met'} |`);
   if (torchBlock) out.push(`| bottleneck block fwd+bwd against PyTorch CPU (no target) | ${relative(torchBlock.ratio)} (${f(block!.minMs)} vs ${f(torchBlock.ms)} ms) | |`);
-  for (const e of r.results.filter((x) => x.family === 'end-to-end')) {
+  const steps = r.results.filter((x) => x.family === 'end-to-end');
+  const stepLabel = (e: BenchResult) => `${e.name.match(/(\d+x\d+)/)?.[1] ?? ''}${e.name.match(/batch (\d+)/) ? ` batch ${e.name.match(/batch (\d+)/)![1]}` : ''}`;
+  const base = steps.find((e) => stepLabel(e) === '224x224 batch 8');
+  for (const e of steps) {
     const torch = e.peers.find((p) => p.name.startsWith('torch'));
-    const size = e.name.match(/(\d+x\d+)/)?.[1] ?? '';
+    const size = stepLabel(e);
     if (torch) out.push(`| end-to-end step ${size}: at least 1/8 of PyTorch CPU's speed | ours ${f(torch.ratio, 3)}x PyTorch's speed, ${relative(torch.ratio)} (${f(e.minMs)} vs ${f(torch.ms)} ms per step) | ${torch.ratio >= 1 / 8 ? 'met' : 'not met'} |`);
     out.push(`| end-to-end step ${size}: fraction of the adapter's FMA peak (no target) | ${pct(e.fracPeak)} (${f(e.gflops)} of ${f(r.peaks.fmaGflops, 1)} GFLOP/s) | |`);
+    if (base && e !== base && size === '320x320 batch 32' && e.gflops !== undefined && base.gflops !== undefined) {
+      const ratio = e.gflops / base.gflops;
+      out.push(`| end-to-end step ${size} (tensors over the binding limit, in batch chunks): at least 90% of the 224x224 batch 8 step's GFLOP/s | ${pct(ratio)} (${f(e.gflops)} vs ${f(base.gflops)} GFLOP/s) | ${ratio >= 0.9 ? 'met' : 'not met'} |`);
+    }
+    if (e.host) {
+      const gpuMB = typeof e.details?.gpuMB === 'number' ? ` (GPU buffers and textures ${f(e.details.gpuMB, 0)} MB, host memory on a CPU adapter)` : '';
+      const theirs = torch?.host ? ` vs PyTorch CPU's ${f(torch.host.peakRssMB, 0)} MB (${f(torch.host.peakRssMB / e.host.peakRssMB)}x ours)` : '';
+      out.push(`| end-to-end step ${size}: host memory, peak RSS of the process (no target) | ours ${f(e.host.peakRssMB, 0)} MB${gpuMB}${theirs} | |`);
+    }
     if (e.perRep) {
       const kinds = e.details?.dispatchesByKind as Record<string, number> | undefined;
       const byKind = kinds ? `: ${Object.entries(kinds).map(([k, n]) => `${k} ${f(n, 0)}`).join(', ')}` : '';

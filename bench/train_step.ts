@@ -3,9 +3,13 @@
 // command submissions, dispatches (in all and per op kind) and new buffer allocations (steady
 // state: 1 submission, 0 allocations); with --profile also each kernel's time.
 // In `npm run bench` this is the 'end-to-end' section (endToEndCases): ResNeSt-50, batch 8,
-// at 64 x 64 always and at 224 x 224 without --quick, with PyTorch CPU (2 threads) running the
-// same step (bench/peers/torch_step.py) as the peer.
-// Standalone: node --import tsx bench/train_step.ts [arch] [size] [batch] [steps] [--profile]
+// at 64 x 64 always and at 224 x 224 without --quick, and without --quick the training shape of
+// the report, 320 x 320 at batch 32 (tensors over the binding limit, run in batch chunks), with
+// PyTorch CPU (2 threads) running the same step (bench/peers/torch_step.py) as the peer. Each
+// case also gives the peak RSS of this process (on a CPU adapter the GPU's memory is host memory)
+// beside the peer's, and the GPU buffers and textures the library holds.
+// Standalone: node --import tsx bench/train_step.ts [arch] [size] [batch] [steps] [--warmup N] [--profile]
+// (defaults resnest-tiny 64 32 3, 2 warm-up steps)
 import { execFileSync } from 'node:child_process';
 import { F, gpu, initGpu, nn, optim, Rng, Tensor, tidy } from '../src/index.ts';
 
@@ -13,12 +17,19 @@ const { readLoss } = F;
 const { SGD, splitWeightDecayGroups } = optim;
 const { ResNeSt, resnest50, resnest14 } = nn;
 type ResNeSt = nn.ResNeSt;
-import type { BenchCase } from './harness.ts';
+import type { BenchCase, Peer } from './harness.ts';
+import { watchHostMemory, type HostMemory } from './host_memory.ts';
 
 export interface StepResult {
   arch: string; size: number; batch: number; msPerStep: number; imagesPerSec: number; gflops: number;
   submissionsPerStep: number; dispatchesPerStep: number; dispatchesByKind: Record<string, number>;
-  buffersCreatedPerStep: number; liveMB: number;
+  buffersCreatedPerStep: number;
+  /** Pooled buffers handed out between steps (the batch and the loss; parameters, gradients and momenta live in the optimizer's arenas), MB. */
+  liveMB: number;
+  /** Every GPU buffer and texture the library holds after the steps (the pools keep each step's working set), MB. */
+  gpuMB: number;
+  /** This process's peak resident set size over building the model and the steps (bench/host_memory.ts). */
+  host: HostMemory;
 }
 
 /** The op kind of a dispatch label: its first word ('batchnorm2d+relu', 'SGD'), conv2d with its pass ('conv2d bwd_input'). */
@@ -81,15 +92,16 @@ export function makeTrainStep(arch: string, size: number, batch: number): TrainS
     step,
     record,
     flops: 3 * 2 * model.macs(size, size) * batch,
-    dispose: () => { x.dispose(); y.dispose(); model.dispose(); },
+    dispose: () => { x.dispose(); y.dispose(); opt.dispose(); model.dispose(); },
   };
 }
 
-export async function benchTrainStep(arch: string, size: number, batch: number, steps: number, profile = false): Promise<StepResult> {
+export async function benchTrainStep(arch: string, size: number, batch: number, steps: number, profile = false, warmup = 2): Promise<StepResult> {
   await initGpu();
   const g = gpu();
+  const memory = watchHostMemory();
   const t = makeTrainStep(arch, size, batch);
-  await t.step(); await t.step(); // warm-up: pipelines, pool buckets, bind groups
+  for (let i = 0; i < warmup; i++) await t.step(); // pipelines, pool buckets, bind groups
   const profiler = profile ? g.recorder.startProfiling() : null;
   const created = () => { const r = g.resources.stats(); return r.buffers.created + r.textures.created; };
   const subs0 = g.recorder.stats.submissions, dispatches0 = g.recorder.stats.dispatches, created0 = created();
@@ -104,49 +116,68 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
     dispatchesByKind,
     buffersCreatedPerStep: (created() - created0) / steps,
     liveMB: g.pool.stats.liveBytes / 2 ** 20,
+    gpuMB: gpuHeldMB(),
+    host: memory.stop(),
   };
   if (profiler) {
     const entries = await profiler.collect();
     const total = entries.reduce((s, e) => s + e.ms, 0);
-    for (const e of entries.slice(0, 25)) console.log(`${e.name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ${e.count / steps} dispatches/step`);
+    for (const e of entries.slice(0, 40)) console.log(`${e.name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ${e.count / steps} dispatches/step`);
   }
   t.dispose();
   return result;
 }
 
+/** Every GPU buffer and texture the library holds now, MB. */
+export function gpuHeldMB(): number {
+  const r = gpu().resources.stats();
+  return (r.buffers.liveBytes + r.textures.liveBytes) / 2 ** 20;
+}
+
 const TORCH = '/usr/bin/python3';
 
-/** PyTorch CPU's time for the same step (bench/peers/torch_step.py), when /usr/bin/python3 has torch. */
-function torchStepPeer(size: number, batch: number, steps: number): { name: string; run: () => Promise<number> } | null {
+/** PyTorch CPU's time and host memory for the same step (bench/peers/torch_step.py), when /usr/bin/python3 has torch. */
+function torchStepPeer(size: number, batch: number, steps: number): Peer | null {
   try { execFileSync(TORCH, ['-c', 'import torch'], { stdio: 'ignore' }); } catch { return null; }
   return {
     name: 'torch-cpu (2 threads)',
     run: async () => {
       const script = new URL('./peers/torch_step.py', import.meta.url).pathname;
       const out = execFileSync(TORCH, [script, JSON.stringify({ batch, sizes: [size], steps: [steps], warmup: 1 })], { encoding: 'utf8' });
-      return (JSON.parse(out) as { results: { ms: number }[] }).results[0].ms;
+      const r = (JSON.parse(out) as { results: { ms: number; peak_rss_mb: number | null; start_rss_mb: number | null }[] }).results[0];
+      return r.peak_rss_mb !== null && r.start_rss_mb !== null
+        ? { ms: r.ms, host: { peakRssMB: r.peak_rss_mb, startRssMB: r.start_rss_mb } } : r.ms;
     },
   };
 }
 
-/** The 'end-to-end' section of `npm run bench`: ResNeSt-50 training steps, batch 8. */
+/** The shapes of the 'end-to-end' section: size, batch, and the whole steps run before and in the timing. */
+export function endToEndShapes(quick: boolean): { size: number; batch: number; warmup: number; repeats: number }[] {
+  return [
+    { size: 64, batch: 8, warmup: 2, repeats: quick ? 2 : 3 },
+    // tens of seconds per step on a CPU adapter
+    ...(quick ? [] : [{ size: 224, batch: 8, warmup: 1, repeats: 2 }]),
+    // the report's training shape: 8 times the 224 x 224 batch-8 step's FLOPs, several minutes a step
+    // on a CPU adapter, so one warm-up (after the validation step, itself a whole step) and one timed
+    ...(quick ? [] : [{ size: 320, batch: 32, warmup: 1, repeats: 1 }]),
+  ];
+}
+
+/** The 'end-to-end' section of `npm run bench`: ResNeSt-50 training steps (endToEndShapes). */
 export function endToEndCases(opts: { quick: boolean }): BenchCase[] {
-  const batch = 8, arch = 'resnest50';
-  const sizes = opts.quick ? [64] : [64, 224];
+  const arch = 'resnest50', shapes = endToEndShapes(opts.quick);
   const counter = ARCHS[arch]();
-  const macs = new Map(sizes.map((s) => [s, counter.macs(s, s)]));
+  const macs = new Map(shapes.map(({ size }) => [size, counter.macs(size, size)]));
   counter.dispose();
-  return sizes.map((size) => {
-    const big = size > 100; // 224 x 224 takes tens of seconds per step on a CPU adapter
-    const repeats = big ? 2 : opts.quick ? 2 : 3;
+  return shapes.map(({ size, batch, warmup, repeats }) => {
     const peer = torchStepPeer(size, batch, repeats + 1);
-    return trainStepCase(arch, size, batch, { repeats, warmup: big ? 1 : 2, flops: 3 * 2 * macs.get(size)! * batch, peers: peer ? [peer] : [] });
+    return trainStepCase(arch, size, batch, { repeats, warmup, flops: 3 * 2 * macs.get(size)! * batch, peers: peer ? [peer] : [], hostMemory: true });
   });
 }
 
 /** One training step as a wall-clock benchmark case; the step is built on first use (flops, when not given, build it). */
 export function trainStepCase(arch: string, size: number, batch: number,
-  o: { repeats: number; warmup: number; flops?: number; peers?: BenchCase['peers'] }): BenchCase {
+  o: { repeats: number; warmup: number; flops?: number; peers?: BenchCase['peers']; hostMemory?: boolean }): BenchCase {
   let t: TrainStep | null = null;
   const get = () => (t ??= makeTrainStep(arch, size, batch));
   let dispatchesByKind: Record<string, number> | null = null;
@@ -162,16 +193,21 @@ export function trainStepCase(arch: string, size: number, batch: number,
       dispatchesByKind = await countDispatchKinds(async () => { loss = await get().step(); });
       if (!Number.isFinite(loss) || loss <= 0) throw new Error(`loss ${loss}`);
     },
-    details: () => (dispatchesByKind ? { dispatchesByKind } : {}),
+    // gpuMB: every buffer and texture the library holds after the timed steps (the pools keep the step's working set)
+    details: () => ({ ...(dispatchesByKind ? { dispatchesByKind } : {}), gpuMB: gpuHeldMB(), liveMB: gpu().pool.stats.liveBytes / 2 ** 20 }),
     runWall: async () => { await get().step(); },
     dispose: () => { t?.dispose(); t = null; },
     ...(o.peers ? { peers: o.peers } : {}),
+    ...(o.hostMemory ? { hostMemory: true } : {}),
   };
 }
 
 if (process.argv[1]?.endsWith('train_step.ts')) {
-  const [arch = 'resnest-tiny', size = '64', batch = '32', steps = '3'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const r = await benchTrainStep(arch, Number(size), Number(batch), Number(steps), process.argv.includes('--profile'));
+  const args = process.argv.slice(2), at = args.indexOf('--warmup');
+  const warmup = at >= 0 ? Number(args[at + 1]) : 2;
+  if (!(warmup >= 0)) throw new Error(`--warmup takes a number of steps, not ${args[at + 1]}`);
+  const [arch = 'resnest-tiny', size = '64', batch = '32', steps = '3'] = args.filter((a, i) => !a.startsWith('--') && !(at >= 0 && i === at + 1));
+  const r = await benchTrainStep(arch, Number(size), Number(batch), Number(steps), args.includes('--profile'), warmup);
   console.log(JSON.stringify(r));
   process.exit(0);
 }

@@ -34,8 +34,8 @@ export interface Conv2dVersion extends KernelVersion<Conv2dGeometry> {
   bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, params?: TileParams): void;
   /** dw = (accumulate ? dw : 0) + this chunk's contribution */
   bwdWeight(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string, params?: TileParams): void;
-  /** a cap on the samples of one chunk beyond the binding limit (texture sizes) */
-  maxSamples?(g: Conv2dGeometry): number;
+  /** a cap on the samples of one chunk of pass `op` beyond the binding limit (texture sizes, partial sums) */
+  maxSamples?(g: Conv2dGeometry, op: Conv2dOp): number;
   /** dX and dW together, sharing work, where canFuseBackward(g) holds */
   bwdBoth?(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, w: Binding, dx: ChunkIO, dw: Binding, accumulate: boolean, label: string): void;
   canFuseBackward?(g: Conv2dGeometry): boolean;
@@ -61,10 +61,12 @@ export const versions: Record<string, Conv2dVersion> = {
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
   v7: { about: 'implicit GEMM, NHWC texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)',
     needs: sgTexAdapter, supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
-    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex, maxSamples: sgTexMaxSamples },
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex,
+    maxSamples: sgTexMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
+
 const REVISION = 'conv2d-5';
 
 const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);
@@ -112,11 +114,11 @@ function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescriptio
 const samplesIn = (g: Conv2dGeometry): number => g.c * g.h * g.w;
 const samplesOut = (g: Conv2dGeometry): number => g.co * g.ho * g.wo;
 
-/** Samples per batch chunk (kernels/chunking.ts) so that every batched binding fits, within the version's cap. */
-export function chunkSamples(g: Conv2dGeometry, version?: string): number {
+/** Samples per batch chunk (kernels/chunking.ts) of pass `op` so that every batched binding fits, within the version's cap. */
+export function chunkSamples(g: Conv2dGeometry, version?: string, op: Conv2dOp = 'fwd'): number {
   const per = [samplesIn(g), samplesOut(g)];
   return samplesPerChunk(convLabel('', g, ''), g.n, per, per.map((p) => 4 * p * g.n),
-    { offsets: true, maxCount: version ? versions[version].maxSamples?.(g) : undefined });
+    { offsets: true, maxCount: version ? versions[version].maxSamples?.(g, op) : undefined });
 }
 
 export function shapeKey(g: Conv2dGeometry): string {
@@ -127,7 +129,7 @@ const paddedBytes = (n: number): number => Math.max(16, Math.ceil(n / 4) * 16);
 
 function tuneJob(op: string, g: Conv2dGeometry): TuneJob {
   const pool = gpu().pool;
-  const n = Math.min(...usableChoices(conv2dFamily, g).map((id) => chunkSamples(g, parseChoice(conv2dFamily, id).version)));
+  const n = Math.min(...usableChoices(conv2dFamily, g, op).map((id) => chunkSamples(g, parseChoice(conv2dFamily, id).version, op as Conv2dOp)));
   const cg = { ...g, n };
   const xBytes = paddedBytes(n * g.c * g.h * g.w), yBytes = paddedBytes(n * g.co * g.ho * g.wo);
   const wBytes = paddedBytes(g.co * cig(g) * g.kh * g.kw);
@@ -166,10 +168,11 @@ function checkWeight(g: Conv2dGeometry, w: Range, label: string): void {
   if (w.size > max) throw new Error(`${label}: weight of ${w.size} bytes exceeds maxStorageBufferBindingSize (${max})`);
 }
 
-/** Calls body per batch chunk: conv2d's kernels take an element offset, so chunks start at any sample. */
-function forChunks(g: Conv2dGeometry, version: string, label: string, batched: readonly (readonly [Range, number])[],
+/** Calls body per batch chunk of pass `op`: conv2d's kernels take an element offset, so chunks start at any sample. */
+function forChunks(g: Conv2dGeometry, version: string, op: Conv2dOp | null, label: string, batched: readonly (readonly [Range, number])[],
   body: (cg: Conv2dGeometry, ch: BatchChunk) => void): void {
-  for (const ch of batchChunks(label, g.n, batched, { offsets: true, maxCount: versions[version].maxSamples?.(g) })) {
+  const maxCount = op ? versions[version].maxSamples?.(g, op) : undefined;
+  for (const ch of batchChunks(label, g.n, batched, { offsets: true, maxCount })) {
     body(ch.count === g.n ? g : { ...g, n: ch.count }, ch);
   }
 }
@@ -180,21 +183,21 @@ export function conv2dForward(g: Conv2dGeometry, x: Range, w: Range, bias: Range
   const c = conv2dChoice('fwd', g, opts.version), v = c.version;
   const label = convLabel('fwd', g, c.id), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, v, label, [[x, xs], [y, ys]], (cg, ch) => versions[v].fwd(cg, ch.at(x, xs), w, bias, ch.at(y, ys), label, c.params));
+  forChunks(g, v, 'fwd', label, [[x, xs], [y, ys]], (cg, ch) => versions[v].fwd(cg, ch.at(x, xs), w, bias, ch.at(y, ys), label, c.params));
 }
 
 export function conv2dBackwardInput(g: Conv2dGeometry, dy: Range, w: Range, dx: Range, opts: KernelOptions = {}): void {
   const c = conv2dChoice('bwd_input', g, opts.version), v = c.version;
   const label = convLabel('bwd_input', g, c.id), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, v, label, [[dy, ys], [dx, xs]], (cg, ch) => versions[v].bwdInput(cg, ch.at(dy, ys), w, ch.at(dx, xs), label, c.params));
+  forChunks(g, v, 'bwd_input', label, [[dy, ys], [dx, xs]], (cg, ch) => versions[v].bwdInput(cg, ch.at(dy, ys), w, ch.at(dx, xs), label, c.params));
 }
 
 export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw: Range, opts: KernelOptions = {}): void {
   const c = conv2dChoice('bwd_weight', g, opts.version), v = c.version;
   const label = convLabel('bwd_weight', g, c.id), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, dw, label);
-  forChunks(g, v, label, [[x, xs], [dy, ys]], (cg, ch) => versions[v].bwdWeight(cg, ch.at(x, xs), ch.at(dy, ys), dw, ch.n0 > 0, label, c.params));
+  forChunks(g, v, 'bwd_weight', label, [[x, xs], [dy, ys]], (cg, ch) => versions[v].bwdWeight(cg, ch.at(x, xs), ch.at(dy, ys), dw, ch.n0 > 0, label, c.params));
 }
 
 /**
@@ -215,7 +218,7 @@ export function conv2dBackward(g: Conv2dGeometry, x: Range, w: Range, dy: Range,
   }
   const label = convLabel('bwd_input+bwd_weight', g, vi), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, vi, label, [[x, xs], [dy, ys], [dx, xs]], (cg, ch) =>
+  forChunks(g, vi, 'bwd_weight', label, [[x, xs], [dy, ys], [dx, xs]], (cg, ch) =>
     both(cg, ch.at(x, xs), ch.at(dy, ys), w, ch.at(dx, xs), dw, ch.n0 > 0, label));
 }
 
@@ -225,7 +228,7 @@ const BIAS_WG = 64;
 export function conv2dBackwardBias(g: Conv2dGeometry, dy: Range, db: Range): void {
   const label = convLabel('bwd_bias', g, '');
   const plane = g.ho * g.wo;
-  forChunks(g, 'v1', label, [[dy, g.co * plane]], (cg, ch) => {
+  forChunks(g, 'v1', null, label, [[dy, g.co * plane]], (cg, ch) => {
     const c = ch.at(dy, g.co * plane), first = ch.n0;
     launch({ shader: 'conv2d_bias', entry: 'conv2d_bwd_bias', bindings: ['read', 'write', 'uniform'], constants: { WG: BIAS_WG } },
       [c.binding, db], packParams([['u32', cg.n], ['u32', g.co], ['u32', plane], ['u32', c.base], ['u32', first > 0 ? 1 : 0]]),

@@ -53,6 +53,15 @@ export interface Choice { id: string; version: string; params: Record<string, nu
 /** The `subgroups` feature, which the subgroup versions of several families need. */
 export const adapterHasSubgroups = (adapter: AdapterDescription): boolean => adapter.features.has('subgroups');
 
+/**
+ * Whether `version` runs pass `op` on `shape` on `adapter`: the adapter has what the version
+ * needs and the version supports the shape there. The one check for benches and tests that pick
+ * versions themselves, instead of asking `supports` alone.
+ */
+export function runs<S>(version: KernelVersion<S>, shape: S, adapter: AdapterDescription, op: string): boolean {
+  return (version.needs?.(adapter) ?? true) && version.supports(shape, adapter, op);
+}
+
 /** Whether this device's adapter has what `version` needs, whatever the shape. */
 export function adapterHas<S>(fam: KernelFamily<S>, version: string): boolean {
   return fam.versions[version].needs?.(gpu().adapter) ?? true;
@@ -116,7 +125,7 @@ function listChoices<S>(fam: KernelFamily<S>): string[] {
 /** The choices that can run pass `op` (by default the family's first) on `shape` on this device's adapter. */
 export function usableChoices<S>(fam: KernelFamily<S>, shape: S, op = fam.ops[0]): string[] {
   const adapter = gpu().adapter;
-  return allChoices(fam).filter((id) => fam.versions[parseChoice(fam, id).version].supports(shape, adapter, op));
+  return allChoices(fam).filter((id) => runs(fam.versions[parseChoice(fam, id).version], shape, adapter, op));
 }
 
 /**
@@ -129,13 +138,13 @@ export function chooseVersion<S>(fam: KernelFamily<S>, op: string, shape: S, req
   const adapter = gpu().adapter;
   if (requested !== undefined) {
     const c = parseChoice(fam, requested, opName);
-    if (!fam.versions[c.version].supports(shape, adapter, op)) throw new Error(`${opName} ${fam.shapeKey(shape)}: version ${c.version} cannot run this shape`);
+    if (!runs(fam.versions[c.version], shape, adapter, op)) throw new Error(`${opName} ${fam.shapeKey(shape)}: version ${c.version} cannot run this shape`);
     return c;
   }
   const forced = forcedVersion(opName);
   if (forced !== undefined) {
     const c = parseChoice(fam, forced, `${opName} (forced by setKernelVersion or WG_KERNEL_VERSION)`);
-    if (fam.versions[c.version].supports(shape, adapter, op)) return c;
+    if (runs(fam.versions[c.version], shape, adapter, op)) return c;
   }
   const usable = usableChoices(fam, shape, op).filter((id) => fam.versions[parseChoice(fam, id).version].automatic?.(shape, adapter) ?? true);
   if (usable.length === 0) throw new Error(`${opName} ${fam.shapeKey(shape)}: no version of ${fam.name} runs this shape by default`);

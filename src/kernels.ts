@@ -60,7 +60,7 @@ export { metricsAttributeCounts, attributeCountsCpu, type AttributeCountsCpu } f
 
 // the version contract (kernels/versions.ts), the registry of families with versions, autotune
 export {
-  allChoices, usableChoices, chooseVersion, parseChoice, choiceId, type Choice, type KernelFamily, type KernelVersion,
+  allChoices, usableChoices, chooseVersion, parseChoice, choiceId, runs, type Choice, type KernelFamily, type KernelVersion,
 } from '../kernels/versions.ts';
 export { kernelFamilies } from '../kernels/families.ts';
 export {

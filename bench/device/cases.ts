@@ -9,7 +9,7 @@ import { benchedChoices, matmulCase } from '../linear.bench.ts';
 import { stepWork } from '../model/resnest_ops.ts';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dBwdInputAt, conv2dBwdWeightAt, conv2dForward, conv2dFwdAt,
-  conv2dMacs, conv2dVersion, conv2dVersions, type Conv2dGeometry, type MatmulOptions,
+  conv2dMacs, conv2dVersion, conv2dVersions, runs, type Conv2dGeometry, type MatmulOptions,
 } from '../../src/kernels.ts';
 
 const fill = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + seed) * 0.9);
@@ -45,7 +45,7 @@ export function convCases(size: number, batch: number, limit = Infinity, forced?
   const convs = stepConvolutions(size, batch);
   if (!forced) return convs.slice(0, limit).flatMap((c) => passCases(c));
   return convs.filter((c) => forced.names.includes(c.name))
-    .flatMap((c) => forced.versions.filter((v) => v in conv2dVersions && conv2dVersions[v].supports(c.g, gpu().adapter, 'fwd')).flatMap((v) => passCases(c, v)));
+    .flatMap((c) => forced.versions.filter((v) => v in conv2dVersions && runs(conv2dVersions[v], c.g, gpu().adapter, 'fwd')).flatMap((v) => passCases(c, v)));
 }
 
 function passCases({ name, g, inputGrad }: { name: string; g: Conv2dGeometry; inputGrad: boolean }, version?: string): BenchCase[] {

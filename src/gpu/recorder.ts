@@ -177,9 +177,10 @@ export class CommandRecorder {
     this.uploadsInBatch.push(staging);
   }
 
-  /** Destroys the buffer once the batch that may use it has been submitted. */
+  /** Destroys the buffer once the batch that may use it has been submitted (now, when no batch is open). */
   retire(buffer: GPUBuffer): void {
-    this.retired.push(buffer);
+    if (this.encoder) this.retired.push(buffer);
+    else this.resources.destroy(buffer);
   }
 
   /** Times every dispatch from now on (see profiler.ts); needs the timestamp-query feature. */

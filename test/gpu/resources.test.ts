@@ -64,6 +64,27 @@ s('created, live and live bytes per kind; destroying twice counts once', () => {
   assert.is(mid.buffers.created, before.buffers.created + 1);
 });
 
+s('a retired buffer is destroyed when its batch is submitted, or at once when no batch is open (a disposed optimizer frees its arenas)', async () => {
+  const g = gpu(), r = g.resources;
+  await g.recorder.sync();
+  const live = () => r.stats().buffers.live;
+  const p = Tensor.fromArray(new Float32Array(64).fill(1), [64], { requiresGrad: true });
+  await g.recorder.sync();
+  const n0 = live();
+  const opt = new SGD([p], { lr: 0.1, momentum: 0.9 });
+  await g.recorder.sync();
+  assert.ok(live() > n0, 'the optimizer made arenas');
+  opt.dispose();
+  assert.is(live(), n0, 'arenas destroyed at dispose: no batch was open');
+  const b = g.resources.createBuffer({ size: 256, usage: 0x80 | 0x08 });
+  g.recorder.open();
+  g.recorder.retire(b);
+  assert.is(live(), n0 + 1, 'kept while the batch that may use it is open');
+  await g.recorder.sync();
+  assert.is(live(), n0, 'destroyed once that batch is submitted');
+  p.dispose();
+});
+
 s('readback and upload staging buffers are reused, not made per call', async () => {
   const g = gpu();
   const t = Tensor.zeros([300]);

@@ -2,8 +2,9 @@
 // chunk limit forced down through the one knob to 1-2 samples, every op of batchnorm2d, pool2d
 // and split_attention (forward and backward) must give what the one-pass path gives: per-sample
 // passes exactly, batch norm's batch reductions (merged from per-chunk partials) within 1e-6
-// relative; the optimizer's arenas split at the same knob. (conv2d, elementwise and the full
-// reduction are forced through the same knob in their own tests.)
+// relative; the optimizer's arenas split at the same knob; and a whole training step of a small
+// ResNeSt, chunked as the report's 320 x 320 batch-32 step is, matches its one-pass step. (conv2d,
+// elementwise and the full reduction are forced through the same knob in their own tests.)
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
@@ -13,6 +14,7 @@ import { setKernelVersion } from '../../kernels/autotune.ts';
 import { batchChunks, setChunkBytesForTests } from '../../kernels/chunking.ts';
 import { SGD } from '../../src/optim/sgd.ts';
 import { tidy } from '../../src/autograd/scope.ts';
+import { ResNeSt } from '../../src/nn/resnest.ts';
 import { sgdStepCpu } from '../../kernels/sgd.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
@@ -221,6 +223,40 @@ s('split attention: rSoftmax alone in chunks of 2 samples matches one pass exact
   };
   const [whole, chunked] = await both(2 * 128 * 4, run);
   assertSame(whole, chunked, ['attention', 'dz']);
+});
+
+s('a small ResNeSt training step (focal loss, backward, SGD) with its activations in chunks of 2-4 samples gives the one-pass loss, gradients and parameters', async () => {
+  // the path of the report's shape (320 x 320, batch 32, tensors over the binding limit) at a test's size: at
+  // 80 KB a binding, the stem's widest activations (36 KB a sample) go two samples a chunk, layer1's (18 KB) four
+  // (the attention's pooled sums, 64 bytes a sample, need chunks of 4 to start on 256-byte offsets); the largest
+  // parameter (48 KB) fits one arena chunk
+  const N = 8, size = 48, chunkBytes = 80 * 1024;
+  const x = randomArray(N * 3 * size * size, 200, -2, 2);
+  const y = Float32Array.from(randomArray(N * 40, 201, 0, 1), (v) => (v < 0.3 ? 1 : 0));
+  const run = async (): Promise<Float32Array[]> => {
+    const model = new ResNeSt({ layers: [1, 1, 1, 1], stemWidth: 8, planes: [8, 16, 24, 32], numClasses: 40 });
+    const params = model.parameters();
+    const opt = new SGD(params, { lr: 0.1, momentum: 0.9 });
+    const tx = Tensor.fromArray(x, [N, 3, size, size]), ty = Tensor.fromArray(y, [N, 40]);
+    const loss = tidy(() => F.sigmoidFocalLoss(model.forward(tx), ty, { alpha: 0.25, gamma: 2 }));
+    loss.backward();
+    const grads = await Promise.all(params.map((p) => p.grad!.toArray()));
+    opt.step();
+    const out = [await loss.toArray(), ...grads, ...(await Promise.all(params.map((p) => p.toArray())))];
+    for (const t of [loss, tx, ty]) t.dispose();
+    opt.dispose(); model.dispose();
+    return out;
+  };
+  const [whole, chunked] = await both(chunkBytes, run);
+  const half = (whole.length - 1) / 2;
+  const names = whole.map((_, i) => (i === 0 ? 'loss' : i <= half ? `gradient of parameter ${i - 1}` : `parameter ${i - 1 - half} after the step`));
+  // batch-norm statistics, the attention's pooled sums and weight gradients add per-chunk partials in another
+  // float32 order: measured within 2.5e-5 of each tensor's largest value. The attention fc1 biases' gradients
+  // are 0 in exact arithmetic (a batch norm follows), float noise under 2e-8 here: the absolute floor.
+  whole.forEach((v, i) => {
+    const scale = v.reduce((m, q) => Math.max(m, Math.abs(q)), 0);
+    assertClose(chunked[i], v, { atol: 1e-4 * scale + 1e-7, rtol: 1e-4 }, names[i]);
+  });
 });
 
 s('SGD: arenas split at the chunk knob; a step over per-parameter chunks matches the f64 reference', async () => {

@@ -11,6 +11,7 @@ import {
   conv2dBwdWeightCpu, conv2dForward, conv2dFwdCpu, conv2dFwdAt, conv2dBwdInputAt, conv2dBwdWeightAt, versions, type Conv2dGeometry,
 } from '../../kernels/conv2d.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
+import { runs } from '../../kernels/versions.ts';
 import { setChunkBytesForTests } from '../../kernels/chunking.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
@@ -41,7 +42,7 @@ export const CASES: Case[] = [
 ];
 
 const supported = (version: string, c: Case): boolean =>
-  versions[version].supports(conv2dGeometry(c.x, c.w, null, c.opts), gpu().adapter, 'fwd');
+  runs(versions[version], conv2dGeometry(c.x, c.w, null, c.opts), gpu().adapter, 'fwd');
 
 interface Data { g: Conv2dGeometry; x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array }
 
@@ -103,6 +104,27 @@ for (const version of Object.keys(versions)) {
     } finally { setChunkBytesForTests(null); }
   });
 }
+
+s('v7: the weight gradient keeps its partial sums within one binding (as layer3\'s 3x3 convolution at 320 x 320, batch 32)', async () => {
+  // 7 samples; x (917 KB) and dY fit the 900 KB limit whole, but 512-pixel ranges would want 4
+  // weight-sized slices of partial sums (288 KB each, 1152 KB): 3 longer ranges instead, one chunk
+  const c: Case = { name: 'dW over partial sums', x: [7, 128, 16, 16], w: [64, 128, 3, 3], opts: { padding: 1 } };
+  const d = makeData(c, 11), g = d.g, limit = 900 * 1024;
+  if (!runs(versions.v7, g, gpu().adapter, 'bwd_weight')) { console.log('  v7 not run: this adapter lacks 8-lane subgroups'); return; }
+  const x = Tensor.fromArray(d.x, c.x), dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]), dw = Tensor.empty(c.w, 'dw');
+  const pool = gpu().pool, acquire = pool.acquire.bind(pool), partials: number[] = [];
+  let chunks = 0;
+  pool.acquire = (bytes: number, label?: string) => { if (label === 'conv2d dw partials') partials.push(bytes); return acquire(bytes, label); };
+  gpu().recorder.onDispatch = (_p, label) => { if (label.endsWith(' g1') && label.startsWith('conv2d bwd_weight v7')) chunks++; };
+  setChunkBytesForTests(limit);
+  try {
+    conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: 'v7' });
+  } finally { setChunkBytesForTests(null); pool.acquire = acquire; gpu().recorder.onDispatch = null; }
+  assert.is(chunks, 1, 'the batch in one chunk');
+  assert.equal(partials, [3 * 64 * 128 * 9 * 4], `3 slices of partial sums (${partials.join(', ')} bytes) within ${limit}`);
+  assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, 'dW summed over the ranges');
+  for (const t of [x, dy, dw]) t.dispose();
+});
 
 s('the reference backward matches f64 finite differences', () => {
   for (const c of [CASES[2], CASES[4], CASES[8]]) {

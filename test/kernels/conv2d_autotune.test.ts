@@ -11,6 +11,7 @@ import { conv2dFwdCpu, conv2dVersion, versions } from '../../kernels/conv2d.ts';
 import { memoryStore, pendingTunes, resetAutotune, selectVersion, setAutotuneStore, setKernelVersion, tunePending,
   type AutotuneStore } from '../../kernels/autotune.ts';
 import { fileStore } from '../../kernels/autotune_store_node.ts';
+import { runs } from '../../kernels/versions.ts';
 import { assertClose, assertThrowsWith, randomArray, setupGpu } from '../helpers.ts';
 
 const s = suite('kernels: conv2d autotune');
@@ -23,7 +24,7 @@ s('untuned shapes run the adapter fallback and are queued, not measured', () => 
   setAutotuneStore(memoryStore());
   resetAutotune();
   const v = conv2dVersion('fwd', tiny);
-  const cpuDefault = versions.v7.supports(tiny, gpu().adapter, 'fwd') ? 'v7' : 'v3';
+  const cpuDefault = runs(versions.v7, tiny, gpu().adapter, 'fwd') ? 'v7' : 'v3';
   assert.is(v, gpu().adapter.software ? cpuDefault : 'v2');
   assert.is(pendingTunes(), 1);
   conv2dVersion('fwd', tiny);
@@ -45,8 +46,8 @@ s('tunePending times every version once, keeps the fastest and persists it per a
   assert.is(result.op, 'conv2d_bwd_weight');
   // v4 runs only 1x1 maps; v5, v6 are automatic on GPUs only; v7 needs 8-wide subgroups
   const automatic = gpu().adapter.software ? ['v1', 'v2', 'v3'] : ['v1', 'v2', 'v3', 'v5', 'v6'];
-  const wanted = [...automatic, ...(gpu().adapter.software && versions.v7.supports(tiny, gpu().adapter, 'fwd') ? ['v7'] : [])]
-    .filter((v) => versions[v].supports(tiny, gpu().adapter, 'bwd_weight'));
+  const wanted = [...automatic, ...(gpu().adapter.software && runs(versions.v7, tiny, gpu().adapter, 'fwd') ? ['v7'] : [])]
+    .filter((v) => runs(versions[v], tiny, gpu().adapter, 'bwd_weight'));
   assert.equal(Object.keys(result.ms).sort(), wanted, 'the automatic versions that run the shape');
   assert.is(conv2dVersion('bwd_weight', tiny), result.best);
   assert.is(pendingTunes(), 0);

@@ -7,6 +7,7 @@ import * as F from '../../src/functional.ts';
 import { parseSafetensors } from '../../src/io/safetensors.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
 import { versions } from '../../kernels/conv2d.ts';
+import { runs } from '../../kernels/versions.ts';
 import { conv2dGeometry } from '../../src/ops/conv2d.ts';
 import { assertClose, setupGpu } from '../helpers.ts';
 
@@ -46,7 +47,7 @@ for (const version of Object.keys(versions)) {
         const opts = JSON.parse(file.metadata![name]) as { stride: number; padding: number; dilation: number; groups: number; bias: boolean };
         const xs = get(name, 'x'), ws = get(name, 'w');
         const g = conv2dGeometry(xs.shape, ws.shape, opts.bias ? [ws.shape[0]] : null, opts);
-        if (!versions[version].supports(g, gpu().adapter, 'fwd')) continue;
+        if (!runs(versions[version], g, gpu().adapter, 'fwd')) continue;
         const x = Tensor.fromArray(xs.data, xs.shape, { requiresGrad: true });
         const w = Tensor.fromArray(ws.data, ws.shape, { requiresGrad: true });
         const b = opts.bias ? Tensor.fromArray(get(name, 'b').data, [ws.shape[0]], { requiresGrad: true }) : null;

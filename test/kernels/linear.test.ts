@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
 import { matmulCpu, matmulFamily, matmulForward, matmulTile, vec4Aligned, type MatmulOptions } from '../../kernels/matmul.ts';
-import { allChoices, parseChoice } from '../../kernels/versions.ts';
+import { allChoices, parseChoice, runs } from '../../kernels/versions.ts';
 import { gpu, type AdapterDescription } from '../../src/gpu/index.ts';
 import { linearBwdCpu, linearFwdCpu } from '../../kernels/linear.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
@@ -91,7 +91,7 @@ s('v5 (sum split over a workgroup, subgroupAdd) on odd shapes, every transpose, 
 s('autotune\'s candidates: every tile of v4 and v5 on a GPU with subgroups; v1 and v2 alone on a CPU adapter', () => {
   const candidates = (o: MatmulOptions, adapter: AdapterDescription) => allChoices(matmulFamily).filter((id) => {
     const v = matmulFamily.versions[parseChoice(matmulFamily, id).version];
-    return v.supports(o, adapter, 'fwd') && (v.automatic?.(o, adapter) ?? true);
+    return runs(v, o, adapter, 'fwd') && (v.automatic?.(o, adapter) ?? true);
   });
   const head = { M: 32, N: 40, K: 2048, transB: true };
   const hardware = { ...gpu().adapter, software: false, features: new Set(['subgroups']) };

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { gpu } from '../../src/gpu/index.ts';
 import { setKernelVersion } from '../../kernels/autotune.ts';
 import { kernelFamilies } from '../../kernels/families.ts';
-import { adapterHas, allChoices, chooseVersion, parseChoice, usableChoices, type KernelFamily } from '../../kernels/versions.ts';
+import { adapterHas, allChoices, chooseVersion, parseChoice, runs, usableChoices, type KernelFamily, type KernelVersion } from '../../kernels/versions.ts';
 import { checkChoice, harness } from './version_harness.ts';
 import { assertThrowsWith, setupGpu } from '../helpers.ts';
 
@@ -63,6 +63,19 @@ s('a version that is not automatic runs only when requested or forced: never the
     assert.is(chooseVersion(fam, 'fwd', { n: 3 }).id, 'v1', 'forced, it still runs only where it can');
   } finally { setKernelVersion('contract_probe', null); }
   assertThrowsWith(() => chooseVersion(fam, 'fwd', { n: 3 }, 'v2'), /contract_probe_fwd n3: version v2 cannot run this shape/);
+});
+
+s('runs: what the version needs of the adapter, then whether it supports the shape and pass', () => {
+  const withFeature = { ...gpu().adapter, features: new Set(['probe-feature']) };
+  const without = { ...gpu().adapter, features: new Set<string>() };
+  // a version whose supports() forgets the adapter check: runs() still refuses it where the need is missing
+  const v: KernelVersion<{ n: number }> = {
+    about: 'needs a probe feature, runs even n in the fwd pass', needs: (a) => a.features.has('probe-feature'),
+    supports: (x, _a, op) => x.n % 2 === 0 && op === 'fwd',
+  };
+  assert.equal([runs(v, { n: 4 }, withFeature, 'fwd'), runs(v, { n: 3 }, withFeature, 'fwd'), runs(v, { n: 4 }, withFeature, 'bwd'),
+    runs(v, { n: 4 }, without, 'fwd')], [true, false, false, false]);
+  assert.ok(runs({ about: 'no needs, any shape', supports: () => true }, { n: 1 }, without, 'fwd'), 'no needs: any adapter');
 });
 
 for (const fam of kernelFamilies as KernelFamily<unknown>[]) {
