@@ -191,7 +191,9 @@ export function trainStepCase(arch: string, size: number, batch: number,
     repeats: o.repeats,
     validate: async () => {
       let loss = NaN;
-      dispatchesByKind = await countDispatchKinds(async () => { loss = await get().step(); });
+      const step = get(); // the model's initialisation (its 'full' fills) is not a step's work
+      await gpu().recorder.sync();
+      dispatchesByKind = await countDispatchKinds(async () => { loss = await step.step(); });
       if (!Number.isFinite(loss) || loss <= 0) throw new Error(`loss ${loss}`);
     },
     // gpuMB: every buffer and texture the library holds after the timed steps (the pools keep the step's working set)
