@@ -87,7 +87,7 @@ const noBias = (): GPUBuffer => gpu().state('conv2d v7 no bias', () => gpu().poo
 interface SgRun { oh: number; ow: number; sh: number; sw: number; dstC: number; a: number; b: number; bias: Binding | null }
 
 /** The whole implicit GEMM in one dispatch: a workgroup per (256 output pixels, block of 16 channels). */
-function runSgConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: GridTexture, r: SgRun, y: ChunkIO,
+function runSgConv(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: GridTexture, r: SgRun, y: ChunkIO,
   label: string): void {
   const m = g.n * r.oh * r.ow;
   const ncb = Math.ceil(r.b / CO), c4g = Math.ceil(r.a / 4);
@@ -95,7 +95,7 @@ function runSgConv(entry: string, g: Conv2dGeometry, grid: GridTexture, spec: Gr
   // whole vec4 stores where every run of 4 output pixels is 4-aligned within one plane
   const vec4 = (r.oh * r.ow) % 4 === 0 && y.base % 4 === 0;
   const workgroups = Math.ceil(m / (wg * PX)) * g.groups * ncb;
-  launch({ shader: 'conv2d_sgtex', entry: vec4 ? `${entry}_vec4` : entry, bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0 } },
+  launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0 } },
     [grid.binding, wtex.binding, r.bias ?? noBias(), y.binding], packParams([
       ['u32', m], ['u32', r.oh], ['u32', r.ow], ['u32', g.groups * ncb],
       ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * c4g], ['u32', ncb],
@@ -114,7 +114,7 @@ export const sgConvWorkgroup = (pixels: number): number => (pixels >= 8 * WG * P
 export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void {
   const spec = fwdGrid(g);
   const { grid, wtex } = packGridAndWeights(x, g.n, spec, w, g, false, label);
-  runSgConv('conv2d_fwd_v7', g, grid, spec, wtex, { oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dstC: g.co, a: cig(g), b: cog(g), bias }, y, label);
+  runSgConv(g, grid, spec, wtex, { oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dstC: g.co, a: cig(g), b: cog(g), bias }, y, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
 }
@@ -123,7 +123,7 @@ export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Bindin
 export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
   const spec = bwdGrid(g);
   const { grid, wtex } = packGridAndWeights(dy, g.n, spec, w, g, true, label);
-  runSgConv('conv2d_bwd_input_v7', g, grid, spec, wtex, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label);
+  runSgConv(g, grid, spec, wtex, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
 }

@@ -183,38 +183,20 @@ fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
   return Tile(array(a00, a01, a02, a03), array(a10, a11, a12, a13), array(a20, a21, a22, a23), array(a30, a31, a32, a33));
 }
 
+// One entry point serves forward and dX alike (the host packs dX's grid and weights to look like
+// a forward), two ways of storing; each writes the output through one binding declaration only.
 @compute @workgroup_size(WG)
-fn conv2d_fwd_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+fn conv2d_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let p = params;
-  let wgi = flat_workgroup(wid, nwg);
-  let at = place(p, wgi, lid);
-  put_tile(p, at.m0, at.cl, at.co, sg_conv(p, wgi, lid, lane));
+  let at = place(p, flat_workgroup(wid, nwg), lid);
+  put_tile(p, at.m0, at.cl, at.co, sg_conv(p, flat_workgroup(wid, nwg), lid, lane));
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_fwd_v7_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+fn conv2d_v7_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let p = params;
-  let wgi = flat_workgroup(wid, nwg);
-  let at = place(p, wgi, lid);
-  put_tile4(p, at.m0, at.cl, at.co, sg_conv(p, wgi, lid, lane));
-}
-
-@compute @workgroup_size(WG)
-fn conv2d_bwd_input_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-    @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
-  let p = params;
-  let wgi = flat_workgroup(wid, nwg);
-  let at = place(p, wgi, lid);
-  put_tile(p, at.m0, at.cl, at.co, sg_conv(p, wgi, lid, lane));
-}
-
-@compute @workgroup_size(WG)
-fn conv2d_bwd_input_v7_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-    @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
-  let p = params;
-  let wgi = flat_workgroup(wid, nwg);
-  let at = place(p, wgi, lid);
-  put_tile4(p, at.m0, at.cl, at.co, sg_conv(p, wgi, lid, lane));
+  let at = place(p, flat_workgroup(wid, nwg), lid);
+  put_tile4(p, at.m0, at.cl, at.co, sg_conv(p, flat_workgroup(wid, nwg), lid, lane));
 }
