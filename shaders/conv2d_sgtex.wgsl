@@ -16,7 +16,7 @@ enable subgroups;
 // chain per output over every tap and input channel: summing blocks of 64 channels apart into a
 // second set of 64 totals was more accurate but spilled registers every step (1.1-1.4x slower).
 // Where every run of 4 output pixels is 4-aligned within a plane (plane and destination offset
-// multiples of 4) the *_vec4 entry points store the tile as 16 vec4s instead of 64 floats.
+// multiples of 4) entry point conv2d_v7_vec4 stores the tile as 16 vec4s instead of 64 floats.
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
@@ -39,7 +39,7 @@ struct SgConv {
 @group(0) @binding(1) var wtex: texture_2d<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
-// the same binding seen as vec4s, used only by the *_vec4 entry points (never both in one)
+// the same binding seen as vec4s, used only by conv2d_v7_vec4 (no entry point uses both)
 @group(0) @binding(3) var<storage, read_write> y4: array<vec4f>;
 @group(0) @binding(4) var<uniform> params: SgConv;
 
@@ -91,7 +91,7 @@ fn put4_all(p: SgConv, m: u32, cl: u32, co: u32, v: array<vec4f, 4>) {
 }
 
 // The 4 pixels' 16 channels as 16 vec4 stores (a 4-aligned run of 4 pixels within one plane:
-// the host picks the *_vec4 entry points only where plane and destination offset are multiples
+// the host picks conv2d_v7_vec4 only where plane and destination offset are multiples
 // of 4); a store is a per-lane loop on a CPU whatever its width.
 fn put_ch4(p: SgConv, at: u32, c_in_group: u32, c: u32, v: vec4f) {
   if (c_in_group < p.cog) {
