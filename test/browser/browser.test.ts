@@ -18,13 +18,12 @@ import { ARCHS as PAGE_ARCHS, detectArch } from '../../examples/browser/archs.ts
 import { ARCHS as TRAINER_ARCHS } from '../../examples/celeba-train/setup.ts';
 import { noGrad, tidy } from '../../src/index.ts';
 import { Tensor } from '../../src/tensor.ts';
-import { Rng } from '../../src/rng.ts';
 import { ResNeSt } from '../../src/nn/index.ts';
-import type { StateArray } from '../../src/nn/module.ts';
 import { serializeSafetensors, type TensorToWrite } from '../../src/io/safetensors.ts';
 import { applyEval, decodeImage, encodeJpeg, type RgbImage } from '../../src/vision/index.ts';
 import { celebaEvalTransform, renderSyntheticImage, CELEBA_ATTRIBUTES, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH } from '../../examples/celeba-train/celeba/index.ts';
 import { assertClose, setupGpu } from '../helpers.ts';
+import { perturbedState } from './perturbed_state.ts';
 
 const TOL = { atol: 1e-4, rtol: 1e-3 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -49,23 +48,6 @@ function rgbFromRgba(rgba: Uint8Array, width: number, height: number): RgbImage 
   const out = new Uint8Array(width * height * 3);
   for (let p = 0; p < width * height; p++) for (let c = 0; c < 3; c++) out[3 * p + c] = rgba[4 * p + c];
   return { width, height, data: out };
-}
-
-/** Batch-norm statistics and affine terms, and the classifier bias, away from their init values. */
-async function perturbedState(m: ResNeSt): Promise<Map<string, StateArray>> {
-  const state = await m.stateArrays();
-  const rng = new Rng(SEED + 1);
-  const fill = (k: string, lo: number, hi: number) => {
-    const a = state.get(k)!;
-    state.set(k, { ...a, data: Float32Array.from(a.data as Float32Array, () => rng.uniform(lo, hi)) });
-  };
-  for (const k of [...state.keys()].filter((k) => k.endsWith('.running_mean'))) {
-    const bn = k.slice(0, -'.running_mean'.length);
-    fill(`${bn}.running_mean`, -0.2, 0.2); fill(`${bn}.running_var`, 0.5, 1.5);
-    fill(`${bn}.weight`, 0.6, 1.4); fill(`${bn}.bias`, -0.2, 0.2);
-  }
-  fill('fc.bias', -2.5, 2.5); // spread the probabilities over (0, 1)
-  return state;
 }
 
 /** The library on this process's Dawn device: probabilities for one image under the CelebA eval transform. */
@@ -127,7 +109,7 @@ s.before(async () => {
   const models = join(dir, 'models');
   mkdirSync(models);
   model = TRAINER_ARCHS[ARCH](CELEBA_ATTRIBUTES.length, SEED);
-  const state = await perturbedState(model);
+  const state = await perturbedState(model, SEED + 1, [-2.5, 2.5]); // the classifier bias spreads the probabilities over (0, 1)
   model.loadStateDict(state);
   model.eval();
   // a trainer checkpoint (model.* keys, run metadata naming arch and image size, optimizer state)...

@@ -15,11 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../examples/browser/serve.ts';
 import { ARCHS as TRAINER_ARCHS } from '../../examples/celeba-train/setup.ts';
-import { AttributeFineTuner, predictWithHeads, Rng, Tensor, parseSafetensors, serializeSafetensors, type nn, type TensorToWrite } from '../../src/index.ts';
+import { AttributeFineTuner, predictWithHeads, Tensor, parseSafetensors, serializeSafetensors, type nn, type TensorToWrite } from '../../src/index.ts';
 import { applyEval, decodeImage, encodeJpeg } from '../../src/vision/index.ts';
 import { syntheticAttributeSets } from '../../examples/celeba-train/synthetic/attribute_sets.ts';
 import { celebaEvalTransform, renderSyntheticImage, CELEBA_ATTRIBUTES, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH } from '../../examples/celeba-train/celeba/index.ts';
 import { assertClose, setupGpu } from '../helpers.ts';
+import { perturbedState } from './perturbed_state.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -47,22 +48,6 @@ const faces = { pos: [] as Uint8Array[], neg: [] as Uint8Array[] };
 let probe: Uint8Array = new Uint8Array(0);
 let afterTraining: number[] = [];
 
-/** Batch-norm statistics and affine terms away from their init values (a trained model's look). */
-async function perturbedState(m: nn.ResNeSt): Promise<Map<string, nn.StateArray>> {
-  const st = await m.stateArrays();
-  const rng = new Rng(SEED + 1);
-  const fill = (k: string, lo: number, hi: number) => {
-    const a = st.get(k)!;
-    st.set(k, { ...a, data: Float32Array.from(a.data as Float32Array, () => rng.uniform(lo, hi)) });
-  };
-  for (const k of [...st.keys()].filter((k) => k.endsWith('.running_mean'))) {
-    const bn = k.slice(0, -'.running_mean'.length);
-    fill(`${bn}.running_mean`, -0.2, 0.2); fill(`${bn}.running_var`, 0.5, 1.5);
-    fill(`${bn}.weight`, 0.6, 1.4); fill(`${bn}.bias`, -0.2, 0.2);
-  }
-  return st;
-}
-
 async function waitDemo<T>(p: Page, fn: string, timeout = 60_000): Promise<T> {
   const handle = await p.waitForFunction(`(() => { const d = globalThis.resnestDemo; if (!d) return null;
     if (d.error) return { error: d.error }; return (${fn})(d); })()`, null, { timeout });
@@ -79,7 +64,7 @@ s.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'resnest-finetune-test-'));
   mkdirSync(join(dir, 'models'));
   const model = TRAINER_ARCHS[ARCH](CELEBA_ATTRIBUTES.length, SEED);
-  state = await perturbedState(model);
+  state = await perturbedState(model, SEED + 1);
   model.dispose();
   const tensors = new Map<string, TensorToWrite>();
   for (const [k, v] of state) tensors.set(`model.${k}`, v as TensorToWrite);
