@@ -189,14 +189,16 @@ fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
 fn conv2d_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let p = params;
-  let at = place(p, flat_workgroup(wid, nwg), lid);
-  put_tile(p, at.m0, at.cl, at.co, sg_conv(p, flat_workgroup(wid, nwg), lid, lane));
+  let wgi = flat_workgroup(wid, nwg);
+  let at = place(p, wgi, lid);
+  put_tile(p, at.m0, at.cl, at.co, sg_conv(p, wgi, lid, lane));
 }
 
 @compute @workgroup_size(WG)
 fn conv2d_v7_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let p = params;
-  let at = place(p, flat_workgroup(wid, nwg), lid);
-  put_tile4(p, at.m0, at.cl, at.co, sg_conv(p, flat_workgroup(wid, nwg), lid, lane));
+  let wgi = flat_workgroup(wid, nwg);
+  let at = place(p, wgi, lid);
+  put_tile4(p, at.m0, at.cl, at.co, sg_conv(p, wgi, lid, lane));
 }
