@@ -84,7 +84,7 @@ function tuneJob(shape: readonly number[]): TuneJob {
   };
 }
 
-const FLAG = { weight: 1, bias: 2, updateRunning: 4, training: 8 } as const;
+const FLAG = { weight: 1, bias: 2, updateRunning: 4, training: 8, addDweight: 16, addDbias: 32 } as const;
 
 const reduceParams = (g: Plan) => packParams([['u32', g.C], ['u32', g.N], ['u32', g.HWu], ['u32', g.T]]);
 
@@ -183,6 +183,8 @@ export interface BatchNorm2dBackwardOutputs {
   dbias: Binding;       // C floats
   /** dy masked by y > 0; needed when relu was fused (it is also the residual's gradient). */
   masked: Binding | null;
+  /** add into dweight / dbias (a parameter's .grad) instead of writing them */
+  accumulate?: { dweight?: boolean; dbias?: boolean };
 }
 
 /**
@@ -208,7 +210,8 @@ export function batchNorm2dBackward(x: Binding, dy: Binding, y: Binding | null, 
       reduceParams(chunkGeometry(g, ch)), grid1d(g.C * g.T, BN_WG), `${label} (reduce)`);
   }
   const bcoef = pool.acquire(g.C * 16, 'batchnorm2d bwd coefficients');
-  const flags = (weight ? FLAG.weight : 0) | (training ? FLAG.training : 0);
+  const flags = (weight ? FLAG.weight : 0) | (training ? FLAG.training : 0)
+    | (out.accumulate?.dweight ? FLAG.addDweight : 0) | (out.accumulate?.dbias ? FLAG.addDbias : 0);
   launch(entry('batchnorm2d_bwd_finalize', ['read', 'read', 'read', 'write', 'write', 'write', 'uniform']),
     [partials, weight ?? partials, coef, out.dweight, out.dbias, bcoef], finalizeParams(g, 0, 0, flags, chunks.length, parts.stride),
     [Math.ceil(g.C / BN_WG), 1, 1], `${label} (finalize)`);

@@ -178,6 +178,8 @@ function forChunks(g: Conv2dGeometry, version: string, op: Conv2dOp | null, labe
 }
 
 export interface KernelOptions { version?: string }
+/** accumulate: dW is added into the weight gradient binding, not written over it. */
+export interface WeightGradOptions extends KernelOptions { accumulate?: boolean }
 
 export function conv2dForward(g: Conv2dGeometry, x: Range, w: Range, bias: Range | null, y: Range, opts: KernelOptions = {}): void {
   const c = conv2dChoice('fwd', g, opts.version), v = c.version;
@@ -193,11 +195,12 @@ export function conv2dBackwardInput(g: Conv2dGeometry, dy: Range, w: Range, dx: 
   forChunks(g, v, 'bwd_input', label, [[dy, ys], [dx, xs]], (cg, ch) => versions[v].bwdInput(cg, ch.at(dy, ys), w, ch.at(dx, xs), label, c.params));
 }
 
-export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw: Range, opts: KernelOptions = {}): void {
+export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw: Range, opts: WeightGradOptions = {}): void {
   const c = conv2dChoice('bwd_weight', g, opts.version), v = c.version;
   const label = convLabel('bwd_weight', g, c.id), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, dw, label);
-  forChunks(g, v, 'bwd_weight', label, [[x, xs], [dy, ys]], (cg, ch) => versions[v].bwdWeight(cg, ch.at(x, xs), ch.at(dy, ys), dw, ch.n0 > 0, label, c.params));
+  forChunks(g, v, 'bwd_weight', label, [[x, xs], [dy, ys]], (cg, ch) =>
+    versions[v].bwdWeight(cg, ch.at(x, xs), ch.at(dy, ys), dw, ch.n0 > 0 || !!opts.accumulate, label, c.params));
 }
 
 /**
@@ -205,7 +208,7 @@ export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw:
  * them (v3 at stride 1 packs dY once), they do; otherwise this is the two calls above.
  */
 export function conv2dBackward(g: Conv2dGeometry, x: Range, w: Range, dy: Range, dx: Range | null, dw: Range | null,
-  opts: { inputVersion?: string; weightVersion?: string } = {}): void {
+  opts: { inputVersion?: string; weightVersion?: string; accumulate?: boolean } = {}): void {
   const ci = dx ? conv2dChoice('bwd_input', g, opts.inputVersion) : null;
   const cw = dw ? conv2dChoice('bwd_weight', g, opts.weightVersion) : null;
   const vi = ci?.version ?? null;
@@ -213,25 +216,25 @@ export function conv2dBackward(g: Conv2dGeometry, x: Range, w: Range, dy: Range,
   const both = impl?.bwdBoth;
   if (!dx || !dw || vi === null || ci!.id !== cw?.id || !both || !impl.canFuseBackward?.(g)) {
     if (dx && ci) conv2dBackwardInput(g, dy, w, dx, { version: ci.id });
-    if (dw && cw) conv2dBackwardWeight(g, x, dy, dw, { version: cw.id });
+    if (dw && cw) conv2dBackwardWeight(g, x, dy, dw, { version: cw.id, accumulate: opts.accumulate });
     return;
   }
   const label = convLabel('bwd_input+bwd_weight', g, vi), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
   forChunks(g, vi, 'bwd_weight', label, [[x, xs], [dy, ys], [dx, xs]], (cg, ch) =>
-    both(cg, ch.at(x, xs), ch.at(dy, ys), w, ch.at(dx, xs), dw, ch.n0 > 0, label));
+    both(cg, ch.at(x, xs), ch.at(dy, ys), w, ch.at(dx, xs), dw, ch.n0 > 0 || !!opts.accumulate, label));
 }
 
 const BIAS_WG = 64;
 
-/** db[o] = sum over batch and plane of dy[:, o]. */
-export function conv2dBackwardBias(g: Conv2dGeometry, dy: Range, db: Range): void {
+/** db[o] = sum over batch and plane of dy[:, o] (added into db with accumulate). */
+export function conv2dBackwardBias(g: Conv2dGeometry, dy: Range, db: Range, accumulate = false): void {
   const label = convLabel('bwd_bias', g, '');
   const plane = g.ho * g.wo;
   forChunks(g, 'v1', null, label, [[dy, g.co * plane]], (cg, ch) => {
-    const c = ch.at(dy, g.co * plane), first = ch.n0;
+    const c = ch.at(dy, g.co * plane), first = ch.n0 > 0 || accumulate;
     launch({ shader: 'conv2d_bias', entry: 'conv2d_bwd_bias', bindings: ['read', 'write', 'uniform'], constants: { WG: BIAS_WG } },
-      [c.binding, db], packParams([['u32', cg.n], ['u32', g.co], ['u32', plane], ['u32', c.base], ['u32', first > 0 ? 1 : 0]]),
+      [c.binding, db], packParams([['u32', cg.n], ['u32', g.co], ['u32', plane], ['u32', c.base], ['u32', first ? 1 : 0]]),
       grid1d(g.co, 1), label);
   });
 }

@@ -98,8 +98,10 @@ fn batchnorm2d_bwd_finalize(@builtin(global_invocation_id) gid: vec3u) {
   }
   let cf = bf_coef[c];
   let invstd = cf.w;
-  bf_dgamma[c] = sgx * invstd;
-  bf_dbeta[c] = sg;
+  var dgamma = sgx * invstd;
+  if ((bfp.flags & ADD_DWEIGHT) != 0u) { dgamma += bf_dgamma[c]; }
+  bf_dgamma[c] = dgamma;
+  bf_dbeta[c] = select(sg, sg + bf_dbeta[c], (bfp.flags & ADD_DBIAS) != 0u);
   let a = weight_or_one(bf_weight[c], bfp.flags) * invstd;
   if ((bfp.flags & TRAINING) != 0u) {
     bf_bcoef[c] = vec4f(a, -a * invstd * invstd * sgx / bfp.count, cf.z, -a * sg / bfp.count);

@@ -15,6 +15,8 @@ const HAS_WEIGHT = 1u;
 const HAS_BIAS = 2u;
 const UPDATE_RUNNING = 4u;
 const TRAINING = 8u;
+const ADD_DWEIGHT = 16u; // dweight / dbias are added into (a parameter's .grad), not written
+const ADD_DBIAS = 32u;
 
 // gamma (or 1 without an affine weight)
 fn weight_or_one(weight: f32, flags: u32) -> f32 {

@@ -4,8 +4,11 @@
 // only). Appending keeps the tape topologically ordered, so backward is a reverse walk.
 //
 // The protocol, all of it:
-//   - backward(dOut, needs) returns one entry per input: a gradient where needs[k], else null.
-//     It never disposes, copies or marks anything; it may return dOut itself or a view of it.
+//   - backward(dOut, needs, sinks) returns one entry per input: a gradient where needs[k], else
+//     null. It never disposes, copies or marks anything; it may return dOut itself or a view of it.
+//     sinks[k], where given, is the .grad a leaf input accumulates into: an op whose kernels can
+//     add into it may do so and return sinks[k] itself, which saves a tensor and an add per
+//     parameter (conv2d and batch norm do; a ResNeSt-50 step: 295 dispatches fewer).
 //   - The tape owns every gradient tensor: it copies a tensor that reaches two places (gradients
 //     accumulate in place), disposes dOut when no input took it, and adds leaf gradients into
 //     .grad across calls (PyTorch semantics).
@@ -15,8 +18,11 @@
 import { Tensor, installAutograd, type GradNode } from '../tensor.ts';
 import { elementwiseAxpy, elementwiseUnary } from '../../kernels/elementwise.ts';
 
-/** d(loss)/d(output) -> d(loss)/d(inputs); needs[k] says whether input k wants one. */
-export type BackwardFn = (dOut: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+/**
+ * d(loss)/d(output) -> d(loss)/d(inputs); needs[k] says whether input k wants one, sinks[k]
+ * (null for most inputs) is a leaf's gradient the op may add input k's into and return.
+ */
+export type BackwardFn = (dOut: Tensor, needs: readonly boolean[], sinks: readonly (Tensor | null)[]) => (Tensor | null)[];
 
 interface TapeRecord extends GradNode {
   inputs: readonly (Tensor | null)[];
@@ -92,7 +98,8 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
     if (!dOut) continue;   // not on a path from root
     grads.delete(rec.output);
     const needs = rec.inputs.map((t) => t?.requiresGrad ?? false);
-    const dInputs = rec.backward(dOut, needs).map((g, k) => checked(rec, k, needs[k], g ?? null));
+    const sinks = rec.inputs.map((t, k) => (needs[k] && rec.inputs.indexOf(t) === k ? leafSink(t!) : null));
+    const dInputs = rec.backward(dOut, needs, sinks).map((g, k) => checked(rec, k, needs[k], g ?? null, sinks[k]));
     // gradients accumulate in place: a tensor handed to two inputs is copied for the second
     const own = dInputs.map((g, k) => (g && dInputs.indexOf(g) < k ? copyOf(g) : g));
     rec.inputs.forEach((input, k) => { if (input && own[k]) pass(grads, input, own[k]!); });
@@ -103,11 +110,18 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
   for (const g of grads.values()) g.dispose();
 }
 
+/** The .grad a leaf's gradient is added into, made ready (its optimizer's zeroed home); null if it has none yet. */
+function leafSink(t: Tensor): Tensor | null {
+  if (t.node) return null;
+  // a leaf whose optimizer keeps a zeroed home for its gradient accumulates there, in place
+  if ((!t.grad || t.grad.disposed) && t.gradHome) t.grad = t.gradHome();
+  return t.grad && !t.grad.disposed ? t.grad : null;
+}
+
 /** The one place gradients move: into a leaf's .grad, or summed into an intermediate's. */
 function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
-  // a leaf whose optimizer keeps a zeroed home for its gradient accumulates there, in place
-  if (!to.node && (!to.grad || to.grad.disposed) && to.gradHome) to.grad = to.gradHome();
-  const into = to.node ? grads.get(to) : to.grad && !to.grad.disposed ? to.grad : undefined;
+  const into = to.node ? grads.get(to) : leafSink(to);
+  if (into === g) return; // the op added it into the leaf's .grad itself
   if (into) {
     elementwiseAxpy(g.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
     g.dispose();
@@ -118,8 +132,10 @@ function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
   }
 }
 
-function checked(rec: TapeRecord, k: number, needed: boolean, g: Tensor | null): Tensor | null {
+function checked(rec: TapeRecord, k: number, needed: boolean, g: Tensor | null, sink: Tensor | null): Tensor | null {
   const input = rec.inputs[k];
+  if (g && g.disposed) throw new Error(`${rec.op} backward: input ${k}'s gradient was disposed`);
+  if (g && !input?.node && input?.grad === g && g !== sink) throw new Error(`${rec.op} backward: returned input ${k}'s .grad, which it was not given to add into`);
   if (needed && !g) throw new Error(`${rec.op} backward: no gradient for input ${k} [${input!.shape}], which requires grad`);
   if (!needed && g) throw new Error(`${rec.op} backward: a gradient for input ${k}, which needs none`);
   if (g && g.size !== input!.size) {

@@ -87,7 +87,7 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
   const out = Tensor.empty(x.shape, 'batchNorm2d');
   batchNorm2dApply(x.binding, coef.binding, residual?.binding ?? null, out.binding, x.shape, choice, relu, `${label} fwd`);
 
-  record('batchNorm2d', [x, weight, bias, residual], out, (dy, [needX, needW, needB, needR]) => {
+  record('batchNorm2d', [x, weight, bias, residual], out, (dy, [needX, needW, needB, needR], [, sinkW, sinkB]) => {
     // The kernel writes both per-channel sums, and with relu fused dy masked by (y > 0), which is
     // also the residual's gradient; what no input needs goes to pooled scratch, not a tensor.
     const pool = gpu().pool;
@@ -98,12 +98,13 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
       return { buffer: scratch[scratch.length - 1], offset: 0, size: bytes };
     };
     const dx = needX ? Tensor.empty(x.shape, 'batchNorm2d backward') : null;
-    const dweight = needW ? Tensor.empty([C], 'batchNorm2d dweight') : null;
-    const dbias = needB ? Tensor.empty([C], 'batchNorm2d dbias') : null;
+    // weight and bias gradients go straight into their .grad where the tape gives it
+    const dweight = needW ? sinkW ?? Tensor.empty([C], 'batchNorm2d dweight') : null;
+    const dbias = needB ? sinkB ?? Tensor.empty([C], 'batchNorm2d dbias') : null;
     const masked = relu && needR ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
     batchNorm2dBackward(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, x.shape, choice, training, {
       dx: dx?.binding ?? null, dweight: into(dweight, paddedBytes(C)), dbias: into(dbias, paddedBytes(C)),
-      masked: relu ? into(masked, paddedBytes(x.size)) : null,
+      masked: relu ? into(masked, paddedBytes(x.size)) : null, accumulate: { dweight: !!sinkW, dbias: !!sinkB },
     }, `${label} bwd`);
     for (const b of scratch) pool.release(b);
     return [dx, dweight, dbias, needR ? (masked ?? dy) : null];

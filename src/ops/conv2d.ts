@@ -62,13 +62,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const g = conv2dGeometry(x.shape, weight.shape, bias ? bias.shape : null, opts);
   const out = Tensor.empty([g.n, g.co, g.ho, g.wo], 'conv2d');
   if (out.size > 0) conv2dForward(g, x.binding, weight.binding, bias ? bias.binding : null, out.binding);
-  record('conv2d', [x, weight, bias ?? null], out, (dy, [needX, needW, needB]) => {
-    // the first layer's input and frozen weights take no gradient: those passes are skipped
+  record('conv2d', [x, weight, bias ?? null], out, (dy, [needX, needW, needB], [, sinkW, sinkB]) => {
+    // the first layer's input and frozen weights take no gradient: those passes are skipped;
+    // weight and bias gradients are added straight into their .grad where the tape gives it
     const dx = needX ? Tensor.empty(x.shape, 'conv2d dx') : null;
-    const dw = needW ? Tensor.empty(weight.shape, 'conv2d dw') : null;
-    if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null);
-    const db = needB ? Tensor.empty(bias!.shape, 'conv2d db') : null;
-    if (db) conv2dBackwardBias(g, dy.binding, db.binding);
+    const dw = needW ? sinkW ?? Tensor.empty(weight.shape, 'conv2d dw') : null;
+    if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null, { accumulate: !!sinkW });
+    const db = needB ? sinkB ?? Tensor.empty(bias!.shape, 'conv2d db') : null;
+    if (db) conv2dBackwardBias(g, dy.binding, db.binding, !!sinkB);
     return [dx, dw, db];
   });
   return out;

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
+import { gpu } from '../../src/gpu/index.ts';
 import * as F from '../../src/functional.ts';
 import { noGrad, clearTape } from '../../src/autograd/tape.ts';
 import { gradcheck, numericGradCpu } from '../gradcheck.ts';
@@ -191,6 +192,21 @@ s('PyTorch fixtures: outputs, gradients and running-stat updates', async () => {
     if (w) assertClose(await w.grad!.toArray(), fx.get('dweight'), near('dweight'), `${fx.name} dweight`);
     if (b) assertClose(await b.grad!.toArray(), fx.get('dbias'), near('dbias'), `${fx.name} dbias`);
     if (res) assertClose(await res.grad!.toArray(), fx.get('dresidual'), near('dresidual'), `${fx.name} dresidual`);
+    if (w && b) {
+      // a second backward adds into the .grads; the kernel adds weight's and bias's itself (the
+      // tape hands them over), the tape adds only the other inputs'. Training gradients use the
+      // batch's statistics and eval ones the unchanged running ones: the second pass's equal the first's.
+      const y2 = F.batchNorm2d(x, rm, rv, w, b, { training: a.training, momentum: a.momentum, eps: a.eps, relu: a.relu, residual: res });
+      const adds: string[] = [];
+      gpu().recorder.onDispatch = (_p, label) => { if (label.startsWith('grad accumulate')) adds.push(label); };
+      try { y2.backward(Tensor.fromArray(fx.get('dy'), a.shape)); } finally { gpu().recorder.onDispatch = null; }
+      assert.is(adds.length, res ? 2 : 1, `${fx.name}: the tape adds x's${res ? ' and the residual\'s' : ''} gradient only (${adds})`);
+      const twice = (key: string) => fx.get(key).map((v) => 2 * v);
+      const tol2 = (key: string) => { const t = near(key); return { atol: 2 * t.atol, rtol: t.rtol }; };
+      assertClose(await w.grad!.toArray(), twice('dweight'), tol2('dweight'), `${fx.name} dweight, twice`);
+      assertClose(await b.grad!.toArray(), twice('dbias'), tol2('dbias'), `${fx.name} dbias, twice`);
+      y2.dispose();
+    }
     for (const t of [x, w, b, res]) { t?.grad?.dispose(); t?.dispose(); }
     for (const t of [rm, rv, y]) t.dispose();
   }

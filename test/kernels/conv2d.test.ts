@@ -160,8 +160,20 @@ s('F.conv2d: forward and tape gradients of x, weight and bias', async () => {
       assertClose(await x.grad!.toArray(), conv2dBwdInputCpu(d.g, d.dy, d.w), TOL, `${version} x.grad`);
       assertClose(await w.grad!.toArray(), conv2dBwdWeightCpu(d.g, d.x, d.dy), TOL_DW, `${version} w.grad`);
       assertClose(await b.grad!.toArray(), conv2dBwdBiasCpu(d.g, d.dy), TOL_DW, `${version} b.grad`);
+      // a second backward adds into the .grads: weight and bias straight from the kernels (the
+      // tape hands them over), only x's through an add of its own
+      const dy2 = d.dy.map((v, i) => v * ((i % 3) - 1));
+      const y2 = F.conv2d(x, w, b, c.opts);
+      const adds: string[] = [];
+      gpu().recorder.onDispatch = (_p, label) => { if (label.startsWith('grad accumulate')) adds.push(label); };
+      try { y2.backward(Tensor.fromArray(dy2, y2.shape)); } finally { gpu().recorder.onDispatch = null; }
+      assert.equal(adds, [`grad accumulate [${c.x}]`], `${version}: only x's gradient is added by the tape`);
+      const sum = (a: Float64Array, b2: Float64Array) => a.map((v, i) => v + b2[i]);
+      assertClose(await x.grad!.toArray(), sum(conv2dBwdInputCpu(d.g, d.dy, d.w), conv2dBwdInputCpu(d.g, dy2, d.w)), TOL, `${version} x.grad, twice`);
+      assertClose(await w.grad!.toArray(), sum(conv2dBwdWeightCpu(d.g, d.x, d.dy), conv2dBwdWeightCpu(d.g, d.x, dy2)), TOL_DW, `${version} w.grad, twice`);
+      assertClose(await b.grad!.toArray(), sum(conv2dBwdBiasCpu(d.g, d.dy), conv2dBwdBiasCpu(d.g, dy2)), TOL_DW, `${version} b.grad, twice`);
       for (const t of [x, w, b]) { t.grad!.dispose(); t.dispose(); }
-      y.dispose();
+      y.dispose(); y2.dispose();
     } finally { setKernelVersion('conv2d', null); }
   }
 });
