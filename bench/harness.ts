@@ -21,7 +21,7 @@ export interface BenchCase {
   flops?: number;                 // per repetition
   bytes?: number;                 // bytes moved per repetition
   validate?: () => Promise<void>; // throws on mismatch with the reference
-  record?: () => void;            // records the dispatches of one repetition (no copies, no submits)
+  record?: () => void;            // records the commands of one repetition (dispatches and copies, no submits)
   runWall?: () => Promise<void>;  // instead of record: one whole repetition, returning once the GPU is done
   items?: number;                 // images per repetition (reported as items/s)
   warmup?: number;                // warm-up repetitions (default 2)

@@ -1,14 +1,15 @@
 // End-to-end training step (forward, focal loss, backward, SGD) of a ResNeSt on random data:
 // img/s, model FLOPs / time as a fraction of the adapter's measured FMA peak, and per step the
 // command submissions, dispatches (in all and per op kind) and new buffer allocations (steady
-// state: 1 submission, 0 allocations); with --profile also each kernel's time.
+// state: 1 submission, 0 allocations); with --profile also each kernel's time,
+// with --profile=shapes each kernel's at each shape.
 // In `npm run bench` this is the 'end-to-end' section (endToEndCases): ResNeSt-50, batch 8,
 // at 64 x 64 always and at 224 x 224 without --quick, and without --quick the training shape of
 // the report, 320 x 320 at batch 32 (tensors over the binding limit, run in batch chunks), with
 // PyTorch CPU (2 threads) running the same step (bench/peers/torch_step.py) as the peer. Each
 // case also gives the peak RSS of this process (on a CPU adapter the GPU's memory is host memory)
 // beside the peer's, and the GPU buffers and textures the library holds.
-// Standalone: node --import tsx bench/train_step.ts [arch] [size] [batch] [steps] [--warmup N] [--profile]
+// Standalone: node --import tsx bench/train_step.ts [arch] [size] [batch] [steps] [--warmup N] [--profile[=shapes]]
 // (defaults resnest-tiny 64 32 3, 2 warm-up steps)
 import { execFileSync } from 'node:child_process';
 import { F, gpu, initGpu, nn, optim, Rng, Tensor, tidy } from '../src/index.ts';
@@ -96,13 +97,13 @@ export function makeTrainStep(arch: string, size: number, batch: number): TrainS
   };
 }
 
-export async function benchTrainStep(arch: string, size: number, batch: number, steps: number, profile = false, warmup = 2): Promise<StepResult> {
+export async function benchTrainStep(arch: string, size: number, batch: number, steps: number, profile: false | 'kernels' | 'shapes' = false, warmup = 2): Promise<StepResult> {
   await initGpu();
   const g = gpu();
   const memory = watchHostMemory();
   const t = makeTrainStep(arch, size, batch);
   for (let i = 0; i < warmup; i++) await t.step(); // pipelines, pool buckets, bind groups
-  const profiler = profile ? g.recorder.startProfiling() : null;
+  const profiler = profile ? g.recorder.startProfiling(profile === 'shapes') : null;
   const created = () => { const r = g.resources.stats(); return r.buffers.created + r.textures.created; };
   const subs0 = g.recorder.stats.submissions, dispatches0 = g.recorder.stats.dispatches, created0 = created();
   const t0 = performance.now();
@@ -122,7 +123,7 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
   if (profiler) {
     const entries = await profiler.collect();
     const total = entries.reduce((s, e) => s + e.ms, 0);
-    for (const e of entries.slice(0, 40)) console.log(`${e.name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ${e.count / steps} dispatches/step`);
+    for (const e of entries.slice(0, profile === 'shapes' ? 120 : 40)) console.log(`${e.name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ${e.count / steps} dispatches/step`);
   }
   t.dispose();
   return result;
@@ -210,7 +211,10 @@ if (process.argv[1]?.endsWith('train_step.ts')) {
   const warmup = at >= 0 ? Number(args[at + 1]) : 2;
   if (!(warmup >= 0)) throw new Error(`--warmup takes a number of steps, not ${args[at + 1]}`);
   const [arch = 'resnest-tiny', size = '64', batch = '32', steps = '3'] = args.filter((a, i) => !a.startsWith('--') && !(at >= 0 && i === at + 1));
-  const r = await benchTrainStep(arch, Number(size), Number(batch), Number(steps), args.includes('--profile'), warmup);
+  const profile = args.includes('--profile=shapes') ? 'shapes' : args.includes('--profile') ? 'kernels' : false;
+  const bad = args.find((a) => a.startsWith('--') && !['--warmup', '--profile', '--profile=shapes'].includes(a));
+  if (bad) throw new Error(`unknown option ${bad}: takes --warmup N, --profile, --profile=shapes`);
+  const r = await benchTrainStep(arch, Number(size), Number(batch), Number(steps), profile, warmup);
   console.log(JSON.stringify(r));
   process.exit(0);
 }

@@ -1,5 +1,7 @@
 // conv2d version 7, layout changes, both operands of a pass in one dispatch: invocations
-// [0, first.rows) lay out the first tensor, the next ones the second.
+// [0, first.rows) lay out the first tensor, the next ones the second. Texels go to storage
+// buffers, which the host copies into the textures the convolution reads: lavapipe's texture
+// stores cost 4x a buffer store plus the copy (kernels/conv2d_sgtex.ts).
 //
 // Activations (a "grid" job, conv2d_grid_pack.wgsl, as v3 lays them out): a batch of NCHW
 // values -> a zero-padded NHWC grid of rgba32float texels, one invocation per texel row.
@@ -29,8 +31,8 @@ struct Jobs { first: GridJob, second: GridJob }
 
 @group(0) @binding(0) var<storage, read> src0: array<f32>;
 @group(0) @binding(1) var<storage, read> src1: array<f32>;
-@group(0) @binding(2) var tex0: texture_storage_2d<rgba32float, write>;
-@group(0) @binding(3) var tex1: texture_storage_2d<rgba32float, write>;
+@group(0) @binding(2) var<storage, read_write> out0: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> out1: array<vec4f>;
 @group(0) @binding(4) var<uniform> jobs: Jobs;
 
 fn src_at(second: bool, i: u32) -> f32 {
@@ -39,7 +41,7 @@ fn src_at(second: bool, i: u32) -> f32 {
 }
 
 fn store(second: bool, t: u32, v: vec4f) {
-  if (second) { textureStore(tex1, vec2u(t & TW_MASK, t >> LOG_TW), v); } else { textureStore(tex0, vec2u(t & TW_MASK, t >> LOG_TW), v); }
+  if (second) { out1[t] = v; } else { out0[t] = v; }
 }
 
 fn weight(p: WeightJob, g: u32, a: u32, b: u32, tap: u32) -> f32 {

@@ -13,7 +13,8 @@ export class Profiler {
   private totals = new Map<string, { ms: number; count: number }>();
   private retired: GPUBuffer[] = [];
 
-  constructor(private resources: GpuResources) {}
+  /** byShape: one entry per whole label (kernel and shape) instead of per kernel. */
+  constructor(private resources: GpuResources, private byShape = false) {}
 
   /** Timestamp writes for the next dispatch's pass. */
   next(label: string): GPUComputePassTimestampWrites {
@@ -48,7 +49,7 @@ export class Profiler {
       await buffer.mapAsync(GPUMapMode.READ);
       const t = new BigInt64Array(buffer.getMappedRange());
       labels.forEach((label, i) => {
-        const name = kernelName(label);
+        const name = this.byShape ? label : kernelName(label);
         const entry = this.totals.get(name) ?? { ms: 0, count: 0 };
         entry.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6;
         entry.count++;
@@ -61,7 +62,14 @@ export class Profiler {
   }
 }
 
-/** "conv2d fwd x[8,64,56,56] ..." -> "conv2d fwd": the words before the first shape. */
+/**
+ * "conv2d fwd v7 x[8,64,56,56] ... g1" -> "conv2d fwd v7": the words before the first shape; a
+ * phase named after the shape stays ("... g1 pack" -> "conv2d fwd v7 pack"), as it is a kernel of its own.
+ */
 export function kernelName(label: string): string {
-  return label.split(' ').filter((w) => !/[\[\d]/.test(w[0] ?? '')).slice(0, 3).join(' ');
+  const words = label.split(' ');
+  const name = words.filter((w) => !/[\[\d]/.test(w[0] ?? '')).slice(0, 3);
+  const last = words[words.length - 1];
+  if (words.length > 3 && /^[a-z_]+$/.test(last) && !name.includes(last)) name.push(last);
+  return name.join(' ');
 }

@@ -136,19 +136,24 @@ export class CommandRecorder {
     this.open().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
   }
 
+  /** Copies whole rows of texels from a buffer into the top of a texture (rows of bytesPerRow, a multiple of 256). */
+  copyToTexture(src: GPUBuffer, dst: GPUTexture, width: number, rows: number, bytesPerRow: number): void {
+    this.endPass();
+    this.open().copyBufferToTexture({ buffer: src, bytesPerRow }, { texture: dst }, [width, rows]);
+  }
+
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {
     this.endPass();
     this.open().clearBuffer(buffer, offset, size);
   }
 
-  /** The next compute pass writes these timestamps (benchmarks). Closes the current pass. */
-  timestampNextPass(writes: GPUComputePassTimestampWrites): void {
+  /**
+   * Writes a timestamp once everything recorded before it has run (benchmarks): an empty compute
+   * pass of its own, so that the span between two marks counts every dispatch and copy in it.
+   */
+  timestampMark(querySet: GPUQuerySet, index: number): void {
     this.endPass();
-    this.nextPassTimestamps = writes;
-  }
-
-  endTimedPass(): void {
-    this.endPass();
+    this.open().beginComputePass({ timestampWrites: { querySet, endOfPassWriteIndex: index } }).end();
   }
 
   resolveQuery(set: GPUQuerySet, count: number, dst: GPUBuffer): void {
@@ -183,9 +188,9 @@ export class CommandRecorder {
     else this.resources.destroy(buffer);
   }
 
-  /** Times every dispatch from now on (see profiler.ts); needs the timestamp-query feature. */
-  startProfiling(): Profiler {
-    this.profiler ??= new Profiler(this.resources);
+  /** Times every dispatch from now on (see profiler.ts), per kernel or per kernel and shape; needs the timestamp-query feature. */
+  startProfiling(byShape = false): Profiler {
+    this.profiler ??= new Profiler(this.resources, byShape);
     return this.profiler;
   }
 

@@ -1,5 +1,5 @@
 // Scratch beyond the buffer pool, for kernels that read activations through textures:
-// rgba32float textures (sampled and storage-written) and buffers usable both as storage
+// rgba32float textures (sampled, and storage-written or copied into) and buffers usable both as storage
 // (written by a packing kernel) and as uniform (read by the next kernel). Sized in the buffer
 // pool's buckets, released as soon as their last use is recorded and reused by the next op;
 // safe within one batch because WebGPU orders the dispatches' accesses. Oldest first, as the
@@ -9,7 +9,7 @@ import { bucketSize, insertBySerial } from './buffer_pool.ts';
 import type { GpuResources } from './resources.ts';
 import type { TextureBinding } from './recorder.ts';
 
-const TEXTURE_BINDING = 0x04, STORAGE_BINDING = 0x08;            // GPUTextureUsage
+const COPY_DST = 0x02, TEXTURE_BINDING = 0x04, STORAGE_BINDING = 0x08; // GPUTextureUsage
 const BUF_COPY_DST = 0x08, BUF_UNIFORM = 0x40, BUF_STORAGE = 0x80; // GPUBufferUsage
 
 export interface GridTexture { texture: GPUTexture; rows: number; binding: TextureBinding }
@@ -30,7 +30,7 @@ export class ScratchPool {
     const key = `${width}x${fitRows}`;
     const got = this.freeTextures.get(key)?.pop();
     if (got) return got;
-    const texture = this.resources.createTexture({ label, size: [width, fitRows], format: 'rgba32float', usage: TEXTURE_BINDING | STORAGE_BINDING });
+    const texture = this.resources.createTexture({ label, size: [width, fitRows], format: 'rgba32float', usage: COPY_DST | TEXTURE_BINDING | STORAGE_BINDING });
     const grid = { texture, rows: fitRows, binding: { textureView: texture.createView(), id: this.nextId++ } };
     this.serial.set(grid, grid.binding.id);
     return grid;

@@ -1,11 +1,10 @@
-// GPU timing for benchmarks: timestamp queries around one compute pass per repeat when the
-// adapter has them, else wall clock around submit + queue drain (which then includes the
+// GPU timing for benchmarks: timestamp marks before and after each repeat's commands (dispatches
+// and copies alike) when the adapter has timestamp queries, else wall clock around submit + queue drain (which then includes the
 // fixed submission cost; benchmarks measure and state it).
 import { gpu } from './device.ts';
 
 export interface Timing { ms: number[]; method: 'timestamp' | 'wall' }
 
-/** `record` must only record dispatches (no copies), so that each repeat stays one pass. */
 export async function timeGpu(record: () => void, repeats: number, opts: { forceWall?: boolean } = {}): Promise<Timing> {
   const g = gpu();
   const rec = g.recorder;
@@ -24,9 +23,9 @@ export async function timeGpu(record: () => void, repeats: number, opts: { force
   const resolved = g.resources.createBuffer({ size: 16 * repeats, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   try {
     for (let i = 0; i < repeats; i++) {
-      rec.timestampNextPass({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
+      rec.timestampMark(querySet, 2 * i);
       record();
-      rec.endTimedPass();
+      rec.timestampMark(querySet, 2 * i + 1);
     }
     rec.resolveQuery(querySet, 2 * repeats, resolved);
     const stamps = new BigInt64Array(await rec.read(resolved, 0, 16 * repeats));

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/tensor.ts';
 import * as F from '../../src/functional.ts';
-import { gpu, bucketSize } from '../../src/gpu/index.ts';
+import { gpu, bucketSize, kernelName, timeGpu } from '../../src/gpu/index.ts';
 import { launch } from '../../kernels/launch.ts';
 import { assertThrowsWith, setupGpu } from '../helpers.ts';
 
@@ -48,6 +48,28 @@ s('many ops go into one submission; pipelines are compiled once', async () => {
   assert.is(g.recorder.stats.submissions - subs, 1);
   assert.ok(g.pipelines.compiled - compiled <= 2);
   y.dispose(); x.dispose();
+});
+
+s('benchmark timing spans copies as well as dispatches (v7 packs through a buffer-to-texture copy)', async () => {
+  const g = gpu();
+  if (!g.features.has('timestamp-query')) return; // the wall-clock path always spans everything
+  const bytes = 64 * 2 ** 20;
+  const a = g.pool.acquire(bytes, 'timer test a'), b = g.pool.acquire(bytes, 'timer test b');
+  try {
+    const copy = await timeGpu(() => g.recorder.copy(a, 0, b, 0, bytes), 3);
+    const nothing = await timeGpu(() => {}, 3);
+    // a 64 MiB copy takes milliseconds on any adapter; an empty span, microseconds
+    assert.ok(Math.min(...copy.ms) > 20 * Math.max(...nothing.ms, 1e-3), `copy ${copy.ms} ms, empty ${nothing.ms} ms`);
+  } finally {
+    g.pool.release(a); g.pool.release(b);
+  }
+});
+
+s('profiles group dispatches by kernel, keeping a trailing phase such as packing apart', () => {
+  assert.is(kernelName('conv2d fwd v7 x[8,64,56,56] w[256,64,1,1] s1 p0 g1'), 'conv2d fwd v7');
+  assert.is(kernelName('conv2d fwd v7 x[8,64,56,56] w[256,64,1,1] s1 p0 g1 pack'), 'conv2d fwd v7 pack');
+  assert.is(kernelName('batchnorm2d+relu train x[8,256,56,56]'), 'batchnorm2d+relu train x[8,256,56,56]');
+  assert.is(kernelName('SGD step group'), 'SGD step group');
 });
 
 s('bad input: wrong data length, bad shape, shape mismatch, use after dispose', () => {
