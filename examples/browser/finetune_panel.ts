@@ -21,7 +21,7 @@ export interface PanelModel {
 
 export interface PanelContext {
   current(): PanelModel | null;
-  serial<T>(job: () => Promise<T>): Promise<T>;
+  serial(job: () => Promise<void>): Promise<void>;
   decodeFile(file: Blob, name: string): Promise<RgbImage>;
   webcamFrame(): RgbImage;
   setState(s: string): void;

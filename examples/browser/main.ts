@@ -72,8 +72,12 @@ let loaded: LoadedModel | null = null;
 let image: { img: RgbImage; label: string } | null = null;
 let resultId = 0;
 let queue: Promise<unknown> = Promise.resolve();
+/** Set once the device is lost: nothing can run until the page is reloaded. */
+let deviceLost = false;
 
 function setState(s: string): void {
+  // a loss is final: a job that ends (or fails on the lost device) afterwards must not hide it
+  if (deviceLost && s !== 'device-lost') return;
   demo.state = s;
   document.body.dataset.state = s;
 }
@@ -82,15 +86,19 @@ function message(where: 'model-msg' | 'image-msg', text: string, error = false):
   const el = $(where);
   el.textContent = text;
   el.className = error ? 'msg error' : 'msg';
-  if (error) { demo.error = text; setState('error'); }
+  if (error && !deviceLost) { demo.error = text; setState('error'); }
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** One job at a time (model loads and runs share the device and the model). */
-function serial<T>(job: () => Promise<T>): Promise<T> {
+/**
+ * One job at a time (model loads and runs share the device and the model). A job whose turn comes
+ * after the device was lost (such as the load of the saved model that start-up queues) does not run.
+ */
+function serial(job: () => Promise<void>): Promise<void> {
   demo.busy++;
-  const next = queue.then(job, job).finally(() => { demo.busy--; });
+  const run = () => (deviceLost ? Promise.resolve() : job());
+  const next = queue.then(run, run).finally(() => { demo.busy--; });
   queue = next.catch(() => undefined);
   return next;
 }
@@ -105,6 +113,12 @@ function noWebGpu(title: string, text: string): void {
   status.textContent = 'no WebGPU';
   status.className = 'bad';
   for (const id of ['model-fetch', 'rerun']) ($(id) as HTMLButtonElement).disabled = true;
+}
+
+/** Everything that would need the GPU: without a device, or after its loss. */
+function disableControls(): void {
+  for (const id of ['model-fetch', 'synthetic', 'webcam', 'capture', 'rerun', 'ft-train', 'ft-synthetic']) ($(id) as HTMLButtonElement).disabled = true;
+  for (const id of ['model-list', 'model-file', 'image-file', 'ft-pos-file', 'ft-neg-file']) ($(id) as HTMLInputElement | HTMLSelectElement).disabled = true;
 }
 
 async function startGpu(): Promise<boolean> {
@@ -141,6 +155,8 @@ async function startGpu(): Promise<boolean> {
     g.device.lost.then((lost) => {
       // the page never destroys the device itself: 'destroyed' comes from leaving the page, or from the test hook
       if (lost.reason === 'destroyed' && !lossForced) return;
+      deviceLost = true;
+      disableControls();
       noWebGpu('The GPU device was lost', `${lost.message || lost.reason} Reload the page to start again.`);
       const reload = $('reload-page');
       reload.hidden = false;
@@ -151,7 +167,8 @@ async function startGpu(): Promise<boolean> {
     // ?test-hooks: the browser test forces a device loss, which a real browser gives only on a driver reset or GPU removal
     if (new URLSearchParams(location.search).has('test-hooks')) {
       (globalThis as unknown as { resnestTestHooks: object }).resnestTestHooks = {
-        loseDevice: () => { lossForced = true; g.device.destroy(); },
+        /** Destroys the device; resolves once the page has handled the loss (its handler runs first). */
+        loseDevice: (): Promise<void> => { lossForced = true; g.device.destroy(); return g.device.lost.then(() => undefined); },
       };
     }
     showAdapter(g);
@@ -455,7 +472,7 @@ async function infer(): Promise<void> {
     demo.last = result; // before drawing: the bars are drawn from demo.last
     showResult(result);
     demo.error = null;
-    ($('rerun') as HTMLButtonElement).disabled = false;
+    ($('rerun') as HTMLButtonElement).disabled = deviceLost;
     setState('done');
   } catch (e) {
     $('timing').textContent = 'failed';
@@ -561,7 +578,8 @@ wire();
 if (await startGpu()) {
   setState('ready');
   const panel = startFineTunePanel({
-    current: () => loaded, serial, decodeFile, webcamFrame, setState,
+    // the loaded model's buffers went with a lost device: nothing to train then
+    current: () => (deviceLost ? null : loaded), serial, decodeFile, webcamFrame, setState,
     /** Loads checkpoint bytes in a job already running (no queueing) and reruns the current image. */
     replaceModel: async (bytes, source) => {
       await loadCheckpoint(bytes, source);
@@ -572,6 +590,5 @@ if (await startGpu()) {
   await listServerModels();
   await panel.restore();
 } else {
-  for (const id of ['model-fetch', 'synthetic', 'webcam', 'rerun', 'ft-train', 'ft-synthetic']) ($(id) as HTMLButtonElement).disabled = true;
-  for (const id of ['model-file', 'image-file', 'ft-pos-file', 'ft-neg-file']) ($(id) as HTMLInputElement).disabled = true;
+  disableControls();
 }
