@@ -39,6 +39,8 @@ const WANTED_LIMITS = [
 
 let current: Gpu | null = null;
 let pendingInit: Promise<Gpu> | null = null;
+/** Why the last device went away when it was lost rather than released (gpu()'s error says so). */
+let lostBecause: string | null = null;
 
 export interface InitOptions {
   provider?: GpuProvider;
@@ -68,13 +70,14 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name] as number;
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'resnest-webgpu' });
   device.lost.then((info) => {
-    if (current?.device === device) current = null;
+    if (current?.device === device) { current = null; lostBecause = info.message || info.reason || 'unknown'; }
     if (info.reason !== 'destroyed') console.error(`GPU device lost: ${info.message}`);
   });
   const resources = new GpuResources(device);
   const recorder = new CommandRecorder(device, resources, provider.wait);
   const features = new Set<string>(requiredFeatures);
   const states = new Map<string, unknown>();
+  lostBecause = null;
   current = {
     device,
     adapter: describeAdapter(adapter.info, provider.name, device.limits, features),
@@ -97,6 +100,9 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
 
 /** The initialised device; ops are synchronous, so `await initGpu()` must have run first. */
 export function gpu(): Gpu {
+  if (!current && lostBecause !== null) {
+    throw new Error(`the GPU device was lost (${lostBecause}): its tensors are gone; \`await initGpu()\` gives a new device`);
+  }
   if (!current) throw new Error('GPU not initialised: call `await initGpu()` before creating tensors or running ops');
   return current;
 }

@@ -74,4 +74,16 @@ s('a new device starts with fresh state: no cache or test setting of the old one
   await run();
 });
 
+s('after a device loss gpu() says the device was lost, and initGpu() gives a new one', async () => {
+  const old = gpu();
+  old.device.destroy(); // what a driver reset does, as far as the library can tell
+  await old.device.lost;
+  assertThrowsWith(() => gpu(), /GPU device was lost/, /initGpu\(\)/);
+  await initGpu();
+  assert.is.not(gpu(), old);
+  const t = Tensor.fromArray([1, 2, 3], [3]), sq = F.mul(t, t);
+  assert.equal(Array.from(await sq.toArray()), [1, 4, 9]);
+  t.dispose(); sq.dispose();
+});
+
 s.run();
