@@ -123,7 +123,7 @@ export function applyBestPeaks(r: Report, end: Peaks): void {
 
 export function toMarkdown(r: Report): string {
   const dispatchNote = r.peaks.method === 'timestamp'
-    ? 'kernels are timed with timestamp queries around one compute pass per repetition; cases marked "wall" (whole steps) by wall clock around submit + queue drain'
+    ? 'kernels are timed between two timestamp marks per repetition (every dispatch and copy of it); cases marked "wall" (whole steps) by wall clock around submit + queue drain'
     : 'timestamp queries are not available: every case is timed by wall clock around submit + queue drain, which includes the fixed cost per submission';
   const lines = [
     `Adapter: ${r.adapter.vendor} ${r.adapter.architecture} ${r.adapter.description} (${r.adapter.backend}). ` +

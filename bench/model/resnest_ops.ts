@@ -3,7 +3,8 @@
 // kernel sequences with their FLOPs and minimum bytes:
 //   ours   the passes our kernel families run (batch norm fused with ReLU and the residual add,
 //          radix sum fused into the attention pool, one SGD pass over the flat parameters,
-//          every parameter gradient accumulated into .grad);
+//          conv and batch-norm kernels adding their parameter gradients into .grad, the fc's
+//          added by the tape);
 //   torch  PyTorch eager on CUDA with cuDNN running timm's resnest50d (assumptions in KERNEL_NOTES).
 // Bytes are what each kernel must read and write once (f32, int64 for max-pool indices);
 // reading a tensor twice in two passes counts twice. FLOPs are counted for convolutions and
@@ -51,7 +52,6 @@ export function stepWork(size: number, n: number, cfg: Cfg = RESNEST50): StepWor
   let params = 0, largest = 0;
   const add = (list: Work[], kind: Kind, bytes: number, count = 1, flops = 0, gemm = false) => list.push({ kind, flops, bytes, count, gemm });
   const both = (kind: Kind, bytes: number, flops = 0, gemm = false, oursCount = 1) => { add(ours, kind, bytes, oursCount, flops, gemm); add(torch, kind, bytes, 1, flops, gemm); };
-  let paramTensors = 0;
   const seen = (elements: number) => { largest = Math.max(largest, elements * F32); };
 
   const conv = (name: string, c: number, h: number, co: number, k: number, stride: number, pad: number, groups: number,
@@ -62,24 +62,23 @@ export function stepWork(size: number, n: number, cfg: Cfg = RESNEST50): StepWor
     const x = n * c * h * h, y = n * co * ho * ho, wt = (co * c / groups) * k * k;
     const flops = 2 * n * ho * ho * co * (c / groups) * k * k;
     params += wt + (s.bias ? co : 0);
-    paramTensors += s.bias ? 2 : 1;
     seen(x); seen(y);
     // 1x1 convolutions of 1x1 maps run as one GEMM (conv2d v4); the others as conv2d v2, whose dW adds a reduction
     const gemmOnly = k === 1 && h === 1 && groups === 1;
     both('conv fwd', F32 * (x + wt + y + (s.bias ? co : 0)), flops, true);
     if (s.inputGrad) both('conv dX', F32 * (y + wt + x), flops, true);
-    both('conv dW', F32 * (x + y + wt), flops, true, gemmOnly ? 1 : 2);
-    if (s.bias) both('conv dW', F32 * (y + co));
+    // ours adds dW into .grad (reads it too); torch writes the first one (zero_grad(set_to_none))
+    add(ours, 'conv dW', F32 * (x + y + 2 * wt), gemmOnly ? 1 : 2, flops, true); add(torch, 'conv dW', F32 * (x + y + wt), 1, flops, true);
+    if (s.bias) { add(ours, 'conv dW', F32 * (y + 2 * co)); add(torch, 'conv dW', F32 * (y + co)); }
     return ho;
   };
   /** Training-mode batch norm, optionally with the residual add and ReLU after it (fused in ours). */
   const bn = (c: number, h: number, relu: boolean, residual = false) => {
     const e = n * c * h * h;
     params += 2 * c;
-    paramTensors += 2;
     // statistics, finalize, apply; backward: reduce, finalize, dx
     add(ours, 'batch norm fwd', F32 * (2 * e + (residual ? e : 0) + e), 3);
-    add(ours, 'batch norm bwd', F32 * (relu ? 7 * e : 5 * e), 3);
+    add(ours, 'batch norm bwd', F32 * ((relu ? 7 * e : 5 * e) + 2 * c), 3); // + reading the .grads it adds into
     add(torch, 'batch norm fwd', F32 * 3 * e);
     add(torch, 'batch norm bwd', F32 * 5 * e);
     if (residual) add(torch, 'ReLU and add', F32 * 3 * e);
@@ -130,15 +129,14 @@ export function stepWork(size: number, n: number, cfg: Cfg = RESNEST50): StepWor
   both('pooling', F32 * (n * inplanes * h * h + n * inplanes)); both('pooling', F32 * (n * inplanes * h * h + n * inplanes));
   const fcFlops = 2 * n * inplanes * cfg.classes, fcBytes = F32 * (n * inplanes + inplanes * cfg.classes + n * cfg.classes);
   params += inplanes * cfg.classes + cfg.classes;
-  paramTensors += 2;
   both('conv fwd', fcBytes, fcFlops, true); both('conv dX', fcBytes, fcFlops, true); both('conv dW', fcBytes, fcFlops, true);
   both('conv dW', F32 * (n * cfg.classes + cfg.classes));
   const logits = n * cfg.classes;
   // loss and gradient in one pass, its mean, the backward's seed (a fill), the gradient's scale
   add(ours, 'loss', F32 * 4 * logits); add(ours, 'loss', F32 * logits); add(ours, 'loss', F32); add(ours, 'loss', F32 * 3 * logits);
   add(torch, 'loss', F32 * 30 * logits, 14); add(torch, 'loss', F32 * 45 * logits, 20);
-  // every parameter gradient is accumulated into .grad in ours (torch writes the first one)
-  add(ours, 'gradient accumulation', F32 * 3 * params, paramTensors);
+  // the fc's weight and bias gradients are added into .grad by the tape in ours (torch writes the first one)
+  add(ours, 'gradient accumulation', F32 * 3 * (inplanes * cfg.classes + cfg.classes), 2);
   add(ours, 'SGD', F32 * 5 * params, 2); // one pass per parameter group (weights with decay; biases and norms without)
   add(torch, 'SGD', F32 * 11 * params, 20);
   return { ours, torch, convs, params, largestTensorBytes: largest };

@@ -8,7 +8,7 @@
 //     null. It never disposes, copies or marks anything; it may return dOut itself or a view of it.
 //     sinks[k], where given, is the .grad a leaf input accumulates into: an op whose kernels can
 //     add into it may do so and return sinks[k] itself, which saves a tensor and an add per
-//     parameter (conv2d and batch norm do; a ResNeSt-50 step: 295 dispatches fewer).
+//     parameter (conv2d and batch norm do; a ResNeSt-50 step: 295 gradient adds -> 34).
 //   - The tape owns every gradient tensor: it copies a tensor that reaches two places (gradients
 //     accumulate in place), disposes dOut when no input took it, and adds leaf gradients into
 //     .grad across calls (PyTorch semantics).

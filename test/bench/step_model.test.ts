@@ -27,8 +27,9 @@ s('FLOPs and parameters of the walk equal the real model\'s', () => {
       assert.is(flops, 3 * 2 * model.macs(size, size) * batch - stemDx, `FLOPs at ${size}/${batch}`);
       assert.is(w.torch.reduce((a, x) => a + x.flops, 0), flops, 'the same FLOPs in both kernel sequences');
       assert.is(w.params, params, 'parameters');
-      // one gradient accumulation per parameter tensor, plus one per fan-out (16 block inputs, 16 split tensors)
-      assert.is(w.ours.filter((x) => x.kind === 'gradient accumulation').reduce((a, x) => a + x.count, 0), model.parameters().length + 32);
+      // gradient adds by the tape: the fc's weight and bias (conv and batch norm add their own in
+      // their kernels), plus one per fan-out (16 block inputs, 16 split tensors)
+      assert.is(w.ours.filter((x) => x.kind === 'gradient accumulation').reduce((a, x) => a + x.count, 0), 2 + 32);
     }
   } finally {
     model.dispose();
@@ -47,7 +48,7 @@ s.before(() => {
 for (const [i, [size, batch]] of SIZES.entries()) {
   s(`modelled dispatch counts equal the real step's at ${size} x ${size}, batch ${batch}`, async () => {
     const capture = await captures[i];
-    assert.ok(capture.dispatches.length > 1000, `recorded ${capture.dispatches.length} dispatches`);
+    assert.ok(capture.dispatches.length > 500, `recorded ${capture.dispatches.length} dispatches`);
     assert.equal(dispatchMismatches(stepWork(size, batch).ours, capture), []);
     const phases = new Set(capture.dispatches.map((d) => d.phase));
     assert.equal([...phases], ['forward', 'backward', 'optimizer']);
