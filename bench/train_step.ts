@@ -103,7 +103,7 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
   const memory = watchHostMemory();
   const t = makeTrainStep(arch, size, batch);
   for (let i = 0; i < warmup; i++) await t.step(); // pipelines, pool buckets, bind groups
-  const profiler = profile ? g.recorder.startProfiling(profile === 'shapes') : null;
+  const profiler = profile ? g.recorder.startProfiling() : null;
   const created = () => { const r = g.resources.stats(); return r.buffers.created + r.textures.created; };
   const subs0 = g.recorder.stats.submissions, dispatches0 = g.recorder.stats.dispatches, created0 = created();
   const t0 = performance.now();
@@ -121,7 +121,7 @@ export async function benchTrainStep(arch: string, size: number, batch: number, 
     host: memory.stop(),
   };
   if (profiler) {
-    const entries = await profiler.collect();
+    const entries = await profiler.collect(profile === 'shapes');
     const total = entries.reduce((s, e) => s + e.ms, 0);
     for (const e of entries.slice(0, profile === 'shapes' ? 120 : 40)) console.log(`${e.name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ${e.count / steps} dispatches/step`);
   }

@@ -232,9 +232,9 @@ export function conv2dBackwardBias(g: Conv2dGeometry, dy: Range, db: Range, accu
   const label = convLabel('bwd_bias', g, '');
   const plane = g.ho * g.wo;
   forChunks(g, 'v1', null, label, [[dy, g.co * plane]], (cg, ch) => {
-    const c = ch.at(dy, g.co * plane), first = ch.n0 > 0 || accumulate;
+    const c = ch.at(dy, g.co * plane), add = ch.n0 > 0 || accumulate;
     launch({ shader: 'conv2d_bias', entry: 'conv2d_bwd_bias', bindings: ['read', 'write', 'uniform'], constants: { WG: BIAS_WG } },
-      [c.binding, db], packParams([['u32', cg.n], ['u32', g.co], ['u32', plane], ['u32', c.base], ['u32', first ? 1 : 0]]),
+      [c.binding, db], packParams([['u32', cg.n], ['u32', g.co], ['u32', plane], ['u32', c.base], ['u32', add ? 1 : 0]]),
       grid1d(g.co, 1), label);
   });
 }

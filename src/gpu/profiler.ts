@@ -1,6 +1,7 @@
-// Per-dispatch GPU time by kernel, for finding where a training step goes (WG_PROFILE=1 in the
-// trainer, or `startProfiling()`). Each dispatch gets a compute pass of its own with timestamp
-// writes, which adds the per-pass cost: use it to compare kernels, not to time the whole step.
+// Per-dispatch GPU time by kernel or by kernel and shape, for finding where a training step goes
+// (`bench/train_step.ts --profile[=shapes]`, or `startProfiling()`). Each dispatch gets a compute
+// pass of its own with timestamp writes, which adds the per-pass cost, and copies between the
+// dispatches are not timed: use it to compare kernels, not to time the whole step.
 import type { GpuResources } from './resources.ts';
 
 export interface ProfileEntry { name: string; ms: number; count: number }
@@ -13,8 +14,7 @@ export class Profiler {
   private totals = new Map<string, { ms: number; count: number }>();
   private retired: GPUBuffer[] = [];
 
-  /** byShape: one entry per whole label (kernel and shape) instead of per kernel. */
-  constructor(private resources: GpuResources, private byShape = false) {}
+  constructor(private resources: GpuResources) {}
 
   /** Timestamp writes for the next dispatch's pass. */
   next(label: string): GPUComputePassTimestampWrites {
@@ -44,21 +44,26 @@ export class Profiler {
   }
 
   /** Maps the resolved timestamps of submitted batches and adds them to the totals. */
-  async collect(): Promise<ProfileEntry[]> {
+  /** The totals so far, per kernel (kernelName) or, byShape, per whole label (kernel and shape). */
+  async collect(byShape = false): Promise<ProfileEntry[]> {
     for (const { buffer, labels } of this.pending.splice(0)) {
       await buffer.mapAsync(GPUMapMode.READ);
       const t = new BigInt64Array(buffer.getMappedRange());
       labels.forEach((label, i) => {
-        const name = this.byShape ? label : kernelName(label);
-        const entry = this.totals.get(name) ?? { ms: 0, count: 0 };
+        const entry = this.totals.get(label) ?? { ms: 0, count: 0 };
         entry.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6;
         entry.count++;
-        this.totals.set(name, entry);
+        this.totals.set(label, entry);
       });
       this.resources.destroy(buffer);
     }
     for (const b of this.retired.splice(0)) this.resources.destroy(b);
-    return [...this.totals].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.ms - a.ms);
+    const grouped = new Map<string, { ms: number; count: number }>();
+    for (const [label, v] of this.totals) {
+      const name = byShape ? label : kernelName(label), g = grouped.get(name) ?? { ms: 0, count: 0 };
+      grouped.set(name, { ms: g.ms + v.ms, count: g.count + v.count });
+    }
+    return [...grouped].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.ms - a.ms);
   }
 }
 

@@ -188,9 +188,9 @@ export class CommandRecorder {
     else this.resources.destroy(buffer);
   }
 
-  /** Times every dispatch from now on (see profiler.ts), per kernel or per kernel and shape; needs the timestamp-query feature. */
-  startProfiling(byShape = false): Profiler {
-    this.profiler ??= new Profiler(this.resources, byShape);
+  /** Times every dispatch from now on (see profiler.ts); needs the timestamp-query feature. */
+  startProfiling(): Profiler {
+    this.profiler ??= new Profiler(this.resources);
     return this.profiler;
   }
 
