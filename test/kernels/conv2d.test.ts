@@ -22,7 +22,8 @@ const TOL_DW = { atol: 2e-4, rtol: 2e-4 };
 
 interface Case { name: string; x: [number, number, number, number]; w: [number, number, number, number]; opts: Conv2dOptions }
 // Covers kernel 1/3/7, stride 1/2, padding 0/1/3, dilation 1/2, groups 1/2/4/depthwise,
-// odd and rectangular planes, batch 1 and 3, and padding wider than the kernel's reach.
+// odd and rectangular planes, batch 1 and 3, padding wider than the kernel's reach, and
+// groups of 1 to 40 input channels.
 export const CASES: Case[] = [
   { name: '3x3 p1 plain', x: [1, 3, 9, 11], w: [4, 3, 3, 3], opts: { padding: 1 } },
   { name: '1x1 g2 batch 3', x: [3, 4, 7, 9], w: [6, 2, 1, 1], opts: { groups: 2 } },
@@ -39,6 +40,10 @@ export const CASES: Case[] = [
   { name: '3x3 s2 p0 odd', x: [3, 4, 9, 7], w: [8, 4, 3, 3], opts: { stride: 2 } },
   { name: '1x1 on 1x1 maps (attention fc)', x: [3, 8, 1, 1], w: [5, 8, 1, 1], opts: {} },
   { name: '1x1 on 1x1 maps, 6->12', x: [2, 6, 1, 1], w: [12, 6, 1, 1], opts: {} },
+  // groups of more than 16 input channels: v7's weight gradient takes them 32 at a time,
+  // here one partial block per group, then a whole block and a partial one
+  { name: '3x3 g2, 22 channels a group', x: [2, 44, 6, 5], w: [8, 22, 3, 3], opts: { padding: 1, groups: 2 } },
+  { name: '1x1, 40 channels', x: [1, 40, 5, 6], w: [12, 40, 1, 1], opts: {} },
 ];
 
 const supported = (version: string, c: Case): boolean =>
