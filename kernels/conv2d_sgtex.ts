@@ -11,11 +11,11 @@ import { bwdGrid, fwdGrid, gridTexels, maxGridTexels, type GridSpec } from './co
 const WG = 64;
 const TW = 4096;  // texture width in texels, as the grids of conv2d_tex.ts
 const PX = 4;     // output pixels per invocation (fixed by the WGSL)
-const CO = 16;    // output channels per workgroup (fixed by the WGSL)
+const CO = 32;    // output channels per workgroup (fixed by the WGSL)
 const LANES = 8;  // subgroup width the weight sharing is written for
 
-/** Texels of the weight texture: per block of 16 written channels, tap and texel of read channels, 16. */
-const weightTexels = (g: Conv2dGeometry, a: number, b: number): number => g.groups * Math.ceil(b / CO) * g.kh * g.kw * Math.ceil(a / 4) * 16;
+/** Texels of the weight texture: per block of 32 written channels, tap and texel of read channels, 32. */
+const weightTexels = (g: Conv2dGeometry, a: number, b: number): number => g.groups * Math.ceil(b / CO) * g.kh * g.kw * Math.ceil(a / 4) * CO;
 
 const texelsPerSample = (g: Conv2dGeometry): number =>
   Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups), gridTexels(1, dyGrid8(g), g.groups));
@@ -111,7 +111,7 @@ const noBias = (): GPUBuffer => gpu().state('conv2d v7 no bias', () => gpu().poo
 
 interface SgRun { oh: number; ow: number; sh: number; sw: number; dstC: number; a: number; b: number; bias: Binding | null }
 
-/** The whole implicit GEMM in one dispatch: a workgroup per (256 output pixels, block of 16 channels). */
+/** The whole implicit GEMM in one dispatch: a workgroup per (256 output pixels, block of 32 channels). */
 function runSgConv(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: GridTexture, r: SgRun, y: ChunkIO,
   label: string): void {
   const m = g.n * r.oh * r.ow;

@@ -3,26 +3,28 @@ enable subgroups;
 // conv2d_tex_pack.wgsl) with the weights in a texture shared through the subgroup, one dispatch
 // for the whole convolution. Made for CPU adapters with 8-wide subgroups (lavapipe on AVX2),
 // where every memory read is a per-lane gather whatever its address: v3's 16 uniform vec4
-// reads per step fetched the same weights 8 times over. Here each of the 8 lanes fetches 2 of
-// the step's 16 weight texels and subgroupBroadcast (one register permute on a CPU) hands
-// every lane all 16, so a step of 4 input channels costs 4 + 2 texel fetches per 256 FMAs.
-//   wtex texel ((cbg*KH*KW + tap)*KC + c4)*16 + 4*s + q = w'[cbg*16 + 4*q + 0..3, 4*c4 + s, tap]
-//   (cbg: block of 16 output channels counted over every group; w' the weights of the conv
+// reads per step fetched the same weights 8 times over. Here each of the 8 lanes fetches 4 of
+// the step's 32 weight texels and subgroupBroadcast (one register permute on a CPU) hands
+// every lane all 32, so a step of 4 input channels costs 4 + 4 texel fetches per 512 FMAs
+// (a fetch is a call of ~170 instructions there: 16 output channels a block, 4 + 2 per 256,
+// took 1.2-1.4x longer).
+//   wtex texel ((cbg*KH*KW + tap)*KC + c4)*32 + 8*s + q = w'[cbg*32 + 4*q + 0..3, 4*c4 + s, tap]
+//   (cbg: block of 32 output channels counted over every group; w' the weights of the conv
 //   run, for dX transposed and flipped; zero past the real channels: conv2d_sgtex_pack.wgsl)
 //   out[n, co, i, j] = bias[co] + sum_{tap (a,b), ci} grid[n, i*sh + a*dh, j*sw + b*dw, ci] * w'[co, ci, tap]
-// A workgroup shares one block of 16 output channels (so its subgroups share the weights,
+// A workgroup shares one block of 32 output channels (so its subgroups share the weights,
 // however invocations map to subgroups); each invocation computes 4 consecutive output
-// pixels of the flattened (n, i, j) axis x those 16 channels in 64 scalar accumulators. One
+// pixels of the flattened (n, i, j) axis x those 32 channels in 128 scalar accumulators. One
 // chain per output over every tap and input channel: summing blocks of 64 channels apart into a
-// second set of 64 totals was more accurate but spilled registers every step (1.1-1.4x slower).
+// second set of totals was more accurate but spilled registers every step (1.1-1.4x slower).
 // Where every run of 4 output pixels is 4-aligned within a plane (plane and destination offset
-// multiples of 4) entry point conv2d_v7_vec4 stores the tile as 16 vec4s instead of 64 floats.
+// multiples of 4) entry point conv2d_v7_vec4 stores the tile as 32 vec4s instead of 128 floats.
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
-// pixel 0..3's 4 blocks of 4 output channels
-struct Tile { p0: array<vec4f, 4>, p1: array<vec4f, 4>, p2: array<vec4f, 4>, p3: array<vec4f, 4> }
+// pixel 0..3's 8 blocks of 4 output channels
+struct Tile { p0: array<vec4f, 8>, p1: array<vec4f, 8>, p2: array<vec4f, 8>, p3: array<vec4f, 8> }
 
 // where an invocation's tile goes: its first output pixel, first channel within the group, channel
 struct Place { m0: u32, cl: u32, co: u32 }
@@ -85,12 +87,12 @@ fn put4(p: SgConv, m: u32, co_in_group: u32, co: u32, v: vec4f) {
   }
 }
 
-// one output pixel's 16 channels
-fn put4_all(p: SgConv, m: u32, cl: u32, co: u32, v: array<vec4f, 4>) {
-  put4(p, m, cl, co, v[0]); put4(p, m, cl + 4u, co + 4u, v[1]); put4(p, m, cl + 8u, co + 8u, v[2]); put4(p, m, cl + 12u, co + 12u, v[3]);
+// one output pixel's 32 channels
+fn put4_all(p: SgConv, m: u32, cl: u32, co: u32, v: array<vec4f, 8>) {
+  for (var q = 0u; q < 8u; q++) { put4(p, m, cl + 4u * q, co + 4u * q, v[q]); }
 }
 
-// The 4 pixels' 16 channels as 16 vec4 stores (a 4-aligned run of 4 pixels within one plane:
+// The 4 pixels' 32 channels as 32 vec4 stores (a 4-aligned run of 4 pixels within one plane:
 // the host picks conv2d_v7_vec4 only where plane and destination offset are multiples
 // of 4); a store is a per-lane loop on a CPU whatever its width.
 fn put_ch4(p: SgConv, at: u32, c_in_group: u32, c: u32, v: vec4f) {
@@ -106,15 +108,13 @@ fn put_tile4(p: SgConv, m0: u32, cl: u32, co: u32, t: Tile) {
   let plane = p.oh * p.ow;
   let n = m0 / plane;
   let at = (p.y_base + (n * p.dst_c + co) * plane + m0 % plane) / 4u;
-  let q = plane / 4u;
-  put_ch4(p, at + 0u * q, cl + 0u, co + 0u, vec4f(t.p0[0].x, t.p1[0].x, t.p2[0].x, t.p3[0].x)); put_ch4(p, at + 1u * q, cl + 1u, co + 1u, vec4f(t.p0[0].y, t.p1[0].y, t.p2[0].y, t.p3[0].y));
-  put_ch4(p, at + 2u * q, cl + 2u, co + 2u, vec4f(t.p0[0].z, t.p1[0].z, t.p2[0].z, t.p3[0].z)); put_ch4(p, at + 3u * q, cl + 3u, co + 3u, vec4f(t.p0[0].w, t.p1[0].w, t.p2[0].w, t.p3[0].w));
-  put_ch4(p, at + 4u * q, cl + 4u, co + 4u, vec4f(t.p0[1].x, t.p1[1].x, t.p2[1].x, t.p3[1].x)); put_ch4(p, at + 5u * q, cl + 5u, co + 5u, vec4f(t.p0[1].y, t.p1[1].y, t.p2[1].y, t.p3[1].y));
-  put_ch4(p, at + 6u * q, cl + 6u, co + 6u, vec4f(t.p0[1].z, t.p1[1].z, t.p2[1].z, t.p3[1].z)); put_ch4(p, at + 7u * q, cl + 7u, co + 7u, vec4f(t.p0[1].w, t.p1[1].w, t.p2[1].w, t.p3[1].w));
-  put_ch4(p, at + 8u * q, cl + 8u, co + 8u, vec4f(t.p0[2].x, t.p1[2].x, t.p2[2].x, t.p3[2].x)); put_ch4(p, at + 9u * q, cl + 9u, co + 9u, vec4f(t.p0[2].y, t.p1[2].y, t.p2[2].y, t.p3[2].y));
-  put_ch4(p, at + 10u * q, cl + 10u, co + 10u, vec4f(t.p0[2].z, t.p1[2].z, t.p2[2].z, t.p3[2].z)); put_ch4(p, at + 11u * q, cl + 11u, co + 11u, vec4f(t.p0[2].w, t.p1[2].w, t.p2[2].w, t.p3[2].w));
-  put_ch4(p, at + 12u * q, cl + 12u, co + 12u, vec4f(t.p0[3].x, t.p1[3].x, t.p2[3].x, t.p3[3].x)); put_ch4(p, at + 13u * q, cl + 13u, co + 13u, vec4f(t.p0[3].y, t.p1[3].y, t.p2[3].y, t.p3[3].y));
-  put_ch4(p, at + 14u * q, cl + 14u, co + 14u, vec4f(t.p0[3].z, t.p1[3].z, t.p2[3].z, t.p3[3].z)); put_ch4(p, at + 15u * q, cl + 15u, co + 15u, vec4f(t.p0[3].w, t.p1[3].w, t.p2[3].w, t.p3[3].w));
+  let stride = plane / 4u;
+  for (var q = 0u; q < 8u; q++) {
+    for (var k = 0u; k < 4u; k++) {
+      let c = 4u * q + k;
+      put_ch4(p, at + c * stride, cl + c, co + c, vec4f(t.p0[q][k], t.p1[q][k], t.p2[q][k], t.p3[q][k]));
+    }
+  }
 }
 
 fn put_tile(p: SgConv, m0: u32, cl: u32, co: u32, t: Tile) {
@@ -127,9 +127,17 @@ fn fma4(acc: vec4f, x: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) -> vec
   return acc + x.x * w0 + x.y * w1 + x.z * w2 + x.w * w3;
 }
 
+// output block q of the 4 pixels, given input channels 0..3's rows w0..w3 of that block
+fn block(t: ptr<function, Tile>, q: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) {
+  (*t).p0[q] = fma4((*t).p0[q], x0, w0, w1, w2, w3);
+  (*t).p1[q] = fma4((*t).p1[q], x1, w0, w1, w2, w3);
+  (*t).p2[q] = fma4((*t).p2[q], x2, w0, w1, w2, w3);
+  (*t).p3[q] = fma4((*t).p3[q], x3, w0, w1, w2, w3);
+}
+
 fn place(p: SgConv, wgi: u32, lid: u32) -> Place {
   let cbg = wgi % p.ncbg;
-  let cl = (cbg % p.ncb) * 16u;
+  let cl = (cbg % p.ncb) * 32u;
   return Place(((wgi / p.ncbg) * WG + lid) * 4u, cl, (cbg / p.ncb) * p.cog + cl);
 }
 
@@ -143,12 +151,8 @@ fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
   let b1 = bases.y;
   let b2 = bases.z;
   let b3 = bases.w;
-  // a<pixel><block of 4 output channels>
-  var a00 = vec4f(0.0); var a01 = vec4f(0.0); var a02 = vec4f(0.0); var a03 = vec4f(0.0);
-  var a10 = vec4f(0.0); var a11 = vec4f(0.0); var a12 = vec4f(0.0); var a13 = vec4f(0.0);
-  var a20 = vec4f(0.0); var a21 = vec4f(0.0); var a22 = vec4f(0.0); var a23 = vec4f(0.0);
-  var a30 = vec4f(0.0); var a31 = vec4f(0.0); var a32 = vec4f(0.0); var a33 = vec4f(0.0);
-  var wt = cbg * p.kh * p.kw * p.kc * 16u + lane;
+  var t = Tile();
+  var wt = cbg * p.kh * p.kw * p.kc * 32u + lane;
   for (var a = 0u; a < p.kh; a++) {
     for (var b = 0u; b < p.kw; b++) {
       let off = (a * p.dh * p.wp + b * p.dw) * p.ct;
@@ -157,30 +161,24 @@ fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
         let x1 = gtexel(b1 + off + c4);
         let x2 = gtexel(b2 + off + c4);
         let x3 = gtexel(b3 + off + c4);
-        let wa = wtexel(wt);       // lanes 0-3: input channel 0, 4-7: channel 1 (of the 4)
-        let wb = wtexel(wt + 8u);  // channels 2 and 3
-        wt += 16u;
-        // w<input channel><block of 4 output channels>
-        let w00 = subgroupBroadcast(wa, 0u); let w01 = subgroupBroadcast(wa, 1u);
-        let w02 = subgroupBroadcast(wa, 2u); let w03 = subgroupBroadcast(wa, 3u);
-        let w10 = subgroupBroadcast(wa, 4u); let w11 = subgroupBroadcast(wa, 5u);
-        let w12 = subgroupBroadcast(wa, 6u); let w13 = subgroupBroadcast(wa, 7u);
-        let w20 = subgroupBroadcast(wb, 0u); let w21 = subgroupBroadcast(wb, 1u);
-        let w22 = subgroupBroadcast(wb, 2u); let w23 = subgroupBroadcast(wb, 3u);
-        let w30 = subgroupBroadcast(wb, 4u); let w31 = subgroupBroadcast(wb, 5u);
-        let w32 = subgroupBroadcast(wb, 6u); let w33 = subgroupBroadcast(wb, 7u);
-        a00 = fma4(a00, x0, w00, w10, w20, w30); a01 = fma4(a01, x0, w01, w11, w21, w31);
-        a02 = fma4(a02, x0, w02, w12, w22, w32); a03 = fma4(a03, x0, w03, w13, w23, w33);
-        a10 = fma4(a10, x1, w00, w10, w20, w30); a11 = fma4(a11, x1, w01, w11, w21, w31);
-        a12 = fma4(a12, x1, w02, w12, w22, w32); a13 = fma4(a13, x1, w03, w13, w23, w33);
-        a20 = fma4(a20, x2, w00, w10, w20, w30); a21 = fma4(a21, x2, w01, w11, w21, w31);
-        a22 = fma4(a22, x2, w02, w12, w22, w32); a23 = fma4(a23, x2, w03, w13, w23, w33);
-        a30 = fma4(a30, x3, w00, w10, w20, w30); a31 = fma4(a31, x3, w01, w11, w21, w31);
-        a32 = fma4(a32, x3, w02, w12, w22, w32); a33 = fma4(a33, x3, w03, w13, w23, w33);
+        // fetch s holds input channel s's row for output block `lane`
+        let f0 = wtexel(wt);
+        let f1 = wtexel(wt + 8u);
+        let f2 = wtexel(wt + 16u);
+        let f3 = wtexel(wt + 24u);
+        wt += 32u;
+        block(&t, 0u, x0, x1, x2, x3, subgroupBroadcast(f0, 0u), subgroupBroadcast(f1, 0u), subgroupBroadcast(f2, 0u), subgroupBroadcast(f3, 0u));
+        block(&t, 1u, x0, x1, x2, x3, subgroupBroadcast(f0, 1u), subgroupBroadcast(f1, 1u), subgroupBroadcast(f2, 1u), subgroupBroadcast(f3, 1u));
+        block(&t, 2u, x0, x1, x2, x3, subgroupBroadcast(f0, 2u), subgroupBroadcast(f1, 2u), subgroupBroadcast(f2, 2u), subgroupBroadcast(f3, 2u));
+        block(&t, 3u, x0, x1, x2, x3, subgroupBroadcast(f0, 3u), subgroupBroadcast(f1, 3u), subgroupBroadcast(f2, 3u), subgroupBroadcast(f3, 3u));
+        block(&t, 4u, x0, x1, x2, x3, subgroupBroadcast(f0, 4u), subgroupBroadcast(f1, 4u), subgroupBroadcast(f2, 4u), subgroupBroadcast(f3, 4u));
+        block(&t, 5u, x0, x1, x2, x3, subgroupBroadcast(f0, 5u), subgroupBroadcast(f1, 5u), subgroupBroadcast(f2, 5u), subgroupBroadcast(f3, 5u));
+        block(&t, 6u, x0, x1, x2, x3, subgroupBroadcast(f0, 6u), subgroupBroadcast(f1, 6u), subgroupBroadcast(f2, 6u), subgroupBroadcast(f3, 6u));
+        block(&t, 7u, x0, x1, x2, x3, subgroupBroadcast(f0, 7u), subgroupBroadcast(f1, 7u), subgroupBroadcast(f2, 7u), subgroupBroadcast(f3, 7u));
       }
     }
   }
-  return Tile(array(a00, a01, a02, a03), array(a10, a11, a12, a13), array(a20, a21, a22, a23), array(a30, a31, a32, a33));
+  return t;
 }
 
 // One entry point serves forward and dX alike (the host packs dX's grid and weights to look like

@@ -5,9 +5,9 @@
 //
 // Activations (a "grid" job, conv2d_grid_pack.wgsl, as v3 lays them out): a batch of NCHW
 // values -> a zero-padded NHWC grid of rgba32float texels, one invocation per texel row.
-// Weights (a "weight" job), one invocation per texel: per block of 16 output channels (counted
-// over every group), tap and texel of 4 input channels, 16 texels
-//   texel ((cbg*TAPS + tap)*KC + c4)*16 + 4*s + q = w'[cbg*16 + 4*q + 0..3, 4*c4 + s, tap]
+// Weights (a "weight" job), one invocation per texel: per block of 32 output channels (counted
+// over every group), tap and texel of 4 input channels, 32 texels
+//   texel ((cbg*TAPS + tap)*KC + c4)*32 + 8*s + q = w'[cbg*32 + 4*q + 0..3, 4*c4 + s, tap]
 // with w' = w (forward: w[g*Cog + b, a, tap]) or, for dX, transposed and flipped
 // (w[g*Cog + a, b, TAPS-1-tap]); a counts the channels the conv reads, b those it writes,
 // both within group g = cbg / NCB; zero past either.
@@ -51,14 +51,14 @@ fn weight(p: WeightJob, g: u32, a: u32, b: u32, tap: u32) -> f32 {
 }
 
 fn weight_texel(p: WeightJob, t: u32) {
-  let j = t % 16u;
-  let rest = t / 16u;
+  let j = t % 32u;
+  let rest = t / 32u;
   let c4 = rest % p.kc;
   let tap = (rest / p.kc) % p.taps;
   let cbg = rest / (p.kc * p.taps);
   let g = cbg / p.ncb;
-  let a = c4 * 4u + j / 4u;
-  let b = (cbg % p.ncb) * 16u + (j % 4u) * 4u;
+  let a = c4 * 4u + j / 8u;
+  let b = (cbg % p.ncb) * 32u + (j % 8u) * 4u;
   store(true, t, vec4f(weight(p, g, a, b, tap), weight(p, g, a, b + 1u, tap), weight(p, g, a, b + 2u, tap), weight(p, g, a, b + 3u, tap)));
 }
 
