@@ -5,26 +5,32 @@ enable subgroups;
 // where every memory read is a per-lane gather whatever its address: v3's 16 uniform vec4
 // reads per step fetched the same weights 8 times over. Here each of the 8 lanes fetches 4 of
 // the step's 32 weight texels and subgroupBroadcast (one register permute on a CPU) hands
-// every lane all 32, so a step of 4 input channels costs 4 + 4 texel fetches per 512 FMAs
-// (a fetch is a call of ~170 instructions there: 16 output channels a block, 4 + 2 per 256,
-// took 1.2-1.4x longer).
+// every lane all 32, so a step of 4 input channels costs PX + 4 texel fetches per PX*128 FMAs
+// (a fetch is a call of ~170 instructions there: 4 pixels x 16 output channels, 4 + 2 per
+// 256, took 1.3-1.5x longer; 4 pixels x 32 channels 5-15% longer than 8).
 //   wtex texel ((cbg*KH*KW + tap)*KC + c4)*32 + 8*s + q = w'[cbg*32 + 4*q + 0..3, 4*c4 + s, tap]
 //   (cbg: block of 32 output channels counted over every group; w' the weights of the conv
 //   run, for dX transposed and flipped; zero past the real channels: conv2d_sgtex_pack.wgsl)
 //   out[n, co, i, j] = bias[co] + sum_{tap (a,b), ci} grid[n, i*sh + a*dh, j*sw + b*dw, ci] * w'[co, ci, tap]
 // A workgroup shares one block of 32 output channels (so its subgroups share the weights,
-// however invocations map to subgroups); each invocation computes 4 consecutive output
-// pixels of the flattened (n, i, j) axis x those 32 channels in 128 scalar accumulators. One
+// however invocations map to subgroups); each invocation computes PX (8, or 4 for outputs of
+// few pixels) consecutive output pixels of the flattened (n, i, j) axis x those 32 channels in
+// PX*32 scalar accumulators. One
 // chain per output over every tap and input channel: summing blocks of 64 channels apart into a
 // second set of totals was more accurate but spilled registers every step (1.1-1.4x slower).
 // Where every run of 4 output pixels is 4-aligned within a plane (plane and destination offset
-// multiples of 4) entry point conv2d_v7_vec4 stores the tile as 32 vec4s instead of 128 floats.
+// multiples of 4) entry point conv2d_v7_vec4 stores each run of 4 pixels as 32 vec4s instead of
+// 128 floats.
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
+override PX: u32 = 8; // output pixels per invocation: 4 or 8 (the branches on it fold away)
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
-// pixel 0..3's 8 blocks of 4 output channels
-struct Tile { p0: array<vec4f, 8>, p1: array<vec4f, 8>, p2: array<vec4f, 8>, p3: array<vec4f, 8> }
+// pixel 0..PX-1's 8 blocks of 4 output channels
+struct Tile {
+  p0: array<vec4f, 8>, p1: array<vec4f, 8>, p2: array<vec4f, 8>, p3: array<vec4f, 8>,
+  p4: array<vec4f, 8>, p5: array<vec4f, 8>, p6: array<vec4f, 8>, p7: array<vec4f, 8>,
+}
 
 // where an invocation's tile goes: its first output pixel, first channel within the group, channel
 struct Place { m0: u32, cl: u32, co: u32 }
@@ -53,17 +59,17 @@ fn wtexel(t: u32) -> vec4f {
   return textureLoad(wtex, vec2u(t & TW_MASK, t >> LOG_TW), 0);
 }
 
-// texels of output pixels m0..m0+3's receptive field origins (pixels past the end read the last
-// one's): one set of divisions, then carries (an integer division is 8 scalar ones on a CPU)
-fn pixel_bases(p: SgConv, m0: u32) -> vec4u {
+// texels of output pixels m0..m0+PX-1's receptive field origins (pixels past the end read the
+// last one's): one set of divisions, then carries (an integer division is 8 scalar ones on a CPU)
+fn pixel_bases(p: SgConv, m0: u32) -> array<u32, 8> {
   let mm = min(m0, p.m - 1u);
   let plane = p.oh * p.ow;
   var n = mm / plane;
   let r = mm % plane;
   var i = r / p.ow;
   var j = r % p.ow;
-  var bases = vec4u(0u);
-  for (var k = 0u; k < 4u; k++) {
+  var bases = array<u32, 8>();
+  for (var k = 0u; k < PX; k++) {
     bases[k] = ((n * p.hp + i * p.sh) * p.wp + j * p.sw) * p.ct;
     if (m0 + k + 1u < p.m) {
       j += 1u;
@@ -103,7 +109,8 @@ fn put_ch4(p: SgConv, at: u32, c_in_group: u32, c: u32, v: vec4f) {
   }
 }
 
-fn put_tile4(p: SgConv, m0: u32, cl: u32, co: u32, t: Tile) {
+// one 4-aligned run of 4 pixels, a..d
+fn put_run4(p: SgConv, m0: u32, cl: u32, co: u32, a: array<vec4f, 8>, b: array<vec4f, 8>, c: array<vec4f, 8>, d: array<vec4f, 8>) {
   if (m0 >= p.m) { return; }
   let plane = p.oh * p.ow;
   let n = m0 / plane;
@@ -111,15 +118,24 @@ fn put_tile4(p: SgConv, m0: u32, cl: u32, co: u32, t: Tile) {
   let stride = plane / 4u;
   for (var q = 0u; q < 8u; q++) {
     for (var k = 0u; k < 4u; k++) {
-      let c = 4u * q + k;
-      put_ch4(p, at + c * stride, cl + c, co + c, vec4f(t.p0[q][k], t.p1[q][k], t.p2[q][k], t.p3[q][k]));
+      let ch = 4u * q + k;
+      put_ch4(p, at + ch * stride, cl + ch, co + ch, vec4f(a[q][k], b[q][k], c[q][k], d[q][k]));
     }
   }
+}
+
+fn put_tile4(p: SgConv, m0: u32, cl: u32, co: u32, t: Tile) {
+  put_run4(p, m0, cl, co, t.p0, t.p1, t.p2, t.p3);
+  if (PX == 8u) { put_run4(p, m0 + 4u, cl, co, t.p4, t.p5, t.p6, t.p7); }
 }
 
 fn put_tile(p: SgConv, m0: u32, cl: u32, co: u32, t: Tile) {
   put4_all(p, m0, cl, co, t.p0); put4_all(p, m0 + 1u, cl, co, t.p1);
   put4_all(p, m0 + 2u, cl, co, t.p2); put4_all(p, m0 + 3u, cl, co, t.p3);
+  if (PX == 8u) {
+    put4_all(p, m0 + 4u, cl, co, t.p4); put4_all(p, m0 + 5u, cl, co, t.p5);
+    put4_all(p, m0 + 6u, cl, co, t.p6); put4_all(p, m0 + 7u, cl, co, t.p7);
+  }
 }
 
 // acc + the 4 input channels of x times their rows of 4 output channels
@@ -127,54 +143,59 @@ fn fma4(acc: vec4f, x: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) -> vec
   return acc + x.x * w0 + x.y * w1 + x.z * w2 + x.w * w3;
 }
 
-// output block q of the 4 pixels, given input channels 0..3's rows w0..w3 of that block
-fn block(t: ptr<function, Tile>, q: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) {
-  (*t).p0[q] = fma4((*t).p0[q], x0, w0, w1, w2, w3);
-  (*t).p1[q] = fma4((*t).p1[q], x1, w0, w1, w2, w3);
-  (*t).p2[q] = fma4((*t).p2[q], x2, w0, w1, w2, w3);
-  (*t).p3[q] = fma4((*t).p3[q], x3, w0, w1, w2, w3);
+// output block q of the PX pixels x, given input channels 0..3's rows w0..w3 of that block
+fn block(t: ptr<function, Tile>, q: u32, x: ptr<function, array<vec4f, 8>>, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) {
+  (*t).p0[q] = fma4((*t).p0[q], (*x)[0], w0, w1, w2, w3);
+  (*t).p1[q] = fma4((*t).p1[q], (*x)[1], w0, w1, w2, w3);
+  (*t).p2[q] = fma4((*t).p2[q], (*x)[2], w0, w1, w2, w3);
+  (*t).p3[q] = fma4((*t).p3[q], (*x)[3], w0, w1, w2, w3);
+  if (PX == 8u) {
+    (*t).p4[q] = fma4((*t).p4[q], (*x)[4], w0, w1, w2, w3);
+    (*t).p5[q] = fma4((*t).p5[q], (*x)[5], w0, w1, w2, w3);
+    (*t).p6[q] = fma4((*t).p6[q], (*x)[6], w0, w1, w2, w3);
+    (*t).p7[q] = fma4((*t).p7[q], (*x)[7], w0, w1, w2, w3);
+  }
 }
 
 fn place(p: SgConv, wgi: u32, lid: u32) -> Place {
   let cbg = wgi % p.ncbg;
   let cl = (cbg % p.ncb) * 32u;
-  return Place(((wgi / p.ncbg) * WG + lid) * 4u, cl, (cbg / p.ncb) * p.cog + cl);
+  return Place(((wgi / p.ncbg) * WG + lid) * PX, cl, (cbg / p.ncb) * p.cog + cl);
 }
 
 fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
   let cbg = wgi % p.ncbg;
-  let m0 = ((wgi / p.ncbg) * WG + lid) * 4u;
+  let m0 = ((wgi / p.ncbg) * WG + lid) * PX;
   let grp = cbg / p.ncb;
-  let c0 = grp * p.c4g;
-  let bases = pixel_bases(p, m0) + c0;
-  let b0 = bases.x;
-  let b1 = bases.y;
-  let b2 = bases.z;
-  let b3 = bases.w;
+  var bases = pixel_bases(p, m0);
+  for (var k = 0u; k < PX; k++) { bases[k] += grp * p.c4g; }
   var t = Tile();
+  var x: array<vec4f, 8>;
   var wt = cbg * p.kh * p.kw * p.kc * 32u + lane;
   for (var a = 0u; a < p.kh; a++) {
     for (var b = 0u; b < p.kw; b++) {
       let off = (a * p.dh * p.wp + b * p.dw) * p.ct;
       for (var c4 = 0u; c4 < p.kc; c4++) {
-        let x0 = gtexel(b0 + off + c4);
-        let x1 = gtexel(b1 + off + c4);
-        let x2 = gtexel(b2 + off + c4);
-        let x3 = gtexel(b3 + off + c4);
+        x[0] = gtexel(bases[0] + off + c4); x[1] = gtexel(bases[1] + off + c4);
+        x[2] = gtexel(bases[2] + off + c4); x[3] = gtexel(bases[3] + off + c4);
+        if (PX == 8u) {
+          x[4] = gtexel(bases[4] + off + c4); x[5] = gtexel(bases[5] + off + c4);
+          x[6] = gtexel(bases[6] + off + c4); x[7] = gtexel(bases[7] + off + c4);
+        }
         // fetch s holds input channel s's row for output block `lane`
         let f0 = wtexel(wt);
         let f1 = wtexel(wt + 8u);
         let f2 = wtexel(wt + 16u);
         let f3 = wtexel(wt + 24u);
         wt += 32u;
-        block(&t, 0u, x0, x1, x2, x3, subgroupBroadcast(f0, 0u), subgroupBroadcast(f1, 0u), subgroupBroadcast(f2, 0u), subgroupBroadcast(f3, 0u));
-        block(&t, 1u, x0, x1, x2, x3, subgroupBroadcast(f0, 1u), subgroupBroadcast(f1, 1u), subgroupBroadcast(f2, 1u), subgroupBroadcast(f3, 1u));
-        block(&t, 2u, x0, x1, x2, x3, subgroupBroadcast(f0, 2u), subgroupBroadcast(f1, 2u), subgroupBroadcast(f2, 2u), subgroupBroadcast(f3, 2u));
-        block(&t, 3u, x0, x1, x2, x3, subgroupBroadcast(f0, 3u), subgroupBroadcast(f1, 3u), subgroupBroadcast(f2, 3u), subgroupBroadcast(f3, 3u));
-        block(&t, 4u, x0, x1, x2, x3, subgroupBroadcast(f0, 4u), subgroupBroadcast(f1, 4u), subgroupBroadcast(f2, 4u), subgroupBroadcast(f3, 4u));
-        block(&t, 5u, x0, x1, x2, x3, subgroupBroadcast(f0, 5u), subgroupBroadcast(f1, 5u), subgroupBroadcast(f2, 5u), subgroupBroadcast(f3, 5u));
-        block(&t, 6u, x0, x1, x2, x3, subgroupBroadcast(f0, 6u), subgroupBroadcast(f1, 6u), subgroupBroadcast(f2, 6u), subgroupBroadcast(f3, 6u));
-        block(&t, 7u, x0, x1, x2, x3, subgroupBroadcast(f0, 7u), subgroupBroadcast(f1, 7u), subgroupBroadcast(f2, 7u), subgroupBroadcast(f3, 7u));
+        block(&t, 0u, &x, subgroupBroadcast(f0, 0u), subgroupBroadcast(f1, 0u), subgroupBroadcast(f2, 0u), subgroupBroadcast(f3, 0u));
+        block(&t, 1u, &x, subgroupBroadcast(f0, 1u), subgroupBroadcast(f1, 1u), subgroupBroadcast(f2, 1u), subgroupBroadcast(f3, 1u));
+        block(&t, 2u, &x, subgroupBroadcast(f0, 2u), subgroupBroadcast(f1, 2u), subgroupBroadcast(f2, 2u), subgroupBroadcast(f3, 2u));
+        block(&t, 3u, &x, subgroupBroadcast(f0, 3u), subgroupBroadcast(f1, 3u), subgroupBroadcast(f2, 3u), subgroupBroadcast(f3, 3u));
+        block(&t, 4u, &x, subgroupBroadcast(f0, 4u), subgroupBroadcast(f1, 4u), subgroupBroadcast(f2, 4u), subgroupBroadcast(f3, 4u));
+        block(&t, 5u, &x, subgroupBroadcast(f0, 5u), subgroupBroadcast(f1, 5u), subgroupBroadcast(f2, 5u), subgroupBroadcast(f3, 5u));
+        block(&t, 6u, &x, subgroupBroadcast(f0, 6u), subgroupBroadcast(f1, 6u), subgroupBroadcast(f2, 6u), subgroupBroadcast(f3, 6u));
+        block(&t, 7u, &x, subgroupBroadcast(f0, 7u), subgroupBroadcast(f1, 7u), subgroupBroadcast(f2, 7u), subgroupBroadcast(f3, 7u));
       }
     }
   }
