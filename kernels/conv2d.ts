@@ -21,7 +21,7 @@ import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
-import { bwdInputSgTex, bwdWeightSgTex, dwTexelsPerBlock, fwdSgTex, sgConvBlocks, sgTexAdapter, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
+import { bwdInputSgTex, bwdWeightSgTex, dwBlocks, fwdSgTex, sgConvBlocks, sgTexAdapter, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
 import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILE_PARAMS, type TileParams } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
@@ -79,11 +79,12 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
     return used(cig(g), 8) * used(cog(g), 8);
   }
   if (version === 'v7') { // read channels in texels of 4, written in blocks (kernels/conv2d_sgtex.ts), pixels in blocks per
-    // workgroup; dW: 32 output x 16 or 32 input channels, rows of whole multiples of 8 pixels
+    // workgroup; dW: 32 or 64 output x 16 or 32 input channels, rows of whole multiples of 8 pixels
     const px = (m: number) => used(m, sgConvBlocks(m).pixels), co = sgConvBlocks(1).channels;
     if (op === 'fwd') return used(cig(g), 4) * used(cog(g), co) * px(g.n * g.ho * g.wo);
     if (op === 'bwd_input') return (used(cog(g), 4) * used(cig(g), co) * px(g.n * g.h * g.w)) / (g.sh * g.sw); // zero-inserted dY
-    return used(cig(g), 4 * dwTexelsPerBlock(g)) * used(cog(g), 32) * used(g.wo, 8);
+    const dw = dwBlocks(g);
+    return used(cig(g), 4 * dw.xt) * used(cog(g), 32 * dw.oq) * used(g.wo, 8);
   }
   if (version === 'v2') { // 64-wide tiles of channels
     if (op === 'fwd') return used(cog(g), 64);

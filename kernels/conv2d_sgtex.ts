@@ -174,14 +174,19 @@ const DW_CHAIN_PIXELS = 512;
 /** x's grid as the forward's; dY's unpadded but with rows of whole multiples of 8 pixels (zeros past the end). */
 const dyGrid8 = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, offh: 0, offw: 0, uh: 1, uw: 1, hp: g.ho, wp: Math.ceil(g.wo / 8) * 8 });
 
-/** x texels per dW block: 8 (32 input channels, the fewest fetches per FMA) where a group has more than 16 channels. */
-export const dwTexelsPerBlock = (g: Conv2dGeometry): number => (cig(g) > 16 ? 8 : 4);
+/**
+ * dW's blocks: x texels (XT: 8 = 32 input channels where a group has more than 16, else 4) and
+ * dY texels per lane (OQ: 2 = 64 output channels a block where a group has 64, else 1). Wider
+ * blocks fetch less per FMA: 5.4 instructions per FMA at XT = 8, OQ = 2 against 6.2 at OQ = 1
+ * (GALLIVM_DEBUG=asm of layer2.0.conv1's, the texel fetch calls counted).
+ */
+export const dwBlocks = (g: Conv2dGeometry): { xt: number; oq: number } => ({ xt: cig(g) > 16 ? 8 : 4, oq: cog(g) >= 64 ? 2 : 1 });
 
 /** dW in one dispatch where the blocks alone give DW_MIN_WORKGROUPS, else over ranges of rows plus their sum. */
 export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
   const xs = fwdGrid(g), ys = dyGrid8(g);
   const c4g = Math.ceil(cig(g) / 4), o4g = Math.ceil(cog(g) / 4), taps = g.kh * g.kw;
-  const xt = dwTexelsPerBlock(g), ncb = Math.ceil(o4g / 8), nkb = Math.ceil(c4g / xt);
+  const { xt, oq } = dwBlocks(g), ncb = Math.ceil(o4g / (8 * oq)), nkb = Math.ceil(c4g / xt);
   const [xgrid, ygrid] = packTwoGrids(x, xs, dy, ys, g, label);
   const rows = g.n * g.ho, base = g.groups * ncb * nkb * taps;
   const wsize = g.co * cig(g) * taps;
@@ -192,7 +197,7 @@ export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: B
   const rowsPerSplit = Math.ceil(rows / splits);
   const used = Math.ceil(rows / rowsPerSplit);
   const partial = used > 1 ? gpu().pool.acquire(used * wsize * 4, 'conv2d dw partials') : null;
-  launch({ shader: 'conv2d_sgtex_dw', entry: 'conv2d_bwd_weight_v7', bindings: ['texture', 'texture', 'write', 'uniform'], constants: { WG: LANES, XT: xt } },
+  launch({ shader: 'conv2d_sgtex_dw', entry: 'conv2d_bwd_weight_v7', bindings: ['texture', 'texture', 'write', 'uniform'], constants: { WG: LANES, XT: xt, OQ: oq } },
     [xgrid.binding, ygrid.binding, partial ?? dw], packParams([
       ['u32', rows], ['u32', g.ho], ['u32', g.wo], ['u32', ys.wp],
       ['u32', rowsPerSplit], ['u32', xs.hp], ['u32', xs.wp], ['u32', g.groups * c4g],

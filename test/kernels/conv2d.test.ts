@@ -23,7 +23,7 @@ const TOL_DW = { atol: 2e-4, rtol: 2e-4 };
 interface Case { name: string; x: [number, number, number, number]; w: [number, number, number, number]; opts: Conv2dOptions }
 // Covers kernel 1/3/7, stride 1/2, padding 0/1/3, dilation 1/2, groups 1/2/4/depthwise,
 // odd and rectangular planes, batch 1 and 3, padding wider than the kernel's reach, and
-// groups of 1 to 40 input channels.
+// groups of 1 to 40 input and 1 to 72 output channels.
 export const CASES: Case[] = [
   { name: '3x3 p1 plain', x: [1, 3, 9, 11], w: [4, 3, 3, 3], opts: { padding: 1 } },
   { name: '1x1 g2 batch 3', x: [3, 4, 7, 9], w: [6, 2, 1, 1], opts: { groups: 2 } },
@@ -44,6 +44,9 @@ export const CASES: Case[] = [
   // here one partial block per group, then a whole block and a partial one
   { name: '3x3 g2, 22 channels a group', x: [2, 44, 6, 5], w: [8, 22, 3, 3], opts: { padding: 1, groups: 2 } },
   { name: '1x1, 40 channels', x: [1, 40, 5, 6], w: [12, 40, 1, 1], opts: {} },
+  // 64 and more output channels: v7's weight gradient gives each lane 8 of them, here a whole
+  // block of 64 and one of 8
+  { name: '1x1, 12 -> 72 channels', x: [2, 12, 5, 4], w: [72, 12, 1, 1], opts: {} },
 ];
 
 const supported = (version: string, c: Case): boolean =>
