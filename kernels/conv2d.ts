@@ -99,8 +99,8 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
  * channels), else on CPU adapters v7 where it runs (8-wide subgroups; 1.3-3x v3 at ResNeSt-50's
  * shapes, one dispatch per pass) or v3, v2 on GPUs, unless
  * padding to their blocks leaves under 1/32 of the work real (depthwise convolutions), where
- * v1's direct loops were measured faster (4-25x on lavapipe); the stem's dX, at 1/21, is
- * still 3x faster on v3.
+ * v1's direct loops were measured faster (4-25x on lavapipe), unless v3's smaller blocks
+ * keep more than that: the stem's dX, at 1/21 on v3, is 3x faster there than on v1.
  */
 function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescription, usableVersions: readonly string[]): string {
   if (usableVersions.includes('v4')) return 'v4';
@@ -108,8 +108,11 @@ function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescriptio
   const v7 = usableVersions.includes('v7') && (!usableVersions.includes('v3')
     || blockEfficiency('v7', op as Conv2dOp, g) >= blockEfficiency('v3', op as Conv2dOp, g) / 2);
   const preferred = !adapter.software ? 'v2' : v7 ? 'v7' : 'v3';
-  if (!usableVersions.includes(preferred) || blockEfficiency(preferred, op as Conv2dOp, g) < 1 / 32) return 'v1';
-  return preferred;
+  const mostlyReal = (v: string) => usableVersions.includes(v) && blockEfficiency(v, op as Conv2dOp, g) >= 1 / 32;
+  if (mostlyReal(preferred)) return preferred;
+  // v7's 32-channel blocks leave the stem's dX (3 channels written, stride 2) at 1/43: v3's 16 at 1/21
+  if (adapter.software && mostlyReal('v3')) return 'v3';
+  return 'v1';
 }
 
 const samplesIn = (g: Conv2dGeometry): number => g.c * g.h * g.w;

@@ -32,6 +32,8 @@ s('untuned shapes run the adapter fallback and are queued, not measured', () => 
   assert.is(pendingTunes(), 1, 'queued once');
   const depthwise = conv2dGeometry([1, 8, 6, 6], [8, 1, 3, 3], null, { padding: 1, groups: 8 });
   assert.is(conv2dVersion('fwd', depthwise), 'v1', 'blocks of channels would be mostly padding');
+  const stem = conv2dGeometry([2, 3, 32, 32], [32, 3, 3, 3], null, { stride: 2, padding: 1 });
+  assert.is(conv2dVersion('bwd_input', stem), gpu().adapter.software ? 'v3' : 'v2', 'the stem\'s dX: v3\'s blocks of 16 written channels, not v1');
   const fc = conv2dGeometry([8, 64, 1, 1], [32, 64, 1, 1], [32], {});
   assert.is(conv2dVersion('bwd_weight', fc), 'v4', 'a 1x1 conv of 1x1 maps is a GEMM');
   resetAutotune();
