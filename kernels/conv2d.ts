@@ -15,7 +15,7 @@ import { elementwiseFill } from './elementwise.ts';
 import type { TuneJob } from './autotune.ts';
 import { adapterHasSubgroups, chooseVersion, parseChoice, usableChoices, type Choice, type KernelFamily, type KernelVersion } from './versions.ts';
 import { cig, cog, type Conv2dGeometry } from './conv2d.ref.ts';
-import { convLabel } from './conv2d_common.ts';
+import { blockFill, convLabel } from './conv2d_common.ts';
 import { batchChunks, samplesPerChunk, type BatchChunk, type ChunkIO } from './chunking.ts';
 import { bwdInputDirect, bwdWeightDirect, fwdDirect } from './conv2d_direct.ts';
 import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
@@ -69,27 +69,26 @@ export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
 
 const REVISION = 'conv2d-5';
 
-const used = (n: number, block: number) => n / (Math.ceil(n / block) * block);
 
 /** Share of a version's arithmetic that is real work, the rest being padding to its blocks. */
 export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry): number {
   if (version === 'v3') { // channels in whole texels of 4 (read) and blocks of 16 (written); dW 8 x 8
-    if (op === 'fwd') return used(cig(g), 4) * used(cog(g), 16);
-    if (op === 'bwd_input') return (used(cog(g), 4) * used(cig(g), 16)) / (g.sh * g.sw); // zero-inserted dY
-    return used(cig(g), 8) * used(cog(g), 8);
+    if (op === 'fwd') return blockFill(cig(g), 4) * blockFill(cog(g), 16);
+    if (op === 'bwd_input') return (blockFill(cog(g), 4) * blockFill(cig(g), 16)) / (g.sh * g.sw); // zero-inserted dY
+    return blockFill(cig(g), 8) * blockFill(cog(g), 8);
   }
   if (version === 'v7') { // read channels in texels of 4, written in blocks (kernels/conv2d_sgtex.ts), pixels in blocks per
     // workgroup; dW: 32 or 64 output x 16 or 32 input channels, rows of whole multiples of 8 pixels
-    const px = (m: number) => used(m, sgConvBlocks(m).pixels), co = sgConvBlocks(1).channels;
-    if (op === 'fwd') return used(cig(g), 4) * used(cog(g), co) * px(g.n * g.ho * g.wo);
-    if (op === 'bwd_input') return (used(cog(g), 4) * used(cig(g), co) * px(g.n * g.h * g.w)) / (g.sh * g.sw); // zero-inserted dY
+    const px = (m: number) => blockFill(m, sgConvBlocks(m).pixels), co = sgConvBlocks(1).channels;
+    if (op === 'fwd') return blockFill(cig(g), 4) * blockFill(cog(g), co) * px(g.n * g.ho * g.wo);
+    if (op === 'bwd_input') return (blockFill(cog(g), 4) * blockFill(cig(g), co) * px(g.n * g.h * g.w)) / (g.sh * g.sw); // zero-inserted dY
     const dw = dwBlocks(g);
-    return used(cig(g), 4 * dw.xt) * used(cog(g), 32 * dw.oq) * used(g.wo, 8);
+    return blockFill(cig(g), 4 * dw.xt) * blockFill(cog(g), 32 * dw.oq) * blockFill(g.wo, 8);
   }
   if (version === 'v2') { // 64-wide tiles of channels
-    if (op === 'fwd') return used(cog(g), 64);
-    if (op === 'bwd_input') return used(cig(g), 64);
-    return used(cog(g), 64) * used(cig(g) * g.kh * g.kw, 64);
+    if (op === 'fwd') return blockFill(cog(g), 64);
+    if (op === 'bwd_input') return blockFill(cig(g), 64);
+    return blockFill(cog(g), 64) * blockFill(cig(g) * g.kh * g.kw, 64);
   }
   return 1;
 }

@@ -7,6 +7,9 @@ import type { ChunkIO } from './chunking.ts';
 
 export type { ChunkIO } from './chunking.ts';
 
+/** The share of n that is real when it is padded to whole blocks of `block`. */
+export const blockFill = (n: number, block: number): number => n / (Math.ceil(n / block) * block);
+
 /** The `Conv` struct of the WGSL files (24 u32/i32 fields). */
 export function convParams(g: Conv2dGeometry, xBase: number, yBase: number, total: number, accumulate = false): ArrayBuffer {
   return packParams([

@@ -4,7 +4,7 @@
 import { gpu, packParams, type AdapterDescription, type Binding, type GridTexture } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
-import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
+import { blockFill, cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
 import { chunkBytesLimit } from './chunking.ts';
 import { bwdGrid, fwdGrid, gridTexels, maxGridTexels, type GridSpec } from './conv2d_tex.ts';
 
@@ -136,14 +136,12 @@ function runSgConv(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: G
  */
 const sgConvWorkgroup = (pixels: number): number => (pixels >= 8 * WG * 4 ? WG : LANES);
 
-const filled = (n: number, block: number): number => n / (Math.ceil(n / block) * block);
-
 /**
  * Output pixels per invocation: 8 (4 weight fetches per 8 pixels' 4 activation fetches; 5-15%
  * faster than 4 at ResNeSt-50's shapes, 7 x 7 maps included), or 4 where blocks of 8 would be
  * more than a quarter padding (2 x 2 maps at 64 x 64 input).
  */
-const sgConvPixels = (pixels: number): number => (filled(pixels, 8 * sgConvWorkgroup(pixels)) >= 0.75 ? 8 : 4);
+const sgConvPixels = (pixels: number): number => (blockFill(pixels, 8 * sgConvWorkgroup(pixels)) >= 0.75 ? 8 : 4);
 
 /** The blocks v7 pads to: output pixels per workgroup and channels written per block (forward, dX). */
 export const sgConvBlocks = (pixels: number): { pixels: number; channels: number } =>
