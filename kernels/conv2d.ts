@@ -7,6 +7,7 @@
 //   v5  conv2d_gemm.wgsl    implicit GEMM, tile sizes as tuned parameters, one dispatch per pass (GPUs)
 //   v6  conv2d_gemm_sg.wgsl v5 with a subgroupAdd weight gradient (GPUs with subgroups)
 //   v7  conv2d_sgtex*.wgsl  v3's texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)
+//   v8  conv2d_pixels_pack  v7, with the weight gradient of pointwise convolutions on v7's forward kernel (lavapipe)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type AdapterDescription, type Binding, type BufferRange } from '../src/gpu/index.ts';
@@ -22,6 +23,7 @@ import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
 import { bwdInputSgTex, bwdWeightSgTex, dwBlocks, fwdSgTex, sgConvBlocks, sgTexAdapter, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
+import { bwdWeightPixels, pixelsMaxSamples, pixelsSupported } from './conv2d_pixels.ts';
 import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILE_PARAMS, type TileParams } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
@@ -63,11 +65,14 @@ export const versions: Record<string, Conv2dVersion> = {
     needs: sgTexAdapter, supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
     fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex,
     maxSamples: sgTexMaxSamples },
+  v8: { about: 'v7, with the weight gradient of pointwise convolutions as a GEMM over the pixels on v7\'s forward kernel (lavapipe)',
+    needs: sgTexAdapter, supports: pixelsSupported, automatic: (_g, adapter) => adapter.software,
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightPixels, maxSamples: pixelsMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
 
-const REVISION = 'conv2d-5';
+const REVISION = 'conv2d-6';
 
 
 /** Share of a version's arithmetic that is real work, the rest being padding to its blocks. */
@@ -77,7 +82,11 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
     if (op === 'bwd_input') return (blockFill(cog(g), 4) * blockFill(cig(g), 16)) / (g.sh * g.sw); // zero-inserted dY
     return blockFill(cig(g), 8) * blockFill(cog(g), 8);
   }
-  if (version === 'v7') { // read channels in texels of 4, written in blocks (kernels/conv2d_sgtex.ts), pixels in blocks per
+  if (version === 'v8' && op === 'bwd_weight') { // output channels in blocks of 32, pixels in texels of 4, input channels in v7's pixel blocks
+    const plane = g.h * g.w;
+    return blockFill(cog(g), 32) * blockFill(plane, 4) * blockFill(cig(g), sgConvBlocks(cig(g)).pixels);
+  }
+  if (version === 'v7' || version === 'v8') { // read channels in texels of 4, written in blocks (kernels/conv2d_sgtex.ts), pixels in blocks per
     // workgroup; dW: 32 or 64 output x 16 or 32 input channels, rows of whole multiples of 8 pixels
     const px = (m: number) => blockFill(m, sgConvBlocks(m).pixels), co = sgConvBlocks(1).channels;
     if (op === 'fwd') return blockFill(cig(g), 4) * blockFill(cog(g), co) * px(g.n * g.ho * g.wo);
@@ -103,6 +112,8 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
  */
 function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescription, usableVersions: readonly string[]): string {
   if (usableVersions.includes('v4')) return 'v4';
+  // pointwise weight gradients: v7's forward kernel over the pixels, 1.25-2.1x v7's own dW at ResNeSt-50's 1x1s (docs/kernels/conv2d.md)
+  if (op === 'bwd_weight' && usableVersions.includes('v8')) return 'v8';
   // v7 unless its blocks waste more than twice v3's (dW on rows of 2-4 pixels)
   const v7 = usableVersions.includes('v7') && (!usableVersions.includes('v3')
     || blockEfficiency('v7', op as Conv2dOp, g) >= blockEfficiency('v3', op as Conv2dOp, g) / 2);

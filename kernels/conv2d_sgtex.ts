@@ -47,7 +47,7 @@ function gridJob(src: ChunkIO, n: number, s: GridSpec, groups: number): { words:
   ] };
 }
 
-function acquireTexels(texels: number, label: string): GridTexture {
+export function acquireTexels(texels: number, label: string): GridTexture {
   const rows = Math.max(1, Math.ceil(texels / TW)), max = gpu().limits.maxTextureDimension2D;
   if (rows > max) throw new Error(`${label}: ${texels} texels exceed a ${TW}x${max} texture`);
   return gpu().scratch.acquireTexture(TW, rows, label);
@@ -58,18 +58,18 @@ function acquireTexels(texels: number, label: string): GridTexture {
  * on lavapipe a texel store is 4x a buffer store (a 25 MB grid: 102 ms stored to the texture,
  * 20 ms to a buffer plus 7 for the copy), and packing was 17% of a ResNeSt-50 step.
  */
-interface Staged { buffer: GPUBuffer; rows: number }
-const stage = (texels: number, label: string): Staged => {
+export interface Staged { buffer: GPUBuffer; rows: number }
+export const stage = (texels: number, label: string): Staged => {
   const rows = Math.max(1, Math.ceil(texels / TW));
   return { buffer: gpu().pool.acquire(rows * TW * 16, `${label} staging`), rows };
 };
-function unstage(s: Staged, into: GridTexture): void {
+export function unstage(s: Staged, into: GridTexture): void {
   gpu().recorder.copyToTexture(s.buffer, into.texture, TW, s.rows, TW * 16);
   gpu().pool.release(s.buffer);
 }
 
 /** Texels a grid or weight block may have: one texture, staged through one storage binding. */
-const maxStagedTexels = (): number =>
+export const maxStagedTexels = (): number =>
   Math.min(maxGridTexels(), Math.floor(gpu().limits.maxStorageBufferBindingSize / (16 * TW)) * TW);
 
 /** One dispatch: the activation grid, and the weights as the texel blocks of conv2d_sgtex.wgsl. */
@@ -110,24 +110,39 @@ const noBias = (): GPUBuffer => gpu().state('conv2d v7 no bias', () => gpu().poo
 
 interface SgRun { oh: number; ow: number; sh: number; sw: number; dstC: number; a: number; b: number; bias: Binding | null }
 
-/** The whole implicit GEMM in one dispatch: a workgroup per (256 output pixels, block of 32 channels). */
+/**
+ * The SgConv block of conv2d_sgtex.wgsl: m output pixels, each at grid texel
+ * ((n*hp + i*sh)*wp + j*sw)*ct (+ grp*c4g, + the tap's offset) for (n, i, j) of an oh x ow
+ * plane; kc texels of 4 read channels a tap; ncbg blocks of 32 written channels, ncb a group.
+ */
+export interface SgConvJob {
+  m: number; oh: number; ow: number; ncbg: number; hp: number; wp: number; ct: number; ncb: number;
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; c4g: number; kc: number;
+  cog: number; dstC: number;
+}
+
+/** The whole implicit GEMM in one dispatch: a workgroup per (up to 512 output pixels, block of 32 channels). */
+export function launchSgConv(j: SgConvJob, grid: GridTexture, wtex: GridTexture, bias: Binding | null, y: { binding: Binding; base: number },
+  label: string): void {
+  const wg = sgConvWorkgroup(j.m), px = sgConvPixels(j.m);
+  // whole vec4 stores where every run of 4 output pixels is 4-aligned within one plane
+  const vec4 = (j.oh * j.ow) % 4 === 0 && y.base % 4 === 0;
+  const workgroups = Math.ceil(j.m / (wg * px)) * j.ncbg;
+  launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px } },
+    [grid.binding, wtex.binding, bias ?? noBias(), y.binding], packParams([
+      ['u32', j.m], ['u32', j.oh], ['u32', j.ow], ['u32', j.ncbg],
+      ['u32', j.hp], ['u32', j.wp], ['u32', j.ct], ['u32', j.ncb],
+      ['u32', j.kh], ['u32', j.kw], ['u32', j.sh], ['u32', j.sw],
+      ['u32', j.dh], ['u32', j.dw], ['u32', j.c4g], ['u32', j.kc],
+      ['u32', j.cog], ['u32', j.dstC], ['u32', y.base], ['u32', 0],
+    ]), grid1d(workgroups * wg, wg), label);
+}
+
 function runSgConv(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: GridTexture, r: SgRun, y: ChunkIO,
   label: string): void {
-  const m = g.n * r.oh * r.ow;
   const ncb = Math.ceil(r.b / CO), c4g = Math.ceil(r.a / 4);
-  const wg = sgConvWorkgroup(m);
-  // whole vec4 stores where every run of 4 output pixels is 4-aligned within one plane
-  const vec4 = (r.oh * r.ow) % 4 === 0 && y.base % 4 === 0;
-  const px = sgConvPixels(m);
-  const workgroups = Math.ceil(m / (wg * px)) * g.groups * ncb;
-  launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: r.bias ? 1 : 0, PX: px } },
-    [grid.binding, wtex.binding, r.bias ?? noBias(), y.binding], packParams([
-      ['u32', m], ['u32', r.oh], ['u32', r.ow], ['u32', g.groups * ncb],
-      ['u32', spec.hp], ['u32', spec.wp], ['u32', g.groups * c4g], ['u32', ncb],
-      ['u32', g.kh], ['u32', g.kw], ['u32', r.sh], ['u32', r.sw],
-      ['u32', g.dh], ['u32', g.dw], ['u32', c4g], ['u32', c4g],
-      ['u32', r.b], ['u32', r.dstC], ['u32', y.base], ['u32', 0],
-    ]), grid1d(workgroups * wg, wg), label);
+  launchSgConv({ m: g.n * r.oh * r.ow, oh: r.oh, ow: r.ow, ncbg: g.groups * ncb, hp: spec.hp, wp: spec.wp, ct: g.groups * c4g, ncb,
+    kh: g.kh, kw: g.kw, sh: r.sh, sw: r.sw, dh: g.dh, dw: g.dw, c4g, kc: c4g, cog: r.b, dstC: r.dstC }, grid, wtex, r.bias, y, label);
 }
 
 /**

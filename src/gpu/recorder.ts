@@ -137,9 +137,9 @@ export class CommandRecorder {
   }
 
   /** Copies whole rows of texels from a buffer into the top of a texture (rows of bytesPerRow, a multiple of 256). */
-  copyToTexture(src: GPUBuffer, dst: GPUTexture, width: number, rows: number, bytesPerRow: number): void {
+  copyToTexture(src: GPUBuffer, dst: GPUTexture, width: number, rows: number, bytesPerRow: number, srcOffset = 0, dstRow = 0): void {
     this.endPass();
-    this.open().copyBufferToTexture({ buffer: src, bytesPerRow }, { texture: dst }, [width, rows]);
+    this.open().copyBufferToTexture({ buffer: src, bytesPerRow, offset: srcOffset }, { texture: dst, origin: [0, dstRow] }, [width, rows]);
   }
 
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {

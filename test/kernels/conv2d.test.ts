@@ -47,6 +47,8 @@ export const CASES: Case[] = [
   // 64 and more output channels: v7's weight gradient gives each lane 8 of them, here a whole
   // block of 64 and one of 8
   { name: '1x1, 12 -> 72 channels', x: [2, 12, 5, 4], w: [72, 12, 1, 1], opts: {} },
+  // v8's weight gradient: planes padded to whole texels of 4 pixels, ranges across samples
+  { name: '1x1 on 7x7 planes, batch 3', x: [3, 16, 7, 7], w: [40, 16, 1, 1], opts: {} },
 ];
 
 const supported = (version: string, c: Case): boolean =>
@@ -131,6 +133,27 @@ s('v7: the weight gradient keeps its partial sums within one binding (as layer3\
   assert.is(chunks, 1, 'the batch in one chunk');
   assert.equal(partials, [3 * 64 * 128 * 9 * 4], `3 slices of partial sums (${partials.join(', ')} bytes) within ${limit}`);
   assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, 'dW summed over the ranges');
+  for (const t of [x, dy, dw]) t.dispose();
+});
+
+s('v8: pointwise weight gradients with planes as ranges (x copied, not laid out), whole and in batch chunks', async () => {
+  // planes of 512 pixels (128 texels): each sample's plane is a range and x's NCHW buffer its grid
+  const c: Case = { name: 'planes as ranges', x: [3, 8, 32, 16], w: [40, 8, 1, 1], opts: {} };
+  const d = makeData(c, 13), g = d.g;
+  if (!runs(versions.v8, g, gpu().adapter, 'bwd_weight')) { console.log('  v8 not run: this adapter lacks 8-lane subgroups'); return; }
+  const x = Tensor.fromArray(d.x, c.x), dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]), dw = Tensor.empty(c.w, 'dw');
+  const pool = gpu().pool, acquire = pool.acquire.bind(pool), labels: string[] = [];
+  pool.acquire = (bytes: number, label?: string) => { labels.push(label ?? ''); return acquire(bytes, label); };
+  try {
+    conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: 'v8' });
+    assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, 'v8 dW, planes as ranges');
+    // one sample per chunk (dY: 40 x 512 floats a sample): the later chunks add into dW
+    setChunkBytesForTests(40 * 512 * 4 + 256 + 16);
+    conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: 'v8' });
+    assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, 'v8 dW, planes as ranges, chunks of one sample');
+  } finally { setChunkBytesForTests(null); pool.acquire = acquire; }
+  assert.ok(labels.some((l) => l.endsWith('dy texels staging')), 'dY laid out');
+  assert.not.ok(labels.some((l) => l.endsWith('x grid staging')), `x copied, not laid out (${labels.join(', ')})`);
   for (const t of [x, dy, dw]) t.dispose();
 });
 
@@ -220,7 +243,7 @@ s('bad arguments are refused with the argument and shapes named', () => {
   assertThrowsWith(() => F.conv2d(mk([4, 8, 8]), w), /input must be 4-D/);
   assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2.5 }), /groups must be a positive integer/);
   setKernelVersion('conv2d_fwd', 'v9');
-  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v9 \(have v1, v2, v3, v4, v5, v6, v7\)/); }
+  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v9 \(have v1, v2, v3, v4, v5, v6, v7, v8\)/); }
   finally { setKernelVersion('conv2d_fwd', null); }
   // a single sample over the binding limit cannot be chunked
   setChunkBytesForTests(1024);

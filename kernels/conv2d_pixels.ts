@@ -1,0 +1,101 @@
+// conv2d version 8: v7, except that the weight gradient of a pointwise convolution (1x1,
+// stride 1, no padding, one group: every 1x1 of ResNeSt-50's bottlenecks) runs on v7's forward
+// kernel as a GEMM whose reduction is the pixels (shaders/conv2d_pixels_pack.wgsl): v7's own
+// dW kernel broadcasts activations across the subgroup and runs at about half its forward's rate.
+import { gpu, packParams, type AdapterDescription, type Binding, type GridTexture } from '../src/gpu/index.ts';
+import { grid1d, launch } from './launch.ts';
+import type { Conv2dGeometry } from './conv2d.ref.ts';
+import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
+import { chunkBytesLimit } from './chunking.ts';
+import { acquireTexels, launchSgConv, maxStagedTexels, sgTexMaxSamples, sgTexSupported, stage, unstage } from './conv2d_sgtex.ts';
+
+const WG = 64;
+const CO = 32; // output channels per block of v7's forward kernel
+const TW = 4096; // texture width in texels, as conv2d_sgtex.ts
+
+export const pointwise = (g: Conv2dGeometry): boolean =>
+  g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
+
+/** Texels a plane of pixels takes, padded to whole texels of 4. */
+const planeTexels = (g: Conv2dGeometry): number => Math.ceil((g.h * g.w) / 4);
+
+/** The larger of the two laid-out operands per sample: x (cig rows) or dY (whole blocks of 32 channels). */
+const texelsPerSample = (g: Conv2dGeometry): number => Math.max(cig(g), Math.ceil(cog(g) / CO) * CO) * planeTexels(g);
+
+export function pixelsSupported(g: Conv2dGeometry, adapter: AdapterDescription): boolean {
+  return pointwise(g) && sgTexSupported(g, adapter) && texelsPerSample(g) <= maxStagedTexels();
+}
+
+/**
+ * Samples per chunk: v7's for its passes; for the weight gradient both operands within one
+ * texture each (room left for the last range's rounding up) and a partial sum per sample within one binding.
+ */
+export function pixelsMaxSamples(g: Conv2dGeometry, op: string): number {
+  const v7 = sgTexMaxSamples(g);
+  if (op !== 'bwd_weight') return v7;
+  const partials = Math.floor(chunkBytesLimit() / (4 * cog(g) * cig(g)));
+  return Math.max(1, Math.min(v7, Math.floor(maxStagedTexels() / texelsPerSample(g)) - 1, partials));
+}
+
+/** The grid binding where x is copied rather than laid out (never written: no invocation has an x texel). */
+const noGrid = (): GPUBuffer => gpu().state('conv2d v8 no grid', () => gpu().pool.acquire(16, 'conv2d v8 no grid'));
+
+/** x's grid straight from its NCHW buffer: whole rows of the texture, then the rest of a row. */
+function copyGrid(x: ChunkIO, texels: number, into: GridTexture): void {
+  const rows = Math.floor(texels / TW), rest = texels % TW, at = x.binding.offset + 4 * x.base;
+  if (rows > 0) gpu().recorder.copyToTexture(x.binding.buffer, into.texture, TW, rows, TW * 16, at);
+  if (rest > 0) gpu().recorder.copyToTexture(x.binding.buffer, into.texture, rest, 1, TW * 16, at + rows * TW * 16, rows);
+}
+
+/** Reduction texels a range of pixels runs over where ranges are not planes: 512 pixels, as v7's own weight gradient. */
+const RANGE_TEXELS = 128;
+/** Planes of at least this many texels are ranges of their own, and x is copied rather than laid out. */
+const PLANE_RANGE_TEXELS = 128;
+
+/**
+ * The ranges the pixels are cut into: each sample's plane where planes are large and whole
+ * texels (x's NCHW buffer is then the grid: measured 1.15-1.4x v7 at 28 x 28 and 56 x 56),
+ * else ranges of RANGE_TEXELS across the batch (at 7 x 7, planes as ranges would store a
+ * weight-sized slice per 13 texels of work: 2x slower than ranges of 128).
+ */
+function ranges(g: Conv2dGeometry, x: ChunkIO): { ks: number; splits: number; copyX: boolean } {
+  const pt = planeTexels(g), kt = g.n * pt;
+  if ((g.h * g.w) % 4 === 0 && pt >= PLANE_RANGE_TEXELS && (x.binding.offset + 4 * x.base) % 16 === 0) return { ks: pt, splits: g.n, copyX: true };
+  // never more partial sums than one binding holds (longer chains instead)
+  const fit = Math.max(1, Math.floor(chunkBytesLimit() / (4 * cog(g) * cig(g))));
+  const splits = Math.min(fit, Math.ceil(kt / RANGE_TEXELS));
+  return { ks: Math.ceil(kt / splits), splits, copyX: false };
+}
+
+/** dw (+)= sum over the chunk's pixels of dY^T x: one range of outputs per range of pixels, added by a second dispatch. */
+export function bwdWeightPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
+  const c = cig(g), co = cog(g), plane = g.h * g.w, pt = planeTexels(g), ncb = Math.ceil(co / CO), wsize = co * c;
+  const { ks, splits, copyX } = ranges(g, x), kt = splits * ks;
+  const xTexels = c * kt, wTexels = ncb * CO * kt;
+  const vec4 = plane % 4 === 0 && dy.base % 4 === 0;
+  const grid = acquireTexels(xTexels, `${label} x grid`), wtex = acquireTexels(wTexels, `${label} dy texels`);
+  const gridStaged = copyX ? null : stage(xTexels, `${label} x grid`), wStaged = stage(wTexels, `${label} dy texels`);
+  const dyThreads = wTexels / 4;
+  launch({ shader: 'conv2d_pixels_pack', entry: vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
+    [x.binding, dy.binding, gridStaged?.buffer ?? noGrid(), wStaged.buffer], packParams([
+      ['u32', g.n], ['u32', c], ['u32', co], ['u32', plane],
+      ['u32', pt], ['u32', ncb], ['u32', x.base], ['u32', dy.base],
+      ['u32', copyX ? 0 : xTexels], ['u32', dyThreads], ['u32', ks], ['u32', splits],
+    ]), grid1d((copyX ? 0 : xTexels) + dyThreads, WG), `${label} pack`);
+  if (gridStaged) unstage(gridStaged, grid); else copyGrid(x, xTexels, grid);
+  unstage(wStaged, wtex);
+  const direct = splits === 1 && !accumulate;
+  const partial = direct ? null : gpu().pool.acquire(splits * wsize * 4, 'conv2d dw partials');
+  // output pixel m = input channel c at grid texel c*(the grid's row: KT, or PT for planes);
+  // range s is group s (grid offset s*KS, or s*C*PT for planes; outputs s*Co + o):
+  // out[(s*Co + o)*Cig + c], range s's dW
+  launchSgConv({ m: c, oh: 1, ow: c, ncbg: splits * ncb, hp: 1, wp: 1, ct: 1, ncb,
+    kh: 1, kw: 1, sh: 1, sw: copyX ? pt : kt, dh: 1, dw: 1, c4g: copyX ? c * pt : ks, kc: ks, cog: co, dstC: splits * co },
+  grid, wtex, null, { binding: partial ?? dw, base: 0 }, label);
+  gpu().scratch.releaseTexture(grid);
+  gpu().scratch.releaseTexture(wtex);
+  if (partial) {
+    reduceSplits(partial, splits, wsize, dw, accumulate, label);
+    gpu().pool.release(partial);
+  }
+}
