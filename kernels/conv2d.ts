@@ -23,7 +23,7 @@ import { bwdInputTiled, bwdWeightTiled, fwdTiled } from './conv2d_tiled.ts';
 import { bwdInputLinear, bwdWeightLinear, fwdLinear, linearSupported } from './conv2d_linear.ts';
 import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamples, texSupported } from './conv2d_tex.ts';
 import { bwdInputSgTex, bwdWeightSgTex, dwBlocks, fwdSgTex, sgConvBlocks, sgTexAdapter, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
-import { bwdWeightPixels, pixelsMaxSamples, pixelsSupported } from './conv2d_pixels.ts';
+import { bwdWeightV8, pixelsMaxSamples, pixelsSupported, v8Preferred } from './conv2d_pixels.ts';
 import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILE_PARAMS, type TileParams } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
@@ -67,7 +67,7 @@ export const versions: Record<string, Conv2dVersion> = {
     maxSamples: sgTexMaxSamples },
   v8: { about: 'v7, with the weight gradient of pointwise convolutions as a GEMM over the pixels on v7\'s forward kernel (lavapipe)',
     needs: sgTexAdapter, supports: pixelsSupported, automatic: (_g, adapter) => adapter.software,
-    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightPixels, maxSamples: pixelsMaxSamples },
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightV8, maxSamples: pixelsMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
@@ -82,9 +82,11 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
     if (op === 'bwd_input') return (blockFill(cog(g), 4) * blockFill(cig(g), 16)) / (g.sh * g.sw); // zero-inserted dY
     return blockFill(cig(g), 8) * blockFill(cog(g), 8);
   }
-  if (version === 'v8' && op === 'bwd_weight') { // output channels in blocks of 32, pixels in texels of 4, input channels in v7's pixel blocks
-    const plane = g.h * g.w;
-    return blockFill(cog(g), 32) * blockFill(plane, 4) * blockFill(cig(g), sgConvBlocks(cig(g)).pixels);
+  if (version === 'v8' && op === 'bwd_weight') { // output channels in blocks of 32, (input channel, tap) in v7's pixel blocks,
+    // pixels in texels of 4: whole planes where pointwise, else rows of the output plus (KH-1)*dh zero rows
+    const rows = g.kh === 1 && g.kw === 1 ? blockFill(g.h * g.w, 4) : blockFill(g.wo, 4) * (g.ho / (g.ho + (g.kh - 1) * g.dh));
+    const m = cig(g) * g.kh * g.kw;
+    return blockFill(cog(g), 32) * rows * blockFill(m, sgConvBlocks(m).pixels);
   }
   if (version === 'v7' || version === 'v8') { // read channels in texels of 4, written in blocks (kernels/conv2d_sgtex.ts), pixels in blocks per
     // workgroup; dW: 32 or 64 output x 16 or 32 input channels, rows of whole multiples of 8 pixels
@@ -112,8 +114,8 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
  */
 function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescription, usableVersions: readonly string[]): string {
   if (usableVersions.includes('v4')) return 'v4';
-  // pointwise weight gradients: v7's forward kernel over the pixels, 1.25-2.1x v7's own dW at ResNeSt-50's 1x1s (docs/kernels/conv2d.md)
-  if (op === 'bwd_weight' && usableVersions.includes('v8')) return 'v8';
+  // weight gradients on v7's forward kernel over the pixels where that was measured faster (kernels/conv2d_pixels.ts)
+  if (op === 'bwd_weight' && usableVersions.includes('v8') && v8Preferred(g)) return 'v8';
   // v7 unless its blocks waste more than twice v3's (dW on rows of 2-4 pixels)
   const v7 = usableVersions.includes('v7') && (!usableVersions.includes('v3')
     || blockEfficiency('v7', op as Conv2dOp, g) >= blockEfficiency('v3', op as Conv2dOp, g) / 2);

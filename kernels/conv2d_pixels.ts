@@ -23,7 +23,9 @@ const planeTexels = (g: Conv2dGeometry): number => Math.ceil((g.h * g.w) / 4);
 const texelsPerSample = (g: Conv2dGeometry): number => Math.max(cig(g), Math.ceil(cog(g) / CO) * CO) * planeTexels(g);
 
 export function pixelsSupported(g: Conv2dGeometry, adapter: AdapterDescription): boolean {
-  return pointwise(g) && sgTexSupported(g, adapter) && texelsPerSample(g) <= maxStagedTexels();
+  if (!sgTexSupported(g, adapter)) return false;
+  if (pointwise(g)) return texelsPerSample(g) <= maxStagedTexels();
+  return stride1Taps(g) && 2 * tapsTexelsPerSample(g) <= maxStagedTexels();
 }
 
 /**
@@ -33,6 +35,7 @@ export function pixelsSupported(g: Conv2dGeometry, adapter: AdapterDescription):
 export function pixelsMaxSamples(g: Conv2dGeometry, op: string): number {
   const v7 = sgTexMaxSamples(g);
   if (op !== 'bwd_weight') return v7;
+  if (!pointwise(g)) return Math.max(1, Math.min(v7, Math.floor(maxStagedTexels() / tapsTexelsPerSample(g)) - 1));
   const partials = Math.floor(chunkBytesLimit() / (4 * cog(g) * cig(g)));
   return Math.max(1, Math.min(v7, Math.floor(maxStagedTexels() / texelsPerSample(g)) - 1, partials));
 }
@@ -67,6 +70,26 @@ function ranges(g: Conv2dGeometry, x: ChunkIO): { ks: number; splits: number; co
   return { ks: Math.ceil(kt / splits), splits, copyX: false };
 }
 
+/**
+ * Where v8's weight gradient is the default (kernels/conv2d.ts; tuning measures it everywhere it
+ * runs): every pointwise convolution (1.25-2.1x v7's at ResNeSt-50's 1x1s), and stride-1
+ * convolutions with taps on planes of 144 to 400 pixels. Against v7's dW, alternating
+ * processes, 224/8: 1.5x at 14 x 14 (layer3's 3x3), but 0.8-1x at 7 x 7, where rows of 2
+ * texels and 2 zero rows an image leave 68% of the work real, and 0.5-0.8x at 28 x 28 and
+ * larger, where v7's own dW runs near its forward's rate and the KW shifted copies of x cost
+ * a pass over 3x the activations.
+ */
+export function v8Preferred(g: Conv2dGeometry): boolean {
+  const plane = g.ho * g.wo;
+  return pointwise(g) || (stride1Taps(g) && plane >= 144 && plane <= 400);
+}
+
+/** v8's weight gradient: pointwise, or stride 1 with taps. */
+export function bwdWeightV8(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
+  if (pointwise(g)) bwdWeightPixels(g, x, dy, dw, accumulate, label);
+  else bwdWeightTaps(g, x, dy, dw, accumulate, label);
+}
+
 /** dw (+)= sum over the chunk's pixels of dY^T x: one range of outputs per range of pixels, added by a second dispatch. */
 export function bwdWeightPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
   const c = cig(g), co = cog(g), plane = g.h * g.w, pt = planeTexels(g), ncb = Math.ceil(co / CO), wsize = co * c;
@@ -98,4 +121,60 @@ export function bwdWeightPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: 
     reduceSplits(partial, splits, wsize, dw, accumulate, label);
     gpu().pool.release(partial);
   }
+}
+
+/** v8's other weight gradients: stride 1 with taps (shaders/conv2d_taps_pack.wgsl). */
+export const stride1Taps = (g: Conv2dGeometry): boolean => g.sh === 1 && g.sw === 1 && !pointwise(g);
+
+/** The reduction's rows: WQ texels of 4 output pixels, HR rows an image (Ho real, then zeros for the taps' row offsets). */
+function tapsRows(g: Conv2dGeometry): { wq: number; hr: number; halo: number } {
+  const wq = Math.ceil(g.wo / 4), hr = g.ho + (g.kh - 1) * g.dh;
+  return { wq, hr, halo: (g.kh - 1) * g.dh * wq };
+}
+
+/** Texels of the laid-out x (KW shifted copies) and dY per sample, the larger. */
+export function tapsTexelsPerSample(g: Conv2dGeometry): number {
+  const { wq, hr } = tapsRows(g);
+  return hr * wq * Math.max(g.groups * cig(g) * g.kw, g.groups * Math.ceil(cog(g) / CO) * CO);
+}
+
+/**
+ * dw (+)= the weight gradient of a stride-1 convolution with taps, as a GEMM on v7's forward
+ * kernel: output pixel m = (input channel, tap row, tap column), the pixels as the reduction in
+ * ranges of RANGE_TEXELS, (group, range) as the kernel's groups, then one dispatch adding the
+ * ranges into dw's order.
+ */
+export function bwdWeightTaps(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
+  const c = cig(g), co = cog(g), taps = g.kh * g.kw, ncb = Math.ceil(co / CO), wsize = g.co * c * taps;
+  const { wq, hr, halo } = tapsRows(g), kt = g.n * hr * wq;
+  const fit = Math.max(1, Math.floor(chunkBytesLimit() / (4 * wsize)));
+  const splits = Math.min(fit, Math.ceil(kt / RANGE_TEXELS)), ks = Math.ceil(kt / splits), l = ks + halo;
+  const blocks = g.groups * splits;
+  const xTexels = blocks * c * g.kw * l, wTexels = blocks * ncb * CO * ks, dyThreads = wTexels / 4;
+  const grid = acquireTexels(xTexels, `${label} x grid`), wtex = acquireTexels(wTexels, `${label} dy texels`);
+  const gridStaged = stage(xTexels, `${label} x grid`), wStaged = stage(wTexels, `${label} dy texels`);
+  launch({ shader: 'conv2d_taps_pack', entry: 'conv2d_pack_taps_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
+    [x.binding, dy.binding, gridStaged.buffer, wStaged.buffer], packParams([
+      ['u32', g.n], ['u32', g.c], ['u32', g.co], ['u32', g.groups],
+      ['u32', c], ['u32', co], ['u32', g.h], ['u32', g.w],
+      ['u32', g.ho], ['u32', g.wo], ['u32', g.kw], ['u32', g.ph],
+      ['u32', g.pw], ['u32', g.dh], ['u32', g.dw], ['u32', hr],
+      ['u32', wq], ['u32', ks], ['u32', splits], ['u32', ncb],
+      ['u32', l], ['u32', x.base], ['u32', dy.base], ['u32', xTexels],
+      ['u32', dyThreads], ['u32', 0], ['u32', 0], ['u32', 0],
+    ]), grid1d(xTexels + dyThreads, WG), `${label} pack`);
+  unstage(gridStaged, grid);
+  unstage(wStaged, wtex);
+  const partial = gpu().pool.acquire(splits * wsize * 4, 'conv2d dw partials');
+  // output pixel m = (c, a, b) of a KH x KW "plane" per input channel: grid texel (c*KW + b)*L + a*dh*WQ;
+  // (group, range) G is the kernel's group: grid offset G*Cig*KW*L, outputs G*Cog + o
+  launchSgConv({ m: c * taps, oh: g.kh, ow: g.kw, ncbg: blocks * ncb, hp: g.kw * l, wp: 1, ct: 1, ncb,
+    kh: 1, kw: 1, sh: g.dh * wq, sw: l, dh: 1, dw: 1, c4g: c * g.kw * l, kc: ks, cog: co, dstC: blocks * co },
+  grid, wtex, null, { binding: partial, base: 0 }, label);
+  gpu().scratch.releaseTexture(grid);
+  gpu().scratch.releaseTexture(wtex);
+  launch({ shader: 'conv2d_taps_pack', entry: 'conv2d_sum_taps_v8', bindings: ['read', 'write', 'uniform'], constants: { WG } },
+    [partial, dw], packParams([['u32', wsize], ['u32', taps], ['u32', c], ['u32', co], ['u32', splits], ['u32', blocks * co],
+      ['u32', accumulate ? 1 : 0], ['u32', 0]]), grid1d(wsize, WG), `${label} (sum of ranges)`);
+  gpu().pool.release(partial);
 }

@@ -47,9 +47,10 @@ s('tunePending times every version once, keeps the fastest and persists it per a
   conv2dVersion('bwd_weight', tiny);
   const [result] = await tunePending({ repeats: 1 });
   assert.is(result.op, 'conv2d_bwd_weight');
-  // v4 runs only 1x1 maps; v5, v6 are automatic on GPUs only; v7 needs 8-wide subgroups
+  // v4 runs only 1x1 maps; v5, v6 are automatic on GPUs only; v7 and v8 need 8-wide subgroups
   const automatic = gpu().adapter.software ? ['v1', 'v2', 'v3'] : ['v1', 'v2', 'v3', 'v5', 'v6'];
-  const wanted = [...automatic, ...(gpu().adapter.software && runs(versions.v7, tiny, gpu().adapter, 'fwd') ? ['v7'] : [])]
+  const sub8 = gpu().adapter.software ? ['v7', 'v8'].filter((v) => runs(versions[v], tiny, gpu().adapter, 'fwd')) : [];
+  const wanted = [...automatic, ...sub8]
     .filter((v) => runs(versions[v], tiny, gpu().adapter, 'bwd_weight'));
   assert.equal(Object.keys(result.ms).sort(), wanted, 'the automatic versions that run the shape');
   assert.is(conv2dVersion('bwd_weight', tiny), result.best);
