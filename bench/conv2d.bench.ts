@@ -191,6 +191,11 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     for (const op of ['fwd', 'dX', 'dW', 'fwd+dX+dW'] as const) list.push(convCase(s, g, op));
     // v8's pointwise weight gradient beside v7's own, in the same run
     if (conv2dVersion('bwd_weight', g) === 'v8' && runs(conv2dVersions.v7, g, gpu().adapter, 'bwd_weight')) list.push(convCase(s, g, 'dW', 'v7'));
+    // Winograd (v9) and v7's direct sums beside each other where v9 runs, whichever is not the default
+    for (const op of ['fwd', 'dX'] as const) {
+      const o = op === 'fwd' ? 'fwd' : 'bwd_input', other = conv2dVersion(o, g) === 'v9' ? 'v7' : 'v9';
+      if (conv2dVersion(o, g) !== other && runs(conv2dVersions.v9, g, gpu().adapter, o) && runs(conv2dVersions[other], g, gpu().adapter, o)) list.push(convCase(s, g, op, other));
+    }
     // on CPU adapters, v3 (the version before v7) beside the default, pass by pass, in the same run
     // (layer1's split-attention conv has every version below)
     if (!gpu().adapter.software || s.name === 'layer1.0.conv2.conv' || !runs(conv2dVersions.v3, g, gpu().adapter, 'fwd')) continue;

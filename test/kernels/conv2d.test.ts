@@ -49,6 +49,9 @@ export const CASES: Case[] = [
   { name: '1x1, 12 -> 72 channels', x: [2, 12, 5, 4], w: [72, 12, 1, 1], opts: {} },
   // v8's weight gradient: planes padded to whole texels of 4 pixels, ranges across samples
   { name: '1x1 on 7x7 planes, batch 3', x: [3, 16, 7, 7], w: [40, 16, 1, 1], opts: {} },
+  // v9's Winograd tiles: no padding (dX's input origin 2 before dY's), odd planes (partial
+  // 2 x 2 tiles), 34 channels (a partial texel), 40 written (a partial block of 32)
+  { name: '3x3 p0, 34 -> 40 channels', x: [2, 34, 8, 7], w: [40, 34, 3, 3], opts: {} },
 ];
 
 const supported = (version: string, c: Case): boolean =>
@@ -157,6 +160,39 @@ s('v8: pointwise weight gradients with planes as ranges (x copied, not laid out)
   for (const t of [x, dy, dw]) t.dispose();
 });
 
+const relativeL2 = (got: Float32Array, ref: ArrayLike<number>): number => {
+  let e = 0, r = 0;
+  for (let i = 0; i < got.length; i++) { e += (got[i] - ref[i]) ** 2; r += ref[i] ** 2; }
+  return Math.sqrt(e / r);
+};
+
+s('v9: Winograd F(2x2, 3x3) is as accurate as v7\'s direct sums over a 2304-term reduction (forward and dX)', async () => {
+  // 256 input channels x 9 taps: the direct sum is one float32 chain of 2304 products, Winograd's
+  // 16 chains of 256 transformed ones; its transforms add a few roundings and no cancellation
+  // beyond the factor 2 of G's halves (measured: relative L2 2.1-5.0e-7 against v7's 2.9-8.1e-7)
+  const c: Case = { name: 'layer4-like', x: [2, 256, 7, 7], w: [64, 256, 3, 3], opts: { padding: 1 } };
+  const d = makeData(c, 17), g = d.g;
+  if (!runs(versions.v9, g, gpu().adapter, 'fwd')) { console.log('  v9 not run: this adapter lacks 8-lane subgroups'); return; }
+  const x = Tensor.fromArray(d.x, c.x), w = Tensor.fromArray(d.w, c.w), dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]);
+  const y = Tensor.empty(dy.shape, 'y'), dx = Tensor.empty(x.shape, 'dx');
+  const refY = conv2dFwdCpu(g, d.x, d.w), refDx = conv2dBwdInputCpu(g, d.dy, d.w);
+  const errors: Record<string, [number, number]> = {};
+  for (const version of ['v7', 'v9']) {
+    conv2dForward(g, x.binding, w.binding, null, y.binding, { version });
+    conv2dBackwardInput(g, dy.binding, w.binding, dx.binding, { version });
+    const [yv, dxv] = [await y.toArray(), await dx.toArray()];
+    // 2304 products of values in [-1, 1]: sums up to ~70, float32 rounding ~1e-5 each, 4e-4 with margin
+    assertClose(yv, refY, { atol: 4e-4, rtol: 1e-5 }, `${version} fwd`);
+    assertClose(dxv, refDx, { atol: 4e-4, rtol: 1e-5 }, `${version} dX`);
+    errors[version] = [relativeL2(yv, refY), relativeL2(dxv, refDx)];
+  }
+  for (const [i, pass] of ['fwd', 'dX'].entries()) {
+    assert.ok(errors.v9[i] < 1e-6, `v9 ${pass}: relative L2 ${errors.v9[i]} (float32 reaches ~5e-7 here)`);
+    assert.ok(errors.v9[i] <= 1.25 * errors.v7[i], `v9 ${pass}: relative L2 ${errors.v9[i]} against v7's ${errors.v7[i]}`);
+  }
+  for (const t of [x, w, dy, y, dx]) t.dispose();
+});
+
 s('the reference backward matches f64 finite differences', () => {
   for (const c of [CASES[2], CASES[4], CASES[8]]) {
     const d = makeData(c, 3);
@@ -242,8 +278,8 @@ s('bad arguments are refused with the argument and shapes named', () => {
   assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2, padding: -1 }), /padding must be an integer >= 0/);
   assertThrowsWith(() => F.conv2d(mk([4, 8, 8]), w), /input must be 4-D/);
   assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2.5 }), /groups must be a positive integer/);
-  setKernelVersion('conv2d_fwd', 'v9');
-  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v9 \(have v1, v2, v3, v4, v5, v6, v7, v8\)/); }
+  setKernelVersion('conv2d_fwd', 'v10');
+  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v10 \(have v1, v2, v3, v4, v5, v6, v7, v8, v9\)/); }
   finally { setKernelVersion('conv2d_fwd', null); }
   // a single sample over the binding limit cannot be chunked
   setChunkBytesForTests(1024);

@@ -47,9 +47,9 @@ s('tunePending times every version once, keeps the fastest and persists it per a
   conv2dVersion('bwd_weight', tiny);
   const [result] = await tunePending({ repeats: 1 });
   assert.is(result.op, 'conv2d_bwd_weight');
-  // v4 runs only 1x1 maps; v5, v6 are automatic on GPUs only; v7 and v8 need 8-wide subgroups
+  // v4 runs only 1x1 maps; v5, v6 are automatic on GPUs only; v7, v8 and v9 need 8-wide subgroups
   const automatic = gpu().adapter.software ? ['v1', 'v2', 'v3'] : ['v1', 'v2', 'v3', 'v5', 'v6'];
-  const sub8 = gpu().adapter.software ? ['v7', 'v8'].filter((v) => runs(versions[v], tiny, gpu().adapter, 'fwd')) : [];
+  const sub8 = gpu().adapter.software ? ['v7', 'v8', 'v9'].filter((v) => runs(versions[v], tiny, gpu().adapter, 'fwd')) : [];
   const wanted = [...automatic, ...sub8]
     .filter((v) => runs(versions[v], tiny, gpu().adapter, 'bwd_weight'));
   assert.equal(Object.keys(result.ms).sort(), wanted, 'the automatic versions that run the shape');

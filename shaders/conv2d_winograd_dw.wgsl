@@ -1,0 +1,177 @@
+// conv2d version 9, the weight gradient of a 3x3 stride-1 convolution through Winograd
+// F(2x2, 3x3) (conv2d_winograd.wgsl has the forward): with M_e = sum_c U_e[o, c] V_e[c, tile]
+// and y = A^T M A per tile, U = G w G^T,
+//   dM = A dY A^T (per 2x2 tile of dY), dU_e[o, c] = sum_tiles dM_e[o, tile] V_e[c, tile],
+//   dW = G^T dU G
+// The 16 GEMMs dU_e run on v7's forward kernel (conv2d_sgtex.wgsl) with the tiles as the
+// reduction, 4 tiles a texel: the batch's KT tile texels are cut into S ranges of KS (zeros
+// past the last tile), and (e, group g, range s) is the kernel's group gamma = (e*G + g)*S + s,
+// so that each range is a float32 chain and conv2d_winograd_sum_dw adds the ranges.
+//   grid texel (gamma*C + c)*KS + k                 = V_e[g*C + c, tiles 4t + 0..3]   (t = s*KS + k)
+//   wtex texel ((gamma*NCB + cb)*KS + k)*32 + 8j + q = dM_e[g*Co + cb*32 + 4q + 0..3, tile 4t + j]
+//   partial[(gamma*Co + o)*C + c]                   = range s's dU_e[g*Co + o, c]
+// conv2d_winograd_dw_pack: invocations [0, x_threads) transform 4 tiles of one input channel
+// each (one V texel per e); the rest 1 tile of 4 output channels each (one dM texel per e).
+override WG: u32 = 64;
+
+struct DwPack {
+  n: u32, c: u32, h: u32, w: u32,           // x: [N, G*C, H, W] (C channels a group)
+  co: u32, ho: u32, wo: u32, groups: u32,   // dY: [N, G*Co, Ho, Wo]
+  th: u32, tw: u32, ph: i32, pw: i32,       // tiles of the output plane; padding
+  ks: u32, splits: u32, ncb: u32, x_base: u32,
+  dy_base: u32, x_threads: u32, dy_threads: u32, _pad: u32,
+}
+
+struct DwSum {
+  c: u32, co: u32, groups: u32, splits: u32,
+  total: u32, accumulate: u32, _p0: u32, _p1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> v_out: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> dm_out: array<vec4f>;
+@group(0) @binding(4) var<uniform> pack: DwPack;
+
+fn x_at(p: DwPack, plane: u32, y: i32, xx: i32) -> f32 {
+  if (y < 0 || xx < 0 || u32(y) >= p.h || u32(xx) >= p.w) { return 0.0; }
+  return x[plane + u32(y) * p.w + u32(xx)];
+}
+
+// B^T d B of tile `tile`'s 4x4 patch of one channel (zeros past the batch), element e = 4r + s at [e]
+fn v_tile(p: DwPack, g: u32, c: u32, tile: u32) -> array<f32, 16> {
+  var v: array<f32, 16>;
+  let tiles = p.n * p.th * p.tw;
+  if (tile >= tiles) { return v; }
+  let n = tile / (p.th * p.tw);
+  let ty = (tile / p.tw) % p.th;
+  let tx = tile % p.tw;
+  let plane = p.x_base + (n * p.groups * p.c + g * p.c + c) * p.h * p.w;
+  let y0 = i32(2u * ty) - p.ph;
+  let x0 = i32(2u * tx) - p.pw;
+  var d: array<vec4f, 4>;
+  for (var r = 0; r < 4; r++) {
+    d[r] = vec4f(x_at(p, plane, y0 + r, x0), x_at(p, plane, y0 + r, x0 + 1), x_at(p, plane, y0 + r, x0 + 2), x_at(p, plane, y0 + r, x0 + 3));
+  }
+  let t = array<vec4f, 4>(d[0] - d[2], d[1] + d[2], d[2] - d[1], d[1] - d[3]); // rows of B^T d
+  for (var r = 0u; r < 4u; r++) {
+    v[4u * r] = t[r].x - t[r].z;
+    v[4u * r + 1u] = t[r].y + t[r].z;
+    v[4u * r + 2u] = t[r].z - t[r].y;
+    v[4u * r + 3u] = t[r].y - t[r].w;
+  }
+  return v;
+}
+
+fn x_texels(p: DwPack, i: u32) {
+  let kt = p.splits * p.ks;
+  let t = i % kt;
+  let c = (i / kt) % p.c;
+  let g = i / (kt * p.c);
+  let a = v_tile(p, g, c, 4u * t);
+  let b = v_tile(p, g, c, 4u * t + 1u);
+  let cc = v_tile(p, g, c, 4u * t + 2u);
+  let d = v_tile(p, g, c, 4u * t + 3u);
+  let s = t / p.ks;
+  let k = t % p.ks;
+  for (var e = 0u; e < 16u; e++) {
+    let gamma = (e * p.groups + g) * p.splits + s;
+    v_out[(gamma * p.c + c) * p.ks + k] = vec4f(a[e], b[e], cc[e], d[e]);
+  }
+}
+
+fn dy_at(p: DwPack, n: u32, ch: u32, i: u32, j: u32) -> f32 {
+  if (ch >= p.groups * p.co || i >= p.ho || j >= p.wo) { return 0.0; }
+  return dy[p.dy_base + ((n * p.groups * p.co + ch) * p.ho + i) * p.wo + j];
+}
+
+// one tile of 4 output channels: invocation i = ((g*NCB + cb)*8 + q)*KT*4 + tile
+fn dy_texels(p: DwPack, i: u32) {
+  let kt4 = p.splits * p.ks * 4u;
+  let tile = i % kt4;
+  let q = (i / kt4) % 8u;
+  let cb = (i / (kt4 * 8u)) % p.ncb;
+  let g = i / (kt4 * 8u * p.ncb);
+  let o = cb * 32u + 4u * q;
+  var y00 = vec4f(0.0); var y01 = vec4f(0.0); var y10 = vec4f(0.0); var y11 = vec4f(0.0);
+  if (tile < p.n * p.th * p.tw) {
+    let n = tile / (p.th * p.tw);
+    let i0 = 2u * ((tile / p.tw) % p.th);
+    let j0 = 2u * (tile % p.tw);
+    for (var k = 0u; k < 4u; k++) {
+      let ch = g * p.co + o + k;
+      let ok = o + k < p.co;
+      let base = select(p.groups * p.co, ch, ok); // past the group's channels: read as zero
+      y00[k] = dy_at(p, n, base, i0, j0); y01[k] = dy_at(p, n, base, i0, j0 + 1u);
+      y10[k] = dy_at(p, n, base, i0 + 1u, j0); y11[k] = dy_at(p, n, base, i0 + 1u, j0 + 1u);
+    }
+  }
+  // A dY A^T with A = [1 0; 1 1; 1 -1; 0 -1]: rows of A dY, then each row times A^T
+  let r0 = array<vec4f, 2>(y00, y01);
+  let r1 = array<vec4f, 2>(y00 + y10, y01 + y11);
+  let r2 = array<vec4f, 2>(y00 - y10, y01 - y11);
+  let r3 = array<vec4f, 2>(-y10, -y11);
+  let rows = array<array<vec4f, 2>, 4>(r0, r1, r2, r3);
+  let t = tile / 4u;
+  let j = tile % 4u;
+  let s = t / p.ks;
+  let kk = t % p.ks;
+  for (var r = 0u; r < 4u; r++) {
+    let a = rows[r][0];
+    let b = rows[r][1];
+    let m = array<vec4f, 4>(a, a + b, a - b, -b);
+    for (var c = 0u; c < 4u; c++) {
+      let gamma = ((4u * r + c) * p.groups + g) * p.splits + s;
+      dm_out[((gamma * p.ncb + cb) * p.ks + kk) * 32u + 8u * j + q] = m[c];
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn conv2d_winograd_dw_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                           @builtin(local_invocation_index) lid: u32) {
+  let t = thread_index(wid, nwg, lid, WG);
+  let p = pack;
+  if (t < p.x_threads) { x_texels(p, t); return; }
+  if (t - p.x_threads < p.dy_threads) { dy_texels(p, t - p.x_threads); }
+}
+
+@group(0) @binding(0) var<storage, read> partial: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(2) var<uniform> sum: DwSum;
+
+// dW[g*Co + o, c, :, :] (+)= G^T (sum over ranges of dU) G, one (g, o, c) per invocation
+@compute @workgroup_size(WG)
+fn conv2d_winograd_sum_dw(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                          @builtin(local_invocation_index) lid: u32) {
+  let t = thread_index(wid, nwg, lid, WG);
+  let p = sum;
+  if (t >= p.total) { return; }
+  let c = t % p.c;
+  let o = (t / p.c) % p.co;
+  let g = t / (p.c * p.co);
+  var du: array<vec4f, 4>; // du[r][s] = dU_(4r + s)
+  for (var e = 0u; e < 16u; e++) {
+    var acc = 0.0;
+    for (var s = 0u; s < p.splits; s++) {
+      let gamma = (e * p.groups + g) * p.splits + s;
+      acc += partial[(gamma * p.co + o) * p.c + c];
+    }
+    du[e / 4u][e % 4u] = acc;
+  }
+  // G^T du with G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]: three rows of 4
+  let h0 = du[0] + 0.5 * (du[1] + du[2]);
+  let h1 = 0.5 * (du[1] - du[2]);
+  let h2 = 0.5 * (du[1] + du[2]) + du[3];
+  let rows = array<vec4f, 3>(h0, h1, h2);
+  let at = ((g * p.co + o) * p.c + c) * 9u;
+  for (var i = 0u; i < 3u; i++) {
+    let h = rows[i];
+    let out = vec3f(h.x + 0.5 * (h.y + h.z), 0.5 * (h.y - h.z), 0.5 * (h.y + h.z) + h.w);
+    for (var j = 0u; j < 3u; j++) {
+      var v = out[j];
+      if (p.accumulate != 0u) { v += dw[at + 3u * i + j]; }
+      dw[at + 3u * i + j] = v;
+    }
+  }
+}
