@@ -192,8 +192,9 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     // v8's pointwise weight gradient beside v7's own, in the same run
     if (conv2dVersion('bwd_weight', g) === 'v8' && runs(conv2dVersions.v7, g, gpu().adapter, 'bwd_weight')) list.push(convCase(s, g, 'dW', 'v7'));
     // Winograd (v9) and v7's direct sums beside each other where v9 runs, whichever is not the default
-    for (const op of ['fwd', 'dX'] as const) {
-      const o = op === 'fwd' ? 'fwd' : 'bwd_input', other = conv2dVersion(o, g) === 'v9' ? 'v7' : 'v9';
+    for (const op of ['fwd', 'dX', 'dW'] as const) {
+      const o = ({ fwd: 'fwd', dX: 'bwd_input', dW: 'bwd_weight' } as const)[op], other = conv2dVersion(o, g) === 'v9' ? 'v7' : 'v9';
+      if (op === 'dW' && conv2dVersion(o, g) === 'v8') continue; // v7 is beside it already
       if (conv2dVersion(o, g) !== other && runs(conv2dVersions.v9, g, gpu().adapter, o) && runs(conv2dVersions[other], g, gpu().adapter, o)) list.push(convCase(s, g, op, other));
     }
     // on CPU adapters, v3 (the version before v7) beside the default, pass by pass, in the same run

@@ -142,13 +142,11 @@ export function bwdWeightWinograd(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw
   const fit = Math.max(1, Math.floor(chunkBytesLimit() / (4 * 16 * g.co * c)));
   const splits = Math.min(fit, Math.ceil(tileTexels / RANGE_TEXELS)), ks = Math.ceil(tileTexels / splits), kt = splits * ks;
   const groupsGemm = 16 * G * splits;
-  // rows of whole vec4s and padding 1: tiles read in pairs from aligned vec4s
-  const vec4 = g.w % 4 === 0 && g.pw === 1 && x.base % 4 === 0 && dy.base % 4 === 0;
-  const xThreads = G * c * kt, dyThreads = G * ncb * 8 * kt * (vec4 ? 2 : 4);
+  const xThreads = G * c * kt, dyThreads = G * ncb * 8 * kt * 4;
   const vTexels = xThreads * 16, mTexels = groupsGemm * ncb * ks * CO;
   const grid = acquireTexels(vTexels, `${label} V`), wtex = acquireTexels(mTexels, `${label} dM`);
   const vStaged = stage(vTexels, `${label} V`), mStaged = stage(mTexels, `${label} dM`);
-  launch({ shader: 'conv2d_winograd_dw', entry: vec4 ? 'conv2d_winograd_dw_pack_vec4' : 'conv2d_winograd_dw_pack', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
+  launch({ shader: 'conv2d_winograd_dw', entry: 'conv2d_winograd_dw_pack', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
     [x.binding, dy.binding, vStaged.buffer, mStaged.buffer], packParams([
       ['u32', g.n], ['u32', c], ['u32', g.h], ['u32', g.w],
       ['u32', co], ['u32', g.ho], ['u32', g.wo], ['u32', G],

@@ -12,10 +12,9 @@
 //   partial[(gamma*Co + o)*C + c]                   = range s's dU_e[g*Co + o, c]
 // conv2d_winograd_dw_pack: invocations [0, x_threads) transform 4 tiles of one input channel
 // each (one V texel per e); the rest 1 tile of 4 output channels each (one dM texel per e).
-// conv2d_winograd_dw_pack_vec4, where rows are whole vec4s (W a multiple of 4, offsets too) and
-// the padding 1 (pairs of tiles read 6 columns from 3 aligned vec4s): the same with reads of
-// vec4s, x's 4 tiles as 2 pairs, dY's tiles in pairs (one vec4 of a row a channel); a read is
-// a per-lane loop on a CPU whatever its width, so this is 2.7-4x fewer of them.
+// dY's invocations take output-channel quads fastest, so that neighbouring lanes store
+// neighbouring texels: tiles fastest scattered the stores, and the whole transform ran 2-2.6x
+// slower (reading rows as aligned vec4s instead of scalars changed nothing measurable).
 override WG: u32 = 64;
 
 struct DwPack {
@@ -89,7 +88,7 @@ fn dy_at(p: DwPack, n: u32, ch: u32, i: u32, j: u32) -> f32 {
   return dy[p.dy_base + ((n * p.groups * p.co + ch) * p.ho + i) * p.wo + j];
 }
 
-// one tile of 4 output channels: invocation i = ((g*NCB + cb)*KT*4 + tile)*8 + q (q fastest, as dy_texels_vec4)
+// one tile of 4 output channels: invocation i = ((g*NCB + cb)*KT*4 + tile)*8 + q
 fn dy_texels(p: DwPack, i: u32) {
   let kt4 = p.splits * p.ks * 4u;
   let q = i % 8u;
@@ -129,128 +128,6 @@ fn dy_texels(p: DwPack, i: u32) {
       dm_out[((gamma * p.ncb + cb) * p.ks + kk) * 32u + 8u * j + q] = m[c];
     }
   }
-}
-
-@group(0) @binding(0) var<storage, read> x4: array<vec4f>;
-@group(0) @binding(1) var<storage, read> dy4: array<vec4f>;
-
-// B^T d B from the 4 rows of a patch
-fn v_of(d: array<vec4f, 4>) -> array<f32, 16> {
-  var v: array<f32, 16>;
-  let t = array<vec4f, 4>(d[0] - d[2], d[1] + d[2], d[2] - d[1], d[1] - d[3]);
-  for (var r = 0u; r < 4u; r++) {
-    v[4u * r] = t[r].x - t[r].z;
-    v[4u * r + 1u] = t[r].y + t[r].z;
-    v[4u * r + 2u] = t[r].z - t[r].y;
-    v[4u * r + 3u] = t[r].y - t[r].w;
-  }
-  return v;
-}
-
-struct TwoV { a: array<f32, 16>, b: array<f32, 16> }
-
-// V of tiles `tile` (even column) and `tile` + 1 of one channel: columns 4u-1 .. 4u+4 from the
-// vec4s at 4u-4, 4u, 4u+4 of each row (padding 1: the first and last read as zeros past the plane)
-fn v_pair(p: DwPack, g: u32, c: u32, tile: u32) -> TwoV {
-  var out: TwoV;
-  if (tile >= p.n * p.th * p.tw) { return out; }
-  let n = tile / (p.th * p.tw);
-  let ty = (tile / p.tw) % p.th;
-  let u = (tile % p.tw) / 2u;
-  let w4 = p.w / 4u;
-  let plane4 = (p.x_base + (n * p.groups * p.c + g * p.c + c) * p.h * p.w) / 4u;
-  var da: array<vec4f, 4>;
-  var db: array<vec4f, 4>;
-  for (var r = 0u; r < 4u; r++) {
-    let y = i32(2u * ty + r) - p.ph;
-    var a = vec4f(0.0); var b = vec4f(0.0); var cc = vec4f(0.0);
-    if (y >= 0 && u32(y) < p.h) {
-      let row = plane4 + u32(y) * w4;
-      if (u > 0u) { a = x4[row + u - 1u]; }
-      b = x4[row + u];
-      if (u + 1u < w4) { cc = x4[row + u + 1u]; }
-    }
-    da[r] = vec4f(a.w, b.x, b.y, b.z);
-    db[r] = vec4f(b.y, b.z, b.w, cc.x);
-  }
-  out.a = v_of(da);
-  out.b = v_of(db);
-  return out;
-}
-
-fn x_texels_vec4(p: DwPack, i: u32) {
-  let kt = p.splits * p.ks;
-  let t = i % kt;
-  let c = (i / kt) % p.c;
-  let g = i / (kt * p.c);
-  let first = v_pair(p, g, c, 4u * t);
-  let second = v_pair(p, g, c, 4u * t + 2u);
-  let s = t / p.ks;
-  let k = t % p.ks;
-  for (var e = 0u; e < 16u; e++) {
-    let gamma = (e * p.groups + g) * p.splits + s;
-    v_out[(gamma * p.c + c) * p.ks + k] = vec4f(first.a[e], first.b[e], second.a[e], second.b[e]);
-  }
-}
-
-// A dY A^T of one tile, rows i0 (a) and i0 + 1 (b) of its 2 columns, 4 channels a vec4
-fn store_dm(p: DwPack, g: u32, cb: u32, q: u32, tile: u32, y00: vec4f, y01: vec4f, y10: vec4f, y11: vec4f) {
-  let rows = array<array<vec4f, 2>, 4>(array<vec4f, 2>(y00, y01), array<vec4f, 2>(y00 + y10, y01 + y11),
-                                       array<vec4f, 2>(y00 - y10, y01 - y11), array<vec4f, 2>(-y10, -y11));
-  let t = tile / 4u;
-  let j = tile % 4u;
-  let s = t / p.ks;
-  let kk = t % p.ks;
-  for (var r = 0u; r < 4u; r++) {
-    let a = rows[r][0];
-    let b = rows[r][1];
-    let m = array<vec4f, 4>(a, a + b, a - b, -b);
-    for (var c = 0u; c < 4u; c++) {
-      let gamma = ((4u * r + c) * p.groups + g) * p.splits + s;
-      dm_out[((gamma * p.ncb + cb) * p.ks + kk) * 32u + 8u * j + q] = m[c];
-    }
-  }
-}
-
-// a pair of tiles of 4 output channels: invocation i = ((g*NCB + cb)*KT*2 + pair)*8 + q, so that
-// neighbouring lanes store neighbouring texels (pairs fastest scattered the stores: the whole
-// transform ran 2-2.6x slower)
-fn dy_texels_vec4(p: DwPack, i: u32) {
-  let kt2 = p.splits * p.ks * 2u;
-  let q = i % 8u;
-  let pair = (i / 8u) % kt2;
-  let cb = (i / (8u * kt2)) % p.ncb;
-  let g = i / (8u * kt2 * p.ncb);
-  let o = cb * 32u + 4u * q;
-  let tile = 2u * pair;
-  var r0: array<vec4f, 4>; // rows i0 and i0 + 1, columns 4u .. 4u+3, of channel o + k
-  var r1: array<vec4f, 4>;
-  if (tile < p.n * p.th * p.tw) {
-    let n = tile / (p.th * p.tw);
-    let i0 = 2u * ((tile / p.tw) % p.th);
-    let u = (tile % p.tw) / 2u;
-    let wo4 = p.wo / 4u;
-    for (var k = 0u; k < 4u; k++) {
-      if (o + k < p.co) {
-        let row = (p.dy_base + (n * p.groups * p.co + g * p.co + o + k) * p.ho * p.wo) / 4u + i0 * wo4 + u;
-        r0[k] = dy4[row];
-        if (i0 + 1u < p.ho) { r1[k] = dy4[row + wo4]; }
-      }
-    }
-  }
-  store_dm(p, g, cb, q, tile, vec4f(r0[0].x, r0[1].x, r0[2].x, r0[3].x), vec4f(r0[0].y, r0[1].y, r0[2].y, r0[3].y),
-           vec4f(r1[0].x, r1[1].x, r1[2].x, r1[3].x), vec4f(r1[0].y, r1[1].y, r1[2].y, r1[3].y));
-  store_dm(p, g, cb, q, tile + 1u, vec4f(r0[0].z, r0[1].z, r0[2].z, r0[3].z), vec4f(r0[0].w, r0[1].w, r0[2].w, r0[3].w),
-           vec4f(r1[0].z, r1[1].z, r1[2].z, r1[3].z), vec4f(r1[0].w, r1[1].w, r1[2].w, r1[3].w));
-}
-
-@compute @workgroup_size(WG)
-fn conv2d_winograd_dw_pack_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                                @builtin(local_invocation_index) lid: u32) {
-  let t = thread_index(wid, nwg, lid, WG);
-  let p = pack;
-  if (t < p.x_threads) { x_texels_vec4(p, t); return; }
-  if (t - p.x_threads < p.dy_threads) { dy_texels_vec4(p, t - p.x_threads); }
 }
 
 @compute @workgroup_size(WG)

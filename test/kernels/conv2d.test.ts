@@ -193,6 +193,26 @@ s('v9: Winograd F(2x2, 3x3) is as accurate as v7\'s direct sums over a 2304-term
   for (const t of [x, w, dy, y, dx]) t.dispose();
 });
 
+s('v9: Winograd\'s weight gradient over 6272 pixels stays within 2x of v7\'s error', async () => {
+  // dW sums over the batch's pixels: v7 in ranges of 512 pixels, v9 over 2 x 2 tiles (ranges of
+  // 512) of transformed operands up to 4x their size, then G^T dU G with halves; measured
+  // relative L2 against f64 1.2-1.8x v7's (2-6e-7)
+  const c: Case = { name: 'layer2-like dW', x: [8, 16, 28, 28], w: [32, 8, 3, 3], opts: { padding: 1, groups: 2 } };
+  const d = makeData(c, 19), g = d.g;
+  if (!runs(versions.v9, g, gpu().adapter, 'bwd_weight')) { console.log('  v9 not run: this adapter lacks 8-lane subgroups'); return; }
+  const x = Tensor.fromArray(d.x, c.x), dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]), dw = Tensor.empty(c.w, 'dw');
+  const ref = conv2dBwdWeightCpu(g, d.x, d.dy), errors: Record<string, number> = {};
+  for (const version of ['v7', 'v9']) {
+    conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version });
+    const got = await dw.toArray();
+    assertClose(got, ref, TOL_DW, `${version} dW`);
+    errors[version] = relativeL2(got, ref);
+  }
+  assert.ok(errors.v9 < 1e-6, `v9 dW: relative L2 ${errors.v9}`);
+  assert.ok(errors.v9 <= 2 * errors.v7, `v9 dW: relative L2 ${errors.v9} against v7's ${errors.v7}`);
+  for (const t of [x, dy, dw]) t.dispose();
+});
+
 s('the reference backward matches f64 finite differences', () => {
   for (const c of [CASES[2], CASES[4], CASES[8]]) {
     const d = makeData(c, 3);
