@@ -177,6 +177,9 @@ function convCase(sh: Shape, g: Conv2dGeometry, op: Op, forced?: string): BenchC
   };
 }
 
+/** The kernel pass each single-pass case times. */
+const PASS_OF = { fwd: 'fwd', dX: 'bwd_input', dW: 'bwd_weight' } as const;
+
 export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
   const size = opts.quick ? 112 : 224, batch = 8;
   let shapes = resnest50Convs(size);
@@ -193,15 +196,14 @@ export async function cases(opts: { quick: boolean }): Promise<BenchCase[]> {
     if (conv2dVersion('bwd_weight', g) === 'v8' && runs(conv2dVersions.v7, g, gpu().adapter, 'bwd_weight')) list.push(convCase(s, g, 'dW', 'v7'));
     // Winograd (v9) and v7's direct sums beside each other where v9 runs, whichever is not the default
     for (const op of ['fwd', 'dX', 'dW'] as const) {
-      const o = ({ fwd: 'fwd', dX: 'bwd_input', dW: 'bwd_weight' } as const)[op], other = conv2dVersion(o, g) === 'v9' ? 'v7' : 'v9';
+      const o = PASS_OF[op], other = conv2dVersion(o, g) === 'v9' ? 'v7' : 'v9';
       if (op === 'dW' && conv2dVersion(o, g) === 'v8') continue; // v7 is beside it already
       if (conv2dVersion(o, g) !== other && runs(conv2dVersions.v9, g, gpu().adapter, o) && runs(conv2dVersions[other], g, gpu().adapter, o)) list.push(convCase(s, g, op, other));
     }
     // on CPU adapters, v3 (the version before v7) beside the default, pass by pass, in the same run
     // (layer1's split-attention conv has every version below)
     if (!gpu().adapter.software || s.name === 'layer1.0.conv2.conv' || !runs(conv2dVersions.v3, g, gpu().adapter, 'fwd')) continue;
-    const ops = { fwd: 'fwd', dX: 'bwd_input', dW: 'bwd_weight' } as const;
-    for (const op of ['fwd', 'dX', 'dW'] as const) if (conv2dVersion(ops[op], g) !== 'v3') list.push(convCase(s, g, op, 'v3'));
+    for (const op of ['fwd', 'dX', 'dW'] as const) if (conv2dVersion(PASS_OF[op], g) !== 'v3') list.push(convCase(s, g, op, 'v3'));
   }
   // every version at layer1's split-attention conv (v1 takes seconds per repetition: full runs only)
   const l1 = shapes.find((s) => s.name === 'layer1.0.conv2.conv');

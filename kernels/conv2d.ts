@@ -8,7 +8,7 @@
 //   v6  conv2d_gemm_sg.wgsl v5 with a subgroupAdd weight gradient (GPUs with subgroups)
 //   v7  conv2d_sgtex*.wgsl  v3's texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)
 //   v8  conv2d_pixels_pack  v7, with the weight gradient of pointwise convolutions on v7's forward kernel (lavapipe)
-//   v9  conv2d_winograd     Winograd F(2x2, 3x3) for 3x3 stride-1 forward and dX, its products on v7's forward kernel (lavapipe)
+//   v9  conv2d_winograd*    Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, its products on v7's forward kernel (lavapipe)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type AdapterDescription, type Binding, type BufferRange } from '../src/gpu/index.ts';
@@ -102,7 +102,7 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
     const { plane, tiles } = winogradFill(g, op);
     return blockFill(a, 4) * blockFill(b, sgConvBlocks(1).channels) * blockFill(tiles, sgConvBlocks(tiles).pixels) * plane;
   }
-  if (version === 'v7' || version === 'v8' || version === 'v9') { // read channels in texels of 4, written in blocks (kernels/conv2d_sgtex.ts), pixels in blocks per
+  if (version === 'v7' || version === 'v8') { // read channels in texels of 4, written in blocks (kernels/conv2d_sgtex.ts), pixels in blocks per
     // workgroup; dW: 32 or 64 output x 16 or 32 input channels, rows of whole multiples of 8 pixels
     const px = (m: number) => blockFill(m, sgConvBlocks(m).pixels), co = sgConvBlocks(1).channels;
     if (op === 'fwd') return blockFill(cig(g), 4) * blockFill(cog(g), co) * px(g.n * g.ho * g.wo);
@@ -128,9 +128,9 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
  */
 function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescription, usableVersions: readonly string[]): string {
   if (usableVersions.includes('v4')) return 'v4';
-  // weight gradients on v7's forward kernel over the pixels where that was measured faster (kernels/conv2d_pixels.ts)
   // Winograd's products on v7's kernel where they were measured faster (kernels/conv2d_winograd.ts)
   if (usableVersions.includes('v9') && winogradPreferred(g, op)) return 'v9';
+  // weight gradients on v7's forward kernel over the pixels where that was measured faster (kernels/conv2d_pixels.ts)
   if (op === 'bwd_weight' && usableVersions.includes('v8') && v8Preferred(g)) return 'v8';
   // v7 unless its blocks waste more than twice v3's (dW on rows of 2-4 pixels)
   const v7 = usableVersions.includes('v7') && (!usableVersions.includes('v3')

@@ -106,7 +106,7 @@ function packTwoGrids(x: ChunkIO, xs: GridSpec, dy: ChunkIO, ys: GridSpec, g: Co
 }
 
 /** The bias binding when there is none (never read: HAS_BIAS is off). */
-const noBias = (): GPUBuffer => gpu().state('conv2d v7 no bias', () => gpu().pool.acquire(16, 'conv2d v7 no bias'));
+export const noBias = (): GPUBuffer => gpu().state('conv2d v7 no bias', () => gpu().pool.acquire(16, 'conv2d v7 no bias'));
 
 interface SgRun { oh: number; ow: number; sh: number; sw: number; dstC: number; a: number; b: number; bias: Binding | null }
 

@@ -8,7 +8,7 @@ import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, type ChunkIO } from './conv2d_common.ts';
 import { chunkBytesLimit } from './chunking.ts';
-import { acquireTexels, launchSgConv, maxStagedTexels, sgTexAdapter, stage, unstage } from './conv2d_sgtex.ts';
+import { acquireTexels, launchSgConv, maxStagedTexels, noBias, sgTexAdapter, stage, unstage } from './conv2d_sgtex.ts';
 
 const WG = 64;
 const CO = 32; // output channels per block of v7's forward kernel
@@ -82,8 +82,6 @@ export function winogradMaxSamples(g: Conv2dGeometry, op: string): number {
   const s = perSample(g, op === 'fwd' ? fwdPass(g) : bwdPass(g));
   return Math.max(1, Math.min(Math.floor(maxStagedTexels() / s.texels), Math.floor(chunkBytesLimit() / (4 * s.floats))));
 }
-
-const noBias = (): GPUBuffer => gpu().state('conv2d v9 no bias', () => gpu().pool.acquire(16, 'conv2d v9 no bias'));
 
 function run(g: Conv2dGeometry, p: WinoPass, src: ChunkIO, w: Binding, bias: Binding | null, dst: ChunkIO, label: string): void {
   const { th, tw } = tilesOf(p), tiles = g.n * th * tw, G = g.groups;
