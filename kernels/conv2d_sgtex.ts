@@ -86,7 +86,7 @@ function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g:
   ];
   launch({ shader: 'conv2d_sgtex_pack', entry: 'conv2d_pack_grid_weight_v7', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
     [src.binding, w, gridStaged.buffer, wStaged.buffer], packParams([...job.words, ...weightWords]),
-    grid1d(job.rows + wTexels, WG), `${label} pack`);
+    grid1d(job.rows + wTexels / CO, WG), `${label} pack`);
   unstage(gridStaged, grid);
   unstage(wStaged, wtex);
   return { grid, wtex };

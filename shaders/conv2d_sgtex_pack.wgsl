@@ -5,8 +5,8 @@
 //
 // Activations (a "grid" job, conv2d_grid_pack.wgsl, as v3 lays them out): a batch of NCHW
 // values -> a zero-padded NHWC grid of rgba32float texels, one invocation per texel row.
-// Weights (a "weight" job), one invocation per texel: per block of 32 output channels (counted
-// over every group), tap and texel of 4 input channels, 32 texels
+// Weights (a "weight" job), one invocation per row of 32 texels: per block of 32 output channels
+// (counted over every group), tap and texel of 4 input channels, 32 texels
 //   texel ((cbg*TAPS + tap)*KC + c4)*32 + 8*s + q = w'[cbg*32 + 4*q + 0..3, 4*c4 + s, tap]
 // with w' = w (forward: w[g*Cog + b, a, tap]) or, for dX, transposed and flipped
 // (w[g*Cog + a, b, TAPS-1-tap]); a counts the channels the conv reads, b those it writes,
@@ -50,16 +50,24 @@ fn weight(p: WeightJob, g: u32, a: u32, b: u32, tap: u32) -> f32 {
   return src1[((g * p.cog + a) * p.cig + b) * p.taps + (p.taps - 1u - tap)];
 }
 
-fn weight_texel(p: WeightJob, t: u32) {
-  let j = t % 32u;
-  let rest = t / 32u;
-  let c4 = rest % p.kc;
-  let tap = (rest / p.kc) % p.taps;
-  let cbg = rest / (p.kc * p.taps);
+// One row of 32 texels (cbg, tap, c4) per invocation: its integer divisions (scalar per lane on
+// a CPU) once per 128 weights instead of once per 4, which made them most of the weights' cost.
+fn weight_row(p: WeightJob, r: u32) {
+  let c4 = r % p.kc;
+  let rest = r / p.kc;
+  let tap = rest % p.taps;
+  let cbg = rest / p.taps;
   let g = cbg / p.ncb;
-  let a = c4 * 4u + j / 8u;
-  let b = (cbg % p.ncb) * 32u + (j % 8u) * 4u;
-  store(true, t, vec4f(weight(p, g, a, b, tap), weight(p, g, a, b + 1u, tap), weight(p, g, a, b + 2u, tap), weight(p, g, a, b + 3u, tap)));
+  let b0 = (cbg % p.ncb) * 32u;
+  // q outside: the forward's 4 rows b..b+3 are read whole before the next 4 (rows cig*taps apart
+  // share cache sets: visiting 32 of them per s evicted each before its next column was read)
+  for (var q = 0u; q < 8u; q++) {
+    let b = b0 + 4u * q;
+    for (var s = 0u; s < 4u; s++) {
+      let a = c4 * 4u + s;
+      store(true, r * 32u + 8u * s + q, vec4f(weight(p, g, a, b, tap), weight(p, g, a, b + 1u, tap), weight(p, g, a, b + 2u, tap), weight(p, g, a, b + 3u, tap)));
+    }
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -69,7 +77,7 @@ fn conv2d_pack_grid_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_wo
   let first = jobs.first;
   if (t < first.rows) { grid_row(first, t, false); return; }
   let second = weight_job(jobs.second);
-  if (t - first.rows < second.total) { weight_texel(second, t - first.rows); }
+  if (t - first.rows < second.total / 32u) { weight_row(second, t - first.rows); }
 }
 
 @compute @workgroup_size(WG)
