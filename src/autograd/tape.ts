@@ -9,6 +9,9 @@
 //     sinks[k], where given, is the .grad a leaf input accumulates into: an op whose kernels can
 //     add into it may do so and return sinks[k] itself, which saves a tensor and an add per
 //     parameter (conv2d and batch norm do; a ResNeSt-50 step: 295 gradient adds -> 34).
+//     sinkHoldsZeros(sinks[k]) says the sink is an optimizer's freshly zeroed home that nothing
+//     has written yet: the op may store into it rather than add (no read of it, and kernels
+//     that sum partial results can write their last pass straight into it).
 //   - The tape owns every gradient tensor: it copies a tensor that reaches two places (gradients
 //     accumulate in place), disposes dOut when no input took it, and adds leaf gradients into
 //     .grad across calls (PyTorch semantics).
@@ -17,6 +20,12 @@
 //     gave it (made in a scope, not returned, still needed here).
 import { Tensor, installAutograd, type GradNode } from '../tensor.ts';
 import { elementwiseAxpy, elementwiseUnary } from '../../kernels/elementwise.ts';
+
+/** Sinks handed out zeroed (an optimizer's gradient home) and not yet given to any op or add. */
+const zeroedSinks = new WeakSet<Tensor>();
+
+/** The sink holds zeros that nothing has added into yet: storing a gradient there equals adding it. */
+export const sinkHoldsZeros = (sink: Tensor): boolean => zeroedSinks.has(sink);
 
 /**
  * d(loss)/d(output) -> d(loss)/d(inputs); needs[k] says whether input k wants one, sinks[k]
@@ -99,7 +108,9 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
     grads.delete(rec.output);
     const needs = rec.inputs.map((t) => t?.requiresGrad ?? false);
     const sinks = rec.inputs.map((t, k) => (needs[k] && rec.inputs.indexOf(t) === k ? leafSink(t!) : null));
-    const dInputs = rec.backward(dOut, needs, sinks).map((g, k) => checked(rec, k, needs[k], g ?? null, sinks[k]));
+    const returned = rec.backward(dOut, needs, sinks);
+    for (const sink of sinks) if (sink) zeroedSinks.delete(sink); // written (or about to be added into)
+    const dInputs = returned.map((g, k) => checked(rec, k, needs[k], g ?? null, sinks[k]));
     // gradients accumulate in place: a tensor handed to two inputs is copied for the second
     const own = dInputs.map((g, k) => (g && dInputs.indexOf(g) < k ? copyOf(g) : g));
     rec.inputs.forEach((input, k) => { if (input && own[k]) pass(grads, input, own[k]!); });
@@ -114,7 +125,10 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
 function leafSink(t: Tensor): Tensor | null {
   if (t.node) return null;
   // a leaf whose optimizer keeps a zeroed home for its gradient accumulates there, in place
-  if ((!t.grad || t.grad.disposed) && t.gradHome) t.grad = t.gradHome();
+  if ((!t.grad || t.grad.disposed) && t.gradHome) {
+    t.grad = t.gradHome();
+    zeroedSinks.add(t.grad);
+  }
   return t.grad && !t.grad.disposed ? t.grad : null;
 }
 
@@ -123,6 +137,7 @@ function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
   const into = to.node ? grads.get(to) : leafSink(to);
   if (into === g) return; // the op added it into the leaf's .grad itself
   if (into) {
+    zeroedSinks.delete(into);
     elementwiseAxpy(g.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
     g.dispose();
   } else if (to.node) {

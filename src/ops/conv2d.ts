@@ -1,6 +1,6 @@
 // F.conv2d: 2D convolution with PyTorch's arguments and layouts, differentiable through the tape.
 import { Tensor } from '../tensor.ts';
-import { record } from '../autograd/tape.ts';
+import { record, sinkHoldsZeros } from '../autograd/tape.ts';
 import { conv2dBackward, conv2dBackwardBias, conv2dForward,
   convOutSize, type Conv2dGeometry } from '../../kernels/conv2d.ts';
 import { shapeStr } from '../../kernels/launch.ts';
@@ -65,11 +65,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   record('conv2d', [x, weight, bias ?? null], out, (dy, [needX, needW, needB], [, sinkW, sinkB]) => {
     // the first layer's input and frozen weights take no gradient: those passes are skipped;
     // weight and bias gradients are added straight into their .grad where the tape gives it
+    // (stored, where it holds zeros: dW's sums of partial results then write it directly)
     const dx = needX ? Tensor.empty(x.shape, 'conv2d dx') : null;
     const dw = needW ? sinkW ?? Tensor.empty(weight.shape, 'conv2d dw') : null;
-    if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null, { accumulate: !!sinkW });
+    if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null, { accumulate: !!sinkW && !sinkHoldsZeros(sinkW) });
     const db = needB ? sinkB ?? Tensor.empty(bias!.shape, 'conv2d db') : null;
-    if (db) conv2dBackwardBias(g, dy.binding, db.binding, !!sinkB);
+    if (db) conv2dBackwardBias(g, dy.binding, db.binding, !!sinkB && !sinkHoldsZeros(sinkB));
     return [dx, dw, db];
   });
   return out;

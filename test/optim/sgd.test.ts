@@ -78,6 +78,45 @@ s('one dispatch per group per step, one clear for zeroGrad, and the tape accumul
   for (const p of ps) p.dispose();
 });
 
+s('conv2d and batch norm store their first gradient into a zeroed arena home and add every later one', async () => {
+  // shapes whose dW ends in a sum of partial results (1x1: v8's ranges; 3x3 at 64 channels:
+  // v9's sum of ranges) as well as direct ones: a store in place of an add must not lose a term
+  const cases = [{ x: [2, 8, 5, 5], w: [16, 8, 1, 1], groups: 1 }, { x: [1, 64, 6, 6], w: [64, 64, 3, 3], groups: 1 },
+    { x: [2, 6, 7, 7], w: [8, 3, 3, 3], groups: 2 }];
+  for (const c of cases) {
+    const [n, ci, h, w] = c.x, co = c.w[0];
+    const x = Tensor.fromArray(randomArray(n * ci * h * w, 41), c.x);
+    const weight = Tensor.fromArray(randomArray(c.w.reduce((a, b) => a * b, 1), 42).map((v) => v * 0.2), c.w, { requiresGrad: true });
+    const bias = Tensor.fromArray(randomArray(co, 43), [co], { requiresGrad: true });
+    const gamma = Tensor.fromArray(randomArray(co, 44).map((v) => 1 + 0.3 * v), [co], { requiresGrad: true });
+    const beta = Tensor.fromArray(randomArray(co, 45), [co], { requiresGrad: true });
+    const params = [weight, bias, gamma, beta];
+    const ho = c.w[2] === 3 ? h - 2 : h;
+    const G = Tensor.fromArray(randomArray(n * co * ho * ho, 46), [n, co, ho, ho]);
+    const backward = () => {
+      const loss = tidy(() => F.sum(F.mul(F.batchNorm2d(F.conv2d(x, weight, bias, { groups: c.groups }), null, null, gamma, beta, { training: true, relu: true }), G)));
+      loss.backward();
+      loss.dispose();
+    };
+    backward(); // no optimizer yet: plain .grad tensors, the reference
+    const want = await Promise.all(params.map((p) => p.grad!.toArray()));
+    for (const p of params) { p.grad!.dispose(); p.grad = null; }
+    const opt = new SGD(params, { lr: 0.1 });
+    const label = `x${c.x} w${c.w}`;
+    backward();
+    for (const [i, p] of params.entries()) assertClose(await p.grad!.toArray(), want[i], tol, `${label}: param ${i}, first gradient into its zeroed home`);
+    backward();
+    for (const [i, p] of params.entries()) assertClose(await p.grad!.toArray(), want[i].map((v) => 2 * v), tol, `${label}: param ${i}, second added`);
+    opt.zeroGrad();
+    backward();
+    for (const [i, p] of params.entries()) assertClose(await p.grad!.toArray(), want[i], tol, `${label}: param ${i}, after zeroGrad()`);
+    opt.zeroGrad(false); // zeros kept as gradients: the tape adds into them
+    backward();
+    for (const [i, p] of params.entries()) assertClose(await p.grad!.toArray(), want[i], tol, `${label}: param ${i}, after zeroGrad(false)`);
+    for (const t of [x, G, ...params]) t.dispose();
+  }
+});
+
 s('a parameter without a gradient, or frozen, is skipped entirely; zeroGrad(false) keeps zero gradients that still decay', async () => {
   const xa = randomArray(12, 31), xb = randomArray(8, 32), xc = randomArray(4, 33), ga = randomArray(12, 34);
   const a = Tensor.fromArray(xa, [3, 4], { requiresGrad: true }), b = Tensor.fromArray(xb, [2, 4], { requiresGrad: true });
