@@ -19,10 +19,15 @@ const weightTexels = (g: Conv2dGeometry, a: number, b: number): number => g.grou
 const texelsPerSample = (g: Conv2dGeometry): number =>
   Math.max(gridTexels(1, fwdGrid(g), g.groups), gridTexels(1, bwdGrid(g), g.groups), gridTexels(1, dyGrid8(g), g.groups));
 
-/** v7 needs 8-wide subgroups and its grids and weight textures within one texture each. */
-/** v7 is written for subgroups of exactly 8 lanes (lavapipe on AVX2 and wider). */
+/**
+ * v7 is written for subgroups of exactly 8 lanes (lavapipe on AVX2 and wider), and reads its
+ * textures as read-only storage textures: lavapipe loads such a texel in about 50 instructions
+ * (a masked row load per lane and a transpose) against about 170 for a sampled texture's
+ * textureLoad, which had been most of the inner loop (v7's forward 1.1-1.5x faster).
+ */
 export function sgTexAdapter(adapter: AdapterDescription): boolean {
-  return adapter.features.has('subgroups') && adapter.subgroupMinSize === LANES && adapter.subgroupMaxSize === LANES;
+  return adapter.features.has('subgroups') && adapter.subgroupMinSize === LANES && adapter.subgroupMaxSize === LANES
+    && adapter.wgslFeatures.has('readonly_and_readwrite_storage_textures');
 }
 
 export function sgTexSupported(g: Conv2dGeometry, adapter: AdapterDescription): boolean {
@@ -128,7 +133,7 @@ export function launchSgConv(j: SgConvJob, grid: GridTexture, wtex: GridTexture,
   // whole vec4 stores where every run of 4 output pixels is 4-aligned within one plane
   const vec4 = (j.oh * j.ow) % 4 === 0 && y.base % 4 === 0;
   const workgroups = Math.ceil(j.m / (wg * px)) * j.ncbg;
-  launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['texture', 'texture', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px } },
+  launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['storage-texture-read', 'storage-texture-read', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px } },
     [grid.binding, wtex.binding, bias ?? noBias(), y.binding], packParams([
       ['u32', j.m], ['u32', j.oh], ['u32', j.ow], ['u32', j.ncbg],
       ['u32', j.hp], ['u32', j.wp], ['u32', j.ct], ['u32', j.ncb],
@@ -210,7 +215,7 @@ export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: B
   const rowsPerSplit = Math.ceil(rows / splits);
   const used = Math.ceil(rows / rowsPerSplit);
   const partial = used > 1 ? gpu().pool.acquire(used * wsize * 4, 'conv2d dw partials') : null;
-  launch({ shader: 'conv2d_sgtex_dw', entry: 'conv2d_bwd_weight_v7', bindings: ['texture', 'texture', 'write', 'uniform'], constants: { WG: LANES, XT: xt, OQ: oq } },
+  launch({ shader: 'conv2d_sgtex_dw', entry: 'conv2d_bwd_weight_v7', bindings: ['storage-texture-read', 'storage-texture-read', 'write', 'uniform'], constants: { WG: LANES, XT: xt, OQ: oq } },
     [xgrid.binding, ygrid.binding, partial ?? dw], packParams([
       ['u32', rows], ['u32', g.ho], ['u32', g.wo], ['u32', ys.wp],
       ['u32', rowsPerSplit], ['u32', xs.hp], ['u32', xs.wp], ['u32', g.groups * c4g],

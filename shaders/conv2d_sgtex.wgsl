@@ -1,13 +1,14 @@
 enable subgroups;
 // conv2d version 7, forward and dX: implicit GEMM over a padded NHWC texel grid (the grid of
 // conv2d_tex_pack.wgsl) with the weights in a texture shared through the subgroup, one dispatch
-// for the whole convolution. Made for CPU adapters with 8-wide subgroups (lavapipe on AVX2),
+// for the whole convolution. Both are read-only storage textures: lavapipe loads one texel per
+// lane with a bounds mask and a row load, a third of a sampled textureLoad's instructions. Made for CPU adapters with 8-wide subgroups (lavapipe on AVX2),
 // where every memory read is a per-lane gather whatever its address: v3's 16 uniform vec4
 // reads per step fetched the same weights 8 times over. Here each of the 8 lanes fetches 4 of
 // the step's 32 weight texels and subgroupBroadcast (one register permute on a CPU) hands
 // every lane all 32, so a step of 4 input channels costs PX + 4 texel fetches per PX*128 FMAs
-// (a fetch is a call of ~170 instructions there: 4 pixels x 16 output channels, 4 + 2 per
-// 256, took 1.3-1.5x longer; 4 pixels x 32 channels 5-15% longer than 8).
+// (a sampled fetch was a call of ~170 instructions there, a storage one ~50: 4 pixels x 16 output
+// channels, 4 + 2 per 256, took 1.3-1.5x longer; 4 pixels x 32 channels 5-15% longer than 8).
 //   wtex texel ((cbg*KH*KW + tap)*KC + c4)*32 + 8*s + q = w'[cbg*32 + 4*q + 0..3, 4*c4 + s, tap]
 //   (cbg: block of 32 output channels counted over every group; w' the weights of the conv
 //   run, for dX transposed and flipped; zero past the real channels: conv2d_sgtex_pack.wgsl)
@@ -43,8 +44,8 @@ struct SgConv {
   cog: u32, dst_c: u32, y_base: u32, _pad: u32,
 }
 
-@group(0) @binding(0) var grid: texture_2d<f32>;
-@group(0) @binding(1) var wtex: texture_2d<f32>;
+@group(0) @binding(0) var grid: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(1) var wtex: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 // the same binding seen as vec4s, used only by conv2d_v7_vec4 (no entry point uses both)
@@ -52,11 +53,11 @@ struct SgConv {
 @group(0) @binding(4) var<uniform> params: SgConv;
 
 fn gtexel(t: u32) -> vec4f {
-  return textureLoad(grid, vec2u(t & TW_MASK, t >> LOG_TW), 0);
+  return textureLoad(grid, vec2u(t & TW_MASK, t >> LOG_TW));
 }
 
 fn wtexel(t: u32) -> vec4f {
-  return textureLoad(wtex, vec2u(t & TW_MASK, t >> LOG_TW), 0);
+  return textureLoad(wtex, vec2u(t & TW_MASK, t >> LOG_TW));
 }
 
 // texels of output pixels m0..m0+PX-1's receptive field origins (pixels past the end read the

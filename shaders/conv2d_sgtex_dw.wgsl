@@ -34,17 +34,18 @@ alias Acc = array<vec4f, 64>;
 // one dY texel of the lane at the 8 pixels
 alias Dy8 = array<vec4f, 8>;
 
-@group(0) @binding(0) var xgrid: texture_2d<f32>;
-@group(0) @binding(1) var dygrid: texture_2d<f32>;
+// read-only storage textures, as conv2d_sgtex.wgsl's
+@group(0) @binding(0) var xgrid: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(1) var dygrid: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read_write> dwout: array<f32>;
 @group(0) @binding(3) var<uniform> params: SgDw;
 
 fn xtexel(t: u32) -> vec4f {
-  return textureLoad(xgrid, vec2u(t & TW_MASK, t >> LOG_TW), 0);
+  return textureLoad(xgrid, vec2u(t & TW_MASK, t >> LOG_TW));
 }
 
 fn dytexel(t: u32) -> vec4f {
-  return textureLoad(dygrid, vec2u(t & TW_MASK, t >> LOG_TW), 0);
+  return textureLoad(dygrid, vec2u(t & TW_MASK, t >> LOG_TW));
 }
 
 // one input channel of the block over 8 pixels: its value x (lane l holds pixel l's) times the

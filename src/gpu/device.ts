@@ -80,7 +80,7 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
   lostBecause = null;
   current = {
     device,
-    adapter: describeAdapter(adapter.info, provider.name, device.limits, features),
+    adapter: describeAdapter(adapter.info, provider.name, device.limits, features, new Set(gpuApi.wgslLanguageFeatures ?? [])),
     limits: device.limits,
     features,
     pool: new BufferPool(resources, device.limits.maxBufferSize),

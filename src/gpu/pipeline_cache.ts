@@ -1,9 +1,10 @@
 // Compute pipelines keyed by (shader name, entry point, override constants), with explicit
 // bind group layouts: read-only storage inputs, then storage outputs, then one uniform.
-// 'texture' is a sampled rgba32float texture read with textureLoad, and 'storage-texture' a
-// write-only rgba32float storage texture: adapters where texel fetches are faster than
-// storage-buffer loads (lavapipe) keep activations in them.
-export type BindingKind = 'read' | 'write' | 'uniform' | 'texture' | 'storage-texture';
+// 'texture' is a sampled rgba32float texture read with textureLoad, 'storage-texture' a
+// write-only rgba32float storage texture and 'storage-texture-read' a read-only one: adapters
+// where texel fetches are faster than storage-buffer loads (lavapipe) keep activations in them,
+// and lavapipe loads a storage texel in about a third of a sampled texel's instructions.
+export type BindingKind = 'read' | 'write' | 'uniform' | 'texture' | 'storage-texture' | 'storage-texture-read';
 
 export interface PipelineKey {
   shader: string;              // family name, for the cache key and labels
@@ -28,6 +29,7 @@ const bufferType: Record<'read' | 'write' | 'uniform', GPUBufferBindingType> = {
 function layoutEntry(kind: BindingKind, binding: number): GPUBindGroupLayoutEntry {
   const visibility = GPUShaderStage.COMPUTE;
   if (kind === 'texture') return { binding, visibility, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+  if (kind === 'storage-texture-read') return { binding, visibility, storageTexture: { access: 'read-only', format: 'rgba32float' } };
   if (kind === 'storage-texture') return { binding, visibility, storageTexture: { access: 'write-only', format: 'rgba32float' } };
   return { binding, visibility, buffer: { type: bufferType[kind] } };
 }
