@@ -7,11 +7,10 @@ import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
 import { chunkBytesLimit } from './chunking.ts';
-import { acquireTexels, launchSgConv, maxStagedTexels, sgTexMaxSamples, sgTexSupported, stage, unstage } from './conv2d_sgtex.ts';
+import { acquireTexels, copyTexels, launchSgConv, maxStagedTexels, sgTexMaxSamples, sgTexSupported, stage, unstage } from './conv2d_sgtex.ts';
 
 const WG = 64;
 const CO = 32; // output channels per block of v7's forward kernel
-const TW = 4096; // texture width in texels, as conv2d_sgtex.ts
 
 export const pointwise = (g: Conv2dGeometry): boolean =>
   g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
@@ -43,12 +42,9 @@ export function pixelsMaxSamples(g: Conv2dGeometry, op: string): number {
 /** The grid binding where x is copied rather than laid out (never written: no invocation has an x texel). */
 const noGrid = (): GPUBuffer => gpu().state('conv2d v8 no grid', () => gpu().pool.acquire(16, 'conv2d v8 no grid'));
 
-/** x's grid straight from its NCHW buffer: whole rows of the texture, then the rest of a row. */
-function copyGrid(x: ChunkIO, texels: number, into: GridTexture): void {
-  const rows = Math.floor(texels / TW), rest = texels % TW, at = x.binding.offset + 4 * x.base;
-  if (rows > 0) gpu().recorder.copyToTexture(x.binding.buffer, into.texture, TW, rows, TW * 16, at);
-  if (rest > 0) gpu().recorder.copyToTexture(x.binding.buffer, into.texture, rest, 1, TW * 16, at + rows * TW * 16, rows);
-}
+/** x's grid straight from its NCHW buffer. */
+const copyGrid = (x: ChunkIO, texels: number, into: GridTexture): void =>
+  copyTexels(x.binding.buffer, x.binding.offset + 4 * x.base, texels, into);
 
 /** Reduction texels a range of pixels runs over where ranges are not planes: 512 pixels, as v7's own weight gradient. */
 const RANGE_TEXELS = 128;

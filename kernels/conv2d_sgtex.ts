@@ -2,7 +2,7 @@
 // a texture shared across each 8-lane subgroup, one dispatch per convolution whatever its size.
 // For CPU adapters with 8-wide subgroups (lavapipe); see docs/kernels/conv2d.md.
 import { gpu, packParams, type AdapterDescription, type Binding, type GridTexture } from '../src/gpu/index.ts';
-import { grid1d, launch } from './launch.ts';
+import { bufferRegion, grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { blockFill, cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
 import { chunkBytesLimit } from './chunking.ts';
@@ -73,16 +73,42 @@ export function unstage(s: Staged, into: GridTexture): void {
   gpu().pool.release(s.buffer);
 }
 
+/** `texels` texels of a buffer from a 16-byte aligned offset into a texture: whole rows, then the rest of a row. */
+export function copyTexels(buffer: GPUBuffer, offset: number, texels: number, into: GridTexture): void {
+  const rows = Math.floor(texels / TW), rest = texels % TW;
+  if (rows > 0) gpu().recorder.copyToTexture(buffer, into.texture, TW, rows, TW * 16, offset);
+  if (rest > 0) gpu().recorder.copyToTexture(buffer, into.texture, rest, 1, TW * 16, offset + rows * TW * 16, rows);
+}
+
+/**
+ * Where a pass reads a 1x1's weight matrix w[Co, C] as it lies, copied into a texture, instead
+ * of packing it (the weights' pack had been most of a pass's packing at 64 x 64): one group, the
+ * channels reduced over and the rows in whole texels, w 16-byte aligned (kernels/conv2d_sgtex.wgsl).
+ */
+function weightsAsLaid(g: Conv2dGeometry, transposed: boolean, w: Binding): boolean {
+  return g.kh === 1 && g.kw === 1 && g.groups === 1 && g.c % 4 === 0 && (!transposed || g.co % 4 === 0)
+    && bufferRegion(w).offset % 16 === 0;
+}
+
+/** The weight fetches of conv2d_sgtex.wgsl: packed blocks, or a 1x1's matrix as it lies (rows: the forward's, transposed in registers). */
+export interface WeightReads { wb: number; wl: number; ws: number; wc: number; rows: boolean }
+const packedReads = (j: { kh: number; kw: number; kc: number }): WeightReads => ({ wb: j.kh * j.kw * j.kc * CO, wl: 1, ws: LANES, wc: CO, rows: false });
+function laidReads(g: Conv2dGeometry, transposed: boolean): WeightReads {
+  const kr = g.c / 4;
+  return transposed ? { wb: LANES, wl: 1, ws: kr, wc: 4 * kr, rows: false } : { wb: CO * kr, wl: 4 * kr, ws: kr, wc: 1, rows: true };
+}
+
 /** Texels a grid or weight block may have: one texture, staged through one storage binding. */
 export const maxStagedTexels = (): number =>
   Math.min(maxGridTexels(), Math.floor(gpu().limits.maxStorageBufferBindingSize / (16 * TW)) * TW);
 
 /** One dispatch: the activation grid, and the weights as the texel blocks of conv2d_sgtex.wgsl. */
 function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g: Conv2dGeometry, transposed: boolean,
-  label: string): { grid: GridTexture; wtex: GridTexture } {
+  label: string): { grid: GridTexture; wtex: GridTexture; reads: WeightReads | null } {
   const [a, b] = transposed ? [cog(g), cig(g)] : [cig(g), cog(g)];
-  const job = gridJob(src, n, s, g.groups), wTexels = weightTexels(g, a, b);
-  const grid = acquireTexels(job.texels, `${label} grid`), wtex = acquireTexels(wTexels, `${label} weight texels`);
+  const laid = weightsAsLaid(g, transposed, w);
+  const job = gridJob(src, n, s, g.groups), wTexels = laid ? 0 : weightTexels(g, a, b);
+  const grid = acquireTexels(job.texels, `${label} grid`), wtex = acquireTexels(laid ? g.co * g.c / 4 : wTexels, `${label} weight texels`);
   const gridStaged = stage(job.texels, `${label} grid`), wStaged = stage(wTexels, `${label} weight texels`);
   const weightWords: U32s = [
     ['u32', transposed ? 1 : 0], ['u32', cig(g)], ['u32', cog(g)], ['u32', g.kh * g.kw],
@@ -93,8 +119,14 @@ function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g:
     [src.binding, w, gridStaged.buffer, wStaged.buffer], packParams([...job.words, ...weightWords]),
     grid1d(job.rows + wTexels / CO, WG), `${label} pack`);
   unstage(gridStaged, grid);
-  unstage(wStaged, wtex);
-  return { grid, wtex };
+  if (laid) {
+    gpu().pool.release(wStaged.buffer);
+    const r = bufferRegion(w);
+    copyTexels(r.buffer, r.offset, g.co * g.c / 4, wtex);
+  } else {
+    unstage(wStaged, wtex);
+  }
+  return { grid, wtex, reads: laid ? laidReads(g, transposed) : null };
 }
 
 /** One dispatch: two activation grids (x and dY for dW). */
@@ -124,6 +156,8 @@ export interface SgConvJob {
   m: number; oh: number; ow: number; ncbg: number; hp: number; wp: number; ct: number; ncb: number;
   kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; c4g: number; kc: number;
   cog: number; dstC: number;
+  /** How the weight texture is read where not as packed blocks. */
+  weights?: WeightReads;
 }
 
 /** The whole implicit GEMM in one dispatch: a workgroup per (up to 512 output pixels, block of 32 channels). */
@@ -133,21 +167,25 @@ export function launchSgConv(j: SgConvJob, grid: GridTexture, wtex: GridTexture,
   // whole vec4 stores where every run of 4 output pixels is 4-aligned within one plane
   const vec4 = (j.oh * j.ow) % 4 === 0 && y.base % 4 === 0;
   const workgroups = Math.ceil(j.m / (wg * px)) * j.ncbg;
-  launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['storage-texture-read', 'storage-texture-read', 'read', 'write', 'uniform'], constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px } },
+  const wr = j.weights ?? packedReads(j);
+  launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['storage-texture-read', 'storage-texture-read', 'read', 'write', 'uniform'],
+    constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px, W_ROWS: wr.rows ? 1 : 0 } },
     [grid.binding, wtex.binding, bias ?? noBias(), y.binding], packParams([
       ['u32', j.m], ['u32', j.oh], ['u32', j.ow], ['u32', j.ncbg],
       ['u32', j.hp], ['u32', j.wp], ['u32', j.ct], ['u32', j.ncb],
       ['u32', j.kh], ['u32', j.kw], ['u32', j.sh], ['u32', j.sw],
       ['u32', j.dh], ['u32', j.dw], ['u32', j.c4g], ['u32', j.kc],
-      ['u32', j.cog], ['u32', j.dstC], ['u32', y.base], ['u32', 0],
+      ['u32', j.cog], ['u32', j.dstC], ['u32', y.base], ['u32', wr.ws],
+      ['u32', wr.wb], ['u32', wr.wl], ['u32', wr.wc], ['u32', 0],
     ]), grid1d(workgroups * wg, wg), label);
 }
 
-function runSgConv(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: GridTexture, r: SgRun, y: ChunkIO,
+function runSgConv(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: GridTexture, reads: WeightReads | null, r: SgRun, y: ChunkIO,
   label: string): void {
   const ncb = Math.ceil(r.b / CO), c4g = Math.ceil(r.a / 4);
   launchSgConv({ m: g.n * r.oh * r.ow, oh: r.oh, ow: r.ow, ncbg: g.groups * ncb, hp: spec.hp, wp: spec.wp, ct: g.groups * c4g, ncb,
-    kh: g.kh, kw: g.kw, sh: r.sh, sw: r.sw, dh: g.dh, dw: g.dw, c4g, kc: c4g, cog: r.b, dstC: r.dstC }, grid, wtex, r.bias, y, label);
+    kh: g.kh, kw: g.kw, sh: r.sh, sw: r.sw, dh: g.dh, dw: g.dw, c4g, kc: c4g, cog: r.b, dstC: r.dstC, weights: reads ?? undefined },
+  grid, wtex, r.bias, y, label);
 }
 
 /**
@@ -169,8 +207,8 @@ export const sgConvBlocks = (pixels: number): { pixels: number; channels: number
 
 export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void {
   const spec = fwdGrid(g);
-  const { grid, wtex } = packGridAndWeights(x, g.n, spec, w, g, false, label);
-  runSgConv(g, grid, spec, wtex, { oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dstC: g.co, a: cig(g), b: cog(g), bias }, y, label);
+  const { grid, wtex, reads } = packGridAndWeights(x, g.n, spec, w, g, false, label);
+  runSgConv(g, grid, spec, wtex, reads, { oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dstC: g.co, a: cig(g), b: cog(g), bias }, y, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
 }
@@ -178,8 +216,8 @@ export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Bindin
 /** dX as the stride-1 convolution of the zero-inserted, padded dY with the transposed, flipped weights. */
 export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
   const spec = bwdGrid(g);
-  const { grid, wtex } = packGridAndWeights(dy, g.n, spec, w, g, true, label);
-  runSgConv(g, grid, spec, wtex, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label);
+  const { grid, wtex, reads } = packGridAndWeights(dy, g.n, spec, w, g, true, label);
+  runSgConv(g, grid, spec, wtex, reads, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
 }

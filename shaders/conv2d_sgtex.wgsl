@@ -11,7 +11,8 @@ enable subgroups;
 // channels, 4 + 2 per 256, took 1.3-1.5x longer; 4 pixels x 32 channels 5-15% longer than 8).
 //   wtex texel ((cbg*KH*KW + tap)*KC + c4)*32 + 8*s + q = w'[cbg*32 + 4*q + 0..3, 4*c4 + s, tap]
 //   (cbg: block of 32 output channels counted over every group; w' the weights of the conv
-//   run, for dX transposed and flipped; zero past the real channels: conv2d_sgtex_pack.wgsl)
+//   run, for dX transposed and flipped; zero past the real channels: conv2d_sgtex_pack.wgsl),
+//   or for a 1x1 of one group the weight matrix w[Co, C] itself as C/4 texels a row (sg_conv)
 //   out[n, co, i, j] = bias[co] + sum_{tap (a,b), ci} grid[n, i*sh + a*dh, j*sw + b*dw, ci] * w'[co, ci, tap]
 // A workgroup shares one block of 32 output channels (so its subgroups share the weights,
 // however invocations map to subgroups); each invocation computes PX (8, or 4 for outputs of
@@ -25,6 +26,9 @@ enable subgroups;
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 override PX: u32 = 8; // output pixels per invocation: 4 or 8 (the branches on it fold away)
+// The 4 weight texels a lane fetches per step hold rows of 4 read channels of one written
+// channel each, to be transposed: a 1x1 forward's weight matrix read as it lies (W_ROWS below).
+override W_ROWS: bool = false;
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
 // pixel 0..PX-1's 8 blocks of 4 output channels
@@ -41,7 +45,8 @@ struct SgConv {
   hp: u32, wp: u32, ct: u32, ncb: u32,
   kh: u32, kw: u32, sh: u32, sw: u32,
   dh: u32, dw: u32, c4g: u32, kc: u32,
-  cog: u32, dst_c: u32, y_base: u32, _pad: u32,
+  cog: u32, dst_c: u32, y_base: u32, ws: u32,
+  wb: u32, wl: u32, wc: u32, _pad: u32,
 }
 
 @group(0) @binding(0) var grid: texture_storage_2d<rgba32float, read>;
@@ -172,7 +177,12 @@ fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
   for (var k = 0u; k < PX; k++) { bases[k] += grp * p.c4g; }
   var t = Tile();
   var x: array<vec4f, 8>;
-  var wt = cbg * p.kh * p.kw * p.kc * 32u + lane;
+  // lane's fetch s of a step at wt + s*ws, steps wc apart, from cbg*wb + lane*wl: the packed
+  // blocks above (wb = KH*KW*KC*32, wl = 1, ws = 8, wc = 32) or a 1x1's weight matrix w[Co, C]
+  // as it lies, KR = C/4 texels a row: forward (W_ROWS) wb = 32*KR, wl = 4*KR, ws = KR, wc = 1
+  // (fetch j: written channel 4*lane + j's texel c4, transposed below); dX wb = 8, wl = 1,
+  // ws = KR, wc = 4*KR (fetch s: read channel 4*c4 + s's texel of written channels 4*lane..+3)
+  var wt = cbg * p.wb + lane * p.wl;
   for (var a = 0u; a < p.kh; a++) {
     for (var b = 0u; b < p.kw; b++) {
       let off = (a * p.dh * p.wp + b * p.dw) * p.ct;
@@ -184,11 +194,16 @@ fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
           x[6] = gtexel(bases[6] + off + c4); x[7] = gtexel(bases[7] + off + c4);
         }
         // fetch s holds input channel s's row for output block `lane`
-        let f0 = wtexel(wt);
-        let f1 = wtexel(wt + 8u);
-        let f2 = wtexel(wt + 16u);
-        let f3 = wtexel(wt + 24u);
-        wt += 32u;
+        var f0 = wtexel(wt);
+        var f1 = wtexel(wt + p.ws);
+        var f2 = wtexel(wt + 2u * p.ws);
+        var f3 = wtexel(wt + 3u * p.ws);
+        wt += p.wc;
+        if (W_ROWS) {
+          let r0 = f0; let r1 = f1; let r2 = f2; let r3 = f3;
+          f0 = vec4f(r0.x, r1.x, r2.x, r3.x); f1 = vec4f(r0.y, r1.y, r2.y, r3.y);
+          f2 = vec4f(r0.z, r1.z, r2.z, r3.z); f3 = vec4f(r0.w, r1.w, r2.w, r3.w);
+        }
         block(&t, 0u, &x, subgroupBroadcast(f0, 0u), subgroupBroadcast(f1, 0u), subgroupBroadcast(f2, 0u), subgroupBroadcast(f3, 0u));
         block(&t, 1u, &x, subgroupBroadcast(f0, 1u), subgroupBroadcast(f1, 1u), subgroupBroadcast(f2, 1u), subgroupBroadcast(f3, 1u));
         block(&t, 2u, &x, subgroupBroadcast(f0, 2u), subgroupBroadcast(f1, 2u), subgroupBroadcast(f2, 2u), subgroupBroadcast(f3, 2u));
