@@ -158,6 +158,8 @@ export interface SgConvJob {
   cog: number; dstC: number;
   /** How the weight texture is read where not as packed blocks. */
   weights?: WeightReads;
+  /** The grid is an NCHW tensor as it lies (X_ROWS in conv2d_sgtex.wgsl: wp = texels a plane, ct = texels a sample). */
+  xRows?: boolean;
 }
 
 /** The whole implicit GEMM in one dispatch: a workgroup per (up to 512 output pixels, block of 32 channels). */
@@ -169,7 +171,7 @@ export function launchSgConv(j: SgConvJob, grid: GridTexture, wtex: GridTexture,
   const workgroups = Math.ceil(j.m / (wg * px)) * j.ncbg;
   const wr = j.weights ?? packedReads(j);
   launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['storage-texture-read', 'storage-texture-read', 'read', 'write', 'uniform'],
-    constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px, W_ROWS: wr.rows ? 1 : 0 } },
+    constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px, W_ROWS: wr.rows ? 1 : 0, X_ROWS: j.xRows ? 1 : 0 } },
     [grid.binding, wtex.binding, bias ?? noBias(), y.binding], packParams([
       ['u32', j.m], ['u32', j.oh], ['u32', j.ow], ['u32', j.ncbg],
       ['u32', j.hp], ['u32', j.wp], ['u32', j.ct], ['u32', j.ncb],
@@ -205,7 +207,32 @@ const sgConvPixels = (pixels: number): number => (blockFill(pixels, 8 * sgConvWo
 export const sgConvBlocks = (pixels: number): { pixels: number; channels: number } =>
   ({ pixels: sgConvPixels(pixels) * sgConvWorkgroup(pixels), channels: CO });
 
+/**
+ * A stride-1, unpadded 1x1 of one group whose operands are all read as they lie: the activations
+ * (NCHW planes of whole texels, channels reduced over in whole texels) and the weight matrix,
+ * both copied into textures; no packing dispatch at all (kernels/conv2d_sgtex.wgsl, X_ROWS).
+ */
+function allAsLaid(g: Conv2dGeometry, src: ChunkIO, transposed: boolean, w: Binding): boolean {
+  return g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && (g.h * g.w) % 4 === 0
+    && weightsAsLaid(g, transposed, w) && (src.binding.offset + 4 * src.base) % 16 === 0;
+}
+
+/** y = the pointwise GEMM of act (NCHW, `a` channels read) with the weights as they lie, writing `b` channels. */
+function runAsLaid(g: Conv2dGeometry, act: ChunkIO, a: number, b: number, w: Binding, transposed: boolean, bias: Binding | null,
+  y: ChunkIO, label: string): void {
+  const pt = (g.h * g.w) / 4, texels = g.n * a * pt, r = bufferRegion(w);
+  const grid = acquireTexels(texels, `${label} activation texels`), wtex = acquireTexels(g.co * g.c / 4, `${label} weight texels`);
+  copyTexels(act.binding.buffer, act.binding.offset + 4 * act.base, texels, grid);
+  copyTexels(r.buffer, r.offset, g.co * g.c / 4, wtex);
+  const ncb = Math.ceil(b / CO), kc = a / 4;
+  launchSgConv({ m: g.n * g.h * g.w, oh: g.h, ow: g.w, ncbg: ncb, hp: 1, wp: pt, ct: a * pt, ncb, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1,
+    c4g: 0, kc, cog: b, dstC: b, weights: laidReads(g, transposed), xRows: true }, grid, wtex, bias, y, label);
+  gpu().scratch.releaseTexture(grid);
+  gpu().scratch.releaseTexture(wtex);
+}
+
 export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string): void {
+  if (allAsLaid(g, x, false, w)) return runAsLaid(g, x, g.c, g.co, w, false, bias, y, label);
   const spec = fwdGrid(g);
   const { grid, wtex, reads } = packGridAndWeights(x, g.n, spec, w, g, false, label);
   runSgConv(g, grid, spec, wtex, reads, { oh: g.ho, ow: g.wo, sh: g.sh, sw: g.sw, dstC: g.co, a: cig(g), b: cog(g), bias }, y, label);
@@ -215,6 +242,7 @@ export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Bindin
 
 /** dX as the stride-1 convolution of the zero-inserted, padded dY with the transposed, flipped weights. */
 export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
+  if (allAsLaid(g, dy, true, w)) return runAsLaid(g, dy, g.co, g.c, w, true, null, dx, label);
   const spec = bwdGrid(g);
   const { grid, wtex, reads } = packGridAndWeights(dy, g.n, spec, w, g, true, label);
   runSgConv(g, grid, spec, wtex, reads, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label);

@@ -29,6 +29,28 @@ override PX: u32 = 8; // output pixels per invocation: 4 or 8 (the branches on i
 // The 4 weight texels a lane fetches per step hold rows of 4 read channels of one written
 // channel each, to be transposed: a 1x1 forward's weight matrix read as it lies (W_ROWS below).
 override W_ROWS: bool = false;
+// The activations are an NCHW tensor itself as texels of 4 pixels (a 1x1 of one group, stride 1,
+// no padding, planes of whole texels; wp = PT the texels a plane, ct = C*PT a sample): each run
+// of 4 output pixels reads 4 channels' texels and transposes them, no grid laid out.
+override X_ROWS: bool = false;
+
+// the first texel of each of the PX/4 runs of 4 pixels from m0 (X_ROWS)
+fn run_bases(p: SgConv, m0: u32) -> array<u32, 8> {
+  var bases = array<u32, 8>();
+  let plane = 4u * p.wp;
+  for (var j = 0u; j < PX / 4u; j++) {
+    let m = min(m0 + 4u * j, p.m - 4u);
+    bases[j] = (m / plane) * p.ct + (m % plane) / 4u;
+  }
+  return bases;
+}
+
+// runs j's 4 pixels x 4 channels from 4 texels of 4 pixels, one per channel (X_ROWS)
+fn run_pixels(p: SgConv, x: ptr<function, array<vec4f, 8>>, j: u32, at: u32) {
+  let t0 = gtexel(at); let t1 = gtexel(at + p.wp); let t2 = gtexel(at + 2u * p.wp); let t3 = gtexel(at + 3u * p.wp);
+  (*x)[4u * j] = vec4f(t0.x, t1.x, t2.x, t3.x); (*x)[4u * j + 1u] = vec4f(t0.y, t1.y, t2.y, t3.y);
+  (*x)[4u * j + 2u] = vec4f(t0.z, t1.z, t2.z, t3.z); (*x)[4u * j + 3u] = vec4f(t0.w, t1.w, t2.w, t3.w);
+}
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
 // pixel 0..PX-1's 8 blocks of 4 output channels
@@ -173,7 +195,8 @@ fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
   let cbg = wgi % p.ncbg;
   let m0 = ((wgi / p.ncbg) * WG + lid) * PX;
   let grp = cbg / p.ncb;
-  var bases = pixel_bases(p, m0);
+  var bases: array<u32, 8>;
+  if (X_ROWS) { bases = run_bases(p, m0); } else { bases = pixel_bases(p, m0); }
   for (var k = 0u; k < PX; k++) { bases[k] += grp * p.c4g; }
   var t = Tile();
   var x: array<vec4f, 8>;
@@ -187,11 +210,16 @@ fn sg_conv(p: SgConv, wgi: u32, lid: u32, lane: u32) -> Tile {
     for (var b = 0u; b < p.kw; b++) {
       let off = (a * p.dh * p.wp + b * p.dw) * p.ct;
       for (var c4 = 0u; c4 < p.kc; c4++) {
-        x[0] = gtexel(bases[0] + off + c4); x[1] = gtexel(bases[1] + off + c4);
-        x[2] = gtexel(bases[2] + off + c4); x[3] = gtexel(bases[3] + off + c4);
-        if (PX == 8u) {
-          x[4] = gtexel(bases[4] + off + c4); x[5] = gtexel(bases[5] + off + c4);
-          x[6] = gtexel(bases[6] + off + c4); x[7] = gtexel(bases[7] + off + c4);
+        if (X_ROWS) {
+          run_pixels(p, &x, 0u, bases[0] + 4u * c4 * p.wp);
+          if (PX == 8u) { run_pixels(p, &x, 1u, bases[1] + 4u * c4 * p.wp); }
+        } else {
+          x[0] = gtexel(bases[0] + off + c4); x[1] = gtexel(bases[1] + off + c4);
+          x[2] = gtexel(bases[2] + off + c4); x[3] = gtexel(bases[3] + off + c4);
+          if (PX == 8u) {
+            x[4] = gtexel(bases[4] + off + c4); x[5] = gtexel(bases[5] + off + c4);
+            x[6] = gtexel(bases[6] + off + c4); x[7] = gtexel(bases[7] + off + c4);
+          }
         }
         // fetch s holds input channel s's row for output block `lane`
         var f0 = wtexel(wt);
