@@ -92,24 +92,24 @@ export function bwdWeightPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: 
   const { ks, splits, copyX } = ranges(g, x), kt = splits * ks;
   const xTexels = c * kt, wTexels = ncb * CO * kt;
   const vec4 = plane % 4 === 0 && dy.base % 4 === 0;
+  // where planes are the ranges, dY too is read as it lies when its channels fill whole blocks:
+  // texel (n*Co + o)*PT + t, 4 channels' texels transposed per lane (W_ROWS), no packing at all
+  const dyLaid = copyX && co % CO === 0 && (dy.binding.offset + 4 * dy.base) % 16 === 0;
   const grid = acquireTexels(xTexels, `${label} x grid`), wtex = acquireTexels(wTexels, `${label} dy texels`);
-  const gridStaged = copyX ? null : stage(xTexels, `${label} x grid`), wStaged = stage(wTexels, `${label} dy texels`);
-  const dyThreads = wTexels / 4;
-  launch({ shader: 'conv2d_pixels_pack', entry: vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
-    [x.binding, dy.binding, gridStaged?.buffer ?? noGrid(), wStaged.buffer], packParams([
-      ['u32', g.n], ['u32', c], ['u32', co], ['u32', plane],
-      ['u32', pt], ['u32', ncb], ['u32', x.base], ['u32', dy.base],
-      ['u32', copyX ? 0 : xTexels], ['u32', dyThreads], ['u32', ks], ['u32', splits],
-    ]), grid1d((copyX ? 0 : xTexels) + dyThreads, WG), `${label} pack`);
-  if (gridStaged) unstage(gridStaged, grid); else copyGrid(x, xTexels, grid);
-  unstage(wStaged, wtex);
+  if (dyLaid) {
+    copyGrid(x, xTexels, grid);
+    copyGrid(dy, wTexels, wtex);
+  } else {
+    packPixels(g, x, dy, grid, wtex, { ks, splits, copyX, vec4 }, label);
+  }
   const direct = splits === 1 && !accumulate;
   const partial = direct ? null : gpu().pool.acquire(splits * wsize * 4, 'conv2d dw partials');
   // output pixel m = input channel c at grid texel c*(the grid's row: KT, or PT for planes);
   // range s is group s (grid offset s*KS, or s*C*PT for planes; outputs s*Co + o):
   // out[(s*Co + o)*Cig + c], range s's dW
   launchSgConv({ m: c, oh: 1, ow: c, ncbg: splits * ncb, hp: 1, wp: 1, ct: 1, ncb,
-    kh: 1, kw: 1, sh: 1, sw: copyX ? pt : kt, dh: 1, dw: 1, c4g: copyX ? c * pt : ks, kc: ks, cog: co, dstC: splits * co },
+    kh: 1, kw: 1, sh: 1, sw: copyX ? pt : kt, dh: 1, dw: 1, c4g: copyX ? c * pt : ks, kc: ks, cog: co, dstC: splits * co,
+    weights: dyLaid ? { wb: CO * pt, wl: 4 * pt, ws: pt, wc: 1, rows: true } : undefined },
   grid, wtex, null, { binding: partial ?? dw, base: 0 }, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
@@ -117,6 +117,23 @@ export function bwdWeightPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: 
     reduceSplits(partial, splits, wsize, dw, accumulate, label);
     gpu().pool.release(partial);
   }
+}
+
+/** One dispatch laying out dY as v7's weight blocks (and x as its grid where x is not copied). */
+function packPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, grid: GridTexture, wtex: GridTexture,
+  r: { ks: number; splits: number; copyX: boolean; vec4: boolean }, label: string): void {
+  const c = cig(g), co = cog(g), plane = g.h * g.w, pt = planeTexels(g), ncb = Math.ceil(co / CO), kt = r.splits * r.ks;
+  const xTexels = c * kt, wTexels = ncb * CO * kt, copyX = r.copyX, ks = r.ks, splits = r.splits;
+  const gridStaged = copyX ? null : stage(xTexels, `${label} x grid`), wStaged = stage(wTexels, `${label} dy texels`);
+  const dyThreads = wTexels / 4;
+  launch({ shader: 'conv2d_pixels_pack', entry: r.vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
+    [x.binding, dy.binding, gridStaged?.buffer ?? noGrid(), wStaged.buffer], packParams([
+      ['u32', g.n], ['u32', c], ['u32', co], ['u32', plane],
+      ['u32', pt], ['u32', ncb], ['u32', x.base], ['u32', dy.base],
+      ['u32', copyX ? 0 : xTexels], ['u32', dyThreads], ['u32', ks], ['u32', splits],
+    ]), grid1d((copyX ? 0 : xTexels) + dyThreads, WG), `${label} pack`);
+  if (gridStaged) unstage(gridStaged, grid); else copyGrid(x, xTexels, grid);
+  unstage(wStaged, wtex);
 }
 
 /** v8's other weight gradients: stride 1 with taps (shaders/conv2d_taps_pack.wgsl). */

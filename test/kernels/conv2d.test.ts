@@ -139,25 +139,28 @@ s('v7: the weight gradient keeps its partial sums within one binding (as layer3\
   for (const t of [x, dy, dw]) t.dispose();
 });
 
-s('v8: pointwise weight gradients with planes as ranges (x copied, not laid out), whole and in batch chunks', async () => {
-  // planes of 512 pixels (128 texels): each sample's plane is a range and x's NCHW buffer its grid
-  const c: Case = { name: 'planes as ranges', x: [3, 8, 32, 16], w: [40, 8, 1, 1], opts: {} };
-  const d = makeData(c, 13), g = d.g;
-  if (!runs(versions.v8, g, gpu().adapter, 'bwd_weight')) { console.log('  v8 not run: this adapter lacks 8-lane subgroups'); return; }
-  const x = Tensor.fromArray(d.x, c.x), dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]), dw = Tensor.empty(c.w, 'dw');
-  const pool = gpu().pool, acquire = pool.acquire.bind(pool), labels: string[] = [];
-  pool.acquire = (bytes: number, label?: string) => { labels.push(label ?? ''); return acquire(bytes, label); };
-  try {
-    conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: 'v8' });
-    assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, 'v8 dW, planes as ranges');
-    // one sample per chunk (dY: 40 x 512 floats a sample): the later chunks add into dW
-    setChunkBytesForTests(40 * 512 * 4 + 256 + 16);
-    conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: 'v8' });
-    assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, 'v8 dW, planes as ranges, chunks of one sample');
-  } finally { setChunkBytesForTests(null); pool.acquire = acquire; }
-  assert.ok(labels.some((l) => l.endsWith('dy texels staging')), 'dY laid out');
-  assert.not.ok(labels.some((l) => l.endsWith('x grid staging')), `x copied, not laid out (${labels.join(', ')})`);
-  for (const t of [x, dy, dw]) t.dispose();
+s('v8: pointwise weight gradients with planes as ranges (x copied, not laid out; dY too where its channels fill blocks of 32), whole and in batch chunks', async () => {
+  // planes of 512 pixels (128 texels): each sample's plane is a range and x's NCHW buffer its grid;
+  // 40 output channels: dY laid out as v7's weight blocks; 64: dY's NCHW buffer read as it lies
+  for (const co of [40, 64]) {
+    const c: Case = { name: 'planes as ranges', x: [3, 8, 32, 16], w: [co, 8, 1, 1], opts: {} };
+    const d = makeData(c, 13), g = d.g;
+    if (!runs(versions.v8, g, gpu().adapter, 'bwd_weight')) { console.log('  v8 not run: this adapter lacks 8-lane subgroups'); return; }
+    const x = Tensor.fromArray(d.x, c.x), dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]), dw = Tensor.empty(c.w, 'dw');
+    const pool = gpu().pool, acquire = pool.acquire.bind(pool), labels: string[] = [];
+    pool.acquire = (bytes: number, label?: string) => { labels.push(label ?? ''); return acquire(bytes, label); };
+    try {
+      conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: 'v8' });
+      assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, `v8 dW, planes as ranges, ${co} channels`);
+      // one sample per chunk (dY: co x 512 floats a sample): the later chunks add into dW
+      setChunkBytesForTests(co * 512 * 4 + 256 + 16);
+      conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: 'v8' });
+      assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, `v8 dW, planes as ranges, ${co} channels, chunks of one sample`);
+    } finally { setChunkBytesForTests(null); pool.acquire = acquire; }
+    assert.is(labels.some((l) => l.endsWith('dy texels staging')), co === 40, `dY laid out only where its channels do not fill blocks (${co})`);
+    assert.not.ok(labels.some((l) => l.endsWith('x grid staging')), `x copied, not laid out (${labels.join(', ')})`);
+    for (const t of [x, dy, dw]) t.dispose();
+  }
 });
 
 const relativeL2 = (got: Float32Array, ref: ArrayLike<number>): number => {
