@@ -2,9 +2,10 @@ enable subgroups;
 // conv2d version 7, forward and dX: implicit GEMM over a padded NHWC texel grid (the grid of
 // conv2d_tex_pack.wgsl) with the weights in a texture shared through the subgroup, one dispatch
 // for the whole convolution. Both are read-only storage textures: lavapipe loads one texel per
-// lane with a bounds mask and a row load, a third of a sampled textureLoad's instructions. Made for CPU adapters with 8-wide subgroups (lavapipe on AVX2),
-// where every memory read is a per-lane gather whatever its address: v3's 16 uniform vec4
-// reads per step fetched the same weights 8 times over. Here each of the 8 lanes fetches 4 of
+// lane with a bounds mask and a row load, a third of a sampled textureLoad's instructions.
+// Made for CPU adapters with 8-wide subgroups (lavapipe on AVX2), where every memory read is a
+// per-lane gather whatever its address: v3's 16 uniform vec4 reads per step fetched the same
+// weights 8 times over. Here each of the 8 lanes fetches 4 of
 // the step's 32 weight texels and subgroupBroadcast (one register permute on a CPU) hands
 // every lane all 32, so a step of 4 input channels costs PX + 4 texel fetches per PX*128 FMAs
 // (a sampled fetch was a call of ~170 instructions there, a storage one ~50: 4 pixels x 16 output
@@ -27,7 +28,8 @@ override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 override PX: u32 = 8; // output pixels per invocation: 4 or 8 (the branches on it fold away)
 // The 4 weight texels a lane fetches per step hold rows of 4 read channels of one written
-// channel each, to be transposed: a 1x1 forward's weight matrix read as it lies (W_ROWS below).
+// channel each, to be transposed: a 1x1 forward's weight matrix, or v8's pointwise dW's dY
+// (kernels/conv2d_pixels.ts), read as it lies.
 override W_ROWS: bool = false;
 // The activations are an NCHW tensor itself as texels of 4 pixels (a 1x1 of one group, stride 1,
 // no padding, planes of whole texels; wp = PT the texels a plane, ct = C*PT a sample): each run
