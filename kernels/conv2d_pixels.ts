@@ -7,7 +7,7 @@ import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
 import { chunkBytesLimit } from './chunking.ts';
-import { acquireTexels, copyTexels, launchSgConv, maxStagedTexels, sgTexMaxSamples, sgTexSupported, stage, unstage } from './conv2d_sgtex.ts';
+import { acquireTexels, copyChunkTexels, launchSgConv, maxStagedTexels, sgTexMaxSamples, sgTexSupported, stage, unstage } from './conv2d_sgtex.ts';
 
 const WG = 64;
 const CO = 32; // output channels per block of v7's forward kernel
@@ -41,10 +41,6 @@ export function pixelsMaxSamples(g: Conv2dGeometry, op: string): number {
 
 /** The grid binding where x is copied rather than laid out (never written: no invocation has an x texel). */
 const noGrid = (): GPUBuffer => gpu().state('conv2d v8 no grid', () => gpu().pool.acquire(16, 'conv2d v8 no grid'));
-
-/** x's grid straight from its NCHW buffer. */
-const copyGrid = (x: ChunkIO, texels: number, into: GridTexture): void =>
-  copyTexels(x.binding.buffer, x.binding.offset + 4 * x.base, texels, into);
 
 /** Reduction texels a range of pixels runs over where ranges are not planes: 512 pixels, as v7's own weight gradient. */
 const RANGE_TEXELS = 128;
@@ -88,19 +84,18 @@ export function bwdWeightV8(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Bind
 
 /** dw (+)= sum over the chunk's pixels of dY^T x: one range of outputs per range of pixels, added by a second dispatch. */
 export function bwdWeightPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
-  const c = cig(g), co = cog(g), plane = g.h * g.w, pt = planeTexels(g), ncb = Math.ceil(co / CO), wsize = co * c;
+  const c = cig(g), co = cog(g), pt = planeTexels(g), ncb = Math.ceil(co / CO), wsize = co * c;
   const { ks, splits, copyX } = ranges(g, x), kt = splits * ks;
   const xTexels = c * kt, wTexels = ncb * CO * kt;
-  const vec4 = plane % 4 === 0 && dy.base % 4 === 0;
   // where planes are the ranges, dY too is read as it lies when its channels fill whole blocks:
   // texel (n*Co + o)*PT + t, 4 channels' texels transposed per lane (W_ROWS), no packing at all
   const dyLaid = copyX && co % CO === 0 && (dy.binding.offset + 4 * dy.base) % 16 === 0;
   const grid = acquireTexels(xTexels, `${label} x grid`), wtex = acquireTexels(wTexels, `${label} dy texels`);
   if (dyLaid) {
-    copyGrid(x, xTexels, grid);
-    copyGrid(dy, wTexels, wtex);
+    copyChunkTexels(x, xTexels, grid);
+    copyChunkTexels(dy, wTexels, wtex);
   } else {
-    packPixels(g, x, dy, grid, wtex, { ks, splits, copyX, vec4 }, label);
+    packPixels(g, x, dy, grid, wtex, { ks, splits, copyX }, label);
   }
   const direct = splits === 1 && !accumulate;
   const partial = direct ? null : gpu().pool.acquire(splits * wsize * 4, 'conv2d dw partials');
@@ -121,18 +116,19 @@ export function bwdWeightPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: 
 
 /** One dispatch laying out dY as v7's weight blocks (and x as its grid where x is not copied). */
 function packPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, grid: GridTexture, wtex: GridTexture,
-  r: { ks: number; splits: number; copyX: boolean; vec4: boolean }, label: string): void {
-  const c = cig(g), co = cog(g), plane = g.h * g.w, pt = planeTexels(g), ncb = Math.ceil(co / CO), kt = r.splits * r.ks;
-  const xTexels = c * kt, wTexels = ncb * CO * kt, copyX = r.copyX, ks = r.ks, splits = r.splits;
+  { ks, splits, copyX }: { ks: number; splits: number; copyX: boolean }, label: string): void {
+  const c = cig(g), co = cog(g), plane = g.h * g.w, pt = planeTexels(g), ncb = Math.ceil(co / CO), kt = splits * ks;
+  const xTexels = c * kt, wTexels = ncb * CO * kt;
+  const vec4 = plane % 4 === 0 && dy.base % 4 === 0;
   const gridStaged = copyX ? null : stage(xTexels, `${label} x grid`), wStaged = stage(wTexels, `${label} dy texels`);
   const dyThreads = wTexels / 4;
-  launch({ shader: 'conv2d_pixels_pack', entry: r.vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
+  launch({ shader: 'conv2d_pixels_pack', entry: vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
     [x.binding, dy.binding, gridStaged?.buffer ?? noGrid(), wStaged.buffer], packParams([
       ['u32', g.n], ['u32', c], ['u32', co], ['u32', plane],
       ['u32', pt], ['u32', ncb], ['u32', x.base], ['u32', dy.base],
       ['u32', copyX ? 0 : xTexels], ['u32', dyThreads], ['u32', ks], ['u32', splits],
     ]), grid1d((copyX ? 0 : xTexels) + dyThreads, WG), `${label} pack`);
-  if (gridStaged) unstage(gridStaged, grid); else copyGrid(x, xTexels, grid);
+  if (gridStaged) unstage(gridStaged, grid); else copyChunkTexels(x, xTexels, grid);
   unstage(wStaged, wtex);
 }
 

@@ -74,10 +74,21 @@ export function unstage(s: Staged, into: GridTexture): void {
 }
 
 /** `texels` texels of a buffer from a 16-byte aligned offset into a texture: whole rows, then the rest of a row. */
-export function copyTexels(buffer: GPUBuffer, offset: number, texels: number, into: GridTexture): void {
+function copyTexels(buffer: GPUBuffer, offset: number, texels: number, into: GridTexture): void {
   const rows = Math.floor(texels / TW), rest = texels % TW;
   if (rows > 0) gpu().recorder.copyToTexture(buffer, into.texture, TW, rows, TW * 16, offset);
   if (rest > 0) gpu().recorder.copyToTexture(buffer, into.texture, rest, 1, TW * 16, offset + rows * TW * 16, rows);
+}
+
+/** A chunk's tensor as it lies (NCHW, from a 16-byte aligned element) into a texture, `texels` texels of it. */
+export const copyChunkTexels = (io: ChunkIO, texels: number, into: GridTexture): void =>
+  copyTexels(io.binding.buffer, io.binding.offset + 4 * io.base, texels, into);
+
+/** A 1x1's weight matrix w[Co, C] as it lies, copied into a texture of C/4 texels a row (weightsAsLaid). */
+function laidWeightTexture(g: Conv2dGeometry, w: Binding, label: string): GridTexture {
+  const texels = g.co * g.c / 4, r = bufferRegion(w), wtex = acquireTexels(texels, `${label} weight texels`);
+  copyTexels(r.buffer, r.offset, texels, wtex);
+  return wtex;
 }
 
 /**
@@ -108,7 +119,7 @@ function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g:
   const [a, b] = transposed ? [cog(g), cig(g)] : [cig(g), cog(g)];
   const laid = weightsAsLaid(g, transposed, w);
   const job = gridJob(src, n, s, g.groups), wTexels = laid ? 0 : weightTexels(g, a, b);
-  const grid = acquireTexels(job.texels, `${label} grid`), wtex = acquireTexels(laid ? g.co * g.c / 4 : wTexels, `${label} weight texels`);
+  const grid = acquireTexels(job.texels, `${label} grid`);
   const gridStaged = stage(job.texels, `${label} grid`), wStaged = stage(wTexels, `${label} weight texels`);
   const weightWords: U32s = [
     ['u32', transposed ? 1 : 0], ['u32', cig(g)], ['u32', cog(g)], ['u32', g.kh * g.kw],
@@ -121,12 +132,11 @@ function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g:
   unstage(gridStaged, grid);
   if (laid) {
     gpu().pool.release(wStaged.buffer);
-    const r = bufferRegion(w);
-    copyTexels(r.buffer, r.offset, g.co * g.c / 4, wtex);
-  } else {
-    unstage(wStaged, wtex);
+    return { grid, wtex: laidWeightTexture(g, w, label), reads: laidReads(g, transposed) };
   }
-  return { grid, wtex, reads: laid ? laidReads(g, transposed) : null };
+  const wtex = acquireTexels(wTexels, `${label} weight texels`);
+  unstage(wStaged, wtex);
+  return { grid, wtex, reads: null };
 }
 
 /** One dispatch: two activation grids (x and dY for dW). */
@@ -220,10 +230,9 @@ function allAsLaid(g: Conv2dGeometry, src: ChunkIO, transposed: boolean, w: Bind
 /** y = the pointwise GEMM of act (NCHW, `a` channels read) with the weights as they lie, writing `b` channels. */
 function runAsLaid(g: Conv2dGeometry, act: ChunkIO, a: number, b: number, w: Binding, transposed: boolean, bias: Binding | null,
   y: ChunkIO, label: string): void {
-  const pt = (g.h * g.w) / 4, texels = g.n * a * pt, r = bufferRegion(w);
-  const grid = acquireTexels(texels, `${label} activation texels`), wtex = acquireTexels(g.co * g.c / 4, `${label} weight texels`);
-  copyTexels(act.binding.buffer, act.binding.offset + 4 * act.base, texels, grid);
-  copyTexels(r.buffer, r.offset, g.co * g.c / 4, wtex);
+  const pt = (g.h * g.w) / 4, texels = g.n * a * pt;
+  const grid = acquireTexels(texels, `${label} activation texels`), wtex = laidWeightTexture(g, w, label);
+  copyChunkTexels(act, texels, grid);
   const ncb = Math.ceil(b / CO), kc = a / 4;
   launchSgConv({ m: g.n * g.h * g.w, oh: g.h, ow: g.w, ncbg: ncb, hp: 1, wp: pt, ct: a * pt, ncb, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1,
     c4g: 0, kc, cog: b, dstC: b, weights: laidReads(g, transposed), xRows: true }, grid, wtex, bias, y, label);

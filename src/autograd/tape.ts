@@ -9,9 +9,9 @@
 //     sinks[k], where given, is the .grad a leaf input accumulates into: an op whose kernels can
 //     add into it may do so and return sinks[k] itself, which saves a tensor and an add per
 //     parameter (conv2d and batch norm do; a ResNeSt-50 step: 295 gradient adds -> 34).
-//     sinkHoldsZeros(sinks[k]) says the sink is an optimizer's freshly zeroed home that nothing
-//     has written yet: the op may store into it rather than add (no read of it, and kernels
-//     that sum partial results can write their last pass straight into it).
+//     addsInto(sinks[k]) says whether a gradient written there must be added: not where the sink
+//     is an optimizer's freshly zeroed home that nothing has written yet, where the op may store
+//     (no read of it, and kernels that sum partial results write their last pass straight in).
 //   - The tape owns every gradient tensor: it copies a tensor that reaches two places (gradients
 //     accumulate in place), disposes dOut when no input took it, and adds leaf gradients into
 //     .grad across calls (PyTorch semantics).
@@ -24,8 +24,11 @@ import { elementwiseAxpy, elementwiseUnary } from '../../kernels/elementwise.ts'
 /** Sinks handed out zeroed (an optimizer's gradient home) and not yet given to any op or add. */
 const zeroedSinks = new WeakSet<Tensor>();
 
-/** The sink holds zeros that nothing has added into yet: storing a gradient there equals adding it. */
-export const sinkHoldsZeros = (sink: Tensor): boolean => zeroedSinks.has(sink);
+/**
+ * Whether a gradient written into `sink` must be added to what it holds: false without a sink,
+ * and for one that still holds the zeros it was handed out with (storing equals adding there).
+ */
+export const addsInto = (sink: Tensor | null): boolean => sink !== null && !zeroedSinks.has(sink);
 
 /**
  * d(loss)/d(output) -> d(loss)/d(inputs); needs[k] says whether input k wants one, sinks[k]
@@ -137,7 +140,6 @@ function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
   const into = to.node ? grads.get(to) : leafSink(to);
   if (into === g) return; // the op added it into the leaf's .grad itself
   if (into) {
-    zeroedSinks.delete(into);
     elementwiseAxpy(g.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
     g.dispose();
   } else if (to.node) {

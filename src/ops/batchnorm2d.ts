@@ -2,7 +2,7 @@
 // fusable into the same pass (the end of a bottleneck: relu(bn(x) + shortcut)).
 import { Tensor, paddedBytes } from '../tensor.ts';
 import { gpu } from '../gpu/index.ts';
-import { record, sinkHoldsZeros } from '../autograd/tape.ts';
+import { addsInto, record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import { batchNorm2dApply, batchNorm2dBackward, batchNorm2dCoefficients, batchNorm2dVersion } from '../../kernels/batchnorm2d.ts';
 
@@ -104,7 +104,7 @@ export function batchNorm2d(x: Tensor, runningMean: Tensor | null, runningVar: T
     const masked = relu && needR ? Tensor.empty(x.shape, 'batchNorm2d masked dy') : null;
     batchNorm2dBackward(x.binding, dy.binding, relu ? out.binding : null, coef.binding, weight?.binding ?? null, x.shape, choice, training, {
       dx: dx?.binding ?? null, dweight: into(dweight, paddedBytes(C)), dbias: into(dbias, paddedBytes(C)),
-      masked: relu ? into(masked, paddedBytes(x.size)) : null, accumulate: { dweight: !!sinkW && !sinkHoldsZeros(sinkW), dbias: !!sinkB && !sinkHoldsZeros(sinkB) },
+      masked: relu ? into(masked, paddedBytes(x.size)) : null, accumulate: { dweight: addsInto(sinkW), dbias: addsInto(sinkB) },
     }, `${label} bwd`);
     for (const b of scratch) pool.release(b);
     return [dx, dweight, dbias, needR ? (masked ?? dy) : null];

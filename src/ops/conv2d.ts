@@ -1,6 +1,6 @@
 // F.conv2d: 2D convolution with PyTorch's arguments and layouts, differentiable through the tape.
 import { Tensor } from '../tensor.ts';
-import { record, sinkHoldsZeros } from '../autograd/tape.ts';
+import { addsInto, record } from '../autograd/tape.ts';
 import { conv2dBackward, conv2dBackwardBias, conv2dForward,
   convOutSize, type Conv2dGeometry } from '../../kernels/conv2d.ts';
 import { shapeStr } from '../../kernels/launch.ts';
@@ -68,9 +68,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     // (stored, where it holds zeros: dW's sums of partial results then write it directly)
     const dx = needX ? Tensor.empty(x.shape, 'conv2d dx') : null;
     const dw = needW ? sinkW ?? Tensor.empty(weight.shape, 'conv2d dw') : null;
-    if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null, { accumulate: !!sinkW && !sinkHoldsZeros(sinkW) });
+    if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null, { accumulate: addsInto(sinkW) });
     const db = needB ? sinkB ?? Tensor.empty(bias!.shape, 'conv2d db') : null;
-    if (db) conv2dBackwardBias(g, dy.binding, db.binding, !!sinkB && !sinkHoldsZeros(sinkB));
+    if (db) conv2dBackwardBias(g, dy.binding, db.binding, addsInto(sinkB));
     return [dx, dw, db];
   });
   return out;
