@@ -162,8 +162,8 @@ export function bwdWeightWinograd(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw
   grid, wtex, null, { binding: { buffer: partial, offset: 0, size: 4 * partialFloats }, base: 0 }, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
-  const total = G * co * c;
-  launch({ shader: 'conv2d_winograd_dw', entry: 'conv2d_winograd_sum_dw', bindings: ['read', 'write', 'uniform'], constants: { WG } },
+  const quads = c % 4 === 0, total = G * co * (quads ? c / 4 : c);
+  launch({ shader: 'conv2d_winograd_dw', entry: quads ? 'conv2d_winograd_sum_dw' : 'conv2d_winograd_sum_dw_1', bindings: ['read', 'write', 'uniform'], constants: { WG } },
     [{ buffer: partial, offset: 0, size: 4 * partialFloats }, dw], packParams([
       ['u32', c], ['u32', co], ['u32', G], ['u32', splits],
       ['u32', total], ['u32', accumulate ? 1 : 0], ['u32', 0], ['u32', 0],

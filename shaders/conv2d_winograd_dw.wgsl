@@ -139,42 +139,82 @@ fn conv2d_winograd_dw_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
   if (t - p.x_threads < p.dy_threads) { dy_texels(p, t - p.x_threads); }
 }
 
-@group(0) @binding(0) var<storage, read> partial: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(0) var<storage, read> partial: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> dw: array<vec4f>;
 @group(0) @binding(2) var<uniform> sum: DwSum;
 
-// dW[g*Co + o, c, :, :] (+)= G^T (sum over ranges of dU) G, one (g, o, c) per invocation
+// G^T d G of one channel's 4x4 dU (du[r][s] = dU_(4r + s)), row-major 3x3
+fn g_t_du_g(du: array<vec4f, 4>) -> array<f32, 9> {
+  // G^T du with G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]: three rows of 4
+  let h = array<vec4f, 3>(du[0] + 0.5 * (du[1] + du[2]), 0.5 * (du[1] - du[2]), 0.5 * (du[1] + du[2]) + du[3]);
+  var out: array<f32, 9>;
+  for (var i = 0u; i < 3u; i++) {
+    out[3u * i] = h[i].x + 0.5 * (h[i].y + h[i].z);
+    out[3u * i + 1u] = 0.5 * (h[i].y - h[i].z);
+    out[3u * i + 2u] = 0.5 * (h[i].y + h[i].z) + h[i].w;
+  }
+  return out;
+}
+
+// dW[g*Co + o, c..c+3, :, :] (+)= G^T (sum over ranges of dU) G, one (g, o, 4 input channels)
+// per invocation (C % 4 == 0): the 4 channels' partials are one vec4 per (e, range), their 36
+// weights 9 vec4s, since lavapipe runs a storage access per lane as a loop whatever its width
 @compute @workgroup_size(WG)
 fn conv2d_winograd_sum_dw(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                           @builtin(local_invocation_index) lid: u32) {
   let t = thread_index(wid, nwg, lid, WG);
   let p = sum;
   if (t >= p.total) { return; }
+  let c4n = p.c / 4u;
+  let c4 = t % c4n;
+  let o = (t / c4n) % p.co;
+  let g = t / (c4n * p.co);
+  var du: array<array<vec4f, 4>, 4>; // du[k][r][s] = dU_(4r + s) of channel 4*c4 + k
+  for (var e = 0u; e < 16u; e++) {
+    var acc = vec4f(0.0);
+    for (var s = 0u; s < p.splits; s++) {
+      let gamma = (e * p.groups + g) * p.splits + s;
+      acc += partial[(gamma * p.co + o) * c4n + c4];
+    }
+    for (var k = 0u; k < 4u; k++) { du[k][e / 4u][e % 4u] = acc[k]; }
+  }
+  var w: array<f32, 36>;
+  for (var k = 0u; k < 4u; k++) {
+    let out = g_t_du_g(du[k]);
+    for (var j = 0u; j < 9u; j++) { w[9u * k + j] = out[j]; }
+  }
+  let at = ((g * p.co + o) * c4n + c4) * 9u; // 36 floats of 4 consecutive (o, c) rows of 9 taps
+  for (var i = 0u; i < 9u; i++) {
+    var v = vec4f(w[4u * i], w[4u * i + 1u], w[4u * i + 2u], w[4u * i + 3u]);
+    if (p.accumulate != 0u) { v += dw[at + i]; }
+    dw[at + i] = v;
+  }
+}
+
+@group(0) @binding(0) var<storage, read> partial_1: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dw_1: array<f32>;
+
+// the same for one input channel per invocation, where C is not a multiple of 4
+@compute @workgroup_size(WG)
+fn conv2d_winograd_sum_dw_1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                            @builtin(local_invocation_index) lid: u32) {
+  let t = thread_index(wid, nwg, lid, WG);
+  let p = sum;
+  if (t >= p.total) { return; }
   let c = t % p.c;
   let o = (t / p.c) % p.co;
   let g = t / (p.c * p.co);
-  var du: array<vec4f, 4>; // du[r][s] = dU_(4r + s)
+  var du: array<vec4f, 4>;
   for (var e = 0u; e < 16u; e++) {
     var acc = 0.0;
-    for (var s = 0u; s < p.splits; s++) {
-      let gamma = (e * p.groups + g) * p.splits + s;
-      acc += partial[(gamma * p.co + o) * p.c + c];
-    }
+    for (var s = 0u; s < p.splits; s++) { acc += partial_1[(((e * p.groups + g) * p.splits + s) * p.co + o) * p.c + c]; }
     du[e / 4u][e % 4u] = acc;
   }
-  // G^T du with G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]: three rows of 4
-  let h0 = du[0] + 0.5 * (du[1] + du[2]);
-  let h1 = 0.5 * (du[1] - du[2]);
-  let h2 = 0.5 * (du[1] + du[2]) + du[3];
-  let rows = array<vec4f, 3>(h0, h1, h2);
+  let out = g_t_du_g(du);
   let at = ((g * p.co + o) * p.c + c) * 9u;
-  for (var i = 0u; i < 3u; i++) {
-    let h = rows[i];
-    let out = vec3f(h.x + 0.5 * (h.y + h.z), 0.5 * (h.y - h.z), 0.5 * (h.y + h.z) + h.w);
-    for (var j = 0u; j < 3u; j++) {
-      var v = out[j];
-      if (p.accumulate != 0u) { v += dw[at + 3u * i + j]; }
-      dw[at + 3u * i + j] = v;
-    }
+  for (var j = 0u; j < 9u; j++) {
+    var v = out[j];
+    if (p.accumulate != 0u) { v += dw_1[at + j]; }
+    dw_1[at + j] = v;
   }
 }
