@@ -35,7 +35,10 @@ type Range = Required<BufferRange>;
 // each pass gets the choice's tuning parameters (kernels/versions.ts) last; versions without any ignore them
 export interface Conv2dVersion extends KernelVersion<Conv2dGeometry> {
   fwd(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string, params?: TileParams): void;
-  bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, params?: TileParams): void;
+  /** dx = (accumulate ? dx : 0) + dX; accumulate only where bwdInputAdds */
+  bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, params?: TileParams, accumulate?: boolean): void;
+  /** bwdInput can add dX into what dx holds (the tape then sums a tensor's gradients without an add pass) */
+  bwdInputAdds?: boolean;
   /** dw = (accumulate ? dw : 0) + this chunk's contribution */
   bwdWeight(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string, params?: TileParams): void;
   /** a cap on the samples of one chunk of pass `op` beyond the binding limit (texture sizes, partial sums) */
@@ -65,14 +68,14 @@ export const versions: Record<string, Conv2dVersion> = {
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups },
   v7: { about: 'implicit GEMM, NHWC texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)',
     needs: sgTexAdapter, supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
-    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex,
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex, bwdInputAdds: true,
     maxSamples: sgTexMaxSamples },
   v8: { about: 'v7, with the weight gradient of pointwise convolutions as a GEMM over the pixels on v7\'s forward kernel (lavapipe)',
     needs: sgTexAdapter, supports: pixelsSupported, automatic: (_g, adapter) => adapter.software,
-    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightV8, maxSamples: pixelsMaxSamples },
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightV8, bwdInputAdds: true, maxSamples: pixelsMaxSamples },
   v9: { about: 'Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, the 16 products as one grouped GEMM on v7\'s forward kernel (lavapipe)',
     needs: sgTexAdapter, supports: winogradSupported, automatic: (_g, adapter) => adapter.software,
-    fwd: fwdWinograd, bwdInput: bwdInputWinograd, bwdWeight: bwdWeightWinograd, maxSamples: winogradMaxSamples },
+    fwd: fwdWinograd, bwdInput: bwdInputWinograd, bwdWeight: bwdWeightWinograd, bwdInputAdds: true, maxSamples: winogradMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
@@ -220,11 +223,19 @@ export function conv2dForward(g: Conv2dGeometry, x: Range, w: Range, bias: Range
   forChunks(g, v, 'fwd', label, [[x, xs], [y, ys]], (cg, ch) => versions[v].fwd(cg, ch.at(x, xs), w, bias, ch.at(y, ys), label, c.params));
 }
 
-export function conv2dBackwardInput(g: Conv2dGeometry, dy: Range, w: Range, dx: Range, opts: KernelOptions = {}): void {
+/** Whether dX of this shape (with the version it would run) can be added into what dx holds. */
+export function conv2dBackwardInputAdds(g: Conv2dGeometry, version?: string): boolean {
+  return !!versions[conv2dVersion('bwd_input', g, version)].bwdInputAdds;
+}
+
+/** dx = dX, or with accumulate dx + dX (versions with bwdInputAdds only: conv2dBackwardInputAdds). */
+export function conv2dBackwardInput(g: Conv2dGeometry, dy: Range, w: Range, dx: Range, opts: KernelOptions & { accumulate?: boolean } = {}): void {
   const c = conv2dChoice('bwd_input', g, opts.version), v = c.version;
   const label = convLabel('bwd_input', g, c.id), xs = samplesIn(g), ys = samplesOut(g);
   checkWeight(g, w, label);
-  forChunks(g, v, 'bwd_input', label, [[dy, ys], [dx, xs]], (cg, ch) => versions[v].bwdInput(cg, ch.at(dy, ys), w, ch.at(dx, xs), label, c.params));
+  if (opts.accumulate && !versions[v].bwdInputAdds) throw new Error(`${label}: version ${v} cannot add dX into dx`);
+  forChunks(g, v, 'bwd_input', label, [[dy, ys], [dx, xs]], (cg, ch) =>
+    versions[v].bwdInput(cg, ch.at(dy, ys), w, ch.at(dx, xs), label, c.params, !!opts.accumulate));
 }
 
 export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw: Range, opts: WeightGradOptions = {}): void {
@@ -240,14 +251,14 @@ export function conv2dBackwardWeight(g: Conv2dGeometry, x: Range, dy: Range, dw:
  * them (v3 at stride 1 packs dY once), they do; otherwise this is the two calls above.
  */
 export function conv2dBackward(g: Conv2dGeometry, x: Range, w: Range, dy: Range, dx: Range | null, dw: Range | null,
-  opts: { inputVersion?: string; weightVersion?: string; accumulate?: boolean } = {}): void {
+  opts: { inputVersion?: string; weightVersion?: string; accumulate?: boolean; accumulateInput?: boolean } = {}): void {
   const ci = dx ? conv2dChoice('bwd_input', g, opts.inputVersion) : null;
   const cw = dw ? conv2dChoice('bwd_weight', g, opts.weightVersion) : null;
   const vi = ci?.version ?? null;
   const impl = vi !== null ? versions[vi] : null;
   const both = impl?.bwdBoth;
-  if (!dx || !dw || vi === null || ci!.id !== cw?.id || !both || !impl.canFuseBackward?.(g)) {
-    if (dx && ci) conv2dBackwardInput(g, dy, w, dx, { version: ci.id });
+  if (!dx || !dw || vi === null || ci!.id !== cw?.id || !both || !impl.canFuseBackward?.(g) || opts.accumulateInput) {
+    if (dx && ci) conv2dBackwardInput(g, dy, w, dx, { version: ci.id, accumulate: opts.accumulateInput });
     if (dw && cw) conv2dBackwardWeight(g, x, dy, dw, { version: cw.id, accumulate: opts.accumulate });
     return;
   }

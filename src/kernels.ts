@@ -7,7 +7,7 @@
 
 // conv2d (implicit GEMM, texture and direct versions)
 export {
-  conv2dForward, conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardBias, conv2dVersion,
+  conv2dForward, conv2dBackward, conv2dBackwardInput, conv2dBackwardInputAdds, conv2dBackwardWeight, conv2dBackwardBias, conv2dVersion,
   conv2dFamily, versions as conv2dVersions, type Conv2dVersion, type Conv2dOp, type KernelOptions as Conv2dKernelOptions,
 } from '../kernels/conv2d.ts';
 export {

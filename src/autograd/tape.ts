@@ -6,9 +6,11 @@
 // The protocol, all of it:
 //   - backward(dOut, needs, sinks) returns one entry per input: a gradient where needs[k], else
 //     null. It never disposes, copies or marks anything; it may return dOut itself or a view of it.
-//     sinks[k], where given, is the .grad a leaf input accumulates into: an op whose kernels can
-//     add into it may do so and return sinks[k] itself, which saves a tensor and an add per
-//     parameter (conv2d and batch norm do; a ResNeSt-50 step: 295 gradient adds -> 34).
+//     sinks[k], where given, is the .grad a leaf input accumulates into, or the gradient an
+//     intermediate input has gathered so far from its other consumers: an op whose kernels can
+//     add into it may do so and return sinks[k] itself, which saves a tensor and an add (conv2d
+//     and batch norm do for parameters, conv2d's dX where its kernel can add: a ResNeSt-50
+//     step: 295 gradient adds -> 18).
 //     addsInto(sinks[k]) says whether a gradient written there must be added: not where the sink
 //     is an optimizer's freshly zeroed home that nothing has written yet, where the op may store
 //     (no read of it, and kernels that sum partial results write their last pass straight in).
@@ -110,7 +112,7 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
     if (!dOut) continue;   // not on a path from root
     grads.delete(rec.output);
     const needs = rec.inputs.map((t) => t?.requiresGrad ?? false);
-    const sinks = rec.inputs.map((t, k) => (needs[k] && rec.inputs.indexOf(t) === k ? leafSink(t!) : null));
+    const sinks = rec.inputs.map((t, k) => (needs[k] && rec.inputs.indexOf(t) === k ? (t!.node ? grads.get(t!) ?? null : leafSink(t!)) : null));
     const returned = rec.backward(dOut, needs, sinks);
     for (const sink of sinks) if (sink) zeroedSinks.delete(sink); // written (or about to be added into)
     const dInputs = returned.map((g, k) => checked(rec, k, needs[k], g ?? null, sinks[k]));

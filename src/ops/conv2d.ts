@@ -1,7 +1,7 @@
 // F.conv2d: 2D convolution with PyTorch's arguments and layouts, differentiable through the tape.
 import { Tensor } from '../tensor.ts';
 import { addsInto, record } from '../autograd/tape.ts';
-import { conv2dBackward, conv2dBackwardBias, conv2dForward,
+import { conv2dBackward, conv2dBackwardBias, conv2dBackwardInputAdds, conv2dForward,
   convOutSize, type Conv2dGeometry } from '../../kernels/conv2d.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 
@@ -62,13 +62,18 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const g = conv2dGeometry(x.shape, weight.shape, bias ? bias.shape : null, opts);
   const out = Tensor.empty([g.n, g.co, g.ho, g.wo], 'conv2d');
   if (out.size > 0) conv2dForward(g, x.binding, weight.binding, bias ? bias.binding : null, out.binding);
-  record('conv2d', [x, weight, bias ?? null], out, (dy, [needX, needW, needB], [, sinkW, sinkB]) => {
+  record('conv2d', [x, weight, bias ?? null], out, (dy, [needX, needW, needB], [sinkX, sinkW, sinkB]) => {
     // the first layer's input and frozen weights take no gradient: those passes are skipped;
     // weight and bias gradients are added straight into their .grad where the tape gives it
-    // (stored, where it holds zeros: dW's sums of partial results then write it directly)
-    const dx = needX ? Tensor.empty(x.shape, 'conv2d dx') : null;
+    // (stored, where it holds zeros: dW's sums of partial results then write it directly), and
+    // dX into the gradient x has gathered so far where this shape's dX kernel can add
+    const xSink = sinkX && conv2dBackwardInputAdds(g) ? sinkX : null;
+    const dx = needX ? xSink ?? Tensor.empty(x.shape, 'conv2d dx') : null;
     const dw = needW ? sinkW ?? Tensor.empty(weight.shape, 'conv2d dw') : null;
-    if (dx || dw) conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null, { accumulate: addsInto(sinkW) });
+    if (dx || dw) {
+      conv2dBackward(g, x.binding, weight.binding, dy.binding, dx?.binding ?? null, dw?.binding ?? null,
+        { accumulate: addsInto(sinkW), accumulateInput: addsInto(xSink) });
+    }
     const db = needB ? sinkB ?? Tensor.empty(bias!.shape, 'conv2d db') : null;
     if (db) conv2dBackwardBias(g, dy.binding, db.binding, addsInto(sinkB));
     return [dx, dw, db];
