@@ -68,8 +68,8 @@ export function fwdGemm(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding
   dispatch('fwd', g, g.n * g.ho * g.wo, cog(g), cig(g) * g.kh * g.kw, false, x, w, bias, y.binding, y.base, params, label);
 }
 
-export function bwdInputGemm(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, params: TileParams = {}): void {
-  dispatch('bwd_input', g, g.n * g.h * g.w, cig(g), cog(g) * g.kh * g.kw, false, dy, w, null, dx.binding, dx.base, params, label);
+export function bwdInputGemm(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, params: TileParams = {}, accumulate = false): void {
+  dispatch('bwd_input', g, g.n * g.h * g.w, cig(g), cog(g) * g.kh * g.kw, accumulate, dy, w, null, dx.binding, dx.base, params, label);
 }
 
 export function bwdWeightGemm(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string, params: TileParams = {}): void {

@@ -14,14 +14,14 @@ const DW_WORKGROUPS = 512; // the weight gradient splits its reduction until it 
 type Mode = 'fwd' | 'bwd_input' | 'bwd_weight';
 
 function dispatch(mode: Mode, g: Conv2dGeometry, m: number, n: number, k: number, splits: number, kSplit: number,
-  a: ChunkIO, b: ChunkIO | Binding, bias: Binding | null, out: Binding, oBase: number, label: string): void {
+  a: ChunkIO, b: ChunkIO | Binding, bias: Binding | null, out: Binding, oBase: number, label: string, accumulate = false): void {
   const tilesM = Math.ceil(m / BM), tilesN = Math.ceil(n / BN);
   const maxDim = gpu().limits.maxComputeWorkgroupsPerDimension;
   const gy = Math.ceil(tilesM / maxDim);
   const bBinding = 'binding' in b ? b.binding : b;
   const bBase = 'binding' in b ? b.base : 0;
   launch({ shader: 'conv2d_tiled', entry: `conv2d_${mode}_v2`, bindings: ['read', 'read', 'read', 'write', 'uniform'], constants: { HAS_BIAS: bias ? 1 : 0 } },
-    [a.binding, bBinding, bias ?? bBinding, out], gemmParams(g, m, n, k, { aBase: a.base, bBase, oBase, kSplit, tilesN }),
+    [a.binding, bBinding, bias ?? bBinding, out], gemmParams(g, m, n, k, { aBase: a.base, bBase, oBase, kSplit, tilesN, accumulate }),
     [Math.ceil(tilesM / gy), gy, tilesN * g.groups * splits], label);
 }
 
@@ -30,9 +30,9 @@ export function fwdTiled(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Bindin
   dispatch('fwd', g, g.n * g.ho * g.wo, cog(g), k, 1, k, x, w, bias, y.binding, y.base, label);
 }
 
-export function bwdInputTiled(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
+export function bwdInputTiled(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, _params?: unknown, accumulate = false): void {
   const k = cog(g) * g.kh * g.kw;
-  dispatch('bwd_input', g, g.n * g.h * g.w, cig(g), k, 1, k, dy, w, null, dx.binding, dx.base, label);
+  dispatch('bwd_input', g, g.n * g.h * g.w, cig(g), k, 1, k, dy, w, null, dx.binding, dx.base, label, accumulate);
 }
 
 export function bwdWeightTiled(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {

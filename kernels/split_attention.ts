@@ -99,11 +99,12 @@ export function splitAttentionPoolForward(x: Binding, out: Binding, s: SplitShap
 }
 
 /** dx [N, R*C, H, W] = dg [N, C] / (H*W), broadcast over the plane and the splits. */
-export function splitAttentionPoolBackward(dg: Binding, dx: Binding, s: SplitShape, label: string): void {
-  const g = geometry(s), xs = s.R * s.C * s.HW;
+/** dx = dg / HW broadcast over the planes, or with accumulate dx + that. */
+export function splitAttentionPoolBackward(dg: Binding, dx: Binding, s: SplitShape, label: string, accumulate = false): void {
+  const g = geometry(s), xs = s.R * s.C * s.HW, e = entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']);
   forChunks(s, label, [[dg, s.C], [dx, xs]], (cs, ch) =>
-    launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']), [ch.of(dg, s.C), ch.of(dx, xs)], params(cs, g, { scale: 1 / s.HW, count: 1 }),
-      planeGrid(cs, g, label), label));
+    launch({ ...e, constants: { ...e.constants, ACCUMULATE: accumulate ? 1 : 0 } }, [ch.of(dg, s.C), ch.of(dx, xs)],
+      params(cs, g, { scale: 1 / s.HW, count: 1 }), planeGrid(cs, g, label), label));
 }
 
 /** a [N, R*C] radix-major from the cardinal-major logits z (sigmoid when R = 1). */

@@ -19,7 +19,8 @@ fn store_v5(mode: u32, p: Gemm, g: u32, m: u32, col: u32, v: f32) {
     dst[p.o_base + (m / plane * p.co + o) * plane + m % plane] = r;
   } else if (mode == 1u) {
     let plane = p.h * p.w;
-    dst[p.o_base + (m / plane * p.c + g * p.cig + col) * plane + m % plane] = v;
+    let at = p.o_base + (m / plane * p.c + g * p.cig + col) * plane + m % plane;
+    dst[at] = select(v, v + dst[at], p.accumulate != 0u); // dX into a gradient gathered so far
   } else {
     let at = (g * p.cog + m) * p.nn + col;
     dst[at] = select(v, v + dst[at], p.accumulate != 0u);

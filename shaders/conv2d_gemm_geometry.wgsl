@@ -4,7 +4,7 @@
 // and reduction index k = (c, a, b).
 //   m, nn, k: the GEMM's sizes; k_split: pixels per split of a split weight gradient (v2; k
 //   otherwise); tiles_n: column tiles per group; a_base, b_base, o_base: element offsets of a
-//   batch chunk; accumulate: dW += instead of =.
+//   batch chunk; accumulate: dW (v5, v6) or dX (v2, v5) += instead of =.
 struct Gemm {
   n: u32, c: u32, h: u32, w: u32,
   co: u32, ho: u32, wo: u32, groups: u32,

@@ -2,7 +2,7 @@
 // buffers, for GPUs (coalesced global loads, operands reused from workgroup memory). The GEMM,
 // its gathers and the tile loop are conv2d_gemm_tile.wgsl's; here, how v2 splits and stores:
 //   fwd        C -> y[n, g*Cog + o, i, j] (+ bias)
-//   bwd_input  C -> dx[n, g*Cig + c, r, s]
+//   bwd_input  C -> dx[n, g*Cig + c, r, s] (added into it with accumulate)
 //   bwd_weight the pixels (k) cut into splits of k_split, grid z = (split, group, column tile);
 //              C -> partial[split, g*Cog + o, c, a, b] (partial_sum.wgsl sums the splits)
 //! include conv2d_gemm_tile
@@ -18,7 +18,8 @@ fn store_v2(mode: u32, p: Gemm, g: u32, split: u32, m: u32, col: u32, v: f32) {
     dst[p.o_base + (m / plane * p.co + o) * plane + m % plane] = r;
   } else if (mode == 1u) {
     let plane = p.h * p.w;
-    dst[p.o_base + (m / plane * p.c + g * p.cig + col) * plane + m % plane] = v;
+    let at = p.o_base + (m / plane * p.c + g * p.cig + col) * plane + m % plane;
+    dst[at] = select(v, v + dst[at], p.accumulate != 0u); // dX into a gradient gathered so far
   } else {
     dst[split * p.co * p.nn + (g * p.cog + m) * p.nn + col] = v;
   }

@@ -13,6 +13,8 @@
 // the partial sum kernel (shaders/partial_sum.wgsl) adds each run of T.
 // Versions: v1 scalar (any H*W), v2 vec4 (H*W % 4 == 0); rsoftmax is scalar.
 override WG: u32 = 64;
+// broadcast: add into what out holds (the pool's dx into the gradient x gathered from the combine)
+override ACCUMULATE: bool = false;
 const MAX_RADIX = 8u;   // combine keeps one attention value and one sum per split in registers
 
 // HWu: values per plane in the entry's unit (floats or vec4s); T: partials per plane;
@@ -56,7 +58,10 @@ fn split_attention_broadcast_v1(@builtin(workgroup_id) wid: vec3u, @builtin(num_
   let plane = wid.z * p.C + wid.y;
   for (var k = wid.x * WG + lid; k < p.HWu; k += nwg.x * WG) {
     let g = p.scale * in1[select(plane * p.HWu + k, plane, p.count == 1u)];
-    for (var r = 0u; r < p.R; r++) { out1[split_index(wid.z, r, wid.y, k)] = g; }
+    for (var r = 0u; r < p.R; r++) {
+      let at = split_index(wid.z, r, wid.y, k);
+      if (ACCUMULATE) { out1[at] += g; } else { out1[at] = g; }
+    }
   }
 }
 
@@ -66,7 +71,10 @@ fn split_attention_broadcast_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_
   for (var k = wid.x * WG + lid; k < p.HWu; k += nwg.x * WG) {
     var g: vec4f;
     if (p.count == 1u) { g = vec4f(p.scale * in4[plane / 4u][plane % 4u]); } else { g = p.scale * in4[plane * p.HWu + k]; }
-    for (var r = 0u; r < p.R; r++) { out4[split_index(wid.z, r, wid.y, k)] = g; }
+    for (var r = 0u; r < p.R; r++) {
+      let at = split_index(wid.z, r, wid.y, k);
+      if (ACCUMULATE) { out4[at] += g; } else { out4[at] = g; }
+    }
   }
 }
 

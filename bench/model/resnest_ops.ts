@@ -34,7 +34,7 @@ export const KERNEL_NOTES = [
   'PyTorch eager fuses nothing else: ReLU (in place) and the residual add are kernels of their own, and their backward too (threshold_backward; the add\'s gradient is the incoming one)',
   'timm\'s SplitAttn: radix sum, mean, fc1, bn1, ReLU, fc2, rSoftMax (transpose + softmax), multiply by the attention, sum over the radix; backward mirrors it',
   'max pooling writes int64 indices beside its output; its backward zero-fills then scatters',
-  'zero_grad(set_to_none=True): the first gradient of each parameter is written, not accumulated; fan-out (block inputs, the split tensor) is summed by one add kernel each, as ours',
+  'zero_grad(set_to_none=True): the first gradient of each parameter is written, not accumulated; fan-out (block inputs, the split tensor) is summed by one add kernel each (ours: conv1\'s dX and the attention pool\'s backward add into the gradient gathered so far)',
   'SGD with foreach (the CUDA default): weight decay, momentum and update as 4 multi-tensor passes per group, about 20 launches in all; reads and writes every parameter-sized tensor once per pass',
   'the focal loss is torchvision\'s sigmoid_focal_loss composed of elementwise ops: about 14 kernels forward and 20 backward on a [batch, 40] tensor',
 ];
@@ -84,7 +84,9 @@ export function stepWork(size: number, n: number, cfg: Cfg = RESNEST50): StepWor
     if (residual) add(torch, 'ReLU and add', F32 * 3 * e);
     if (relu) { add(torch, 'ReLU and add', F32 * 2 * e); add(torch, 'ReLU and add', F32 * 3 * e); }
   };
-  const fanOut = (e: number) => both('gradient accumulation', F32 * 3 * e);
+  // a tensor feeding two ops: torch sums its two gradients with an add; ours has the second
+  // backward add into the first's (its kernel reads the gradient too: the bytes, no dispatch)
+  const fanOut = (e: number, oursKind: Kind) => { add(torch, 'gradient accumulation', F32 * 3 * e); add(ours, oursKind, F32 * e, 0); };
   const avgPool = (c: number, h: number, k: number, s: number, p: number, ceil: boolean) => {
     const ho = ceil ? Math.ceil((h + 2 * p - k) / s) + 1 : outSize(h, k, s, p);
     const i = n * c * h * h, o = n * c * ho * ho;
@@ -110,7 +112,7 @@ export function stepWork(size: number, n: number, cfg: Cfg = RESNEST50): StepWor
       const stride = b === 0 && stage > 0 ? 2 : 1, isFirst = b === 0 && stage > 0;
       const width = planes, out = planes * 4, R = cfg.radix;
       const hin = h;
-      fanOut(n * inplanes * hin * hin); // the block input feeds conv1 and the shortcut
+      fanOut(n * inplanes * hin * hin, 'conv dX'); // the block input feeds conv1 (its dX adds) and the shortcut
       conv(`${name}.conv1`, inplanes, hin, width, 1, 1, 0, 1); bn(width, hin, true);
       const avd = stride > 1 || isFirst;
       const hs = conv(`${name}.conv2.conv`, width, hin, width * R, 3, avd ? 1 : stride, 1, R); bn(width * R, hs, true);
@@ -144,7 +146,7 @@ export function stepWork(size: number, n: number, cfg: Cfg = RESNEST50): StepWor
   function splitAttention(name: string, channels: number, hs: number, R: number) {
     const eu = n * R * channels * hs * hs, ec = n * channels * hs * hs, small = n * R * channels;
     const inter = Math.max(Math.floor((channels * R) / 4), 32);
-    fanOut(eu); // the split tensor feeds the pool and the combine
+    fanOut(eu, 'split attention'); // the split tensor feeds the pool (its broadcast adds) and the combine
     // ours: fused radix-sum pool, rSoftmax, combine; backward: combine, rSoftmax, pool broadcast
     // the pool sums its plane in T partial threads, then a segment sum, when the batch is too small to fill the GPU otherwise
     const hw = hs * hs, hwUnits = hw % 4 === 0 ? hw / 4 : hw;

@@ -6,7 +6,7 @@
 //   splitAttentionCombine(x, a, R)    sum_r a[:, r*C + c] * x[:, r*C + c]  -> [N, C, H, W]
 import { Tensor, paddedBytes } from '../tensor.ts';
 import { gpu } from '../gpu/index.ts';
-import { record } from '../autograd/tape.ts';
+import { addsInto, record } from '../autograd/tape.ts';
 import { shapeStr } from '../../kernels/launch.ts';
 import {
   splitAttentionRadixSumBackward, splitAttentionRadixSumForward, splitAttentionRSoftmaxBackward, splitAttentionRSoftmaxForward, SA_MAX_RADIX, splitAttentionCombineBackward,
@@ -40,9 +40,10 @@ export function splitAttentionPool(x: Tensor, radix: number): Tensor {
   const label = `split_attention_pool R${radix} x${shapeStr(x.shape)}`;
   const out = Tensor.empty([s.N, s.C, 1, 1], 'splitAttentionPool');
   splitAttentionPoolForward(x.binding, out.binding, s, `${label} fwd`);
-  record('splitAttentionPool', [x], out, (dy) => {
-    const dx = Tensor.empty(x.shape, 'splitAttentionPool backward');
-    splitAttentionPoolBackward(dy.binding, dx.binding, s, `${label} bwd`);
+  record('splitAttentionPool', [x], out, (dy, _needs, [sink]) => {
+    // added into the gradient x gathered from its other consumer (the combine) where the tape offers it
+    const dx = sink ?? Tensor.empty(x.shape, 'splitAttentionPool backward');
+    splitAttentionPoolBackward(dy.binding, dx.binding, s, `${label} bwd`, addsInto(sink));
     return [dx];
   });
   return out;

@@ -83,6 +83,29 @@ s('reference backwards match f64 finite differences', () => {
   assertClose(splitAttentionPoolBwdCpu(da.slice(0, 8), sh), npool, { atol: 1e-8, rtol: 1e-6 }, 'pool');
 });
 
+s('splitAttentionPool adds its dx into the gradient x already holds (a leaf\'s .grad, or an intermediate\'s from the combine)', async () => {
+  for (const [N, C, H, W] of [[2, 6, 5, 7], [3, 8, 4, 6]]) { // v1 and v2 planes
+    const R = 2, shape = [N, R * C, H, W], sh: SplitShape = { N, R, C, HW: H * W }, n = N * R * C * H * W;
+    const x = randomArray(n, 7, -2, 2), z = randomArray(N * R * C, 8, -3, 3), dg = randomArray(N * C, 9), dy = randomArray(N * C * H * W, 10);
+    // a leaf: a second backward adds into .grad
+    const tx = Tensor.fromArray(x, shape, { requiresGrad: true });
+    for (let i = 0; i < 2; i++) F.splitAttentionPool(tx, R).backward(Tensor.fromArray(dg, [N, C, 1, 1]));
+    assertClose(await tx.grad!.toArray(), splitAttentionPoolBwdCpu(dg, sh).map((v) => 2 * v), tol, `twice pool dx [${shape}]`);
+    // an intermediate feeding the combine and the pool, as in SplAtConv2d:
+    // loss = sum(combine(h) * dy) + sum(pool(h) * dg), h = x
+    tx.grad!.dispose(); tx.grad = null;
+    const zt = Tensor.fromArray(z, [N, R * C, 1, 1]), a = F.rSoftmax(zt, R, 1), aVals = Float32Array.from(rSoftmaxCpu(z, N, R, C, 1));
+    const h = F.scale(tx, 1);
+    const loss = F.add(F.sum(F.mul(F.splitAttentionCombine(h, a, R), Tensor.fromArray(dy, [N, C, H, W]))),
+      F.sum(F.mul(F.splitAttentionPool(h, R), Tensor.fromArray(dg, [N, C, 1, 1]))));
+    loss.backward();
+    const combineDx = splitAttentionCombineBwdCpu(x, aVals, dy, sh).dx, poolDx = splitAttentionPoolBwdCpu(dg, sh);
+    assertClose(await tx.grad!.toArray(), combineDx.map((v, i) => v + poolDx[i]), tol, `combine + pool dx [${shape}]`);
+    for (const t of [loss, h, a, zt, tx.grad!]) t.dispose();
+    tx.dispose();
+  }
+});
+
 s('GPU gradients of the split-attention tail pass finite differences (radix 2 and 4, cardinality 2)', async () => {
   for (const R of [2, 4]) {
     const shape = [2, R * 4, 3, 4];
