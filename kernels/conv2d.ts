@@ -37,7 +37,12 @@ export interface Conv2dVersion extends KernelVersion<Conv2dGeometry> {
   fwd(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Binding | null, y: ChunkIO, label: string, params?: TileParams): void;
   /** dx = (accumulate ? dx : 0) + dX; accumulate only where bwdInputAdds */
   bwdInput(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, params?: TileParams, accumulate?: boolean): void;
-  /** bwdInput can add dX into what dx holds (the tape then sums a tensor's gradients without an add pass) */
+  /**
+   * bwdInput can add dX into what dx holds (the tape then sums a tensor's gradients without an
+   * add pass): the GPU versions, whose store reads the destination coalesced. Not v7-v9: on
+   * lavapipe a read before every store of v7's dX took longer than the add pass it saves
+   * (layer1's 256-channel dX: 19-21 -> 30-31 ms, against an add of 7-8 ms).
+   */
   bwdInputAdds?: boolean;
   /** dw = (accumulate ? dw : 0) + this chunk's contribution */
   bwdWeight(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string, params?: TileParams): void;
@@ -68,14 +73,14 @@ export const versions: Record<string, Conv2dVersion> = {
     fwd: fwdGemm, bwdInput: bwdInputGemm, bwdWeight: bwdWeightSubgroups, bwdInputAdds: true },
   v7: { about: 'implicit GEMM, NHWC texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)',
     needs: sgTexAdapter, supports: sgTexSupported, automatic: (_g, adapter) => adapter.software,
-    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex, bwdInputAdds: true,
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightSgTex,
     maxSamples: sgTexMaxSamples },
   v8: { about: 'v7, with the weight gradient of pointwise convolutions as a GEMM over the pixels on v7\'s forward kernel (lavapipe)',
     needs: sgTexAdapter, supports: pixelsSupported, automatic: (_g, adapter) => adapter.software,
-    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightV8, bwdInputAdds: true, maxSamples: pixelsMaxSamples },
+    fwd: fwdSgTex, bwdInput: bwdInputSgTex, bwdWeight: bwdWeightV8, maxSamples: pixelsMaxSamples },
   v9: { about: 'Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, the 16 products as one grouped GEMM on v7\'s forward kernel (lavapipe)',
     needs: sgTexAdapter, supports: winogradSupported, automatic: (_g, adapter) => adapter.software,
-    fwd: fwdWinograd, bwdInput: bwdInputWinograd, bwdWeight: bwdWeightWinograd, bwdInputAdds: true, maxSamples: winogradMaxSamples },
+    fwd: fwdWinograd, bwdInput: bwdInputWinograd, bwdWeight: bwdWeightWinograd, maxSamples: winogradMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';

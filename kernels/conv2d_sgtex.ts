@@ -170,8 +170,6 @@ export interface SgConvJob {
   weights?: WeightReads;
   /** The grid is an NCHW tensor as it lies (X_ROWS in conv2d_sgtex.wgsl: wp = texels a plane, ct = texels a sample). */
   xRows?: boolean;
-  /** Add into what the output holds (ACCUMULATE). */
-  accumulate?: boolean;
 }
 
 /** The whole implicit GEMM in one dispatch: a workgroup per (up to 512 output pixels, block of 32 channels). */
@@ -183,7 +181,7 @@ export function launchSgConv(j: SgConvJob, grid: GridTexture, wtex: GridTexture,
   const workgroups = Math.ceil(j.m / (wg * px)) * j.ncbg;
   const wr = j.weights ?? packedReads(j);
   launch({ shader: 'conv2d_sgtex', entry: vec4 ? 'conv2d_v7_vec4' : 'conv2d_v7', bindings: ['storage-texture-read', 'storage-texture-read', 'read', 'write', 'uniform'],
-    constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px, W_ROWS: wr.rows ? 1 : 0, X_ROWS: j.xRows ? 1 : 0, ACCUMULATE: j.accumulate ? 1 : 0 } },
+    constants: { WG: wg, HAS_BIAS: bias ? 1 : 0, PX: px, W_ROWS: wr.rows ? 1 : 0, X_ROWS: j.xRows ? 1 : 0 } },
     [grid.binding, wtex.binding, bias ?? noBias(), y.binding], packParams([
       ['u32', j.m], ['u32', j.oh], ['u32', j.ow], ['u32', j.ncbg],
       ['u32', j.hp], ['u32', j.wp], ['u32', j.ct], ['u32', j.ncb],
@@ -195,10 +193,10 @@ export function launchSgConv(j: SgConvJob, grid: GridTexture, wtex: GridTexture,
 }
 
 function runSgConv(g: Conv2dGeometry, grid: GridTexture, spec: GridSpec, wtex: GridTexture, reads: WeightReads | null, r: SgRun, y: ChunkIO,
-  label: string, accumulate = false): void {
+  label: string): void {
   const ncb = Math.ceil(r.b / CO), c4g = Math.ceil(r.a / 4);
   launchSgConv({ m: g.n * r.oh * r.ow, oh: r.oh, ow: r.ow, ncbg: g.groups * ncb, hp: spec.hp, wp: spec.wp, ct: g.groups * c4g, ncb,
-    kh: g.kh, kw: g.kw, sh: r.sh, sw: r.sw, dh: g.dh, dw: g.dw, c4g, kc: c4g, cog: r.b, dstC: r.dstC, weights: reads ?? undefined, accumulate },
+    kh: g.kh, kw: g.kw, sh: r.sh, sw: r.sw, dh: g.dh, dw: g.dw, c4g, kc: c4g, cog: r.b, dstC: r.dstC, weights: reads ?? undefined },
   grid, wtex, r.bias, y, label);
 }
 
@@ -231,13 +229,13 @@ function allAsLaid(g: Conv2dGeometry, src: ChunkIO, transposed: boolean, w: Bind
 
 /** y = the pointwise GEMM of act (NCHW, `a` channels read) with the weights as they lie, writing `b` channels. */
 function runAsLaid(g: Conv2dGeometry, act: ChunkIO, a: number, b: number, w: Binding, transposed: boolean, bias: Binding | null,
-  y: ChunkIO, label: string, accumulate = false): void {
+  y: ChunkIO, label: string): void {
   const pt = (g.h * g.w) / 4, texels = g.n * a * pt;
   const grid = acquireTexels(texels, `${label} activation texels`), wtex = laidWeightTexture(g, w, label);
   copyChunkTexels(act, texels, grid);
   const ncb = Math.ceil(b / CO), kc = a / 4;
   launchSgConv({ m: g.n * g.h * g.w, oh: g.h, ow: g.w, ncbg: ncb, hp: 1, wp: pt, ct: a * pt, ncb, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1,
-    c4g: 0, kc, cog: b, dstC: b, weights: laidReads(g, transposed), xRows: true, accumulate }, grid, wtex, bias, y, label);
+    c4g: 0, kc, cog: b, dstC: b, weights: laidReads(g, transposed), xRows: true }, grid, wtex, bias, y, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
 }
@@ -252,11 +250,11 @@ export function fwdSgTex(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Bindin
 }
 
 /** dX as the stride-1 convolution of the zero-inserted, padded dY with the transposed, flipped weights. */
-export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, _params?: unknown, accumulate = false): void {
-  if (allAsLaid(g, dy, true, w)) return runAsLaid(g, dy, g.co, g.c, w, true, null, dx, label, accumulate);
+export function bwdInputSgTex(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
+  if (allAsLaid(g, dy, true, w)) return runAsLaid(g, dy, g.co, g.c, w, true, null, dx, label);
   const spec = bwdGrid(g);
   const { grid, wtex, reads } = packGridAndWeights(dy, g.n, spec, w, g, true, label);
-  runSgConv(g, grid, spec, wtex, reads, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label, accumulate);
+  runSgConv(g, grid, spec, wtex, reads, { oh: g.h, ow: g.w, sh: 1, sw: 1, dstC: g.c, a: cog(g), b: cig(g), bias: null }, dx, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
 }

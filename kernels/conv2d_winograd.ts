@@ -83,7 +83,7 @@ export function winogradMaxSamples(g: Conv2dGeometry, op: string): number {
   return Math.max(1, Math.min(Math.floor(maxStagedTexels() / s.texels), Math.floor(chunkBytesLimit() / (4 * s.floats))));
 }
 
-function run(g: Conv2dGeometry, p: WinoPass, src: ChunkIO, w: Binding, bias: Binding | null, dst: ChunkIO, label: string, accumulate = false): void {
+function run(g: Conv2dGeometry, p: WinoPass, src: ChunkIO, w: Binding, bias: Binding | null, dst: ChunkIO, label: string): void {
   const { th, tw } = tilesOf(p), tiles = g.n * th * tw, G = g.groups;
   const c4g = Math.ceil(p.a / 4), ncb = Math.ceil(p.b / CO);
   const inThreads = G * c4g * tiles, vTexels = inThreads * 16, wTexels = weightTexels(g, p);
@@ -108,8 +108,7 @@ function run(g: Conv2dGeometry, p: WinoPass, src: ChunkIO, w: Binding, bias: Bin
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
   const total = G * p.b * tiles;
-  launch({ shader: 'conv2d_winograd', entry: 'conv2d_winograd_out', bindings: ['read', 'read', 'write', 'uniform'],
-    constants: { WG, HAS_BIAS: bias ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 } },
+  launch({ shader: 'conv2d_winograd', entry: 'conv2d_winograd_out', bindings: ['read', 'read', 'write', 'uniform'], constants: { WG, HAS_BIAS: bias ? 1 : 0 } },
     [{ buffer: m, offset: 0, size: 4 * mFloats }, bias ?? noBias(), dst.binding], packParams([
       ['u32', tiles], ['u32', p.b], ['u32', G * p.b], ['u32', th],
       ['u32', tw], ['u32', p.oh], ['u32', p.ow], ['u32', dst.base],
@@ -122,8 +121,8 @@ export function fwdWinograd(g: Conv2dGeometry, x: ChunkIO, w: Binding, bias: Bin
   run(g, fwdPass(g), x, w, bias, y, label);
 }
 
-export function bwdInputWinograd(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string, _params?: unknown, accumulate = false): void {
-  run(g, bwdPass(g), dy, w, null, dx, label, accumulate);
+export function bwdInputWinograd(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: ChunkIO, label: string): void {
+  run(g, bwdPass(g), dy, w, null, dx, label);
 }
 
 /** Reduction texels (4 tiles each) a range of the weight gradient's GEMM runs over, as v8's ranges of pixels. */

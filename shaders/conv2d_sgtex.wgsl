@@ -35,8 +35,6 @@ override W_ROWS: bool = false;
 // no padding, planes of whole texels; wp = PT the texels a plane, ct = C*PT a sample): each run
 // of 4 output pixels reads 4 channels' texels and transposes them, no grid laid out.
 override X_ROWS: bool = false;
-// Add into what the output holds (dX into a gradient summed so far: no add pass after it).
-override ACCUMULATE: bool = false;
 
 // the first texel of each of the PX/4 runs of 4 pixels from m0 (X_ROWS)
 fn run_bases(p: SgConv, m0: u32) -> array<u32, 8> {
@@ -120,7 +118,6 @@ fn put4(p: SgConv, m: u32, co_in_group: u32, co: u32, v: vec4f) {
     if (co_in_group + k < p.cog) {
       var r = v[k];
       if (HAS_BIAS) { r += bias[co + k]; }
-      if (ACCUMULATE) { r += y[at + k * plane]; }
       y[at + k * plane] = r;
     }
   }
@@ -138,7 +135,6 @@ fn put_ch4(p: SgConv, at: u32, c_in_group: u32, c: u32, v: vec4f) {
   if (c_in_group < p.cog) {
     var r = v;
     if (HAS_BIAS) { r += bias[c]; }
-    if (ACCUMULATE) { r += y4[at]; }
     y4[at] = r;
   }
 }

@@ -20,7 +20,6 @@
 // one (group, texel of 4 written channels, read channel) of the weights each into its 16 texels. conv2d_winograd_out: one (channel, tile) each, tiles fastest.
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false; // the output transform adds into what y holds (dX into a gradient summed so far)
 
 struct Pack {
   n: u32, c: u32, h: u32, w: u32,          // the source tensor (x, or dY for dX)
@@ -159,11 +158,7 @@ fn conv2d_winograd_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
 @group(0) @binding(3) var<uniform> out: Out;
 
 fn put(o: Out, at: u32, i: u32, j: u32, v: f32) {
-  if (i < o.oh && j < o.ow) {
-    var r = v;
-    if (ACCUMULATE) { r += y[at + i * o.ow + j]; }
-    y[at + i * o.ow + j] = r;
-  }
+  if (i < o.oh && j < o.ow) { y[at + i * o.ow + j] = v; }
 }
 
 @compute @workgroup_size(WG)
