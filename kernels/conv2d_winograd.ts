@@ -34,19 +34,24 @@ export function winogradFill(g: Conv2dGeometry, op: string): { plane: number; ti
 /**
  * Where v9 is the default (tuning measures it wherever it runs). Forward and dX: where both a
  * group's read and written channels number 128 or more (layer3's and layer4's split-attention
- * convolutions). Their products run on v7's kernel as pointwise GEMMs, whose cost per output
+ * convolutions) and the batch has 16 tiles or more (at 8, layer4 at 64 x 64 input, batch 8,
+ * transforming the weights costs more than the GEMM saves: v7 7.6 against 13.1 ms forward). Their products run on v7's kernel as pointwise GEMMs, whose cost per output
  * block is paid over a reduction of only Cin (not 9 Cin) channels, and the transforms move 4x
  * the activations. Against v7, same process: 1.3-1.9x at layer3.0 (28 x 28) and layer4 (14 x 14
  * and 7 x 7) at 224/8 and at layer4 at 320/32; 0.9-1.1x at layer3's 14 x 14 and at 64 x 64
  * input; 0.5-0.9x at layer1, layer2 and the stem, reductions of 32 to 64 channels.
- * dW: where both number 64 or more (layer2 on). Its GEMM's reduction is the tiles, long at every
- * shape; against the default before it (v7, or v8 on 12-20 x 12-20 planes), 224/8: layer2.0
- * (56 x 56) 1.2x, layer2 1.7x, layer3.0 2x, layer3 2.2x, layer4.0 2.8x, layer4 1.8x; layer1
- * and the stem (32 channels a group, 56 x 56 and 112 x 112) 0.6-0.7x, where transforming dY into
- * 4x its size costs more than the GEMM.
+ * dW: where 32 or more channels are read and 64 or more written a group (layer1 on). Its GEMM's
+ * reduction is the tiles, long at every shape; against the default before it (v7, or v8 on
+ * 12-20 x 12-20 planes), 224/8: layer2.0 (56 x 56) 1.2x, layer2 1.7x, layer3.0 2x, layer3 2.2x,
+ * layer4.0 2.8x, layer4 1.8x; layer1 (32 -> 64 a group) 1.1-1.2x at 56 x 56 and at 16 x 16 since
+ * its sum of ranges takes vec4s (all dispatches, alternating runs); the stem's 32 -> 64 at
+ * 112 x 112 a wash (0.9-1.1x), its 32 -> 32 0.7-0.8x (not taken).
  */
-export const winogradPreferred = (g: Conv2dGeometry, op: string): boolean =>
-  winograd3x3(g) && Math.min(cig(g), cog(g)) >= (op === 'bwd_weight' ? 64 : 128);
+export const winogradPreferred = (g: Conv2dGeometry, op: string): boolean => {
+  if (!winograd3x3(g)) return false;
+  if (op === 'bwd_weight') return cig(g) >= 32 && cog(g) >= 64;
+  return Math.min(cig(g), cog(g)) >= 128 && winogradFill(g, op).tiles >= 16;
+};
 
 const tilesOf = (p: WinoPass): { th: number; tw: number } => ({ th: Math.ceil(p.oh / 2), tw: Math.ceil(p.ow / 2) });
 
