@@ -35,9 +35,9 @@ export function winogradFill(g: Conv2dGeometry, op: string): { plane: number; ti
  * Where v9 is the default (tuning measures it wherever it runs). Forward and dX: where both a
  * group's read and written channels number 128 or more (layer3's and layer4's split-attention
  * convolutions) and the batch has 16 tiles or more (at 8, layer4 at 64 x 64 input, batch 8,
- * transforming the weights costs more than the GEMM saves: v7 7.6 against 13.1 ms forward). Their products run on v7's kernel as pointwise GEMMs, whose cost per output
- * block is paid over a reduction of only Cin (not 9 Cin) channels, and the transforms move 4x
- * the activations. Against v7, same process: 1.3-1.9x at layer3.0 (28 x 28) and layer4 (14 x 14
+ * transforming the weights costs more than the GEMM saves: v7 7.6 against 13.1 ms forward).
+ * Their products run on v7's kernel as pointwise GEMMs, whose cost per output block is paid
+ * over a reduction of only Cin (not 9 Cin) channels, and the transforms move 4x the activations. Against v7, same process: 1.3-1.9x at layer3.0 (28 x 28) and layer4 (14 x 14
  * and 7 x 7) at 224/8 and at layer4 at 320/32; 0.9-1.1x at layer3's 14 x 14 and at 64 x 64
  * input; 0.5-0.9x at layer1, layer2 and the stem, reductions of 32 to 64 channels.
  * dW: where 32 or more channels are read and 64 or more written a group (layer1 on). Its GEMM's

@@ -98,8 +98,7 @@ export function splitAttentionPoolForward(x: Binding, out: Binding, s: SplitShap
   if (partials) pool.release(partials);
 }
 
-/** dx [N, R*C, H, W] = dg [N, C] / (H*W), broadcast over the plane and the splits. */
-/** dx = dg / HW broadcast over the planes, or with accumulate dx + that. */
+/** dx [N, R*C, H, W] = dg [N, C] / (H*W) broadcast over the plane and the splits (with accumulate, dx + that). */
 export function splitAttentionPoolBackward(dg: Binding, dx: Binding, s: SplitShape, label: string, accumulate = false): void {
   const g = geometry(s), xs = s.R * s.C * s.HW, e = entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']);
   forChunks(s, label, [[dg, s.C], [dx, xs]], (cs, ch) =>
