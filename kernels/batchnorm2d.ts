@@ -31,6 +31,13 @@ const REVISION = '2';
 export type BatchNorm2dShape = readonly number[];
 
 const vec4able = (shape: BatchNorm2dShape): boolean => (shape[2] * shape[3]) % 4 === 0;
+/**
+ * Smallest plane v2 is the default on: its elementwise passes run a workgroup of 64 per
+ * (plane chunk, channel, sample), mostly idle on planes of a few vec4s, while v1's index flat.
+ * Training forward + backward with ReLU and residual, lavapipe: [8,2048,2,2] v1 1.6-1.9 ms,
+ * v2 11.7-12.0; [8,1024,4,4] 2.8-3.1 against 7.9-8.9; [8,512,8,8] even; [8,256,16,16] v2 1.9-2.7x.
+ */
+const V2_MIN_PLANE = 64;
 
 export const batchNorm2dFamily: KernelFamily<BatchNorm2dShape> = {
   name: 'batchnorm2d',
@@ -40,7 +47,7 @@ export const batchNorm2dFamily: KernelFamily<BatchNorm2dShape> = {
     v2: { about: 'vec4 loads (H*W % 4 == 0), elementwise passes on a (chunk, C, N) grid', supports: vec4able,
       params: { reductionThreads: [1024, 32768] } },
   },
-  defaultChoice: (_op, shape) => (vec4able(shape) ? 'v2' : 'v1'),
+  defaultChoice: (_op, shape) => (vec4able(shape) && shape[2] * shape[3] >= V2_MIN_PLANE ? 'v2' : 'v1'),
   shapeKey: (shape) => shape.join(','),
   tune: { revision: REVISION, job: (_op, shape) => tuneJob(shape) },
 };

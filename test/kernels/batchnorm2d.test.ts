@@ -243,15 +243,16 @@ s('bad input: shapes, missing running stats, batch-1 training on 1x1 maps, optio
   for (const t of [x, one, c3, c4, c8, rm, alias, ok]) t.dispose();
 });
 
-s('autotune: a vec4 shape runs v2 until its choices are measured once, then the fastest; odd planes run v1; forcing', async () => {
+s('autotune: a vec4 shape of 64 pixels or more runs v2 until its choices are measured once, then the fastest; odd and small planes run v1; forcing', async () => {
   setAutotuneStore(memoryStore());
   resetAutotune();
-  const shape = [2, 8, 4, 8], odd = [2, 8, 3, 3];
+  const shape = [2, 8, 8, 8], odd = [2, 8, 3, 3], small = [2, 8, 4, 4];
   assert.is(batchNorm2dVersion(shape).id, 'v2');
   assert.is(batchNorm2dVersion(odd).id, 'v1');
-  assert.is(pendingTunes(), 1, 'only the vec4 shape is queued');
+  assert.is(batchNorm2dVersion(small).id, 'v1', 'v1 until measured on planes under 64 pixels');
+  assert.is(pendingTunes(), 2, 'the vec4 shapes are queued, the small one too');
   const results = await tunePending({ repeats: 1 });
-  assert.equal(results.map((r) => [r.op, r.key]), [['batchnorm2d_reduce', '2,8,4,8']]);
+  assert.equal(results.map((r) => [r.op, r.key]), [['batchnorm2d_reduce', '2,8,8,8'], ['batchnorm2d_reduce', '2,8,4,4']]);
   assert.equal(Object.keys(results[0].ms), ['v1', 'v2', 'v2(reductionThreads=32768)']);
   assert.is(batchNorm2dVersion(shape).id, results[0].best);
   assert.is(pendingTunes(), 0);
