@@ -7,7 +7,7 @@ import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
 import { chunkBytesLimit } from './chunking.ts';
-import { acquireTexels, copyChunkTexels, launchSgConv, maxStagedTexels, sgTexMaxSamples, sgTexSupported, stage, unstage } from './conv2d_sgtex.ts';
+import { acquireTexels, copyChunkTexels, launchSgConv, maxStagedTexels, sgTexMaxSamples, sgTexSupported, stage, unstage, unusedOutput } from './conv2d_sgtex.ts';
 
 const WG = 64;
 const CO = 32; // output channels per block of v7's forward kernel
@@ -38,9 +38,6 @@ export function pixelsMaxSamples(g: Conv2dGeometry, op: string): number {
   const partials = Math.floor(chunkBytesLimit() / (4 * cog(g) * cig(g)));
   return Math.max(1, Math.min(v7, Math.floor(maxStagedTexels() / texelsPerSample(g)) - 1, partials));
 }
-
-/** The grid binding where x is copied rather than laid out (never written: no invocation has an x texel). */
-const noGrid = (): GPUBuffer => gpu().state('conv2d v8 no grid', () => gpu().pool.acquire(16, 'conv2d v8 no grid'));
 
 /** Reduction texels a range of pixels runs over where ranges are not planes: 512 pixels, as v7's own weight gradient. */
 const RANGE_TEXELS = 128;
@@ -123,7 +120,7 @@ function packPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, grid: GridTextur
   const gridStaged = copyX ? null : stage(xTexels, `${label} x grid`), wStaged = stage(wTexels, `${label} dy texels`);
   const dyThreads = wTexels / 4;
   launch({ shader: 'conv2d_pixels_pack', entry: vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
-    [x.binding, dy.binding, gridStaged?.buffer ?? noGrid(), wStaged.buffer], packParams([
+    [x.binding, dy.binding, gridStaged?.buffer ?? unusedOutput(), wStaged.buffer], packParams([
       ['u32', g.n], ['u32', c], ['u32', co], ['u32', plane],
       ['u32', pt], ['u32', ncb], ['u32', x.base], ['u32', dy.base],
       ['u32', copyX ? 0 : xTexels], ['u32', dyThreads], ['u32', ks], ['u32', splits],

@@ -120,20 +120,17 @@ function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g:
   const laid = weightsAsLaid(g, transposed, w);
   const job = gridJob(src, n, s, g.groups), wTexels = laid ? 0 : weightTexels(g, a, b);
   const grid = acquireTexels(job.texels, `${label} grid`);
-  const gridStaged = stage(job.texels, `${label} grid`), wStaged = stage(wTexels, `${label} weight texels`);
+  const gridStaged = stage(job.texels, `${label} grid`), wStaged = laid ? null : stage(wTexels, `${label} weight texels`);
   const weightWords: U32s = [
     ['u32', transposed ? 1 : 0], ['u32', cig(g)], ['u32', cog(g)], ['u32', g.kh * g.kw],
     ['u32', Math.ceil(b / CO)], ['u32', Math.ceil(a / 4)], ['u32', a], ['u32', b],
     ['u32', wTexels], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0],
   ];
   launch({ shader: 'conv2d_sgtex_pack', entry: 'conv2d_pack_grid_weight_v7', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
-    [src.binding, w, gridStaged.buffer, wStaged.buffer], packParams([...job.words, ...weightWords]),
+    [src.binding, w, gridStaged.buffer, wStaged?.buffer ?? unusedOutput()], packParams([...job.words, ...weightWords]),
     grid1d(job.rows + wTexels / CO, WG), `${label} pack`);
   unstage(gridStaged, grid);
-  if (laid) {
-    gpu().pool.release(wStaged.buffer);
-    return { grid, wtex: laidWeightTexture(g, w, label), reads: laidReads(g, transposed) };
-  }
+  if (!wStaged) return { grid, wtex: laidWeightTexture(g, w, label), reads: laidReads(g, transposed) };
   const wtex = acquireTexels(wTexels, `${label} weight texels`);
   unstage(wStaged, wtex);
   return { grid, wtex, reads: null };
@@ -154,6 +151,9 @@ function packTwoGrids(x: ChunkIO, xs: GridSpec, dy: ChunkIO, ys: GridSpec, g: Co
 
 /** The bias binding when there is none (never read: HAS_BIAS is off). */
 export const noBias = (): GPUBuffer => gpu().state('conv2d v7 no bias', () => gpu().pool.acquire(16, 'conv2d v7 no bias'));
+
+/** A pack's output binding that no invocation of the dispatch writes (an operand copied, not laid out). */
+export const unusedOutput = (): GPUBuffer => gpu().state('conv2d unused output', () => gpu().pool.acquire(16, 'conv2d unused output'));
 
 interface SgRun { oh: number; ow: number; sh: number; sw: number; dstC: number; a: number; b: number; bias: Binding | null }
 

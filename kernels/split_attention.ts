@@ -60,8 +60,8 @@ function forChunks(s: SplitShape, label: string, batched: readonly Batched[], bo
   for (const ch of batchChunks(label, s.N, batched)) body(ch.count === s.N ? s : { ...s, N: ch.count }, ch);
 }
 
-const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[]) =>
-  ({ shader: 'split_attention', entry: `split_attention_${name}`, bindings, constants: { WG: SA_WG } });
+const entry = (name: string, bindings: ('read' | 'write' | 'uniform')[], constants: Record<string, number> = {}) =>
+  ({ shader: 'split_attention', entry: `split_attention_${name}`, bindings, constants: { WG: SA_WG, ...constants } });
 
 /** s [N, C, H, W] = sum of the R splits of x [N, R*C, H, W]. */
 export function splitAttentionRadixSumForward(x: Binding, out: Binding, s: SplitShape, label: string): void {
@@ -100,9 +100,9 @@ export function splitAttentionPoolForward(x: Binding, out: Binding, s: SplitShap
 
 /** dx [N, R*C, H, W] = dg [N, C] / (H*W) broadcast over the plane and the splits (with accumulate, dx + that). */
 export function splitAttentionPoolBackward(dg: Binding, dx: Binding, s: SplitShape, label: string, accumulate = false): void {
-  const g = geometry(s), xs = s.R * s.C * s.HW, e = entry(`broadcast_${g.v}`, ['read', 'write', 'uniform']);
+  const g = geometry(s), xs = s.R * s.C * s.HW;
   forChunks(s, label, [[dg, s.C], [dx, xs]], (cs, ch) =>
-    launch({ ...e, constants: { ...e.constants, ACCUMULATE: accumulate ? 1 : 0 } }, [ch.of(dg, s.C), ch.of(dx, xs)],
+    launch(entry(`broadcast_${g.v}`, ['read', 'write', 'uniform'], { ACCUMULATE: accumulate ? 1 : 0 }), [ch.of(dg, s.C), ch.of(dx, xs)],
       params(cs, g, { scale: 1 / s.HW, count: 1 }), planeGrid(cs, g, label), label));
 }
 
