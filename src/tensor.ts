@@ -174,6 +174,11 @@ export class Tensor {
     return new Tensor(shape, storage, { label });
   }
 
+  /** @internal whether both tensors read the same storage (one is the other or a view of it). */
+  sharesStorage(other: Tensor): boolean {
+    return this.storage !== null && this.storage === other.storage;
+  }
+
   /** Overwrites the values from host memory (ordered with the ops recorded so far). */
   write(data: Float32Array): void {
     if (data.length !== this.size) {

@@ -5,7 +5,8 @@
 //
 // The protocol, all of it:
 //   - backward(dOut, needs, sinks) returns one entry per input: a gradient where needs[k], else
-//     null. It never disposes, copies or marks anything; it may return dOut itself or a view of it.
+//     null. It never writes, disposes, copies or marks anything; it may return dOut itself or a
+//     view of it.
 //     sinks[k], where given, is the .grad a leaf input accumulates into, or the gradient an
 //     intermediate input has gathered so far from its other consumers: an op whose kernels can
 //     add into it may do so and return sinks[k] itself, which saves a tensor and an add (conv2d
@@ -17,7 +18,9 @@
 //     (no read of it, and kernels that sum partial results write their last pass straight in).
 //   - The tape owns every gradient tensor: it copies a tensor that reaches two places (gradients
 //     accumulate in place), disposes dOut when no input took it, and adds leaf gradients into
-//     .grad across calls (PyTorch semantics).
+//     .grad across calls (PyTorch semantics). The caller's backward(grad) is read through a view,
+//     never written: a gradient sharing its storage is copied only where it would be kept (a
+//     leaf's .grad, an intermediate's gathered gradient), not where it is only read.
 //   - The tape holds each record's inputs, output and handed-over tensors until its backward has
 //     run (or clearTape()), then frees those it owns: the handed-over ones, and those tidy()
 //     gave it (made in a scope, not returned, still needed here).
@@ -102,18 +105,33 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
     throw new Error(`backward(): grad can be implicitly created only for one-element outputs, got shape [${root.shape}]`);
   }
   if (grad && grad.size !== root.size) throw new Error(`backward(): grad of shape [${grad.shape}] for output of shape [${root.shape}]`);
-  // the caller keeps its grad tensor: the walk works on a copy it owns
-  const seed = grad ? copyOf(grad) : Tensor.ones(root.shape, { label: 'grad seed' });
+  // the caller keeps its grad tensor: the walk reads it through a view and copies it only to keep it
+  const seed = grad ? grad.view(root.shape, 'grad seed') : Tensor.ones(root.shape, { label: 'grad seed' });
+  borrowed = grad ?? null;
+  try {
+    walk(root, seed);
+  } finally {
+    borrowed = null;
+  }
+}
+
+/** The caller's gradient of the root during a backward walk (read, never written or kept). */
+let borrowed: Tensor | null = null;
+
+function walk(root: Tensor, seed: Tensor): void {
   const start = root.node ? records.indexOf(root.node as TapeRecord) : -1;
   const grads = new Map<Tensor, Tensor>();
-  pass(grads, root, seed);
+  // the root's gradient is only ever read: nothing on the walk adds into it or keeps it
+  if (root.node) grads.set(root, seed);
+  else pass(grads, root, seed);
   for (let i = start; i >= 0; i--) {
     const rec = records[i];
-    const dOut = grads.get(rec.output);
+    let dOut = grads.get(rec.output);
     if (!dOut) continue;   // not on a path from root
     grads.delete(rec.output);
     const needs = rec.inputs.map((t) => t?.requiresGrad ?? false);
     const sinks = rec.inputs.map((t, k) => (needs[k] && rec.inputs.indexOf(t) === k ? (t!.node ? grads.get(t!) ?? null : leafSink(t!)) : null));
+    if (sinks.some((sink) => sink?.sharesStorage(dOut!))) dOut = ownCopy(dOut); // the caller's grad is a .grad written here
     const returned = rec.backward(dOut, needs, sinks);
     for (const sink of sinks) if (sink) zeroedSinks.delete(sink); // written (or about to be added into)
     const dInputs = returned.map((g, k) => checked(rec, k, needs[k], g ?? null, sinks[k]));
@@ -143,9 +161,13 @@ function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
   const into = to.node ? grads.get(to) : leafSink(to);
   if (into === g) return; // the op added it into the leaf's .grad itself
   if (into) {
+    if (into.sharesStorage(g)) g = ownCopy(g); // the caller's grad is this .grad: read it before the add
     elementwiseAxpy(g.binding, into.binding, into.size, 1, `grad accumulate [${into.shape}]`);
     g.dispose();
-  } else if (to.node) {
+    return;
+  }
+  if (borrowed && g.sharesStorage(borrowed)) g = ownCopy(g); // kept from here on, so the tape's own
+  if (to.node) {
     grads.set(to, g);
   } else {
     to.grad = g;
@@ -162,6 +184,13 @@ function checked(rec: TapeRecord, k: number, needed: boolean, g: Tensor | null, 
     throw new Error(`${rec.op} backward: gradient of shape [${g.shape}] for input ${k} of shape [${input!.shape}]`);
   }
   return g;
+}
+
+/** A copy of `t` in place of it (disposed). */
+function ownCopy(t: Tensor): Tensor {
+  const c = copyOf(t);
+  t.dispose();
+  return c;
 }
 
 function copyOf(t: Tensor): Tensor {

@@ -56,6 +56,59 @@ s('leaf gradients accumulate across backward calls; the user grad is not modifie
   for (const t of [x.grad!, x, g]) t.dispose();
 });
 
+s('the caller\'s grad is read in place, never kept or written: a view of it passed on becomes a copy', async () => {
+  // reshape's backward returns a view of dy and add's returns dy itself: the leaf's .grad must be
+  // the tape's own, so disposing or reusing g afterwards changes nothing
+  const x = Tensor.fromArray([1, 2, 3, 4], [2, 2], { requiresGrad: true });
+  const w = Tensor.fromArray([5, 6, 7, 8], [4], { requiresGrad: true });
+  const g = Tensor.fromArray([1, -2, 3, -4], [4]);
+  const y = F.add(F.reshape(x, [4]), w);
+  y.backward(g);
+  assert.not.ok(x.grad!.sharesStorage(g), 'x.grad is not the caller\'s grad');
+  assert.not.ok(w.grad!.sharesStorage(g), 'w.grad is not the caller\'s grad');
+  g.write(Float32Array.from([9, 9, 9, 9]));
+  assertClose(await x.grad!.toArray(), [1, -2, 3, -4], tol, 'x.grad after the caller rewrote g');
+  assertClose(await w.grad!.toArray(), [1, -2, 3, -4], tol, 'w.grad after the caller rewrote g');
+  g.dispose();
+  assertClose(await w.grad!.toArray(), [1, -2, 3, -4], tol, 'w.grad after the caller disposed g');
+  assertClose(await F.scale(x.grad!, 1).toArray(), [1, -2, 3, -4], tol, 'x.grad usable after g is gone');
+  for (const t of [x.grad!, w.grad!, x, w, y]) t.dispose();
+});
+
+s('backward with a leaf\'s own .grad as the output gradient adds what it held (no aliased read and write)', async () => {
+  // PyTorch: x.grad += d(y)/dx^T x.grad_old, reading the old values
+  const x = Tensor.fromArray([1, 2, 3], [3], { requiresGrad: true });
+  x.grad = Tensor.fromArray([1, 2, 4], [3]);
+  const y = F.reshape(x, [3]);   // backward returns a view of x.grad: added into x.grad itself
+  y.backward(x.grad);
+  assertClose(await x.grad.toArray(), [2, 4, 8], tol, 'reshape: .grad doubled');
+  const z = F.scale(x, 3);       // the sink (x.grad) is the root's dOut
+  z.backward(x.grad);
+  assertClose(await x.grad.toArray(), [8, 16, 32], tol, 'scale: .grad + 3 .grad');
+  // conv2d adds dW into w.grad itself: here w.grad is also its dy (16 values, viewed as y's shape)
+  const xs = [0.5, -1, 2, 1.5, -0.25, 3, 1, -2, 0.75, 0.5, -1.5, 1, 2, -0.5, 0.25, 1];
+  const gs = [1, 0.5, -1, 2, -2, 1, 0.25, -0.5, 1.5, -1, 0.5, 2, -0.75, 1, -1, 0.5];
+  const xi = Tensor.fromArray(xs, [1, 4, 2, 2]);
+  const w = Tensor.fromArray(Array.from({ length: 16 }, (_, i) => (i % 5) - 2), [4, 4, 1, 1], { requiresGrad: true });
+  w.grad = Tensor.fromArray(gs, [4, 4, 1, 1]);
+  const c = F.conv2d(xi, w);
+  c.backward(w.grad);
+  // dW[o, i] = sum_p dy[o, p] x[i, p], with dy[o, p] = the old w.grad's values laid out as y [1, 4, 2, 2]
+  const want = gs.map((g0, k) => g0 + [0, 1, 2, 3].reduce((acc, p) => acc + gs[4 * Math.floor(k / 4) + p] * xs[4 * (k % 4) + p], 0));
+  assertClose(await w.grad.toArray(), want, tol, 'conv2d: .grad + dW(x, .grad)');
+  // and dX into x.grad itself (where the dX kernel adds) while reading it as dy
+  const xg = Tensor.fromArray(xs, [1, 4, 2, 2], { requiresGrad: true });
+  xg.grad = Tensor.fromArray(gs, [1, 4, 2, 2]);
+  const w2 = Tensor.fromArray(Array.from({ length: 16 }, (_, i) => (i % 5) - 2), [4, 4, 1, 1]);
+  const c2 = F.conv2d(xg, w2);
+  c2.backward(xg.grad);
+  const w2s = await w2.toArray();
+  // dX[i, p] = sum_o w[o, i] dy[o, p]
+  const wantX = gs.map((g0, k) => g0 + [0, 1, 2, 3].reduce((acc, o) => acc + w2s[4 * o + Math.floor(k / 4)] * gs[4 * o + (k % 4)], 0));
+  assertClose(await xg.grad.toArray(), wantX, tol, 'conv2d: .grad + dX(w, .grad)');
+  for (const t of [x.grad, x, y, z, xi, w.grad, w, c, xg.grad, xg, w2, c2]) t.dispose();
+});
+
 s('noGrad records nothing, and intermediates inside tidy are freed', async () => {
   const x = Tensor.fromArray([1, 2], [2], { requiresGrad: true });
   const before = gpu().pool.stats.liveBuffers;
