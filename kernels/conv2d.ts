@@ -115,8 +115,8 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
     const px = (m: number) => blockFill(m, sgConvBlocks(m).pixels), co = sgConvBlocks(1).channels;
     if (op === 'fwd') return blockFill(cig(g), 4) * blockFill(cog(g), co) * px(g.n * g.ho * g.wo);
     if (op === 'bwd_input') return (blockFill(cog(g), 4) * blockFill(cig(g), co) * px(g.n * g.h * g.w)) / (g.sh * g.sw); // zero-inserted dY
-    const dw = dwBlocks(g);
-    return blockFill(cig(g), 4 * dw.xt) * blockFill(cog(g), 32 * dw.oq) * blockFill(g.wo, 8);
+    const dw = dwBlocks(g), written = blockFill(cog(g), 32 * dw.oq) * blockFill(g.wo, 8);
+    return (dw.tapBlock ? blockFill(cig(g), 4) * blockFill(g.kh * g.kw, dw.xt) : blockFill(cig(g), 4 * dw.xt)) * written;
   }
   if (version === 'v2') { // 64-wide tiles of channels
     if (op === 'fwd') return blockFill(cog(g), 64);

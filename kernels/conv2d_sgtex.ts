@@ -271,17 +271,25 @@ const dyGrid8 = (g: Conv2dGeometry): GridSpec => ({ c: g.co, h: g.ho, w: g.wo, o
  * dW's blocks: x texels (XT: 8 = 32 input channels where a group has more than 16, else 4) and
  * dY texels per lane (OQ: 2 = 64 output channels a block where a group has 64, else 1). Wider
  * blocks fetch less per FMA: 5.4 instructions per FMA at XT = 8, OQ = 2 against 6.2 at OQ = 1
- * (GALLIVM_DEBUG=asm of layer2.0.conv1's, the texel fetch calls counted).
+ * (GALLIVM_DEBUG=asm of layer2.0.conv1's, the texel fetch calls counted). A group of one texel
+ * (at most 4 input channels) with several taps takes XT of its taps a block instead (tapBlock):
+ * the stem's 3 channels filled 3 of a block's 16, and its dW kernel ran 1.8x slower.
  */
-export const dwBlocks = (g: Conv2dGeometry): { xt: number; oq: number } => ({ xt: cig(g) > 16 ? 8 : 4, oq: cog(g) >= 64 ? 2 : 1 });
+export function dwBlocks(g: Conv2dGeometry): { xt: number; oq: number; tapBlock: boolean } {
+  const oq = cog(g) >= 64 ? 2 : 1, taps = g.kh * g.kw;
+  // groups of one texel (the stem's 3 channels): the block's texels are that texel at XT taps
+  if (cig(g) <= 4 && taps > 1) return { xt: taps > 4 ? 8 : 4, oq, tapBlock: true };
+  return { xt: cig(g) > 16 ? 8 : 4, oq, tapBlock: false };
+}
 
 /** dW in one dispatch where the blocks alone give DW_MIN_WORKGROUPS, else over ranges of rows plus their sum. */
 export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: Binding, accumulate: boolean, label: string): void {
   const xs = fwdGrid(g), ys = dyGrid8(g);
   const c4g = Math.ceil(cig(g) / 4), o4g = Math.ceil(cog(g) / 4), taps = g.kh * g.kw;
-  const { xt, oq } = dwBlocks(g), ncb = Math.ceil(o4g / (8 * oq)), nkb = Math.ceil(c4g / xt);
+  const { xt, oq, tapBlock } = dwBlocks(g), ncb = Math.ceil(o4g / (8 * oq));
+  const nkb = tapBlock ? Math.ceil(taps / xt) : Math.ceil(c4g / xt);
   const [xgrid, ygrid] = packTwoGrids(x, xs, dy, ys, g, label);
-  const rows = g.n * g.ho, base = g.groups * ncb * nkb * taps;
+  const rows = g.n * g.ho, base = g.groups * ncb * nkb * (tapBlock ? 1 : taps);
   const wsize = g.co * cig(g) * taps;
   // ranges of at most DW_CHAIN_PIXELS, but never more partial sums than one binding holds (longer
   // chains instead: 13 instead of 43 ranges for layer3's 3x3 at 320 x 320, batch 32)
@@ -290,7 +298,7 @@ export function bwdWeightSgTex(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: B
   const rowsPerSplit = Math.ceil(rows / splits);
   const used = Math.ceil(rows / rowsPerSplit);
   const partial = used > 1 ? gpu().pool.acquire(used * wsize * 4, 'conv2d dw partials') : null;
-  launch({ shader: 'conv2d_sgtex_dw', entry: 'conv2d_bwd_weight_v7', bindings: ['storage-texture-read', 'storage-texture-read', 'write', 'uniform'], constants: { WG: LANES, XT: xt, OQ: oq } },
+  launch({ shader: 'conv2d_sgtex_dw', entry: 'conv2d_bwd_weight_v7', bindings: ['storage-texture-read', 'storage-texture-read', 'write', 'uniform'], constants: { WG: LANES, XT: xt, OQ: oq, TAP_BLOCK: tapBlock ? 1 : 0 } },
     [xgrid.binding, ygrid.binding, partial ?? dw], packParams([
       ['u32', rows], ['u32', g.ho], ['u32', g.wo], ['u32', ys.wp],
       ['u32', rowsPerSplit], ['u32', xs.hp], ['u32', xs.wp], ['u32', g.groups * c4g],

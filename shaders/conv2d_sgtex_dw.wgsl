@@ -17,6 +17,10 @@ enable subgroups;
 override WG: u32 = 8;  // one subgroup: the lanes share the x block
 override XT: u32 = 8;  // x texels per block: 4 or 8 (the branches on XT and OQ fold away)
 override OQ: u32 = 2;  // dY texels per lane: 1 or 2
+// Groups of at most 4 input channels (the stem's 3): the block's XT x texels are the group's one
+// texel at XT consecutive taps, so a dY fetch feeds XT taps instead of one texel of 4 channels
+// (3 of 16 real where a block held 4 texels of one tap).
+override TAP_BLOCK: bool = false;
 const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
 const TW_MASK: u32 = (1u << LOG_TW) - 1u;
 
@@ -95,11 +99,19 @@ fn put(p: SgDw, o: u32, c: u32, tap: u32, grp: u32, split: u32, v: vec4f) {
   }
 }
 
-// x texel k's 4 input channels (from c0 + 4k) for the 4 output channels (from o) of dY texel t
+// x texel k's 4 input channels (from c0 + 4k, or c0 at tap + k under TAP_BLOCK) for the 4
+// output channels (from o) of dY texel t
 fn put_texel(p: SgDw, acc: ptr<function, Acc>, t: u32, k: u32, o: u32, c0: u32, tap: u32, grp: u32, split: u32) {
   let at = 32u * t + 4u * k;
-  put(p, o, c0 + 4u * k, tap, grp, split, (*acc)[at]); put(p, o, c0 + 4u * k + 1u, tap, grp, split, (*acc)[at + 1u]);
-  put(p, o, c0 + 4u * k + 2u, tap, grp, split, (*acc)[at + 2u]); put(p, o, c0 + 4u * k + 3u, tap, grp, split, (*acc)[at + 3u]);
+  var c = c0 + 4u * k;
+  var tk = tap;
+  if (TAP_BLOCK) {
+    c = c0;
+    tk = tap + k;
+    if (tk >= p.taps) { return; }
+  }
+  put(p, o, c, tk, grp, split, (*acc)[at]); put(p, o, c + 1u, tk, grp, split, (*acc)[at + 1u]);
+  put(p, o, c + 2u, tk, grp, split, (*acc)[at + 2u]); put(p, o, c + 3u, tk, grp, split, (*acc)[at + 3u]);
 }
 
 fn put_all(p: SgDw, acc: ptr<function, Acc>, t: u32, o: u32, c0: u32, tap: u32, grp: u32, split: u32) {
@@ -120,8 +132,11 @@ fn conv2d_bwd_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   var rest = wgi / p.ncb;
   let kb = rest % p.nkb;
   rest = rest / p.nkb;
-  let tap = rest % p.taps;
-  rest = rest / p.taps;
+  var tap = 0u;
+  if (!TAP_BLOCK) {
+    tap = rest % p.taps;
+    rest = rest / p.taps;
+  }
   let grp = rest % p.groups;
   let split = rest / p.groups;
   let a = tap / p.kw;
@@ -130,11 +145,19 @@ fn conv2d_bwd_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   let oq = (cb * 8u + lane) * OQ;
   let dyc0 = grp * p.o4g + min(oq, p.o4g - 1u);
   let dyc1 = grp * p.o4g + min(oq + 1u, p.o4g - 1u);
-  let k0 = kb * XT;
+  var k0 = kb * XT;
+  var xo = array<u32, 8>();
+  if (TAP_BLOCK) { // texel k: the group's texel at tap kb*XT + k (the last tap past the end), from the row at tap 0
+    tap = k0;
+    k0 = 0u;
+    for (var k = 0u; k < XT; k++) {
+      let tk = min(tap + k, p.taps - 1u);
+      xo[k] = ((tk / p.kw) * p.dh * p.wp + (tk % p.kw) * p.dw) * p.ct;
+    }
+  } else { // texel k: the group's texel k0 + k at this tap (the last texel past the end)
+    for (var k = 0u; k < XT; k++) { xo[k] = min(k0 + k, p.c4g - 1u) - k0; }
+  }
   let xc = grp * p.c4g + k0;
-  let last = p.c4g - 1u;
-  let xo = array<u32, 8>(min(k0, last) - k0, min(k0 + 1u, last) - k0, min(k0 + 2u, last) - k0, min(k0 + 3u, last) - k0,
-                         min(k0 + 4u, last) - k0, min(k0 + 5u, last) - k0, min(k0 + 6u, last) - k0, min(k0 + 7u, last) - k0);
   var acc = Acc();
   var x: array<vec4f, 8>;
   var d: Dy8;
