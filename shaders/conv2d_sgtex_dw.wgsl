@@ -132,6 +132,7 @@ fn conv2d_bwd_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   var rest = wgi / p.ncb;
   let kb = rest % p.nkb;
   rest = rest / p.nkb;
+  // the tap whose rows the block reads from: under TAP_BLOCK tap 0, the x texels being taps
   var tap = 0u;
   if (!TAP_BLOCK) {
     tap = rest % p.taps;
@@ -145,17 +146,16 @@ fn conv2d_bwd_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   let oq = (cb * 8u + lane) * OQ;
   let dyc0 = grp * p.o4g + min(oq, p.o4g - 1u);
   let dyc1 = grp * p.o4g + min(oq + 1u, p.o4g - 1u);
-  var k0 = kb * XT;
+  let k0 = select(kb * XT, 0u, TAP_BLOCK);       // the block's first x texel within the group
+  let put_tap = select(tap, kb * XT, TAP_BLOCK); // the tap x texel 0's gradients belong to
   var xo = array<u32, 8>();
-  if (TAP_BLOCK) { // texel k: the group's texel at tap kb*XT + k (the last tap past the end), from the row at tap 0
-    tap = k0;
-    k0 = 0u;
-    for (var k = 0u; k < XT; k++) {
-      let tk = min(tap + k, p.taps - 1u);
+  for (var k = 0u; k < XT; k++) {
+    if (TAP_BLOCK) { // the group's texel at tap kb*XT + k (the last tap past the end)
+      let tk = min(put_tap + k, p.taps - 1u);
       xo[k] = ((tk / p.kw) * p.dh * p.wp + (tk % p.kw) * p.dw) * p.ct;
+    } else { // the group's texel k0 + k at this tap (the last texel past the end)
+      xo[k] = min(k0 + k, p.c4g - 1u) - k0;
     }
-  } else { // texel k: the group's texel k0 + k at this tap (the last texel past the end)
-    for (var k = 0u; k < XT; k++) { xo[k] = min(k0 + k, p.c4g - 1u) - k0; }
   }
   let xc = grp * p.c4g + k0;
   var acc = Acc();
@@ -186,6 +186,6 @@ fn conv2d_bwd_weight_v7(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
     }
   }
   // constant indices only: a dynamically indexed array would live in memory, gathered per lane
-  if (oq < p.o4g) { put_all(p, &acc, 0u, oq * 4u, k0 * 4u, tap, grp, split); }
-  if (OQ == 2u && oq + 1u < p.o4g) { put_all(p, &acc, 1u, oq * 4u + 4u, k0 * 4u, tap, grp, split); }
+  if (oq < p.o4g) { put_all(p, &acc, 0u, oq * 4u, k0 * 4u, put_tap, grp, split); }
+  if (OQ == 2u && oq + 1u < p.o4g) { put_all(p, &acc, 1u, oq * 4u + 4u, k0 * 4u, put_tap, grp, split); }
 }
