@@ -107,23 +107,16 @@ export function tensorBackward(root: Tensor, grad?: Tensor): void {
   if (grad && grad.size !== root.size) throw new Error(`backward(): grad of shape [${grad.shape}] for output of shape [${root.shape}]`);
   // the caller keeps its grad tensor: the walk reads it through a view and copies it only to keep it
   const seed = grad ? grad.view(root.shape, 'grad seed') : Tensor.ones(root.shape, { label: 'grad seed' });
-  borrowed = grad ?? null;
-  try {
-    walk(root, seed);
-  } finally {
-    borrowed = null;
-  }
+  walk(root, seed, grad ?? null);
 }
 
-/** The caller's gradient of the root during a backward walk (read, never written or kept). */
-let borrowed: Tensor | null = null;
-
-function walk(root: Tensor, seed: Tensor): void {
+/** The reverse walk from root; `borrowed`: the caller's gradient of root, read, never written or kept. */
+function walk(root: Tensor, seed: Tensor, borrowed: Tensor | null): void {
   const start = root.node ? records.indexOf(root.node as TapeRecord) : -1;
   const grads = new Map<Tensor, Tensor>();
   // the root's gradient is only ever read: nothing on the walk adds into it or keeps it
   if (root.node) grads.set(root, seed);
-  else pass(grads, root, seed);
+  else pass(grads, root, seed, borrowed);
   for (let i = start; i >= 0; i--) {
     const rec = records[i];
     let dOut = grads.get(rec.output);
@@ -137,7 +130,7 @@ function walk(root: Tensor, seed: Tensor): void {
     const dInputs = returned.map((g, k) => checked(rec, k, needs[k], g ?? null, sinks[k]));
     // gradients accumulate in place: a tensor handed to two inputs is copied for the second
     const own = dInputs.map((g, k) => (g && dInputs.indexOf(g) < k ? copyOf(g) : g));
-    rec.inputs.forEach((input, k) => { if (input && own[k]) pass(grads, input, own[k]!); });
+    rec.inputs.forEach((input, k) => { if (input && own[k]) pass(grads, input, own[k]!, borrowed); });
     if (!own.includes(dOut)) dOut.dispose();
     release(rec);
     records.splice(i, 1);
@@ -157,7 +150,7 @@ function leafSink(t: Tensor): Tensor | null {
 }
 
 /** The one place gradients move: into a leaf's .grad, or summed into an intermediate's. */
-function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor): void {
+function pass(grads: Map<Tensor, Tensor>, to: Tensor, g: Tensor, borrowed: Tensor | null): void {
   const into = to.node ? grads.get(to) : leafSink(to);
   if (into === g) return; // the op added it into the leaf's .grad itself
   if (into) {
