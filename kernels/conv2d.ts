@@ -9,6 +9,7 @@
 //   v7  conv2d_sgtex*.wgsl  v3's texel grids, weights shared across 8-lane subgroups, one dispatch per pass (lavapipe)
 //   v8  conv2d_pixels_pack  v7, with the weight gradient of pointwise convolutions on v7's forward kernel (lavapipe)
 //   v9  conv2d_winograd*    Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, its products on v7's forward kernel (lavapipe)
+//   v10 conv2d_patches.wgsl short patches (the stem's 3 x 3 x 3) laid out, the passes on v7's and v8's 1x1 kernels (lavapipe)
 // Public boundary: x [N,C,H,W], w [Co,C/groups,KH,KW], y [N,Co,Ho,Wo], f32, as in PyTorch.
 // Test: npm test -- conv2d. Bench: npm run bench -- --filter conv2d. Design: docs/kernels/conv2d.md
 import { gpu, packParams, type AdapterDescription, type Binding, type BufferRange } from '../src/gpu/index.ts';
@@ -26,6 +27,7 @@ import { bwdBothTex, bwdInputTex, bwdWeightTex, fwdTex, sharedDyGrid, texMaxSamp
 import { bwdInputSgTex, bwdWeightSgTex, dwBlocks, fwdSgTex, sgConvBlocks, sgTexAdapter, sgTexMaxSamples, sgTexSupported } from './conv2d_sgtex.ts';
 import { bwdWeightV8, pixelsMaxSamples, pixelsSupported, v8Preferred } from './conv2d_pixels.ts';
 import { bwdInputWinograd, bwdWeightWinograd, fwdWinograd, winogradFill, winogradMaxSamples, winogradPreferred, winogradSupported } from './conv2d_winograd.ts';
+import { bwdInputPatches, bwdWeightPatches, fwdPatches, patchesMaxSamples, patchesPreferred, patchesSupported, patchGeometry } from './conv2d_patches.ts';
 import { bwdInputGemm, bwdWeightGemm, bwdWeightSubgroups, fwdGemm, GEMM_TILE_PARAMS, type TileParams } from './conv2d_gemm.ts';
 
 export * from './conv2d.ref.ts';
@@ -81,11 +83,14 @@ export const versions: Record<string, Conv2dVersion> = {
   v9: { about: 'Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, the 16 products as one grouped GEMM on v7\'s forward kernel (lavapipe)',
     needs: sgTexAdapter, supports: winogradSupported, automatic: (_g, adapter) => adapter.software,
     fwd: fwdWinograd, bwdInput: bwdInputWinograd, bwdWeight: bwdWeightWinograd, maxSamples: winogradMaxSamples },
+  v10: { about: 'a convolution of short patches (few input channels x taps) as a pointwise one over them, on v7\'s and v8\'s 1x1 kernels (lavapipe)',
+    needs: sgTexAdapter, supports: patchesSupported, automatic: (_g, adapter) => adapter.software,
+    fwd: fwdPatches, bwdInput: bwdInputPatches, bwdWeight: bwdWeightPatches, maxSamples: patchesMaxSamples },
 };
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
 
-const REVISION = 'conv2d-7';
+const REVISION = 'conv2d-8';
 
 
 /** Share of a version's arithmetic that is real work, the rest being padding to its blocks. */
@@ -110,6 +115,7 @@ export function blockEfficiency(version: string, op: Conv2dOp, g: Conv2dGeometry
     const { plane, tiles } = winogradFill(g, op);
     return blockFill(a, 4) * blockFill(b, sgConvBlocks(1).channels) * blockFill(tiles, sgConvBlocks(tiles).pixels) * plane;
   }
+  if (version === 'v10') return blockEfficiency(op === 'bwd_weight' ? 'v8' : 'v7', op, patchGeometry(g)); // the 1x1 over the patches
   if (version === 'v7' || version === 'v8') { // read channels in texels of 4, written in blocks (kernels/conv2d_sgtex.ts), pixels in blocks per
     // workgroup; dW: 32 or 64 output x 16 or 32 input channels, rows of whole multiples of 8 pixels
     const px = (m: number) => blockFill(m, sgConvBlocks(m).pixels), co = sgConvBlocks(1).channels;
@@ -138,6 +144,8 @@ function defaultChoice(op: string, g: Conv2dGeometry, adapter: AdapterDescriptio
   if (usableVersions.includes('v4')) return 'v4';
   // Winograd's products on v7's kernel where they were measured faster (kernels/conv2d_winograd.ts)
   if (usableVersions.includes('v9') && winogradPreferred(g, op)) return 'v9';
+  // strided convolutions of short patches as pointwise ones (kernels/conv2d_patches.ts)
+  if (usableVersions.includes('v10') && patchesPreferred(g, op)) return 'v10';
   // weight gradients on v7's forward kernel over the pixels where that was measured faster (kernels/conv2d_pixels.ts)
   if (op === 'bwd_weight' && usableVersions.includes('v8') && v8Preferred(g)) return 'v8';
   // v7 unless its blocks waste more than twice v3's (dW on rows of 2-4 pixels)

@@ -109,6 +109,9 @@ for (const version of Object.keys(versions)) {
         setChunkBytesForTests(640 + 256 + 16);
         const a: Case = { name: 'chunked, 4-aligned planes', x: [3, 4, 4, 5], w: [8, 2, 3, 3], opts: { padding: 1, groups: 2 } };
         await checkVersion(version, a, makeData(a, 9));
+      } else if (version === 'v10') { // one group, stride 2: 1440 bytes of patches a sample, one sample a chunk
+        const one: Case = { name: 'chunked, one group, stride 2', x: [3, 2, 9, 8], w: [8, 2, 3, 3], opts: { stride: 2, padding: 1 } };
+        await checkVersion(version, one, makeData(one, 7));
       } else { // 1-sample chunks of 16 output floats: the second starts 64 bytes into a 256-byte block
         setChunkBytesForTests(64 + 256 + 16);
         const fc: Case = { name: 'chunked fc', x: [3, 8, 1, 1], w: [16, 8, 1, 1], opts: {} };
@@ -324,8 +327,8 @@ s('bad arguments are refused with the argument and shapes named', () => {
   assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2, padding: -1 }), /padding must be an integer >= 0/);
   assertThrowsWith(() => F.conv2d(mk([4, 8, 8]), w), /input must be 4-D/);
   assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2.5 }), /groups must be a positive integer/);
-  setKernelVersion('conv2d_fwd', 'v10');
-  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v10 \(have v1, v2, v3, v4, v5, v6, v7, v8, v9\)/); }
+  setKernelVersion('conv2d_fwd', 'v11');
+  try { assertThrowsWith(() => F.conv2d(x, w, null, { groups: 2 }), /conv2d_fwd \(forced by setKernelVersion or WG_KERNEL_VERSION\): no version v11 \(have v1, v2, v3, v4, v5, v6, v7, v8, v9, v10\)/); }
   finally { setKernelVersion('conv2d_fwd', null); }
   // a single sample over the binding limit cannot be chunked
   setChunkBytesForTests(1024);

@@ -33,7 +33,9 @@ s('untuned shapes run the adapter fallback and are queued, not measured', () => 
   const depthwise = conv2dGeometry([1, 8, 6, 6], [8, 1, 3, 3], null, { padding: 1, groups: 8 });
   assert.is(conv2dVersion('fwd', depthwise), 'v1', 'blocks of channels would be mostly padding');
   const stem = conv2dGeometry([2, 3, 32, 32], [32, 3, 3, 3], null, { stride: 2, padding: 1 });
-  assert.is(conv2dVersion('bwd_input', stem), gpu().adapter.software ? 'v3' : 'v2', 'the stem\'s dX: v3\'s blocks of 16 written channels, not v1');
+  const stemDx = runs(versions.v10, stem, gpu().adapter, 'bwd_input') ? 'v10' : 'v3';
+  assert.is(conv2dVersion('bwd_input', stem), gpu().adapter.software ? stemDx : 'v2',
+    'the stem\'s dX: pointwise over its patches (v10), else v3\'s blocks of 16 written channels, not v1');
   const fc = conv2dGeometry([8, 64, 1, 1], [32, 64, 1, 1], [32], {});
   assert.is(conv2dVersion('bwd_weight', fc), 'v4', 'a 1x1 conv of 1x1 maps is a GEMM');
   resetAutotune();
@@ -47,9 +49,9 @@ s('tunePending times every version once, keeps the fastest and persists it per a
   conv2dVersion('bwd_weight', tiny);
   const [result] = await tunePending({ repeats: 1 });
   assert.is(result.op, 'conv2d_bwd_weight');
-  // v4 runs only 1x1 maps; v5, v6 are automatic on GPUs only; v7, v8 and v9 need 8-wide subgroups
+  // v4 runs only 1x1 maps; v5, v6 are automatic on GPUs only; v7-v10 need 8-wide subgroups
   const automatic = gpu().adapter.software ? ['v1', 'v2', 'v3'] : ['v1', 'v2', 'v3', 'v5', 'v6'];
-  const sub8 = gpu().adapter.software ? ['v7', 'v8', 'v9'].filter((v) => runs(versions[v], tiny, gpu().adapter, 'fwd')) : [];
+  const sub8 = gpu().adapter.software ? ['v7', 'v8', 'v9', 'v10'].filter((v) => runs(versions[v], tiny, gpu().adapter, 'fwd')) : [];
   const wanted = [...automatic, ...sub8]
     .filter((v) => runs(versions[v], tiny, gpu().adapter, 'bwd_weight'));
   assert.equal(Object.keys(result.ms).sort(), wanted, 'the automatic versions that run the shape');

@@ -44,6 +44,7 @@ harness.conv2d = [
   convCase([2, 6, 9, 9], [6, 2, 3, 3], { padding: 1, stride: 2, groups: 3 }),
   convCase([3, 8, 1, 1], [12, 8, 1, 1], {}),
   convCase([2, 8, 5, 5], [8, 1, 3, 3], { padding: 1, groups: 8 }),
+  convCase([2, 3, 9, 8], [8, 3, 3, 3], { padding: 1, stride: 2 }), // the stem's first in miniature: 27-value patches
 ];
 
 function matmulCase(o: MatmulOptions): Case<MatmulOptions> {

@@ -40,7 +40,7 @@ s('choice ids round-trip; the default rule answers with a usable choice for ever
 
 s('bad choices are refused naming the family: unknown version, unknown parameter, value not offered', () => {
   const [conv, , bn] = kernelFamilies;
-  assertThrowsWith(() => parseChoice(conv, 'v10'), /conv2d: no version v10 \(have v1, v2, v3, v4, v5, v6, v7, v8, v9\)/);
+  assertThrowsWith(() => parseChoice(conv, 'v11'), /conv2d: no version v11 \(have v1, v2, v3, v4, v5, v6, v7, v8, v9, v10\)/);
   assertThrowsWith(() => parseChoice(conv, 'v1(tile=8)'), /conv2d: version v1 has no parameter tile/);
   assertThrowsWith(() => parseChoice(bn, 'v2(reductionThreads=5)'), /batchnorm2d: v2 parameter reductionThreads must be one of 1024, 32768, got 5/);
   assertThrowsWith(() => chooseVersion(kernelFamilies[1], 'fwd', { M: 3, N: 5, K: 3 }, 'v2'), /matmul_fwd 3x3x5: version v2 cannot run this shape/);
