@@ -44,14 +44,15 @@ export function winogradFill(g: Conv2dGeometry, op: string): { plane: number; ti
  * reduction is the tiles, long at every shape; against the default before it (v7, or v8 on
  * 12-20 x 12-20 planes), 224/8: layer2.0 (56 x 56) 1.2x, layer2 1.7x, layer3.0 2x, layer3 2.2x,
  * layer4.0 2.8x, layer4 1.8x; layer1 (32 -> 64 a group) 1.1-1.2x at 56 x 56 and at 16 x 16 since
- * its sum of ranges takes vec4s (all dispatches, alternating runs); not on planes over 56 x 56:
- * the stem's 32 -> 64 at 112 x 112 is a wash in alternating processes (0.9-1.1x) and slower in
- * both full benchmark runs that measured it (v7 73 against 89 ms, 80 against 104), and its
- * transformed operands hold 4x the activations; its 32 -> 32 0.7-0.8x.
+ * its sum of ranges takes vec4s (all dispatches, alternating runs); not on the stem's planes of
+ * 10000 pixels or more (112 x 112 at 224 input, 160 x 160 at 320): its 32 -> 64 at 112 x 112 is
+ * a wash in alternating processes (0.9-1.1x) and slower in both full benchmark runs that measured
+ * it (v7 73 against 89 ms, 80 against 104), and its transformed operands hold 4x the
+ * activations; its 32 -> 32 0.7-0.8x. (Layer1 and layer2.0 at 320 input, 80 x 80, keep v9.)
  */
 export const winogradPreferred = (g: Conv2dGeometry, op: string): boolean => {
   if (!winograd3x3(g)) return false;
-  if (op === 'bwd_weight') return cig(g) >= 32 && cog(g) >= 64 && g.ho * g.wo <= 56 * 56;
+  if (op === 'bwd_weight') return cig(g) >= 32 && cog(g) >= 64 && g.ho * g.wo < 100 * 100;
   return Math.min(cig(g), cog(g)) >= 128 && winogradFill(g, op).tiles >= 16;
 };
 
