@@ -54,9 +54,9 @@ function params(g: Conv2dGeometry, base: number, total: number): ArrayBuffer {
 
 const WG = 64;
 
-function kernel(g: Conv2dGeometry, entry: string, vec4: boolean) {
+function kernel(g: Conv2dGeometry, entry: string, extra: Record<string, number> = {}) {
   return { shader: 'conv2d_patches', entry, bindings: ['read', 'write', 'uniform'] as const,
-    constants: { WG, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, VEC4: vec4 ? 1 : 0 } };
+    constants: { WG, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, ...extra } };
 }
 
 function acquirePatches(g: Conv2dGeometry, what: string): Range {
@@ -67,7 +67,7 @@ function acquirePatches(g: Conv2dGeometry, what: string): Range {
 /** The chunk's patches: one invocation per run of 4 pixels of an output row, every element of them. */
 function layPatches(g: Conv2dGeometry, x: ChunkIO, label: string): Range {
   const p = acquirePatches(g, `${label} patches`), total = g.n * g.ho * Math.ceil(g.wo / 4);
-  launch(kernel(g, 'conv2d_patches_v10', g.wo % 4 === 0), [x.binding, p], params(g, x.base, total), grid1d(total, WG), `${label} patches`);
+  launch(kernel(g, 'conv2d_patches_v10', { VEC4: g.wo % 4 === 0 ? 1 : 0 }), [x.binding, p], params(g, x.base, total), grid1d(total, WG), `${label} patches`);
   return p;
 }
 
@@ -88,6 +88,6 @@ export function bwdInputPatches(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: 
   bwdInputSgTex(patchGeometry(g), dy, w, { binding: dp, base: 0 }, label);
   const total = g.n * cig(g) * g.h * Math.ceil(g.w / 4);
   const vec4 = g.w % 4 === 0 && (dx.binding.offset + 4 * dx.base) % 16 === 0;
-  launch(kernel(g, vec4 ? 'conv2d_fold_v10_vec4' : 'conv2d_fold_v10', vec4), [dp, dx.binding], params(g, dx.base, total), grid1d(total, WG), `${label} fold`);
+  launch(kernel(g, vec4 ? 'conv2d_fold_v10_vec4' : 'conv2d_fold_v10'), [dp, dx.binding], params(g, dx.base, total), grid1d(total, WG), `${label} fold`);
   gpu().pool.release(dp.buffer);
 }

@@ -20,7 +20,7 @@ override SH: u32 = 1;
 override SW: u32 = 1;
 override DH: u32 = 1;
 override DW: u32 = 1;
-override VEC4: bool = false; // rows of whole runs of 4 (Wo % 4 == 0); for the fold, W % 4 == 0 and dx's first element 4-aligned
+override VEC4: bool = false; // the patches' rows are whole runs of 4 (Wo % 4 == 0); the fold has an entry point of its own
 
 struct Patches {
   n: u32, c: u32, h: u32, w: u32,
@@ -35,7 +35,7 @@ struct Patches {
 @group(0) @binding(2) var<uniform> pp: Patches;
 
 // run t = (n*Ho + i)*R + r of the output rows: every element k of pixels 4r..4r+3 of row i,
-// each stored by put (a vec4 or up to 4 floats)
+// each stored as one vec4 or (VEC4 false) up to 4 components
 fn patch_runs(p: Patches, t: u32) {
   let runs = (p.wo + 3u) / 4u;
   let r = t % runs;

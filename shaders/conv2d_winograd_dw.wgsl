@@ -232,10 +232,10 @@ fn conv2d_winograd_sum_dw_1(@builtin(workgroup_id) wid: vec3u, @builtin(num_work
   let o = (t / p.c) % p.co;
   let g = t / (p.c * p.co);
   var du: array<vec4f, 4>; // du[r][s] = dU_(4r + s), indexed by constants as above
+  let e_stride = p.groups * p.splits * p.co * p.c; // from dU_e to dU_(e+1)
   for (var s = 0u; s < p.splits; s++) {
     for (var r = 0u; r < 4u; r++) {
       let at = ((((4u * r) * p.groups + g) * p.splits + s) * p.co + o) * p.c + c;
-      let e_stride = p.groups * p.splits * p.co * p.c; // from dU_e to dU_(e+1)
       du[r] += vec4f(partial_1[at], partial_1[at + e_stride], partial_1[at + 2u * e_stride], partial_1[at + 3u * e_stride]);
     }
   }
