@@ -41,6 +41,9 @@ export type Batched = readonly [binding: Binding, perSample: number];
 /** A batched tensor as one offset chunk sees it: the bound range and the element offset of its first sample in it. */
 export interface ChunkIO { binding: Range; base: number }
 
+/** Whether the chunk's first element starts a whole vec4 of its buffer (its data can be bound as array<vec4f>). */
+export const vec4Aligned = (io: ChunkIO): boolean => (io.binding.offset + 4 * io.base) % 16 === 0;
+
 export interface BatchChunk {
   index: number;
   n0: number;

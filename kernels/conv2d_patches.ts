@@ -8,7 +8,7 @@
 import { gpu, packParams, type AdapterDescription, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import { cig, type Conv2dGeometry } from './conv2d.ref.ts';
-import { chunkBytesLimit, type ChunkIO, type Range } from './chunking.ts';
+import { chunkBytesLimit, vec4Aligned, type ChunkIO, type Range } from './chunking.ts';
 import { bwdInputSgTex, fwdSgTex } from './conv2d_sgtex.ts';
 import { bwdWeightV8, pixelsMaxSamples, pixelsSupported } from './conv2d_pixels.ts';
 
@@ -87,7 +87,7 @@ export function bwdInputPatches(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx: 
   const dp = acquirePatches(g, `${label} patch gradient`);
   bwdInputSgTex(patchGeometry(g), dy, w, { binding: dp, base: 0 }, label);
   const total = g.n * cig(g) * g.h * Math.ceil(g.w / 4);
-  const vec4 = g.w % 4 === 0 && (dx.binding.offset + 4 * dx.base) % 16 === 0;
+  const vec4 = g.w % 4 === 0 && vec4Aligned(dx);
   launch(kernel(g, vec4 ? 'conv2d_fold_v10_vec4' : 'conv2d_fold_v10'), [dp, dx.binding], params(g, dx.base, total), grid1d(total, WG), `${label} fold`);
   gpu().pool.release(dp.buffer);
 }

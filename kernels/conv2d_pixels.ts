@@ -6,7 +6,7 @@ import { gpu, packParams, type AdapterDescription, type Binding, type GridTextur
 import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
-import { chunkBytesLimit } from './chunking.ts';
+import { chunkBytesLimit, vec4Aligned } from './chunking.ts';
 import { acquireTexels, copyChunkTexels, launchSgConv, maxStagedTexels, sgTexMaxSamples, sgTexSupported, stage, unstage, unusedOutput } from './conv2d_sgtex.ts';
 
 const WG = 64;
@@ -52,7 +52,7 @@ const PLANE_RANGE_TEXELS = 128;
  */
 function ranges(g: Conv2dGeometry, x: ChunkIO): { ks: number; splits: number; copyX: boolean } {
   const pt = planeTexels(g), kt = g.n * pt;
-  if ((g.h * g.w) % 4 === 0 && pt >= PLANE_RANGE_TEXELS && (x.binding.offset + 4 * x.base) % 16 === 0) return { ks: pt, splits: g.n, copyX: true };
+  if ((g.h * g.w) % 4 === 0 && pt >= PLANE_RANGE_TEXELS && vec4Aligned(x)) return { ks: pt, splits: g.n, copyX: true };
   // never more partial sums than one binding holds (longer chains instead)
   const fit = Math.max(1, Math.floor(chunkBytesLimit() / (4 * cog(g) * cig(g))));
   const splits = Math.min(fit, Math.ceil(kt / RANGE_TEXELS));
@@ -86,7 +86,7 @@ export function bwdWeightPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw: 
   const xTexels = c * kt, wTexels = ncb * CO * kt;
   // where planes are the ranges, dY too is read as it lies when its channels fill whole blocks:
   // texel (n*Co + o)*PT + t, 4 channels' texels transposed per lane (W_ROWS), no packing at all
-  const dyLaid = copyX && co % CO === 0 && (dy.binding.offset + 4 * dy.base) % 16 === 0;
+  const dyLaid = copyX && co % CO === 0 && vec4Aligned(dy);
   const grid = acquireTexels(xTexels, `${label} x grid`), wtex = acquireTexels(wTexels, `${label} dy texels`);
   if (dyLaid) {
     copyChunkTexels(x, xTexels, grid);

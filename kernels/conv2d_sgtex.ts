@@ -5,7 +5,7 @@ import { gpu, packParams, type AdapterDescription, type Binding, type GridTextur
 import { bufferRegion, grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { blockFill, cig, cog, reduceSplits, type ChunkIO } from './conv2d_common.ts';
-import { chunkBytesLimit } from './chunking.ts';
+import { chunkBytesLimit, vec4Aligned } from './chunking.ts';
 import { bwdGrid, fwdGrid, gridTexels, maxGridTexels, type GridSpec } from './conv2d_tex.ts';
 
 const WG = 64;
@@ -224,7 +224,7 @@ export const sgConvBlocks = (pixels: number): { pixels: number; channels: number
  */
 function allAsLaid(g: Conv2dGeometry, src: ChunkIO, transposed: boolean, w: Binding): boolean {
   return g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && (g.h * g.w) % 4 === 0
-    && weightsAsLaid(g, transposed, w) && (src.binding.offset + 4 * src.base) % 16 === 0;
+    && weightsAsLaid(g, transposed, w) && vec4Aligned(src);
 }
 
 /** y = the pointwise GEMM of act (NCHW, `a` channels read) with the weights as they lie, writing `b` channels. */
