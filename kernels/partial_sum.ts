@@ -2,7 +2,7 @@
 // whose reductions are split (conv2d dW, split attention, batch chunks, the full reduction).
 // f64 reference below. Test: npm test -- partial_sum.
 import { packParams, type Binding } from '../src/gpu/index.ts';
-import { grid1d, launch } from './launch.ts';
+import { bufferRegion, grid1d, launch } from './launch.ts';
 
 export const PARTIAL_SUM_WG = 64;
 
@@ -21,9 +21,12 @@ export function partialSum(parts: Binding, out: Binding, s: PartialSumShape, lab
   for (const k of ['count', 'T', 'si', 'st', 'n'] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] > 0xffffffff) throw new Error(`${label}: partial sum ${k} must be a u32, got ${s[k]}`);
   }
-  launch({ shader: 'partial_sum', entry: 'partial_sum', bindings: ['read', 'write', 'uniform'], constants: { WG: PARTIAL_SUM_WG } },
+  // four outputs an invocation where they and their partials are whole, aligned vec4s
+  const vec4 = s.si === 1 && s.count % 4 === 0 && s.st % 4 === 0 && s.n % 4 === 0
+    && bufferRegion(parts).offset % 16 === 0 && bufferRegion(out).offset % 16 === 0;
+  launch({ shader: 'partial_sum', entry: vec4 ? 'partial_sum_vec4' : 'partial_sum', bindings: ['read', 'write', 'uniform'], constants: { WG: PARTIAL_SUM_WG } },
     [parts, out], packParams([['u32', s.count], ['u32', s.T], ['u32', s.si], ['u32', s.st], ['u32', s.n], ['u32', o.accumulate ? 1 : 0],
-      ['f32', o.scale ?? 1], ['u32', 0]]), grid1d(s.count, PARTIAL_SUM_WG), `${label} (sum of partials)`);
+      ['f32', o.scale ?? 1], ['u32', 0]]), grid1d(vec4 ? s.count / 4 : s.count, PARTIAL_SUM_WG), `${label} (sum of partials)`);
 }
 
 /** f64 reference; `prior` is out before the call (for accumulate). */

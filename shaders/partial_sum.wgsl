@@ -28,3 +28,29 @@ fn partial_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   if (p.accumulate != 0u) { s += out[i]; }
   out[i] = s;
 }
+
+// the same bindings as vec4s, used only by partial_sum_vec4 (no entry point uses both)
+@group(0) @binding(0) var<storage, read> parts4: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> out4: array<vec4f>;
+
+// four consecutive outputs an invocation, where SI = 1 and count, ST and n are multiples of 4
+// (the partials of conv2d's weight gradients): one vec4 load a partial and one vec4 store, the
+// adds in the scalar kernel's order. A store is a loop over the lanes on a CPU adapter whatever
+// its width, so a vec4 stores 4 outputs for about the price of one.
+@compute @workgroup_size(WG)
+fn partial_sum_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid, WG);
+  if (4u * i >= p.count) { return; }
+  let st4 = p.ST / 4u;
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
+  for (var t = 0u; t < p.T; t += 2u) {
+    let j0 = i + t * st4;
+    let j1 = j0 + st4;
+    if (4u * j0 < p.n) { s0 += parts4[j0]; }
+    if (t + 1u < p.T && 4u * j1 < p.n) { s1 += parts4[j1]; }
+  }
+  var s = p.scale * (s0 + s1);
+  if (p.accumulate != 0u) { s += out4[i]; }
+  out4[i] = s;
+}

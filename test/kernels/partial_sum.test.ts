@@ -1,7 +1,7 @@
 // The one sum-of-partials kernel, in the three layouts the families use, against its f64
 // reference: interleaved blocks (conv2d dW splits, the full reduction's passes), contiguous runs
 // (split attention), and strided slots (chunk sums of the full reduction), with scale,
-// accumulate and a ragged tail.
+// accumulate and a ragged tail, interleaved blocks also on the vec4 entry point.
 import { suite } from 'uvu';
 import { Tensor } from '../../src/tensor.ts';
 import { partialSumCpu, partialSum, type PartialSumShape } from '../../kernels/partial_sum.ts';
@@ -19,6 +19,9 @@ const cases: [string, PartialSumShape, { scale?: number; accumulate?: boolean }]
   ['contiguous runs (split attention), odd T', { count: 24, T: 7, si: 7, st: 1, n: 24 * 7 }, { scale: 1 / 9 }],
   ['strided slots (chunk sums)', { count: 1, T: 11, si: 0, st: 64, n: 11 * 64 }, {}],
   ['long runs', { count: 3, T: 300, si: 300, st: 1, n: 900 }, {}],
+  // count, ST and n multiples of 4 with SI = 1: the vec4 entry point, 4 outputs an invocation
+  ['interleaved blocks as vec4s, accumulate', { count: 36, T: 5, si: 1, st: 36, n: 5 * 36 }, { accumulate: true }],
+  ['interleaved as vec4s with a ragged tail', { count: 16, T: 64, si: 1, st: 16, n: 1000 }, { scale: 0.5 }],
 ];
 
 for (const [name, shape, o] of cases) {
