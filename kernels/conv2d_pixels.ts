@@ -119,11 +119,11 @@ function packPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, grid: GridTextur
   const vec4 = plane % 4 === 0 && dy.base % 4 === 0;
   const gridStaged = copyX ? null : stage(xTexels, `${label} x grid`), wStaged = stage(wTexels, `${label} dy texels`);
   const dyThreads = wTexels / 4;
-  launch({ shader: 'conv2d_pixels_pack', entry: vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
+  launch({ shader: 'conv2d_pixels_pack', entry: vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    constants: { WG, PT: pt, KS: ks, SPLITS: splits, NCB: ncb } },
     [x.binding, dy.binding, gridStaged?.buffer ?? unusedOutput(), wStaged.buffer], packParams([
       ['u32', g.n], ['u32', c], ['u32', co], ['u32', plane],
-      ['u32', pt], ['u32', ncb], ['u32', x.base], ['u32', dy.base],
-      ['u32', copyX ? 0 : xTexels], ['u32', dyThreads], ['u32', ks], ['u32', splits],
+      ['u32', x.base], ['u32', dy.base], ['u32', copyX ? 0 : xTexels], ['u32', dyThreads],
     ]), grid1d((copyX ? 0 : xTexels) + dyThreads, WG), `${label} pack`);
   if (gridStaged) unstage(gridStaged, grid); else copyChunkTexels(x, xTexels, grid);
   unstage(wStaged, wtex);

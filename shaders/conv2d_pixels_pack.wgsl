@@ -15,11 +15,16 @@
 // reads each run as one vec4 (planes of whole texels, dY's offset a multiple of 4): a read is
 // a per-lane loop on a CPU whatever its width.
 override WG: u32 = 64;
+// The divisors of the texel placement come in as override constants (division by them is a
+// multiply and a shift; by a uniform's value, 8 scalar divisions a lane on a CPU adapter):
+override PT: u32 = 1;     // texels a plane
+override KS: u32 = 1;     // texels a range
+override SPLITS: u32 = 1; // ranges
+override NCB: u32 = 1;    // blocks of 32 output channels
 
 struct PixelsJob {
   n: u32, c: u32, co: u32, plane: u32,
-  pt: u32, ncb: u32, x_base: u32, dy_base: u32,
-  x_texels: u32, dy_threads: u32, ks: u32, splits: u32,
+  x_base: u32, dy_base: u32, x_texels: u32, dy_threads: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -32,11 +37,11 @@ struct PixelsJob {
 
 // x[n, c, 4t + 0..3] of reduction texel g = n*PT + t; zero past the plane and the batch
 fn x_texel(p: PixelsJob, i: u32) {
-  let kt = p.splits * p.ks;
+  let kt = SPLITS * KS;
   let c = i / kt;
   let g = i % kt;
-  let n = g / p.pt;
-  let px = (g % p.pt) * 4u;
+  let n = g / PT;
+  let px = (g % PT) * 4u;
   var v = vec4f(0.0);
   if (n < p.n) {
     let at = p.x_base + (n * p.c + c) * p.plane + px;
@@ -70,10 +75,10 @@ struct DyPlace { n: u32, o: u32, t: u32, at: u32 }
 fn dy_place(p: PixelsJob, u: u32) -> DyPlace {
   let q = u % 8u;
   let rest = u / 8u;
-  let k = rest % p.ks;
-  let sb = rest / p.ks; // s*NCB + cb
-  let g = (sb / p.ncb) * p.ks + k;
-  return DyPlace(g / p.pt, (sb % p.ncb) * 32u + 4u * q, g % p.pt, (sb * p.ks + k) * 32u + q);
+  let k = rest % KS;
+  let sb = rest / KS; // s*NCB + cb
+  let g = (sb / NCB) * KS + k;
+  return DyPlace(g / PT, (sb % NCB) * 32u + 4u * q, g % PT, (sb * KS + k) * 32u + q);
 }
 
 // the 4 texels of pixels 4t + j from the runs of channels o..o+3
