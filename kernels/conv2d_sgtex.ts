@@ -92,6 +92,28 @@ function laidWeightTexture(g: Conv2dGeometry, w: Binding, label: string): GridTe
 }
 
 /**
+ * Weight matrices from this size up are transposed for dX (conv2d_weight_transpose.wgsl) rather
+ * than read as they lie: dX reads 4 rows of 8 texels a step, each row a page or more apart (a
+ * 2048 x 1024 matrix spans 8 MB), and its GEMM ran 1.25-1.35x slower than on a transposed
+ * layout at layer4's 1x1s on 7 x 7 (2 MB matrices: no difference).
+ */
+const TRANSPOSE_BYTES = 4 * 2 ** 20;
+
+/** A 1x1's weights for the kernel's fetches: as they lie, or for a large dX transposed (wT[C, Co], Co/4 texels a row). */
+function laidWeights(g: Conv2dGeometry, w: Binding, transposed: boolean, label: string): { wtex: GridTexture; reads: WeightReads } {
+  const laid = laidWeightTexture(g, w, label);
+  if (!transposed || 4 * g.co * g.c < TRANSPOSE_BYTES) return { wtex: laid, reads: laidReads(g, transposed) };
+  const texels = g.co * g.c / 4, blocks = texels / 4, staged = stage(texels, `${label} transposed weights`);
+  launch({ shader: 'conv2d_weight_transpose', entry: 'conv2d_weight_transpose_v7', bindings: ['storage-texture-read', 'write', 'uniform'], constants: { WG } },
+    [laid.binding, staged.buffer], packParams([['u32', g.c / 4], ['u32', g.co / 4], ['u32', blocks], ['u32', 0]]),
+    grid1d(blocks, WG), `${label} weight transpose`);
+  gpu().scratch.releaseTexture(laid);
+  const wtex = acquireTexels(texels, `${label} transposed weights`);
+  unstage(staged, wtex);
+  return { wtex, reads: laidReads({ ...g, c: g.co }, false) };
+}
+
+/**
  * Where a pass reads a 1x1's weight matrix w[Co, C] as it lies, copied into a texture, instead
  * of packing it (the weights' pack had been most of a pass's packing at 64 x 64): one group, the
  * channels reduced over and the rows in whole texels, w 16-byte aligned (kernels/conv2d_sgtex.wgsl).
@@ -130,7 +152,7 @@ function packGridAndWeights(src: ChunkIO, n: number, s: GridSpec, w: Binding, g:
     [src.binding, w, gridStaged.buffer, wStaged?.buffer ?? unusedOutput()], packParams([...job.words, ...weightWords]),
     grid1d(job.rows + wTexels / CO, WG), `${label} pack`);
   unstage(gridStaged, grid);
-  if (!wStaged) return { grid, wtex: laidWeightTexture(g, w, label), reads: laidReads(g, transposed) };
+  if (!wStaged) return { grid, ...laidWeights(g, w, transposed, label) };
   const wtex = acquireTexels(wTexels, `${label} weight texels`);
   unstage(wStaged, wtex);
   return { grid, wtex, reads: null };
@@ -231,11 +253,11 @@ function allAsLaid(g: Conv2dGeometry, src: ChunkIO, transposed: boolean, w: Bind
 function runAsLaid(g: Conv2dGeometry, act: ChunkIO, a: number, b: number, w: Binding, transposed: boolean, bias: Binding | null,
   y: ChunkIO, label: string): void {
   const pt = (g.h * g.w) / 4, texels = g.n * a * pt;
-  const grid = acquireTexels(texels, `${label} activation texels`), wtex = laidWeightTexture(g, w, label);
+  const grid = acquireTexels(texels, `${label} activation texels`), { wtex, reads } = laidWeights(g, w, transposed, label);
   copyChunkTexels(act, texels, grid);
   const ncb = Math.ceil(b / CO), kc = a / 4;
   launchSgConv({ m: g.n * g.h * g.w, oh: g.h, ow: g.w, ncbg: ncb, hp: 1, wp: pt, ct: a * pt, ncb, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1,
-    c4g: 0, kc, cog: b, dstC: b, weights: laidReads(g, transposed), xRows: true }, grid, wtex, bias, y, label);
+    c4g: 0, kc, cog: b, dstC: b, weights: reads, xRows: true }, grid, wtex, bias, y, label);
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
 }

@@ -166,6 +166,26 @@ s('v8: pointwise weight gradients with planes as ranges (x copied, not laid out;
   }
 });
 
+s('v7: dX of a 1x1 with a weight matrix of 4 MB or more reads it transposed (layer4\'s 512 -> 2048), on a grid and as laid', async () => {
+  // a 7 x 7 plane takes the packed grid, a 4 x 4 one dY as it lies; both read wT[C, Co]
+  for (const side of [7, 4]) {
+    const c: Case = { name: `1x1 512 -> 2048 at ${side}x${side}`, x: [1, 512, side, side], w: [2048, 512, 1, 1], opts: {} };
+    const d = makeData(c, 17), g = d.g;
+    if (!runs(versions.v7, g, gpu().adapter, 'bwd_input')) { console.log('  v7 not run: this adapter lacks 8-lane subgroups'); return; }
+    const dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]), w = Tensor.fromArray(d.w, c.w), dx = Tensor.empty(c.x, 'dx');
+    const pool = gpu().pool, acquire = pool.acquire.bind(pool), labels: string[] = [];
+    pool.acquire = (bytes: number, label?: string) => { labels.push(label ?? ''); return acquire(bytes, label); };
+    try {
+      conv2dBackwardInput(g, dy.binding, w.binding, dx.binding, { version: 'v7' });
+    } finally { pool.acquire = acquire; }
+    // sums of 2048 products of values in [-1, 1]: |dX| up to about 60, f32 rounding of such a
+    // chain under 1e-4 relative (measured 2e-5)
+    assertClose(await dx.toArray(), conv2dBwdInputCpu(g, d.dy, d.w), { atol: 2e-4, rtol: 1e-4 }, c.name);
+    assert.ok(labels.some((l) => l.endsWith('transposed weights staging')), `the weights transposed (${labels.join(', ')})`);
+    for (const t of [dy, w, dx]) t.dispose();
+  }
+});
+
 const relativeL2 = (got: Float32Array, ref: ArrayLike<number>): number => {
   let e = 0, r = 0;
   for (let i = 0; i < got.length; i++) { e += (got[i] - ref[i]) ** 2; r += ref[i] ** 2; }
