@@ -116,7 +116,7 @@ function packPixels(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, grid: GridTextur
   { ks, splits, copyX }: { ks: number; splits: number; copyX: boolean }, label: string): void {
   const c = cig(g), co = cog(g), plane = g.h * g.w, pt = planeTexels(g), ncb = Math.ceil(co / CO), kt = splits * ks;
   const xTexels = c * kt, wTexels = ncb * CO * kt;
-  const vec4 = plane % 4 === 0 && dy.base % 4 === 0;
+  const vec4 = plane % 4 === 0 && vec4Aligned(dy);
   const gridStaged = copyX ? null : stage(xTexels, `${label} x grid`), wStaged = stage(wTexels, `${label} dy texels`);
   const dyThreads = wTexels / 4;
   launch({ shader: 'conv2d_pixels_pack', entry: vec4 ? 'conv2d_pack_pixels_vec4_v8' : 'conv2d_pack_pixels_v8', bindings: ['read', 'read', 'write', 'write', 'uniform'],

@@ -94,7 +94,7 @@ function laidWeightTexture(g: Conv2dGeometry, w: Binding, label: string): GridTe
 /**
  * Weight matrices from this size up are transposed for dX (conv2d_weight_transpose.wgsl) rather
  * than read as they lie: dX reads 4 rows of 8 texels a step, each row a page or more apart (a
- * 2048 x 1024 matrix spans 8 MB), and its GEMM ran 1.25-1.35x slower than on a transposed
+ * 2048 x 1024 matrix spans 8 MB), and its GEMM ran 1.15-1.4x slower than on a transposed
  * layout at layer4's 1x1s on 7 x 7 (2 MB matrices: no difference).
  */
 const TRANSPOSE_BYTES = 4 * 2 ** 20;
@@ -102,7 +102,7 @@ const TRANSPOSE_BYTES = 4 * 2 ** 20;
 /** A 1x1's weights for the kernel's fetches: as they lie, or for a large dX transposed (wT[C, Co], Co/4 texels a row). */
 function laidWeights(g: Conv2dGeometry, w: Binding, transposed: boolean, label: string): { wtex: GridTexture; reads: WeightReads } {
   const laid = laidWeightTexture(g, w, label);
-  if (!transposed || 4 * g.co * g.c < TRANSPOSE_BYTES) return { wtex: laid, reads: laidReads(g, transposed) };
+  if (!transposed || 4 * g.co * g.c < TRANSPOSE_BYTES) return { wtex: laid, reads: laidReads(g.c / 4, transposed) };
   const texels = g.co * g.c / 4, blocks = texels / 4, staged = stage(texels, `${label} transposed weights`);
   launch({ shader: 'conv2d_weight_transpose', entry: 'conv2d_weight_transpose_v7', bindings: ['storage-texture-read', 'write', 'uniform'], constants: { WG } },
     [laid.binding, staged.buffer], packParams([['u32', g.c / 4], ['u32', g.co / 4], ['u32', blocks], ['u32', 0]]),
@@ -110,7 +110,7 @@ function laidWeights(g: Conv2dGeometry, w: Binding, transposed: boolean, label: 
   gpu().scratch.releaseTexture(laid);
   const wtex = acquireTexels(texels, `${label} transposed weights`);
   unstage(staged, wtex);
-  return { wtex, reads: laidReads({ ...g, c: g.co }, false) };
+  return { wtex, reads: laidReads(g.co / 4, false) }; // wT[C, Co]: its rows are the channels dX writes
 }
 
 /**
@@ -126,8 +126,8 @@ function weightsAsLaid(g: Conv2dGeometry, transposed: boolean, w: Binding): bool
 /** The weight fetches of conv2d_sgtex.wgsl: packed blocks, or a 1x1's matrix as it lies (rows: the forward's, transposed in registers). */
 export interface WeightReads { wb: number; wl: number; ws: number; wc: number; rows: boolean }
 const packedReads = (j: { kh: number; kw: number; kc: number }): WeightReads => ({ wb: j.kh * j.kw * j.kc * CO, wl: 1, ws: LANES, wc: CO, rows: false });
-function laidReads(g: Conv2dGeometry, transposed: boolean): WeightReads {
-  const kr = g.c / 4;
+/** A matrix as it lies, kr texels a row: its rows are the channels written (forward) or read (transposed, dX). */
+function laidReads(kr: number, transposed: boolean): WeightReads {
   return transposed ? { wb: LANES, wl: 1, ws: kr, wc: 4 * kr, rows: false } : { wb: CO * kr, wl: 4 * kr, ws: kr, wc: 1, rows: true };
 }
 

@@ -2,7 +2,7 @@
 //   in  (a texture, as laid): texel co*KR + c4    = w[co, 4*c4 + 0..3]     (KR = C/4 texels a row)
 //   out (a storage buffer):   texel c*KRT + co4   = w[4*co4 + 0..3, c]     (KRT = Co/4)
 // so that dX reads wT[C, Co] as the forward reads w[Co, C]: rows of the channels it writes, each
-// run along the channels it reduces (kernels/conv2d_sgtex.ts, transposedWeightTexture).
+// run along the channels it reduces (kernels/conv2d_sgtex.ts, laidWeights).
 // One invocation per 4 x 4 block: 4 texel loads, 4 vec4 stores; invocations along c4 read
 // neighbouring texels.
 override WG: u32 = 64;
