@@ -90,7 +90,7 @@ export const versions: Record<string, Conv2dVersion> = {
 
 export type Conv2dOp = 'fwd' | 'bwd_input' | 'bwd_weight';
 
-const REVISION = 'conv2d-10';
+const REVISION = 'conv2d-11';
 
 
 /** Share of a version's arithmetic that is real work, the rest being padding to its blocks. */

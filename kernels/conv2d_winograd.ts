@@ -3,12 +3,12 @@
 // products as one grouped pointwise GEMM on v7's forward kernel. Three dispatches a pass: the
 // transforms of both operands (one), the GEMM, the output transform (for dW, the sum of its
 // ranges and G^T dU G).
-import { gpu, packParams, type AdapterDescription, type Binding } from '../src/gpu/index.ts';
+import { gpu, packParams, type AdapterDescription, type Binding, type GridTexture } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, type ChunkIO } from './conv2d_common.ts';
-import { chunkBytesLimit } from './chunking.ts';
-import { acquireTexels, launchSgConv, maxStagedTexels, noBias, sgTexAdapter, stage, unstage } from './conv2d_sgtex.ts';
+import { chunkBytesLimit, vec4Aligned } from './chunking.ts';
+import { acquireTexels, copyChunkTexels, launchSgConv, maxStagedTexels, noBias, sgTexAdapter, stage, unstage } from './conv2d_sgtex.ts';
 
 const WG = 64;
 const CO = 32; // output channels per block of v7's forward kernel
@@ -97,14 +97,20 @@ function run(g: Conv2dGeometry, p: WinoPass, src: ChunkIO, w: Binding, bias: Bin
   const inThreads = G * c4g * tiles, vTexels = inThreads * 16, wTexels = weightTexels(g, p);
   const grid = acquireTexels(vTexels, `${label} V`), wtex = acquireTexels(wTexels, `${label} U`);
   const vStaged = stage(vTexels, `${label} V`), wStaged = stage(wTexels, `${label} U`);
-  launch({ shader: 'conv2d_winograd', entry: 'conv2d_winograd_pack', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
-    [src.binding, w, vStaged.buffer, wStaged.buffer], packParams([
+  // the source read as it lies from a texture where its rows have even length (each row of a
+  // patch is then within two texels at one of two offsets): a fetch is one row load a lane
+  const srcFloats = g.n * p.srcC * p.h * p.w;
+  const srcTex = p.w % 2 === 0 && srcFloats % 4 === 0 && vec4Aligned(src) ? laidTexels(src, srcFloats, `${label} source texels`) : null;
+  launch({ shader: 'conv2d_winograd', entry: srcTex ? 'conv2d_winograd_pack_tex' : 'conv2d_winograd_pack',
+    bindings: [srcTex ? 'storage-texture-read' : 'read', 'read', 'write', 'write', 'uniform'], constants: { WG, LEAD_PARITY: p.offw & 1 } },
+    [srcTex?.binding ?? src.binding, w, vStaged.buffer, wStaged.buffer], packParams([
       ['u32', g.n], ['u32', p.srcC], ['u32', p.h], ['u32', p.w],
       ['u32', G], ['u32', p.a], ['u32', c4g], ['u32', th],
-      ['u32', tw], ['i32', p.offh], ['i32', p.offw], ['u32', src.base],
+      ['u32', tw], ['i32', p.offh], ['i32', p.offw], ['u32', srcTex ? 0 : src.base],
       ['u32', inThreads], ['u32', p.transposed ? 1 : 0], ['u32', cig(g)], ['u32', cog(g)],
       ['u32', ncb], ['u32', p.b], ['u32', wTexels / 16], ['u32', 0],
     ]), grid1d(inThreads + wTexels / 16, WG), `${label} transform`);
+  if (srcTex) gpu().scratch.releaseTexture(srcTex);
   unstage(vStaged, grid);
   unstage(wStaged, wtex);
   const mFloats = tiles * 16 * G * p.b;
@@ -133,6 +139,13 @@ export function bwdInputWinograd(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx:
   run(g, bwdPass(g), dy, w, null, dx, label);
 }
 
+/** A chunk's tensor of `floats` floats (whole texels) as it lies, copied into a texture. */
+function laidTexels(io: ChunkIO, floats: number, label: string): GridTexture {
+  const texels = floats / 4, tex = acquireTexels(texels, label);
+  copyChunkTexels(io, texels, tex);
+  return tex;
+}
+
 /** Reduction texels (4 tiles each) a range of the weight gradient's GEMM runs over, as v8's ranges of pixels. */
 const RANGE_TEXELS = 128;
 
@@ -152,14 +165,22 @@ export function bwdWeightWinograd(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw
   const vTexels = xThreads * 16, mTexels = groupsGemm * ncb * ks * CO;
   const grid = acquireTexels(vTexels, `${label} V`), wtex = acquireTexels(mTexels, `${label} dM`);
   const vStaged = stage(vTexels, `${label} V`), mStaged = stage(mTexels, `${label} dM`);
-  launch({ shader: 'conv2d_winograd_dw', entry: 'conv2d_winograd_dw_pack', bindings: ['read', 'read', 'write', 'write', 'uniform'], constants: { WG } },
-    [x.binding, dy.binding, vStaged.buffer, mStaged.buffer], packParams([
+  // x and dY read as they lie from textures where their rows are whole texels (x: and rows of
+  // tiles whole quads) or pairs (dY): a fetch is one row load a lane, a storage load a loop over the lanes
+  const xTex = tw % 4 === 0 && g.w % 4 === 0 && vec4Aligned(x) ? laidTexels(x, g.n * g.c * g.h * g.w, `${label} x texels`) : null;
+  const dyTex = g.wo % 2 === 0 && (g.n * g.co * g.ho * g.wo) % 4 === 0 && vec4Aligned(dy) ? laidTexels(dy, g.n * g.co * g.ho * g.wo, `${label} dy texels`) : null;
+  const entry = `conv2d_winograd_dw_pack${xTex ? (dyTex ? '_tex' : '_xtex') : dyTex ? '_dytex' : ''}`;
+  launch({ shader: 'conv2d_winograd_dw', entry,
+    bindings: [xTex ? 'storage-texture-read' : 'read', dyTex ? 'storage-texture-read' : 'read', 'write', 'write', 'uniform'],
+    constants: { WG, LEAD: (4 - (g.pw % 4)) % 4 } },
+    [xTex?.binding ?? x.binding, dyTex?.binding ?? dy.binding, vStaged.buffer, mStaged.buffer], packParams([
       ['u32', g.n], ['u32', c], ['u32', g.h], ['u32', g.w],
       ['u32', co], ['u32', g.ho], ['u32', g.wo], ['u32', G],
       ['u32', th], ['u32', tw], ['i32', g.ph], ['i32', g.pw],
-      ['u32', ks], ['u32', splits], ['u32', ncb], ['u32', x.base],
-      ['u32', dy.base], ['u32', xThreads], ['u32', dyThreads], ['u32', 0],
+      ['u32', ks], ['u32', splits], ['u32', ncb], ['u32', xTex ? 0 : x.base],
+      ['u32', dyTex ? 0 : dy.base], ['u32', xThreads], ['u32', dyThreads], ['u32', 0],
     ]), grid1d(xThreads + dyThreads, WG), `${label} transform`);
+  for (const t of [xTex, dyTex]) if (t) gpu().scratch.releaseTexture(t);
   unstage(vStaged, grid);
   unstage(mStaged, wtex);
   const partialFloats = groupsGemm * co * c;

@@ -18,6 +18,7 @@
 // (tiles fastest, reading neighbouring pixels, ran 2-2.6x slower: scattered stores cost more
 // than scattered reads on a CPU); the rest transform
 // one (group, texel of 4 written channels, read channel) of the weights each into its 16 texels. conv2d_winograd_out: one (channel, tile) each, tiles fastest.
+// conv2d_winograd_pack_tex: the same, the source read as it lies from a texture (rows of even length).
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 
@@ -36,6 +37,12 @@ struct Out {
 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
+// the source as it lies copied into a texture, read only by conv2d_winograd_pack_tex (no entry point uses both)
+@group(0) @binding(0) var src_tex: texture_storage_2d<rgba32float, read>;
+const LOG_TW: u32 = 12u; // texture width 4096 texels (TW in kernels/conv2d_tex.ts)
+const TW_MASK: u32 = (1u << LOG_TW) - 1u;
+// the parity of a patch row's first element within the source (planes and rows of even length: offw's)
+override LEAD_PARITY: u32 = 0u;
 @group(0) @binding(1) var<storage, read> wsrc: array<f32>;
 @group(0) @binding(2) var<storage, read_write> grid_out: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> w_out: array<vec4f>;
@@ -61,7 +68,10 @@ fn times_b(t: array<vec4f, 4>) -> array<vec4f, 4> {
   return array<vec4f, 4>(t[0] - t[2], t[1] + t[2], t[2] - t[1], t[1] - t[3]);
 }
 
-fn input_texels(p: Pack, i: u32) {
+// invocation i's tile: its group, tile, texel of channels, the 4 channels' planes, which exist, the patch origin
+struct InPlace { g: u32, tile: u32, c4: u32, planes: array<u32, 4>, ok: vec4<bool>, y0: i32, x0: i32 }
+
+fn input_place(p: Pack, i: u32) -> InPlace {
   let tiles = p.n * p.th * p.tw;
   let c4 = i % p.c4g;
   let tile = (i / p.c4g) % tiles;
@@ -76,22 +86,66 @@ fn input_texels(p: Pack, i: u32) {
     ok[k] = cl < p.cg;
     planes[k] = p.base + (n * p.c + g * p.cg + min(cl, p.cg - 1u)) * p.h * p.w;
   }
-  let y0 = i32(2u * ty) + p.offh;
-  let x0 = i32(2u * tx) + p.offw;
-  let d0 = patch_row(p, planes, ok, y0, x0);
-  let d1 = patch_row(p, planes, ok, y0 + 1, x0);
-  let d2 = patch_row(p, planes, ok, y0 + 2, x0);
-  let d3 = patch_row(p, planes, ok, y0 + 3, x0);
+  return InPlace(g, tile, c4, planes, ok, i32(2u * ty) + p.offh, i32(2u * tx) + p.offw);
+}
+
+// V = B^T d B of the 4x4 patch d0..d3 (rows; lane k of each vec4 is channel 4*c4 + k) into its 16 texels
+fn store_input(p: Pack, at: InPlace, d0: array<vec4f, 4>, d1: array<vec4f, 4>, d2: array<vec4f, 4>, d3: array<vec4f, 4>) {
   var v: array<array<vec4f, 4>, 4>;
   for (var s = 0; s < 4; s++) { // rows of B^T d
     v[0][s] = d0[s] - d2[s]; v[1][s] = d1[s] + d2[s]; v[2][s] = d2[s] - d1[s]; v[3][s] = d1[s] - d3[s];
   }
+  let tiles = p.n * p.th * p.tw;
   let e_stride = p.groups * tiles * p.c4g;
-  let at = (g * tiles + tile) * p.c4g + c4;
+  let base = (at.g * tiles + at.tile) * p.c4g + at.c4;
   for (var r = 0u; r < 4u; r++) {
     let row = times_b(v[r]);
-    for (var s = 0u; s < 4u; s++) { grid_out[at + (4u * r + s) * e_stride] = row[s]; }
+    for (var s = 0u; s < 4u; s++) { grid_out[base + (4u * r + s) * e_stride] = row[s]; }
   }
+}
+
+fn input_texels(p: Pack, i: u32) {
+  let at = input_place(p, i);
+  store_input(p, at, patch_row(p, at.planes, at.ok, at.y0, at.x0), patch_row(p, at.planes, at.ok, at.y0 + 1, at.x0),
+    patch_row(p, at.planes, at.ok, at.y0 + 2, at.x0), patch_row(p, at.planes, at.ok, at.y0 + 3, at.x0));
+}
+
+fn src_texel(t: i32) -> vec4f {
+  let u = u32(max(t, 0));
+  return textureLoad(src_tex, vec2u(u & TW_MASK, u >> LOG_TW));
+}
+
+// columns x0..x0+3 of row y of one channel's plane from the two texels that hold them (the first
+// element at LEAD_PARITY or 2 more within the first), zero outside the plane and past the channels
+fn chan_row_tex(p: Pack, plane: u32, ok: bool, y: i32, x0: i32) -> vec4f {
+  let at = i32(plane) + y * i32(p.w) + x0;
+  let q = at >> 2u;
+  let t0 = src_texel(q);
+  let t1 = src_texel(q + 1);
+  let f = array<f32, 8>(t0.x, t0.y, t0.z, t0.w, t1.x, t1.y, t1.z, t1.w);
+  let hi = at - 4 * q >= 2;
+  let row_ok = ok && y >= 0 && u32(y) < p.h;
+  var v: vec4f;
+  for (var s = 0u; s < 4u; s++) {
+    let xs = x0 + i32(s);
+    v[s] = select(0.0, select(f[LEAD_PARITY + s], f[LEAD_PARITY + 2u + s], hi), row_ok && xs >= 0 && u32(xs) < p.w);
+  }
+  return v;
+}
+
+// patch_row from the source's texels: two fetches a channel instead of four loads
+fn patch_row_tex(p: Pack, planes: array<u32, 4>, ok: vec4<bool>, y: i32, x0: i32) -> array<vec4f, 4> {
+  let a = chan_row_tex(p, planes[0], ok.x, y, x0);
+  let b = chan_row_tex(p, planes[1], ok.y, y, x0);
+  let c = chan_row_tex(p, planes[2], ok.z, y, x0);
+  let d = chan_row_tex(p, planes[3], ok.w, y, x0);
+  return array<vec4f, 4>(vec4f(a.x, b.x, c.x, d.x), vec4f(a.y, b.y, c.y, d.y), vec4f(a.z, b.z, c.z, d.z), vec4f(a.w, b.w, c.w, d.w));
+}
+
+fn input_texels_tex(p: Pack, i: u32) {
+  let at = input_place(p, i);
+  store_input(p, at, patch_row_tex(p, at.planes, at.ok, at.y0, at.x0), patch_row_tex(p, at.planes, at.ok, at.y0 + 1, at.x0),
+    patch_row_tex(p, at.planes, at.ok, at.y0 + 2, at.x0), patch_row_tex(p, at.planes, at.ok, at.y0 + 3, at.x0));
 }
 
 // w'[g, a, b, tap] of the convolution run: forward w[g*cog + b, a, tap], dX w[g*cog + a, b, 8 - tap]
@@ -149,6 +203,15 @@ fn conv2d_winograd_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   let t = thread_index(wid, nwg, lid, WG);
   let p = pack;
   if (t < p.in_threads) { input_texels(p, t); return; }
+  if (t - p.in_threads < p.w_threads) { weight_texels(p, t - p.in_threads); }
+}
+
+@compute @workgroup_size(WG)
+fn conv2d_winograd_pack_tex(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                            @builtin(local_invocation_index) lid: u32) {
+  let t = thread_index(wid, nwg, lid, WG);
+  let p = pack;
+  if (t < p.in_threads) { input_texels_tex(p, t); return; }
   if (t - p.in_threads < p.w_threads) { weight_texels(p, t - p.in_threads); }
 }
 

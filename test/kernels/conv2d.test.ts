@@ -239,6 +239,44 @@ s('v9: Winograd\'s weight gradient over 6272 pixels stays within 2x of v7\'s err
   for (const t of [x, dy, dw]) t.dispose();
 });
 
+s('v9: transforms read x and dY as they lie from textures where their rows allow (forward, dX, dW)', async () => {
+  // rows of 16 (x's texels hold whole rows, tile rows whole quads: both of dW's operands from
+  // textures); rows of 6 on 7 rows (rows straddle texels, a partial last row of tiles); no padding
+  // (a patch row's first element at even offsets, dX's at offset -2); rows of 7 (buffers only);
+  // rows of 8 in batch chunks
+  const cases: [Case, string[]][] = [
+    [{ name: 'rows of 16, g2', x: [2, 8, 8, 16], w: [16, 4, 3, 3], opts: { padding: 1, groups: 2 } }, ['source', 'x', 'dy']],
+    [{ name: 'rows of 6, 7 rows', x: [3, 6, 7, 6], w: [8, 6, 3, 3], opts: { padding: 1 } }, ['source', 'dy']],
+    [{ name: 'rows of 14, no padding', x: [2, 4, 10, 14], w: [8, 4, 3, 3], opts: {} }, ['source', 'dy']],
+    [{ name: 'rows of 7', x: [2, 4, 7, 7], w: [8, 4, 3, 3], opts: { padding: 1 } }, []],
+    [{ name: 'rows of 8, chunks of one sample', x: [3, 5, 6, 8], w: [6, 5, 3, 3], opts: { padding: 1 } }, ['source', 'x', 'dy']],
+  ];
+  for (const [c, laid] of cases) {
+    const chunks = c.x[0] === 3 && c.x[3] === 8 ? 3 : 1, chunkBytes = chunks > 1 ? 1152 + 256 + 16 : 0;
+    const d = makeData(c, 23), g = d.g;
+    if (!runs(versions.v9, g, gpu().adapter, 'fwd')) { console.log('  v9 not run: this adapter lacks 8-lane subgroups'); return; }
+    const x = Tensor.fromArray(d.x, c.x), w = Tensor.fromArray(d.w, c.w), dy = Tensor.fromArray(d.dy, [g.n, g.co, g.ho, g.wo]);
+    const y = Tensor.empty(dy.shape, 'y'), dx = Tensor.empty(x.shape, 'dx'), dw = Tensor.empty(c.w, 'dw');
+    const scratch = gpu().scratch, acquire = scratch.acquireTexture.bind(scratch), labels: string[] = [];
+    scratch.acquireTexture = (width: number, rows: number, label: string) => { labels.push(label); return acquire(width, rows, label); };
+    // one sample a chunk for the last case (1152 bytes of dY, 960 of x a sample): the later
+    // chunks start 32 and 48 floats past a 256-byte binding offset, their textures at those floats
+    if (chunkBytes) setChunkBytesForTests(chunkBytes);
+    try {
+      conv2dForward(g, x.binding, w.binding, null, y.binding, { version: 'v9' });
+      conv2dBackwardInput(g, dy.binding, w.binding, dx.binding, { version: 'v9' });
+      conv2dBackwardWeight(g, x.binding, dy.binding, dw.binding, { version: 'v9' });
+    } finally { scratch.acquireTexture = acquire; setChunkBytesForTests(null); }
+    assertClose(await y.toArray(), conv2dFwdCpu(g, d.x, d.w), TOL, `${c.name}: v9 fwd`);
+    assertClose(await dx.toArray(), conv2dBwdInputCpu(g, d.dy, d.w), TOL, `${c.name}: v9 dX`);
+    assertClose(await dw.toArray(), conv2dBwdWeightCpu(g, d.x, d.dy), TOL_DW, `${c.name}: v9 dW`);
+    const texels = (kind: string) => labels.filter((l) => l.endsWith(` ${kind} texels`)).length;
+    assert.equal([texels('source'), texels('x'), texels('dy')], [laid.includes('source') ? 2 : 0, laid.includes('x') ? 1 : 0, laid.includes('dy') ? 1 : 0].map((k) => k * chunks),
+      `${c.name}: textures read as laid (${labels.join(', ')})`);
+    for (const t of [x, w, dy, y, dx, dw]) t.dispose();
+  }
+});
+
 s('the reference backward matches f64 finite differences', () => {
   for (const c of [CASES[2], CASES[4], CASES[8]]) {
     const d = makeData(c, 3);
