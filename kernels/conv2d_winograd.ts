@@ -1,5 +1,5 @@
 // conv2d version 9: Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, forward and dX
-// (shaders/conv2d_winograd.wgsl) and dW (conv2d_winograd_dw.wgsl), the 16 element-wise
+// (shaders/conv2d_winograd.wgsl) and dW (conv2d_winograd_dw.wgsl, its sum conv2d_winograd_dw_sum.wgsl), the 16 element-wise
 // products as one grouped pointwise GEMM on v7's forward kernel. Three dispatches a pass: the
 // transforms of both operands (one), the GEMM, the output transform (for dW, the sum of its
 // ranges and G^T dU G).
@@ -192,7 +192,7 @@ export function bwdWeightWinograd(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw
   gpu().scratch.releaseTexture(grid);
   gpu().scratch.releaseTexture(wtex);
   const quads = c % 4 === 0, total = G * co * (quads ? c / 4 : c);
-  launch({ shader: 'conv2d_winograd_dw', entry: quads ? 'conv2d_winograd_sum_dw' : 'conv2d_winograd_sum_dw_1', bindings: ['read', 'write', 'uniform'], constants: { WG } },
+  launch({ shader: 'conv2d_winograd_dw_sum', entry: quads ? 'conv2d_winograd_sum_dw' : 'conv2d_winograd_sum_dw_1', bindings: ['read', 'write', 'uniform'], constants: { WG } },
     [{ buffer: partial, offset: 0, size: 4 * partialFloats }, dw], packParams([
       ['u32', c], ['u32', co], ['u32', G], ['u32', splits],
       ['u32', total], ['u32', accumulate ? 1 : 0], ['u32', 0], ['u32', 0],
