@@ -1,6 +1,7 @@
 // conv2d version 9: Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, forward and dX
-// (shaders/conv2d_winograd.wgsl) and dW (conv2d_winograd_dw.wgsl, its sum conv2d_winograd_dw_sum.wgsl), the 16 element-wise
-// products as one grouped pointwise GEMM on v7's forward kernel. Three dispatches a pass: the
+// (shaders/conv2d_winograd.wgsl) and dW (conv2d_winograd_dw.wgsl, its sum in
+// conv2d_winograd_dw_sum.wgsl), the 16 element-wise products as one grouped pointwise GEMM on
+// v7's forward kernel. Three dispatches a pass: the
 // transforms of both operands (one), the GEMM, the output transform (for dW, the sum of its
 // ranges and G^T dU G).
 import { gpu, packParams, type AdapterDescription, type Binding, type GridTexture } from '../src/gpu/index.ts';
