@@ -84,6 +84,13 @@ function copyTexels(buffer: GPUBuffer, offset: number, texels: number, into: Gri
 export const copyChunkTexels = (io: ChunkIO, texels: number, into: GridTexture): void =>
   copyTexels(io.binding.buffer, io.binding.offset + 4 * io.base, texels, into);
 
+/** `texels` texels of a chunk's tensor as it lies, copied into a texture of their own. */
+export function laidTexels(io: ChunkIO, texels: number, label: string): GridTexture {
+  const tex = acquireTexels(texels, label);
+  copyChunkTexels(io, texels, tex);
+  return tex;
+}
+
 /** A 1x1's weight matrix w[Co, C] as it lies, copied into a texture of C/4 texels a row (weightsAsLaid). */
 function laidWeightTexture(g: Conv2dGeometry, w: Binding, label: string): GridTexture {
   const texels = g.co * g.c / 4, r = bufferRegion(w), wtex = acquireTexels(texels, `${label} weight texels`);
@@ -253,8 +260,7 @@ function allAsLaid(g: Conv2dGeometry, src: ChunkIO, transposed: boolean, w: Bind
 function runAsLaid(g: Conv2dGeometry, act: ChunkIO, a: number, b: number, w: Binding, transposed: boolean, bias: Binding | null,
   y: ChunkIO, label: string): void {
   const pt = (g.h * g.w) / 4, texels = g.n * a * pt;
-  const grid = acquireTexels(texels, `${label} activation texels`), { wtex, reads } = laidWeights(g, w, transposed, label);
-  copyChunkTexels(act, texels, grid);
+  const grid = laidTexels(act, texels, `${label} activation texels`), { wtex, reads } = laidWeights(g, w, transposed, label);
   const ncb = Math.ceil(b / CO), kc = a / 4;
   launchSgConv({ m: g.n * g.h * g.w, oh: g.h, ow: g.w, ncbg: ncb, hp: 1, wp: pt, ct: a * pt, ncb, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1,
     c4g: 0, kc, cog: b, dstC: b, weights: reads, xRows: true }, grid, wtex, bias, y, label);

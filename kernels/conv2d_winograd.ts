@@ -1,15 +1,14 @@
 // conv2d version 9: Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, forward and dX
 // (shaders/conv2d_winograd.wgsl) and dW (conv2d_winograd_dw.wgsl, its sum in
 // conv2d_winograd_dw_sum.wgsl), the 16 element-wise products as one grouped pointwise GEMM on
-// v7's forward kernel. Three dispatches a pass: the
-// transforms of both operands (one), the GEMM, the output transform (for dW, the sum of its
-// ranges and G^T dU G).
-import { gpu, packParams, type AdapterDescription, type Binding, type GridTexture } from '../src/gpu/index.ts';
+// v7's forward kernel. Three dispatches a pass: the transforms of both operands (one), the GEMM,
+// the output transform (for dW, the sum of its ranges and G^T dU G).
+import { gpu, packParams, type AdapterDescription, type Binding } from '../src/gpu/index.ts';
 import { grid1d, launch } from './launch.ts';
 import type { Conv2dGeometry } from './conv2d.ref.ts';
 import { cig, cog, type ChunkIO } from './conv2d_common.ts';
 import { chunkBytesLimit, vec4Aligned } from './chunking.ts';
-import { acquireTexels, copyChunkTexels, launchSgConv, maxStagedTexels, noBias, sgTexAdapter, stage, unstage } from './conv2d_sgtex.ts';
+import { acquireTexels, laidTexels, launchSgConv, maxStagedTexels, noBias, sgTexAdapter, stage, unstage } from './conv2d_sgtex.ts';
 
 const WG = 64;
 const CO = 32; // output channels per block of v7's forward kernel
@@ -101,7 +100,7 @@ function run(g: Conv2dGeometry, p: WinoPass, src: ChunkIO, w: Binding, bias: Bin
   // the source read as it lies from a texture where its rows have even length (each row of a
   // patch is then within two texels at one of two offsets): a fetch is one row load a lane
   const srcFloats = g.n * p.srcC * p.h * p.w;
-  const srcTex = p.w % 2 === 0 && srcFloats % 4 === 0 && vec4Aligned(src) ? laidTexels(src, srcFloats, `${label} source texels`) : null;
+  const srcTex = p.w % 2 === 0 && srcFloats % 4 === 0 && vec4Aligned(src) ? laidTexels(src, srcFloats / 4, `${label} source texels`) : null;
   launch({ shader: 'conv2d_winograd', entry: srcTex ? 'conv2d_winograd_pack_tex' : 'conv2d_winograd_pack',
     bindings: [srcTex ? 'storage-texture-read' : 'read', 'read', 'write', 'write', 'uniform'], constants: { WG, LEAD_PARITY: p.offw & 1 } },
     [srcTex?.binding ?? src.binding, w, vStaged.buffer, wStaged.buffer], packParams([
@@ -140,13 +139,6 @@ export function bwdInputWinograd(g: Conv2dGeometry, dy: ChunkIO, w: Binding, dx:
   run(g, bwdPass(g), dy, w, null, dx, label);
 }
 
-/** A chunk's tensor of `floats` floats (whole texels) as it lies, copied into a texture. */
-function laidTexels(io: ChunkIO, floats: number, label: string): GridTexture {
-  const texels = floats / 4, tex = acquireTexels(texels, label);
-  copyChunkTexels(io, texels, tex);
-  return tex;
-}
-
 /** Reduction texels (4 tiles each) a range of the weight gradient's GEMM runs over, as v8's ranges of pixels. */
 const RANGE_TEXELS = 128;
 
@@ -168,8 +160,8 @@ export function bwdWeightWinograd(g: Conv2dGeometry, x: ChunkIO, dy: ChunkIO, dw
   const vStaged = stage(vTexels, `${label} V`), mStaged = stage(mTexels, `${label} dM`);
   // x and dY read as they lie from textures where their rows are whole texels (x: and rows of
   // tiles whole quads) or pairs (dY): a fetch is one row load a lane, a storage load a loop over the lanes
-  const xTex = tw % 4 === 0 && g.w % 4 === 0 && vec4Aligned(x) ? laidTexels(x, g.n * g.c * g.h * g.w, `${label} x texels`) : null;
-  const dyTex = g.wo % 2 === 0 && (g.n * g.co * g.ho * g.wo) % 4 === 0 && vec4Aligned(dy) ? laidTexels(dy, g.n * g.co * g.ho * g.wo, `${label} dy texels`) : null;
+  const xTex = tw % 4 === 0 && g.w % 4 === 0 && vec4Aligned(x) ? laidTexels(x, g.n * g.c * g.h * g.w / 4, `${label} x texels`) : null;
+  const dyTex = g.wo % 2 === 0 && (g.n * g.co * g.ho * g.wo) % 4 === 0 && vec4Aligned(dy) ? laidTexels(dy, g.n * g.co * g.ho * g.wo / 4, `${label} dy texels`) : null;
   const entry = `conv2d_winograd_dw_pack${xTex ? (dyTex ? '_tex' : '_xtex') : dyTex ? '_dytex' : ''}`;
   launch({ shader: 'conv2d_winograd_dw', entry,
     bindings: [xTex ? 'storage-texture-read' : 'read', dyTex ? 'storage-texture-read' : 'read', 'write', 'write', 'uniform'],
